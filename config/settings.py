@@ -1,0 +1,162 @@
+"""Siaga settings: the environment is read once, here, and nowhere else."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    if raw.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if raw.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean (use 1/0, true/false)")
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a number") from exc
+
+
+DEBUG = _env_bool("DJANGO_DEBUG", True)
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off")
+    SECRET_KEY = "siaga-insecure-development-key"
+ALLOWED_HOSTS = [
+    h for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL", "postgis://postgres@127.0.0.1:5432/siaga"),
+        engine="django.contrib.gis.db.backends.postgis",
+        conn_max_age=60,
+    )
+}
+DATABASES["default"]["ENGINE"] = "django.contrib.gis.db.backends.postgis"
+
+# Real data (boundaries, roads, population) is read from here and never copied into the repo.
+SIAGA_DATA_DIR = Path(os.environ.get("SIAGA_DATA_DIR", BASE_DIR.parent / "shared" / "data")).resolve()
+
+# Routing: the off-network leg is driven at this speed; farther than SIAGA_MAX_ACCESS_M from any
+# road of the region's network a point counts as outside the network.
+SIAGA_ACCESS_SPEED_KPH = _env_float("SIAGA_ACCESS_SPEED_KPH", 15.0)
+SIAGA_MAX_ACCESS_M = _env_float("SIAGA_MAX_ACCESS_M", 3000.0)
+SIAGA_MAX_POINTS = int(_env_float("SIAGA_MAX_POINTS", 500))
+SIAGA_ISOCHRONE_BUFFER_M = _env_float("SIAGA_ISOCHRONE_BUFFER_M", 100.0)
+# Optional JSON object {highway class: km/h} overriding gis_core.speeds.DEFAULT_SPEEDS_KPH.
+SIAGA_SPEEDS_KPH: dict[str, float] = json.loads(os.environ.get("SIAGA_SPEEDS_KPH", "{}"))
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.gis",
+    "django.contrib.postgres",
+    "rest_framework",
+    "rest_framework_gis",
+    "drf_spectacular",
+    "gis_core",
+    "fleet",
+    "coverage",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+LANGUAGE_CODE = "id"
+TIME_ZONE = "Asia/Jakarta"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "gis_core.api.errors.exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 100,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Siaga API",
+    "DESCRIPTION": "Dispatch and resource tracking for Indonesian 112 centres: boundaries, routing and ETAs.",
+    "VERSION": "0.1.0",
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("SIAGA_LOG_LEVEL", "INFO")},
+}
+
+# Debian bookworm ships GDAL 3.6; the warning asks for 3.9+, which no Debian 12 package provides.
+# Spatial references here come from our own importers and settings, not from untrusted users.
+SILENCED_SYSTEM_CHECKS = ["gis.W001"]
+
+# Fleet: GPS fix validation. A fix is stored whatever it says; these decide its flags.
+SIAGA_FIX_MAX_FUTURE_S = _env_float("SIAGA_FIX_MAX_FUTURE_S", 300.0)  # device clock ahead of ours
+SIAGA_FIX_MAX_PAST_S = _env_float("SIAGA_FIX_MAX_PAST_S", 7 * 86400.0)  # older than this: stale
+SIAGA_FIX_MAX_ACCURACY_M = _env_float("SIAGA_FIX_MAX_ACCURACY_M", 250.0)
+SIAGA_FIX_MAX_SPEED_KPH = _env_float("SIAGA_FIX_MAX_SPEED_KPH", 200.0)  # implied speed between fixes
+SIAGA_FIX_RETENTION_DAYS = _env_float("SIAGA_FIX_RETENTION_DAYS", 180.0)
+# A unit whose newest valid fix is older than this is ranked from its home station.
+SIAGA_POSITION_MAX_AGE_S = _env_float("SIAGA_POSITION_MAX_AGE_S", 600.0)
+
+# WhatsApp Cloud API webhook.
+WHATSAPP_APP_SECRET = os.environ.get("WHATSAPP_APP_SECRET", "")
+WHATSAPP_VERIFY_TOKEN = os.environ.get("WHATSAPP_VERIFY_TOKEN", "")
+# The region (slug or code) whose centre owns the WhatsApp number; may stay empty while only one region exists.
+SIAGA_WHATSAPP_REGION = os.environ.get("SIAGA_WHATSAPP_REGION", "")
+# A shared location attaches to the sender's open report from this many seconds back.
+SIAGA_WHATSAPP_ATTACH_WINDOW_S = _env_float("SIAGA_WHATSAPP_ATTACH_WINDOW_S", 900.0)
+
+# Caller reputation: flag new reports from a number after this many pranks within this many days.
+SIAGA_PRANK_FLAG_COUNT = int(_env_float("SIAGA_PRANK_FLAG_COUNT", 3))
+SIAGA_PRANK_WINDOW_DAYS = _env_float("SIAGA_PRANK_WINDOW_DAYS", 30.0)

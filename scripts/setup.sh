@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Idempotent setup on a fresh Debian/Ubuntu machine (or one already set up: then it changes nothing).
+#   1. PostgreSQL with PostGIS 3 (only when DATABASE_URL is not set: then the local cluster is used),
+#   2. the virtualenv in .venv with the project installed,
+#   3. the database, the postgis extension and the migrations.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+
+apt_install() {
+  # apt-get update once per machine, then install what is missing.
+  if [ ! -f /var/lib/apt/periodic/siaga-updated ]; then
+    log "apt-get update"
+    apt-get update -qq
+    mkdir -p /var/lib/apt/periodic && touch /var/lib/apt/periodic/siaga-updated
+  fi
+  log "apt-get install $*"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+missing=()
+for pkg in libgdal32 libgeos-c1v5 libproj25; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if [ -z "${DATABASE_URL:-}" ]; then
+  for pkg in postgresql-15 postgresql-15-postgis-3; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+fi
+python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
+[ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
+
+if [ -z "${DATABASE_URL:-}" ]; then
+  if ! pg_lsclusters -h 2>/dev/null | grep -q '^15 '; then
+    log "creating PostgreSQL 15 cluster"
+    pg_createcluster 15 main >/dev/null
+  fi
+  if ! pg_lsclusters -h | awk '$1 == 15 && $2 == "main" {print $4}' | grep -q online; then
+    log "starting PostgreSQL 15"
+    pg_ctlcluster --skip-systemctl-redirect 15 main start
+  fi
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  log "creating .venv"
+  python3 -m venv .venv
+fi
+stamp=".venv/.siaga-installed"
+want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  log "installing the project into .venv"
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -e '.[test]'
+  echo "$want" > "$stamp"
+fi
+
+.venv/bin/python scripts/ensure_db.py
+.venv/bin/python manage.py migrate --noinput -v 0
+log "ready"

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Set up everything (idempotent), lint, and run the whole test suite against PostGIS.
+# Extra arguments go to pytest. pytest's exit code passes through: 5 (no tests ran) fails too.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+.venv/bin/ruff check .
+exec .venv/bin/python -m pytest "$@"
