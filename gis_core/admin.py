@@ -1,0 +1,49 @@
+"""Admin for the geography tables: read and correct names and figures; geometry comes from the importers."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.gis.admin import GISModelAdmin
+
+from gis_core.models import Facility, Kecamatan, Kelurahan, Region, RoadNetworkVersion
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "slug", "metric_srid", "population", "population_year")
+    search_fields = ("code", "name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(Kecamatan)
+class KecamatanAdmin(GISModelAdmin):
+    list_display = ("code", "name", "region", "area_m2", "population", "population_year", "population_kind")
+    list_filter = ("region", "population_kind")
+    search_fields = ("code", "name")
+    list_select_related = ("region",)
+
+
+@admin.register(Kelurahan)
+class KelurahanAdmin(GISModelAdmin):
+    list_display = ("code", "name", "kind", "kecamatan", "area_m2", "population", "population_year")
+    list_filter = ("kecamatan__region", "kind")
+    search_fields = ("code", "name", "kecamatan__name")
+    list_select_related = ("kecamatan",)
+    raw_id_fields = ("kecamatan",)
+
+
+@admin.register(Facility)
+class FacilityAdmin(GISModelAdmin):
+    list_display = ("name", "kind", "region", "ref", "source")
+    list_filter = ("region", "kind")
+    search_fields = ("name", "ref")
+    list_select_related = ("region",)
+
+
+@admin.register(RoadNetworkVersion)
+class RoadNetworkVersionAdmin(admin.ModelAdmin):
+    list_display = ("pk", "region", "is_active", "source_kind", "node_count", "edge_count", "imported_at")
+    list_filter = ("region", "is_active", "source_kind")
+    search_fields = ("source",)
+    list_select_related = ("region",)
+    readonly_fields = ("imported_at",)

@@ -1,0 +1,189 @@
+"""Thin HTTP views: parse input, call one selector or the routing engine, serialise."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, serializers, viewsets
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_gis.pagination import GeoJsonPagination
+from shapely.geometry import mapping
+
+from gis_core import selectors
+from gis_core.api import serializers as s
+from gis_core.api.fields import CheckedInBBoxFilter
+from gis_core.models import Kecamatan, Kelurahan, Region, RoadNetworkVersion
+from gis_core.routing.registry import engine_for
+
+
+class BoundaryPagination(GeoJsonPagination):
+    page_size = 100
+    max_page_size = 500
+
+
+class RegionViewSet(viewsets.ReadOnlyModelViewSet):
+    """Regions (cities) with their active road network."""
+
+    serializer_class = s.RegionSerializer
+    lookup_field = "slug"
+    queryset = Region.objects.prefetch_related(
+        Prefetch("network_versions", queryset=RoadNetworkVersion.objects.filter(is_active=True))
+    )
+
+
+class _RegionAreaList(generics.ListAPIView):
+    pagination_class = BoundaryPagination
+    filter_backends = (CheckedInBBoxFilter,)
+    bbox_filter_field = "geom"
+    bbox_filter_include_overlapping = True
+
+    def region(self) -> Region:
+        return region_or_404(self.kwargs["slug"])
+
+
+@extend_schema(parameters=[OpenApiParameter("in_bbox", str, description="min_lon,min_lat,max_lon,max_lat")])
+class KecamatanList(_RegionAreaList):
+    """Kecamatan of a region as a GeoJSON FeatureCollection (EPSG:4326)."""
+
+    serializer_class = s.KecamatanSerializer
+
+    def get_queryset(self):
+        return Kecamatan.objects.filter(region=self.region()).order_by("code")
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("in_bbox", str, description="min_lon,min_lat,max_lon,max_lat"),
+        OpenApiParameter("kecamatan", str, description="only the kelurahan of this kecamatan code"),
+    ]
+)
+class KelurahanList(_RegionAreaList):
+    """Kelurahan (and desa) of a region as a GeoJSON FeatureCollection (EPSG:4326)."""
+
+    serializer_class = s.KelurahanSerializer
+
+    def get_queryset(self):
+        queryset = Kelurahan.objects.filter(kecamatan__region=self.region()).select_related("kecamatan")
+        kecamatan = self.request.query_params.get("kecamatan")
+        if kecamatan:
+            queryset = queryset.filter(kecamatan__code=kecamatan)
+        return queryset.order_by("code")
+
+
+class LocateView(APIView):
+    """Which kecamatan and kelurahan of the region contain a point."""
+
+    @extend_schema(parameters=[s.LocateQuerySerializer], responses={200: dict})
+    def get(self, request: Request, slug: str) -> Response:
+        region = region_or_404(slug)
+        query = s.LocateQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        lon, lat = query.validated_data["lon"], query.validated_data["lat"]
+        kecamatan, kelurahan = selectors.admin_areas_containing(region=region, lon=lon, lat=lat)
+        if kecamatan is None:
+            raise serializers.ValidationError(
+                f"point ({lon}, {lat}) is outside {region.name}: no kecamatan contains it"
+            )
+        return Response(
+            {
+                "point": [lon, lat],
+                "kecamatan": s.AreaRefSerializer(kecamatan).data,
+                "kelurahan": s.AreaRefSerializer(kelurahan).data if kelurahan else None,
+            }
+        )
+
+
+class EtaView(APIView):
+    """Travel times from many origins to one destination, sorted by ``eta_s`` (unreachable last)."""
+
+    @extend_schema(request=s.EtaInputSerializer, responses={200: dict})
+    def post(self, request: Request) -> Response:
+        data = _valid(s.EtaInputSerializer, request)
+        engine = engine_for(data["region"])
+        destination = engine.snap([data["destination"]])[0]
+        origin_ids, origin_points = zip(*data["origins"], strict=True)
+        snapped = engine.try_snap(list(origin_points))
+        usable = [i for i, snap in enumerate(snapped) if not isinstance(snap, Exception)]
+        times = engine.travel_times_to([snapped[i] for i in usable], destination, cutoff_s=data.get("cutoff_s"))
+        by_index = dict(zip(usable, times, strict=True))
+        results = []
+        for i, snap in enumerate(snapped):
+            row = {"index": i, "id": origin_ids[i], **s.travel_time_data(by_index.get(i))}
+            if isinstance(snap, Exception):
+                row["error"] = str(snap)
+            results.append(row)
+        results.sort(key=lambda r: (r["eta_s"] is None, r["eta_s"] or 0.0, r["index"]))
+        return Response({"region": data["region"].slug, "destination": s.snap_data(destination), "results": results})
+
+
+class RouteView(APIView):
+    """The fastest route between two points as a GeoJSON Feature."""
+
+    @extend_schema(request=s.RouteInputSerializer, responses={200: dict})
+    def post(self, request: Request) -> Response:
+        data = _valid(s.RouteInputSerializer, request)
+        route = engine_for(data["region"]).route(data["origin"], data["destination"])
+        return Response(
+            {
+                "type": "Feature",
+                "geometry": mapping(route.geometry_lonlat),
+                "properties": {
+                    "length_m": round(route.length_m, 2),
+                    "travel_time_s": round(route.travel_time_s, 3),
+                    "access_s": round(route.access_s, 3),
+                    "access_m": round(route.access_m, 2),
+                    "eta_s": round(route.eta_s, 3),
+                    "street_names": list(route.street_names),
+                },
+            }
+        )
+
+
+class IsochroneView(APIView):
+    """Areas reachable from a point within each threshold, as a GeoJSON FeatureCollection."""
+
+    @extend_schema(request=s.IsochroneInputSerializer, responses={200: dict})
+    def post(self, request: Request) -> Response:
+        data = _valid(s.IsochroneInputSerializer, request)
+        isochrones = engine_for(data["region"]).isochrones(data["origin"], data["thresholds_s"])
+        features = [
+            {
+                "type": "Feature",
+                "geometry": mapping(iso.geometry_lonlat),
+                "properties": {"threshold_s": iso.threshold_s, "area_m2": round(iso.area_m2, 1)},
+            }
+            for iso in isochrones
+        ]
+        return Response({"type": "FeatureCollection", "features": features})
+
+
+class MatrixView(APIView):
+    """Travel times for every origin (rows) and destination (columns); ``null`` where unreachable."""
+
+    @extend_schema(request=s.MatrixInputSerializer, responses={200: dict})
+    def post(self, request: Request) -> Response:
+        data = _valid(s.MatrixInputSerializer, request)
+        rows = engine_for(data["region"]).matrix(data["origins"], data["destinations"], cutoff_s=data.get("cutoff_s"))
+        return Response(
+            {
+                "eta_s": [[None if tt is None else round(tt.eta_s, 3) for tt in row] for row in rows],
+                "distance_m": [[None if tt is None else round(tt.distance_m, 2) for tt in row] for row in rows],
+            }
+        )
+
+
+def region_or_404(slug: str) -> Region:
+    region = Region.objects.filter(slug=slug).first()
+    if region is None:
+        known = ", ".join(Region.objects.values_list("slug", flat=True)) or "none yet"
+        raise NotFound(f"unknown region {slug!r}; known regions: {known}")
+    return region
+
+
+def _valid(serializer_class: type[serializers.Serializer], request: Request) -> dict:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data

@@ -1,0 +1,1 @@
+"""Importers: validate a source fully, then write it in one transaction, upserting on natural keys."""

@@ -1,0 +1,153 @@
+"""Geography of a region: boundaries, facilities and versioned road networks.
+
+Storage is EPSG:4326 throughout; metric work happens in the region's own projected CRS
+(``Region.metric_srid``), never in degrees.
+"""
+
+from __future__ import annotations
+
+from django.contrib.gis.db import models
+from django.db.models import Q
+
+
+class Region(models.Model):
+    """A city served by one 112 centre (Kota Jambi, Kota Ambon, ...)."""
+
+    code = models.CharField(max_length=16, unique=True, help_text="Kemendagri code, e.g. 15.71")
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=128)
+    metric_srid = models.PositiveIntegerField(help_text="Projected CRS for metric work, e.g. 32748 (UTM 48S)")
+    population = models.PositiveIntegerField(null=True, blank=True)
+    population_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    population_source = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class PopulationKind(models.TextChoices):
+    OFFICIAL = "official", "official (BPS census or projection, Dukcapil)"
+    ESTIMATED = "estimated", "estimated or unverified"
+
+
+class AdminArea(models.Model):
+    """Fields shared by kecamatan and kelurahan: Kemendagri code as natural key, polygon, people."""
+
+    code = models.CharField(max_length=24, unique=True, help_text="Kemendagri code")
+    name = models.CharField(max_length=128)
+    geom = models.MultiPolygonField(srid=4326)
+    area_m2 = models.FloatField(help_text="Area in the region's metric CRS, m²")
+    population = models.PositiveIntegerField(null=True, blank=True)
+    population_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    population_source = models.TextField(blank=True)
+    population_kind = models.CharField(max_length=16, choices=PopulationKind.choices, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class Kecamatan(AdminArea):
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="kecamatan")
+
+    class Meta(AdminArea.Meta):
+        verbose_name_plural = "kecamatan"
+
+
+class Kelurahan(AdminArea):
+    """A kelurahan, or a desa / negeri where the area is rural (Ambon has both)."""
+
+    kecamatan = models.ForeignKey(Kecamatan, on_delete=models.CASCADE, related_name="kelurahan")
+    kind = models.CharField(max_length=16, default="kelurahan", help_text="kelurahan, desa or negeri")
+
+    class Meta(AdminArea.Meta):
+        verbose_name_plural = "kelurahan"
+
+
+class FacilityKind(models.TextChoices):
+    HOSPITAL = "hospital", "hospital"
+    PUSKESMAS = "puskesmas", "puskesmas"
+    CLINIC = "clinic", "clinic"
+    FIRE_STATION = "fire_station", "fire station"
+    OTHER = "other", "other"
+
+
+class Facility(models.Model):
+    """A hospital, puskesmas, fire station or other fixed place, keyed by OSM id or own code."""
+
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="facilities")
+    ref = models.CharField(max_length=64, help_text="osm:node/123, osm:way/456, or the source's own code")
+    name = models.CharField(max_length=256)
+    kind = models.CharField(max_length=16, choices=FacilityKind.choices)
+    geom = models.PointField(srid=4326)
+    source = models.TextField(blank=True)
+    attributes = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["region", "name"]
+        verbose_name_plural = "facilities"
+        constraints = [models.UniqueConstraint(fields=["region", "ref"], name="facility_region_ref_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.name} [{self.kind}]"
+
+
+class RoadNetworkVersion(models.Model):
+    """One import of a region's drivable road network; exactly one version per region is active."""
+
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="network_versions")
+    source = models.TextField(help_text="File path or place name the network came from")
+    source_kind = models.CharField(max_length=16, help_text="graphml, osm, pbf, place or graph")
+    imported_at = models.DateTimeField(auto_now_add=True)
+    is_active = models.BooleanField(default=False)
+    node_count = models.PositiveIntegerField(default=0)
+    edge_count = models.PositiveIntegerField(default=0)
+    dropped_node_count = models.PositiveIntegerField(default=0)
+    dropped_edge_count = models.PositiveIntegerField(default=0)
+    report = models.JSONField(default=dict, blank=True, help_text="What was dropped and why, speeds used")
+
+    class Meta:
+        ordering = ["-imported_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["region"], condition=Q(is_active=True), name="one_active_network_per_region"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region.code} network v{self.pk} ({self.node_count} nodes)"
+
+
+class RoadNode(models.Model):
+    version = models.ForeignKey(RoadNetworkVersion, on_delete=models.CASCADE, related_name="nodes")
+    osm_id = models.BigIntegerField(null=True, blank=True)
+    geom = models.PointField(srid=4326)
+
+    class Meta:
+        indexes = [models.Index(fields=["version", "osm_id"])]
+
+
+class RoadEdge(models.Model):
+    """A directed drivable edge; a two-way street is two edges."""
+
+    version = models.ForeignKey(RoadNetworkVersion, on_delete=models.CASCADE, related_name="edges")
+    source = models.ForeignKey(RoadNode, on_delete=models.CASCADE, related_name="out_edges")
+    target = models.ForeignKey(RoadNode, on_delete=models.CASCADE, related_name="in_edges")
+    osm_way_id = models.BigIntegerField(null=True, blank=True)
+    highway = models.CharField(max_length=64, blank=True)
+    name = models.CharField(max_length=256, blank=True)
+    oneway = models.BooleanField(default=False)
+    length_m = models.FloatField()
+    speed_kph = models.FloatField()
+    speed_source = models.CharField(max_length=16, help_text="maxspeed (OSM tag) or table")
+    travel_time_s = models.FloatField()
+    geom = models.LineStringField(srid=4326)
+
+    class Meta:
+        indexes = [models.Index(fields=["version"])]

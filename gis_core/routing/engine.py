@@ -1,0 +1,188 @@
+"""The routing interface: value types and the :class:`RoutingEngine` protocol.
+
+Callers in ``fleet`` and ``coverage`` import only this module. Implementations (today
+:class:`gis_core.routing.csgraph_engine.CsgraphEngine`) live behind it, the way
+``django.contrib.gis`` keeps one operations interface with backends behind it.
+
+Conventions
+-----------
+* A point is ``(lon, lat)`` in EPSG:4326. Anywhere a point is accepted, a :class:`Snap` returned by
+  the same engine is accepted too, which saves snapping a unit's position twice.
+* Times are seconds (``_s``), distances metres (``_m``), areas square metres (``_m2``).
+* The "access" leg is the straight line between a point and the road it snapped to, travelled at
+  the engine's access speed; it is reported apart from the network leg.
+* Batch calls never abort on one bad pair: an unreachable pair, a pair beyond the cutoff or a batch
+  point too far from any road becomes ``None``. A single origin or destination that cannot be
+  snapped raises :class:`~gis_core.routing.errors.OutsideNetworkError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol, TypeAlias, runtime_checkable
+
+import numpy as np
+from shapely.geometry import LineString, MultiPolygon, Polygon
+
+from gis_core.routing.errors import RoutingError
+
+
+@dataclass(frozen=True, slots=True)
+class Snap:
+    """A point attached to the road network.
+
+    Attributes
+    ----------
+    lon, lat : float
+        The input point, EPSG:4326.
+    edge_index : int
+        Directed edge of the engine's graph the point attaches to.
+    fraction : float
+        Position along that edge's geometry, 0 at its source node and 1 at its target node.
+    offset_m : float
+        Straight-line distance from the point to the edge, metres (in the metric CRS).
+    access_s : float
+        ``offset_m`` travelled at the engine's access speed, seconds.
+    snapped_lon, snapped_lat : float
+        The attachment point on the edge, EPSG:4326.
+    """
+
+    lon: float
+    lat: float
+    edge_index: int
+    fraction: float
+    offset_m: float
+    access_s: float
+    snapped_lon: float
+    snapped_lat: float
+
+
+PointLike: TypeAlias = tuple[float, float] | Snap
+
+
+@dataclass(frozen=True, slots=True)
+class TravelTime:
+    """Fastest travel between two points.
+
+    Attributes
+    ----------
+    eta_s : float
+        ``network_s + access_s``, seconds.
+    network_s : float
+        Time on the road network, including the partial first and last edges, seconds.
+    access_s : float
+        Time on the off-network legs at both ends together, seconds.
+    distance_m : float
+        Length of the time-optimal network path, metres.
+    access_m : float
+        Length of the off-network legs at both ends together, metres.
+    """
+
+    eta_s: float
+    network_s: float
+    access_s: float
+    distance_m: float
+    access_m: float
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """The fastest path between two points.
+
+    Attributes
+    ----------
+    geometry_lonlat : LineString
+        Path in EPSG:4326, from the origin to the destination, including the partial first and last
+        edges and, unless left out on request, the straight access legs.
+    length_m : float
+        Network length, metres (access legs excluded).
+    travel_time_s : float
+        Network time, seconds (access legs excluded).
+    access_s, access_m : float
+        Off-network legs at both ends together, seconds and metres.
+    eta_s : float
+        ``travel_time_s + access_s``, seconds.
+    street_names : tuple of str
+        Names of the streets followed, in order, consecutive repeats merged, unnamed edges dropped.
+    """
+
+    geometry_lonlat: LineString
+    length_m: float
+    travel_time_s: float
+    access_s: float
+    access_m: float
+    eta_s: float
+    street_names: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Isochrone:
+    """Area reachable from an origin within a time budget.
+
+    Attributes
+    ----------
+    threshold_s : float
+        The budget, seconds, including the origin's access leg.
+    geometry_lonlat : Polygon or MultiPolygon
+        Reachable road pieces buffered by the engine's isochrone buffer, EPSG:4326. Empty when the
+        access leg alone exceeds the budget.
+    area_m2 : float
+        Area of the polygon measured in the metric CRS, square metres.
+    """
+
+    threshold_s: float
+    geometry_lonlat: Polygon | MultiPolygon
+    area_m2: float
+
+
+@runtime_checkable
+class RoutingEngine(Protocol):
+    """Snap points, one-to-many travel times, route geometry and isochrones on one road network."""
+
+    @property
+    def node_lonlat(self) -> np.ndarray:
+        """Network node positions, shape (N, 2), EPSG:4326, in the order of ``node_times_from_sources``."""
+        ...
+
+    def snap(self, points: Sequence[PointLike]) -> list[Snap]:
+        """Attach points to the network; raise ``OutsideNetworkError`` for the first one too far."""
+        ...
+
+    def try_snap(self, points: Sequence[PointLike]) -> list[Snap | RoutingError]:
+        """Attach points to the network, returning the error in place of each point that fails."""
+        ...
+
+    def travel_times_to(
+        self, origins: Sequence[PointLike], destination: PointLike, *, cutoff_s: float | None = None
+    ) -> list[TravelTime | None]:
+        """Fastest travel from each origin to one destination; ``None`` if unreachable or over cutoff."""
+        ...
+
+    def travel_times_from(
+        self, origin: PointLike, destinations: Sequence[PointLike], *, cutoff_s: float | None = None
+    ) -> list[TravelTime | None]:
+        """Fastest travel from one origin to each destination; ``None`` if unreachable or over cutoff."""
+        ...
+
+    def matrix(
+        self,
+        origins: Sequence[PointLike],
+        destinations: Sequence[PointLike],
+        *,
+        cutoff_s: float | None = None,
+    ) -> list[list[TravelTime | None]]:
+        """Fastest travel for every origin (rows) and destination (columns)."""
+        ...
+
+    def route(self, origin: PointLike, destination: PointLike, *, with_access_legs: bool = True) -> Route:
+        """The fastest path with its geometry; raise ``NoRouteError`` when there is none."""
+        ...
+
+    def isochrones(self, origin: PointLike, thresholds_s: Sequence[float]) -> list[Isochrone]:
+        """Reachable area for each threshold, in the order given."""
+        ...
+
+    def node_times_from_sources(self, sources: Sequence[PointLike], *, cutoff_s: float | None = None) -> np.ndarray:
+        """Time from the nearest source to every node, shape (N,), ``inf`` where not reached."""
+        ...

@@ -1,0 +1,63 @@
+"""Named errors of the routing package.
+
+Every error raised on purpose by :mod:`gis_core.routing` derives from :class:`RoutingError`, so the
+API layer can map the whole family to one JSON error shape. Messages are written for a person: they
+name the offending point and the number that was out of bounds.
+"""
+
+from __future__ import annotations
+
+
+class RoutingError(Exception):
+    """Base class of all routing errors."""
+
+
+class InvalidPointError(RoutingError, ValueError):
+    """A point is not a valid (lon, lat) pair: not finite, or outside [-180, 180] x [-90, 90]."""
+
+
+class OutsideNetworkError(RoutingError):
+    """A point lies farther from the nearest road than the engine's ``max_access_m``.
+
+    Attributes
+    ----------
+    label : str
+        How the message names the point: ``"origin"``, ``"destination"``, ``"point #3"``.
+    index : int or None
+        Position of the point in the caller's sequence, when it came in one.
+    lon, lat : float
+        The point, in EPSG:4326.
+    offset_m : float
+        Straight-line distance from the point to the nearest road, in metres.
+    max_access_m : float
+        The limit that was exceeded, in metres.
+    """
+
+    def __init__(
+        self,
+        *,
+        label: str,
+        lon: float,
+        lat: float,
+        offset_m: float,
+        max_access_m: float,
+        index: int | None = None,
+    ):
+        self.label = label
+        self.index = index
+        self.lon = lon
+        self.lat = lat
+        self.offset_m = offset_m
+        self.max_access_m = max_access_m
+        super().__init__(
+            f"{label} ({lon:.6f}, {lat:.6f}) is {offset_m:.0f} m from the nearest road; "
+            f"the limit is {max_access_m:.0f} m"
+        )
+
+
+class NoRouteError(RoutingError):
+    """No path exists from the origin to the destination (for example a one-way dead end)."""
+
+
+class TooManyPointsError(RoutingError, ValueError):
+    """A batch holds more points than the engine accepts in one call."""

@@ -1,0 +1,110 @@
+"""One routing engine per region and process, loaded from PostGIS and reloaded on a new network version.
+
+The only Django-aware module of the routing package: it reads the active ``RoadNetworkVersion``
+into compact arrays once, then answers every request from memory. Each call checks the active
+version id (one indexed query), so a re-import is picked up by the next request in every process.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import numpy as np
+import shapely
+from django.conf import settings
+from django.db import connection
+
+from gis_core.models import Region, RoadEdge, RoadNetworkVersion, RoadNode
+from gis_core.routing.csgraph_engine import CsgraphEngine
+from gis_core.routing.engine import RoutingEngine
+from gis_core.routing.errors import RoutingError
+from gis_core.routing.graph import RoadGraph, road_graph_from_arrays
+
+logger = logging.getLogger(__name__)
+
+_lock = threading.Lock()
+_engines: dict[int, tuple[int, RoutingEngine]] = {}
+
+
+class NoNetworkError(RoutingError):
+    """The region has no active road network yet."""
+
+
+def active_version_id(region: Region) -> int | None:
+    """Primary key of the region's active network version, or None."""
+    return RoadNetworkVersion.objects.filter(region=region, is_active=True).values_list("pk", flat=True).first()
+
+
+def engine_for(region: Region) -> RoutingEngine:
+    """The routing engine for the region's active road network, loading it on first use or change.
+
+    Raises
+    ------
+    NoNetworkError
+        When no network has been imported for the region.
+    """
+    version_id = active_version_id(region)
+    if version_id is None:
+        raise NoNetworkError(
+            f"{region.name} has no road network yet; import one with: manage.py import_roads {region.slug} --file ..."
+        )
+    cached = _engines.get(region.pk)
+    if cached is not None and cached[0] == version_id:
+        return cached[1]
+    with _lock:
+        cached = _engines.get(region.pk)
+        if cached is None or cached[0] != version_id:
+            started = time.perf_counter()
+            engine = CsgraphEngine(
+                load_road_graph(version_id, metric_srid=region.metric_srid),
+                access_speed_kph=settings.SIAGA_ACCESS_SPEED_KPH,
+                max_access_m=settings.SIAGA_MAX_ACCESS_M,
+                isochrone_buffer_m=settings.SIAGA_ISOCHRONE_BUFFER_M,
+            )
+            logger.info(
+                "loaded road network version %s of %s in %.2f s", version_id, region.slug, time.perf_counter() - started
+            )
+            _engines[region.pk] = (version_id, engine)
+            cached = _engines[region.pk]
+    return cached[1]
+
+
+def load_road_graph(version_id: int, *, metric_srid: int) -> RoadGraph:
+    """Read one network version from PostGIS into a :class:`RoadGraph` (metric CRS ``EPSG:metric_srid``)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, COALESCE(osm_id, -1), ST_X(geom), ST_Y(geom) FROM {RoadNode._meta.db_table} "
+            "WHERE version_id = %s ORDER BY id",
+            [version_id],
+        )
+        nodes = cursor.fetchall()
+        cursor.execute(
+            f"SELECT id, source_id, target_id, travel_time_s, length_m, name, highway, ST_AsBinary(geom) "
+            f"FROM {RoadEdge._meta.db_table} WHERE version_id = %s ORDER BY id",
+            [version_id],
+        )
+        edges = cursor.fetchall()
+    node_id = np.fromiter((row[0] for row in nodes), dtype=np.int64, count=len(nodes))
+    columns = list(zip(*edges, strict=True)) if edges else [()] * 8
+    return road_graph_from_arrays(
+        node_lonlat=np.array([(row[2], row[3]) for row in nodes], dtype=np.float64).reshape(-1, 2),
+        node_osm_id=np.array([row[1] for row in nodes], dtype=np.int64),
+        node_db_id=node_id,
+        edge_db_id=np.array(columns[0], dtype=np.int64),
+        edge_source=np.searchsorted(node_id, np.array(columns[1], dtype=np.int64)),
+        edge_target=np.searchsorted(node_id, np.array(columns[2], dtype=np.int64)),
+        edge_travel_time_s=np.array(columns[3], dtype=np.float64),
+        edge_length_m=np.array(columns[4], dtype=np.float64),
+        edge_name=[name or None for name in columns[5]],
+        edge_highway=[highway or None for highway in columns[6]],
+        edge_geometry_lonlat=shapely.from_wkb([bytes(wkb) for wkb in columns[7]]),
+        metric_crs=f"EPSG:{metric_srid}",
+    )
+
+
+def clear_engines() -> None:
+    """Forget every loaded engine (tests, and after deleting a region)."""
+    with _lock:
+        _engines.clear()

@@ -1,0 +1,72 @@
+"""Reads over regions and their administrative areas.
+
+Geometries are stored in EPSG:4326 and points are (lon, lat). Containment uses PostGIS ``ST_Covers``
+(``geom__covers``) on the stored geometry, so the GiST index on ``geom`` is used and no transform happens
+per query.
+"""
+
+from __future__ import annotations
+
+from django.contrib.gis.db.models import Union
+from django.contrib.gis.geos import GEOSGeometry, Point
+from django.db.models import Q
+
+from gis_core.models import Kecamatan, Kelurahan, Region
+
+
+def region_by_slug_or_code(slug_or_code: str) -> Region | None:
+    """The region with this slug (``kota-jambi``) or Kemendagri code (``15.71``), or None.
+
+    Parameters
+    ----------
+    slug_or_code
+        A slug or a code; a slug match wins should one region's slug equal another's code.
+
+    Returns
+    -------
+    Region or None
+    """
+    value = slug_or_code.strip()
+    matches = sorted(Region.objects.filter(Q(slug=value) | Q(code=value)), key=lambda r: r.slug != value)
+    return matches[0] if matches else None
+
+
+def admin_areas_containing(*, region: Region, lon: float, lat: float) -> tuple[Kecamatan | None, Kelurahan | None]:
+    """The kecamatan and the kelurahan of ``region`` that cover a point.
+
+    Parameters
+    ----------
+    region
+        Only this region's areas are searched.
+    lon, lat
+        The point in EPSG:4326 degrees.
+
+    Returns
+    -------
+    tuple
+        ``(kecamatan, kelurahan)``; either is None when the point lies outside every polygon of that level
+        (off the city, in the river outside the boundary data, or in one of Ambon's small gaps between
+        villages).
+
+    Notes
+    -----
+    A point exactly on a shared boundary is covered by both neighbours (``ST_Covers`` includes the boundary,
+    unlike ``ST_Contains``); the lowest code wins so the answer is stable. The two levels are looked up
+    independently because the kecamatan polygons are not always the exact union of their kelurahan (Ambon's
+    were dissolved with a 15 m close), so near an edge the kelurahan found may belong to a neighbouring
+    kecamatan. Two queries.
+    """
+    point = Point(lon, lat, srid=4326)
+    kecamatan = Kecamatan.objects.filter(region=region, geom__covers=point).order_by("code").first()
+    kelurahan = (
+        Kelurahan.objects.filter(kecamatan__region=region, geom__covers=point)
+        .select_related("kecamatan")
+        .order_by("code")
+        .first()
+    )
+    return kecamatan, kelurahan
+
+
+def region_kecamatan_union(*, region: Region) -> GEOSGeometry | None:
+    """The union of a region's kecamatan polygons in EPSG:4326, or None before boundaries are imported."""
+    return Kecamatan.objects.filter(region=region).aggregate(union=Union("geom"))["union"]

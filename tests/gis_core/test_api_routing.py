@@ -1,0 +1,165 @@
+"""The routing endpoints over the real Kota Jambi main-road network in PostGIS."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from gis_core.importers.roads import import_roads
+from gis_core.routing.registry import clear_engines, engine_for
+
+pytestmark = pytest.mark.django_db
+
+# Real places in Kota Jambi (lon, lat): the Damkar HQ candidate from
+# jambi/fire_station_jambi_unverified.csv and three hospitals from health_facilities_jambi_osm.geojson.
+DAMKAR_HQ = [103.595769, -1.619313]
+RSUD_ABDUL_MANAP = [103.579035273099606, -1.6410166]
+SIMPANG_KAWAT = [103.6070, -1.6250]
+THE_HOTEL_AREA = [103.6131, -1.6101]
+JAKARTA_MONAS = [106.8272, -6.1754]
+
+
+@pytest.fixture
+def api() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def jambi_network(jambi_region, data_dir):
+    clear_engines()
+    import_roads(region=jambi_region, path=data_dir / "jambi" / "roads_main_jambi_osm.graphml")
+    yield jambi_region
+    clear_engines()
+
+
+def _post(api: APIClient, name: str, body: dict):
+    return api.post(f"/api/routing/{name}/", body, format="json")
+
+
+def test_eta_sorted_by_eta_and_equal_to_the_engine(api, jambi_network) -> None:
+    origins = [{"id": "damkar", "point": DAMKAR_HQ}, RSUD_ABDUL_MANAP, {"id": "kawat", "point": SIMPANG_KAWAT}]
+    response = _post(api, "eta", {"region": "kota-jambi", "destination": THE_HOTEL_AREA, "origins": origins})
+    assert response.status_code == 200, response.content
+    results = response.json()["results"]
+    etas = [r["eta_s"] for r in results]
+    assert etas == sorted(etas)
+    assert {r["id"] for r in results} == {"damkar", None, "kawat"}
+    engine = engine_for(jambi_network)
+    expected = engine.travel_times_to([DAMKAR_HQ, RSUD_ABDUL_MANAP, SIMPANG_KAWAT], THE_HOTEL_AREA)
+    for row in results:
+        tt = expected[row["index"]]
+        assert row["eta_s"] == pytest.approx(tt.eta_s, abs=1e-3)
+        assert row["eta_s"] == pytest.approx(row["network_s"] + row["access_s"], abs=2e-3)
+        assert row["distance_m"] == pytest.approx(tt.distance_m, abs=1e-2)
+    assert response.json()["destination"]["offset_m"] >= 0
+
+
+def test_eta_cutoff_marks_far_origins_unreachable_and_puts_them_last(api, jambi_network) -> None:
+    body = {"region": "15.71", "destination": THE_HOTEL_AREA, "origins": [RSUD_ABDUL_MANAP, SIMPANG_KAWAT]}
+    full = _post(api, "eta", body).json()["results"]
+    longest = max(r["eta_s"] for r in full)
+    shortest = min(r["eta_s"] for r in full)
+    cut = _post(api, "eta", {**body, "cutoff_s": (longest + shortest) / 2}).json()["results"]
+    assert [r["reachable"] for r in cut] == [True, False]
+    assert cut[1]["eta_s"] is None
+
+
+def test_eta_origin_outside_the_network_is_reported_in_its_row(api, jambi_network) -> None:
+    body = {"region": "kota-jambi", "destination": THE_HOTEL_AREA, "origins": [DAMKAR_HQ, JAKARTA_MONAS]}
+    response = _post(api, "eta", body)
+    assert response.status_code == 200
+    last = response.json()["results"][-1]
+    assert last["index"] == 1
+    assert last["eta_s"] is None
+    assert "from the nearest road" in last["error"]
+
+
+def test_route_is_a_linestring_whose_time_matches_the_eta(api, jambi_network) -> None:
+    response = _post(api, "route", {"region": "kota-jambi", "origin": DAMKAR_HQ, "destination": RSUD_ABDUL_MANAP})
+    assert response.status_code == 200, response.content
+    feature = response.json()
+    assert feature["geometry"]["type"] == "LineString"
+    props = feature["properties"]
+    assert props["length_m"] > 1000  # about 3 km apart as the crow flies
+    assert props["street_names"], "a route over named main roads lists them"
+    eta = _post(api, "eta", {"region": "kota-jambi", "destination": RSUD_ABDUL_MANAP, "origins": [DAMKAR_HQ]})
+    assert props["eta_s"] == pytest.approx(eta.json()["results"][0]["eta_s"], abs=2e-3)
+
+
+def test_isochrones_grow_with_the_threshold(api, jambi_network) -> None:
+    body = {"region": "kota-jambi", "origin": DAMKAR_HQ, "thresholds_s": [300, 600]}
+    response = _post(api, "isochrone", body)
+    assert response.status_code == 200, response.content
+    small, large = response.json()["features"]
+    assert small["geometry"]["type"] in {"Polygon", "MultiPolygon"}
+    assert 0 < small["properties"]["area_m2"] < large["properties"]["area_m2"]
+
+
+def test_matrix_rows_are_origins_and_match_eta(api, jambi_network) -> None:
+    body = {
+        "region": "kota-jambi",
+        "origins": [DAMKAR_HQ, SIMPANG_KAWAT],
+        "destinations": [RSUD_ABDUL_MANAP, THE_HOTEL_AREA],
+    }
+    response = _post(api, "matrix", body)
+    assert response.status_code == 200, response.content
+    matrix = response.json()["eta_s"]
+    assert len(matrix) == 2
+    assert all(len(row) == 2 for row in matrix)
+    eta = _post(api, "eta", {"region": "kota-jambi", "destination": THE_HOTEL_AREA, "origins": [SIMPANG_KAWAT]})
+    assert matrix[1][1] == pytest.approx(eta.json()["results"][0]["eta_s"], abs=2e-3)
+
+
+def test_engine_reloads_after_a_reimport(jambi_network, data_dir) -> None:
+    first = engine_for(jambi_network)
+    assert engine_for(jambi_network) is first
+    import_roads(region=jambi_network, path=data_dir / "jambi" / "roads_main_jambi_osm.graphml")
+    second = engine_for(jambi_network)
+    assert second is not first
+    before = first.travel_times_to([DAMKAR_HQ], RSUD_ABDUL_MANAP)[0]
+    after = second.travel_times_to([DAMKAR_HQ], RSUD_ABDUL_MANAP)[0]
+    assert after.eta_s == pytest.approx(before.eta_s, abs=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        ({"destination": [200.0, -1.6]}, "out of range"),
+        ({"destination": [-1.6101, 103.6131]}, "did you mean [103.6131, -1.6101]"),
+        ({"destination": JAKARTA_MONAS}, "from the nearest road"),
+        ({"destination": {"type": "Pointy", "coordinates": [103.6, -1.6]}}, "GeoJSON Point"),
+        ({"destination": {"type": "Point"}}, "GeoJSON Point"),
+        ({"destination": [103.6]}, "two numbers"),
+        ({"destination": ["east", "south"]}, "must be numbers"),
+        ({"destination": [0, 0]}, "(0, 0) is not a real position"),
+        ({"region": "atlantis"}, "unknown region 'atlantis'; known regions: kota-jambi"),
+        ({"origins": [DAMKAR_HQ] * 501}, "at most 500"),
+        ({"origins": []}, "at least one point"),
+        ({"cutoff_s": -5}, "cutoff_s"),
+    ],
+)
+def test_eta_bad_input_is_a_400_that_says_what_is_wrong(api, jambi_network, body, fragment) -> None:
+    base = {"region": "kota-jambi", "destination": THE_HOTEL_AREA, "origins": [DAMKAR_HQ]}
+    response = _post(api, "eta", {**base, **body})
+    assert response.status_code == 400, response.content
+    assert fragment in response.json()["error"]["message"]
+
+
+def test_malformed_json_body_is_a_400(api, jambi_network) -> None:
+    response = api.post("/api/routing/eta/", "{not json", content_type="application/json")
+    assert response.status_code == 400
+    assert "JSON parse error" in response.json()["error"]["message"]
+
+
+def test_matrix_too_large_is_a_400(api, jambi_network) -> None:
+    body = {"region": "kota-jambi", "origins": [DAMKAR_HQ] * 500, "destinations": [THE_HOTEL_AREA] * 21}
+    response = _post(api, "matrix", body)
+    assert response.status_code == 400
+    assert "split the matrix" in response.json()["error"]["message"]
+
+
+def test_region_without_network_is_a_409(api, jambi_region) -> None:
+    clear_engines()
+    response = _post(api, "eta", {"region": "kota-jambi", "destination": THE_HOTEL_AREA, "origins": [DAMKAR_HQ]})
+    assert response.status_code == 409
+    assert "import_roads kota-jambi" in response.json()["error"]["message"]

@@ -1,0 +1,165 @@
+"""import_roads on real files (graphml, PBF), a hand-written OSM XML, and --place with the download replaced."""
+
+from __future__ import annotations
+
+import bz2
+from pathlib import Path
+
+import networkx as nx
+import osmnx as ox
+import pytest
+from django.core.management import CommandError, call_command
+
+from gis_core.importers.errors import ImportValidationError
+from gis_core.importers.roads import import_roads
+from gis_core.models import RoadEdge, RoadNetworkVersion, RoadNode
+
+pytestmark = pytest.mark.django_db
+
+# A crossroads: way 10 is a two-way residential street A-B-C with maxspeed 30 mph, way 11 a one-way
+# tertiary C->D, way 12 a footway (not drivable) and way 13 a private service road (not drivable).
+# Way 14 D-A closes the loop so every node is in one strongly connected component; way 15 is a
+# two-way dead end A-G, which makes A an intersection that simplification keeps.
+TINY_OSM = """<?xml version="1.0" encoding="UTF-8"?>
+<osm version="0.6">
+  <node id="1" lat="-1.6000" lon="103.6000"/>
+  <node id="2" lat="-1.6000" lon="103.6010"/>
+  <node id="3" lat="-1.6000" lon="103.6020"/>
+  <node id="4" lat="-1.6010" lon="103.6020"/>
+  <node id="5" lat="-1.6020" lon="103.6020"/>
+  <node id="6" lat="-1.6030" lon="103.6030"/>
+  <node id="7" lat="-1.5990" lon="103.5990"/>
+  <way id="10"><nd ref="1"/><nd ref="2"/><nd ref="3"/>
+    <tag k="highway" v="residential"/><tag k="name" v="Jalan Satu"/><tag k="maxspeed" v="30 mph"/></way>
+  <way id="11"><nd ref="3"/><nd ref="4"/>
+    <tag k="highway" v="tertiary"/><tag k="oneway" v="yes"/><tag k="name" v="Jalan Dua"/></way>
+  <way id="12"><nd ref="4"/><nd ref="5"/><tag k="highway" v="footway"/></way>
+  <way id="13"><nd ref="5"/><nd ref="6"/><tag k="highway" v="residential"/><tag k="access" v="private"/></way>
+  <way id="14"><nd ref="4"/><nd ref="1"/><tag k="highway" v="unclassified"/></way>
+  <way id="15"><nd ref="1"/><nd ref="7"/><tag k="highway" v="living_street"/></way>
+</osm>
+"""
+
+
+def _edges(version: RoadNetworkVersion) -> list[tuple]:
+    return sorted(
+        RoadEdge.objects.filter(version=version).values_list(
+            "source__osm_id", "target__osm_id", "osm_way_id", "highway", "oneway", "speed_kph", "speed_source"
+        )
+    )
+
+
+def test_jambi_graphml_imports_every_node_and_edge(jambi_region, data_dir: Path) -> None:
+    version = import_roads(region=jambi_region, path=data_dir / "jambi" / "roads_main_jambi_osm.graphml")
+    # SOURCES.md: 490 nodes, 1038 directed edges, one strongly connected component.
+    assert (version.node_count, version.edge_count, version.dropped_node_count) == (490, 1038, 0)
+    assert RoadNode.objects.filter(version=version).count() == 490
+    assert RoadEdge.objects.filter(version=version).count() == 1038
+    assert version.is_active
+    # No maxspeed in this file: every speed comes from the class table.
+    assert version.report["speed_sources"] == {"table": 1038}
+    trunk = RoadEdge.objects.filter(version=version, highway="trunk").first()
+    assert trunk.speed_kph == 50.0
+    assert trunk.travel_time_s == pytest.approx(trunk.length_m / (50 / 3.6))
+
+
+def test_reimport_creates_a_new_version_with_the_same_rows_and_prunes_old(jambi_region, data_dir: Path) -> None:
+    path = data_dir / "jambi" / "roads_main_jambi_osm.graphml"
+    first = import_roads(region=jambi_region, path=path)
+    second = import_roads(region=jambi_region, path=path)
+    third = import_roads(region=jambi_region, path=path, keep_versions=2)
+    assert list(RoadNetworkVersion.objects.filter(region=jambi_region, is_active=True)) == [third]
+    assert not RoadNetworkVersion.objects.filter(pk=first.pk).exists()
+    assert RoadNode.objects.filter(version_id=first.pk).count() == 0
+    assert _edges(second) == _edges(third)
+
+
+def test_liechtenstein_pbf_keeps_largest_scc_and_reads_maxspeed(jambi_region, data_dir: Path) -> None:
+    version = import_roads(region=jambi_region, path=data_dir / "reference" / "liechtenstein.osm.pbf")
+    graph = nx.MultiDiGraph()
+    for e in RoadEdge.objects.filter(version=version).values("source_id", "target_id"):
+        graph.add_edge(e["source_id"], e["target_id"])
+    assert version.node_count > 1000
+    assert nx.is_strongly_connected(graph)
+    assert version.dropped_node_count == version.report["input_nodes"] - version.node_count > 0
+    assert version.report["speed_sources"]["maxspeed"] > 0
+    assert RoadEdge.objects.filter(version=version, oneway=True).exists()
+    assert not RoadEdge.objects.filter(version=version, highway__in=["footway", "service", "track", "path"]).exists()
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_osm_xml_filters_drivable_ways_and_honours_oneway(jambi_region, tmp_path: Path, compress: bool) -> None:
+    path = tmp_path / ("tiny.osm.bz2" if compress else "tiny.osm")
+    path.write_bytes(bz2.compress(TINY_OSM.encode()) if compress else TINY_OSM.encode())
+    version = import_roads(region=jambi_region, path=path)
+    edges = _edges(version)
+    pairs = {(u, v) for u, v, *_ in edges}
+    # osmnx keeps node 2 (not an intersection) only inside the simplified geometry of 1-3.
+    assert pairs == {(1, 3), (3, 1), (3, 4), (4, 1), (1, 4), (1, 7), (7, 1)}
+    assert (4, 3) not in pairs  # way 11 is one-way C->D
+    speeds = {(u, v): (speed, source) for u, v, _, _, _, speed, source in edges}
+    assert speeds[(1, 3)] == (pytest.approx(30 * 1.609344), "maxspeed")
+    assert speeds[(3, 4)] == (40.0, "table")  # tertiary in DEFAULT_SPEEDS_KPH
+    # Nodes 5 and 6 are reached only by the footway and the private road.
+    assert not RoadNode.objects.filter(version=version, osm_id__in=[5, 6]).exists()
+
+
+def test_place_goes_through_osmnx_download(jambi_region, data_dir: Path, monkeypatch) -> None:
+    balikpapan = ox.load_graphml(data_dir / "balikpapan" / "roads_drive_balikpapan_kota_osm.graphml")
+    calls = []
+
+    def fake_graph_from_place(query, **kwargs):
+        calls.append((query, kwargs))
+        return balikpapan
+
+    monkeypatch.setattr(ox, "graph_from_place", fake_graph_from_place)
+    version = import_roads(region=jambi_region, place="Balikpapan Kota, Balikpapan, Indonesia")
+    assert calls == [
+        ("Balikpapan Kota, Balikpapan, Indonesia", {"network_type": "drive", "simplify": True, "retain_all": True})
+    ]
+    assert version.source_kind == "place"
+    # SOURCES.md: 1,207 nodes in 8 SCCs, the main one with 1,182 nodes.
+    assert (version.node_count, version.dropped_node_count) == (1182, 25)
+    assert version.report["speed_sources"]["maxspeed"] > 0
+
+
+def test_place_download_failure_is_a_clear_error(jambi_region, monkeypatch) -> None:
+    def offline(query, **kwargs):
+        raise ConnectionError("Max retries exceeded with url: /search")
+
+    monkeypatch.setattr(ox, "graph_from_place", offline)
+    with pytest.raises(ImportValidationError, match="could not download the road network for 'Nowhere'"):
+        import_roads(region=jambi_region, place="Nowhere")
+    assert not RoadNetworkVersion.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("roads.shp", b"", "unknown road file type"),
+        ("empty.osm", b'<?xml version="1.0"?><osm version="0.6"><node id="1" lat="0.1" lon="0.1"/></osm>',
+         "no drivable highway ways"),
+        ("broken.graphml", b"<graphml><not closed", "not a readable osmnx GraphML"),
+        ("broken.osm.pbf", b"this is not protobuf", "not a readable OSM file"),
+    ],
+)  # fmt: skip
+def test_bad_road_files_are_refused_and_nothing_is_written(jambi_region, tmp_path, name, content, message) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(ImportValidationError, match=message):
+        import_roads(region=jambi_region, path=path)
+    assert not RoadNetworkVersion.objects.exists()
+    assert not RoadNode.objects.exists()
+
+
+def test_missing_file_is_refused(jambi_region, tmp_path) -> None:
+    with pytest.raises(ImportValidationError, match="no such file"):
+        import_roads(region=jambi_region, path=tmp_path / "nope.osm.pbf")
+
+
+def test_command_reads_relative_paths_from_data_dir(jambi_region, data_dir, capsys) -> None:
+    call_command("import_roads", "kota-jambi", "--file", "jambi/roads_main_jambi_osm.graphml", verbosity=1)
+    out = capsys.readouterr().out
+    assert "490 nodes and 1038 edges" in out
+    with pytest.raises(CommandError, match="unknown region 'atlantis'; known regions: kota-jambi"):
+        call_command("import_roads", "atlantis", "--file", "x.osm")
