@@ -1,0 +1,3 @@
+"""Fleet API routes (dispatch)."""
+
+urlpatterns: list = []

@@ -1,0 +1,335 @@
+"""Serializers for reports and callers: validated input, GeoJSON queue, the full detail of a report.
+
+Points are EPSG:4326: input as ``[lon, lat]`` or a GeoJSON Point, output as GeoJSON geometries.
+Durations are seconds (``_s``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rest_framework import serializers
+from rest_framework_gis.fields import GeometryField
+from rest_framework_gis.serializers import GeoFeatureModelSerializer
+
+from fleet.incident_selectors import CallerHistory
+from fleet.models import Assignment, CallerFlag, Channel, Incident, LocationOffer, LocationSource, WhatsAppMessage
+from fleet.services.callers import FLAG_KINDS
+from gis_core.api.fields import PointField
+from gis_core.api.serializers import RegionField
+
+# ---------------------------------------------------------------- input
+
+
+class IncidentCreateSerializer(serializers.Serializer):
+    region = RegionField()
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    caller_phone = serializers.CharField(required=False, allow_blank=True, default="", max_length=40)
+    caller_name = serializers.CharField(required=False, allow_blank=True, default="", max_length=128)
+    incident_type = serializers.CharField(max_length=32)
+    priority = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1, max_value=4)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    location = PointField(required=False, allow_null=True, default=None)
+    location_accuracy_m = serializers.FloatField(required=False, allow_null=True, default=None, min_value=0)
+    location_source = serializers.ChoiceField(
+        choices=[LocationSource.DISPATCHER, LocationSource.CALLER_GPS], default=LocationSource.DISPATCHER
+    )
+    address_text = serializers.CharField(required=False, allow_blank=True, default="")
+
+    def validate(self, attrs: dict) -> dict:
+        if attrs["location"] is None and not attrs["address_text"].strip():
+            raise serializers.ValidationError(
+                "give a location ([lon, lat] or a GeoJSON Point) or an address_text to locate later"
+            )
+        return attrs
+
+
+class IncidentLocationSerializer(serializers.Serializer):
+    location = PointField()
+    location_accuracy_m = serializers.FloatField(required=False, allow_null=True, default=None, min_value=0)
+    location_source = serializers.ChoiceField(
+        choices=[LocationSource.DISPATCHER, LocationSource.CALLER_GPS, LocationSource.GEOCODED],
+        default=LocationSource.DISPATCHER,
+    )
+    address_text = serializers.CharField(required=False, allow_blank=True, default=None, allow_null=True)
+
+
+class IncidentClassifySerializer(serializers.Serializer):
+    incident_type = serializers.CharField(required=False, max_length=32, default=None, allow_null=True)
+    priority = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1, max_value=4)
+
+
+class IncidentCloseSerializer(serializers.Serializer):
+    outcome = serializers.CharField(max_length=16)
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class CallerFlagCreateSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=FLAG_KINDS)
+    reason = serializers.CharField()
+    duration_s = serializers.FloatField(required=False, allow_null=True, min_value=1)
+
+
+class CallerFlagLiftSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+
+
+# ---------------------------------------------------------------- output
+
+
+def _seconds(start: datetime | None, end: datetime | None) -> float | None:
+    return round((end - start).total_seconds(), 1) if start is not None and end is not None else None
+
+
+def _area(area) -> dict | None:
+    return {"code": area.code, "name": area.name} if area is not None else None
+
+
+def _offer_ref(offer: LocationOffer) -> dict:
+    return {
+        "id": offer.pk,
+        "location": [offer.geom.x, offer.geom.y],
+        "label": offer.label,
+        "received_at": offer.received_at,
+    }
+
+
+class IncidentQueueSerializer(GeoFeatureModelSerializer):
+    """One report of the queue as a GeoJSON Feature (geometry null while it awaits its location)."""
+
+    region = serializers.CharField(source="region.slug")
+    incident_type = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    incident_type_name = serializers.CharField(source="incident_type.name", default=None)
+    kecamatan = serializers.SerializerMethodField()
+    kelurahan = serializers.SerializerMethodField()
+    pending_offers = serializers.SerializerMethodField()
+    active_units = serializers.IntegerField()
+
+    class Meta:
+        model = Incident
+        geo_field = "geom"
+        fields = (
+            "id",
+            "reference",
+            "region",
+            "status",
+            "priority",
+            "channel",
+            "incident_type",
+            "incident_type_name",
+            "description",
+            "address_text",
+            "location_accuracy_m",
+            "location_source",
+            "kecamatan",
+            "kelurahan",
+            "caller_phone",
+            "caller_name",
+            "caller_flags",
+            "received_at",
+            "pending_offers",
+            "active_units",
+        )
+
+    def get_kecamatan(self, incident: Incident) -> dict | None:
+        return _area(incident.kecamatan)
+
+    def get_kelurahan(self, incident: Incident) -> dict | None:
+        return _area(incident.kelurahan)
+
+    def get_pending_offers(self, incident: Incident) -> list[dict]:
+        return [_offer_ref(o) for o in incident.pending_offers]
+
+
+class LocationOfferSerializer(serializers.ModelSerializer):
+    location = GeometryField(source="geom")
+    applied_by = serializers.CharField(source="applied_by.username", default=None)
+
+    class Meta:
+        model = LocationOffer
+        fields = ("id", "location", "source", "label", "received_at", "applied_at", "applied_by")
+
+
+class AssignmentSerializer(serializers.ModelSerializer):
+    """One unit on the report: its phase timestamps and the response times derived from them."""
+
+    unit = serializers.CharField(source="unit.call_sign")
+    unit_id = serializers.IntegerField()
+    agency = serializers.CharField(source="unit.agency.code")
+    agency_name = serializers.CharField(source="unit.agency.name")
+    capability = serializers.CharField(source="capability.code", default=None)
+    times_s = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Assignment
+        fields = (
+            "id",
+            "unit",
+            "unit_id",
+            "agency",
+            "agency_name",
+            "capability",
+            "status",
+            "dispatched_at",
+            "en_route_at",
+            "on_scene_at",
+            "transporting_at",
+            "at_hospital_at",
+            "cleared_at",
+            "cancelled_at",
+            "eta_s_at_dispatch",
+            "current_eta_s",
+            "eta_updated_at",
+            "times_s",
+        )
+
+    def get_times_s(self, a: Assignment) -> dict:
+        """Seconds between phases; None where a phase has not happened (yet)."""
+        received = a.incident.received_at
+        return {
+            "dispatch_s": _seconds(received, a.dispatched_at),  # report received -> unit dispatched
+            "turnout_s": _seconds(a.dispatched_at, a.en_route_at),  # dispatched -> rolling
+            "travel_s": _seconds(a.en_route_at, a.on_scene_at),
+            "response_s": _seconds(received, a.on_scene_at),  # report received -> on scene
+            "on_scene_s": _seconds(a.on_scene_at, a.transporting_at or a.cleared_at),
+            "transport_s": _seconds(a.transporting_at, a.at_hospital_at),
+            "total_s": _seconds(a.dispatched_at, a.cleared_at or a.cancelled_at),
+        }
+
+
+class WhatsAppMessageSerializer(serializers.ModelSerializer):
+    text = serializers.SerializerMethodField()
+
+    class Meta:
+        model = WhatsAppMessage
+        fields = ("id", "message_id", "kind", "sent_at", "from_phone", "profile_name", "text")
+
+    def get_text(self, wa: WhatsAppMessage) -> str | None:
+        text = wa.payload.get("text") if isinstance(wa.payload, dict) else None
+        return str(text.get("body", "")) if isinstance(text, dict) else None
+
+
+class CallerFlagSerializer(serializers.ModelSerializer):
+    created_by = serializers.CharField(source="created_by.username", default=None)
+    lifted_by = serializers.CharField(source="lifted_by.username", default=None)
+    phone = serializers.CharField(source="caller.phone")
+
+    class Meta:
+        model = CallerFlag
+        fields = (
+            "id",
+            "phone",
+            "kind",
+            "reason",
+            "created_at",
+            "created_by",
+            "expires_at",
+            "lifted_at",
+            "lifted_by",
+            "lift_reason",
+        )
+
+
+class CallerReportSerializer(serializers.ModelSerializer):
+    incident_type = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = Incident
+        fields = ("id", "reference", "received_at", "channel", "incident_type", "status", "outcome", "caller_flags")
+
+
+def caller_history_data(history: CallerHistory, *, exclude_pk: int | None = None, limit: int | None = None) -> dict:
+    """A caller's record as JSON: counts per outcome, flags in force, all flags, recent reports."""
+    reports = [r for r in history.reports if r.pk != exclude_pk][:limit]
+    return {
+        "phone": history.phone,
+        "first_seen_at": history.caller.first_seen_at if history.caller else None,
+        "report_count": history.report_count,
+        "outcome_counts": history.outcome_counts,
+        "pranks_counted": history.pranks_counted,
+        "active_flags": CallerFlagSerializer(history.active_flags, many=True).data,
+        "flags": CallerFlagSerializer(history.flags, many=True).data,
+        "reports": CallerReportSerializer(reports, many=True).data,
+    }
+
+
+class IncidentDetailSerializer(serializers.ModelSerializer):
+    """A report in full; ``caller`` is filled from the context (``caller_history``)."""
+
+    region = serializers.CharField(source="region.slug")
+    location = GeometryField(source="geom", allow_null=True)
+    incident_type = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    incident_type_name = serializers.CharField(source="incident_type.name", default=None)
+    needs = serializers.SerializerMethodField()
+    kecamatan = serializers.SerializerMethodField()
+    kelurahan = serializers.SerializerMethodField()
+    created_by = serializers.CharField(source="created_by.username", default=None)
+    location_offers = LocationOfferSerializer(many=True)
+    assignments = AssignmentSerializer(many=True)
+    whatsapp_messages = WhatsAppMessageSerializer(source="whatsapp", many=True)
+    times_s = serializers.SerializerMethodField()
+    caller = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Incident
+        fields = (
+            "id",
+            "reference",
+            "region",
+            "status",
+            "outcome",
+            "priority",
+            "channel",
+            "incident_type",
+            "incident_type_name",
+            "needs",
+            "description",
+            "address_text",
+            "location",
+            "location_accuracy_m",
+            "location_source",
+            "kecamatan",
+            "kelurahan",
+            "caller_phone",
+            "caller_name",
+            "caller_flags",
+            "received_at",
+            "closed_at",
+            "created_by",
+            "times_s",
+            "location_offers",
+            "assignments",
+            "whatsapp_messages",
+            "caller",
+        )
+
+    def get_needs(self, incident: Incident) -> list[dict]:
+        if incident.incident_type is None:
+            return []
+        return [
+            {"agency_kind": n.agency_kind, "capability": n.capability.code, "count": n.count, "optional": n.optional}
+            for n in incident.incident_type.needs.all()
+        ]
+
+    def get_kecamatan(self, incident: Incident) -> dict | None:
+        return _area(incident.kecamatan)
+
+    def get_kelurahan(self, incident: Incident) -> dict | None:
+        return _area(incident.kelurahan)
+
+    def get_times_s(self, incident: Incident) -> dict:
+        """The report's own response times: to the first dispatch and to the first unit on scene."""
+        assignments = list(incident.assignments.all())
+        first = {
+            phase: min((getattr(a, phase) for a in assignments if getattr(a, phase)), default=None)
+            for phase in ("dispatched_at", "on_scene_at")
+        }
+        return {
+            "first_dispatch_s": _seconds(incident.received_at, first["dispatched_at"]),
+            "first_on_scene_s": _seconds(incident.received_at, first["on_scene_at"]),
+            "open_s": _seconds(incident.received_at, incident.closed_at),
+        }
+
+    def get_caller(self, incident: Incident) -> dict | None:
+        history = self.context.get("caller_history")
+        return caller_history_data(history, exclude_pk=incident.pk, limit=10) if history is not None else None

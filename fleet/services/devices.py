@@ -1,0 +1,183 @@
+"""Crew devices: their credentials and authentication.
+
+Each device has its own secret, bound to one unit. The secret is generated here (256 bits from
+``secrets``), shown once, and only its hash is stored.
+
+The hash is a salted SHA-256 through a ``django.contrib.auth.hashers`` hasher made for this, not the
+project's password hasher. A device secret is a random 256-bit token, not a password a person chose:
+nobody can guess it, so a deliberately slow key-derivation function (PBKDF2 with a million rounds,
+about half a second) protects nothing and would cap ingest at a few requests per second per core.
+Tokens of this kind are stored the same way by django-rest-knox and GitHub. The hasher is *not*
+added to ``PASSWORD_HASHERS``, so a user password can never end up hashed with it. A ``token_hash``
+made with any registered hasher (e.g. set through ``make_password`` by hand) still verifies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.contrib.auth.hashers import BasePasswordHasher, check_password, mask_hash
+from django.db import transaction
+from django.utils.crypto import constant_time_compare
+
+from fleet.models import ActorKind, Device, Unit
+from fleet.services.audit import audit_record
+
+SECRET_BYTES = 32
+
+
+class DeviceAuthError(Exception):
+    """A device could not be authenticated: no secret, or a wrong one (HTTP 401)."""
+
+
+class UnknownDeviceError(DeviceAuthError):
+    """No device has this identifier (HTTP 400, as Traccar answers an unknown device)."""
+
+
+class DeviceInactiveError(DeviceAuthError):
+    """The device exists but was deactivated (HTTP 403)."""
+
+
+class DeviceUnitMismatchError(DeviceAuthError):
+    """An authenticated device sent something for another device or unit (HTTP 403)."""
+
+
+class DeviceSecretHasher(BasePasswordHasher):
+    """Salted SHA-256 for high-entropy device tokens (see the module docstring for why not PBKDF2)."""
+
+    algorithm = "siaga_device_sha256"
+
+    def salt(self) -> str:
+        return secrets.token_hex(8)
+
+    def encode(self, password: str, salt: str) -> str:
+        self._check_encode_args(password, salt)
+        digest = hashlib.sha256(f"{salt}${password}".encode()).hexdigest()
+        return f"{self.algorithm}${salt}${digest}"
+
+    def decode(self, encoded: str) -> dict:
+        algorithm, salt, digest = encoded.split("$", 2)
+        assert algorithm == self.algorithm
+        return {"algorithm": algorithm, "hash": digest, "salt": salt}
+
+    def verify(self, password: str, encoded: str) -> bool:
+        decoded = self.decode(encoded)
+        return constant_time_compare(encoded, self.encode(password, decoded["salt"]))
+
+    def safe_summary(self, encoded: str) -> dict:
+        decoded = self.decode(encoded)
+        return {
+            "algorithm": decoded["algorithm"],
+            "salt": mask_hash(decoded["salt"]),
+            "hash": mask_hash(decoded["hash"]),
+        }
+
+    def harden_runtime(self, password: str, encoded: str) -> None:
+        return None
+
+
+_HASHER = DeviceSecretHasher()
+# Verified against when the identifier is unknown, so both answers cost the same.
+_DUMMY_HASH = _HASHER.encode("unknown-device", "0000000000000000")
+
+
+def secret_hash(secret: str) -> str:
+    """The stored form of a device secret."""
+    return _HASHER.encode(secret, _HASHER.salt())
+
+
+def _secret_matches(secret: str, encoded: str) -> bool:
+    if encoded.startswith(f"{DeviceSecretHasher.algorithm}$"):
+        return _HASHER.verify(secret, encoded)
+    return check_password(secret, encoded)
+
+
+@transaction.atomic
+def device_create(*, unit: Unit, identifier: str, user=None, remote_addr: str | None = None) -> tuple[Device, str]:
+    """Register a crew device for a unit and generate its secret.
+
+    Parameters
+    ----------
+    unit
+        The unit the device reports for; it can report for no other.
+    identifier
+        What the device sends as its id: Traccar Client's device identifier, or OwnTracks'
+        ``user/device`` (as in its MQTT topic ``owntracks/user/device``).
+    user, remote_addr
+        Who registered it, for the audit log.
+
+    Returns
+    -------
+    tuple
+        ``(device, secret)``. The secret is returned this once and never stored: configure it in the
+        app now (HTTP Basic password, or ``key=`` in the Traccar Client server URL).
+    """
+    secret = secrets.token_urlsafe(SECRET_BYTES)
+    device = Device(unit=unit, identifier=identifier.strip(), token_hash=secret_hash(secret))
+    device.full_clean()
+    device.save()
+    audit_record(
+        action="device.create",
+        actor_kind=ActorKind.DISPATCHER if user is not None else ActorKind.SYSTEM,
+        user=user,
+        remote_addr=remote_addr,
+        obj=device,
+        data={"unit_id": unit.pk, "identifier": device.identifier},
+    )
+    return device, secret
+
+
+@transaction.atomic
+def device_secret_rotate(*, device: Device, user=None, remote_addr: str | None = None) -> str:
+    """Give a device a new secret (the old one stops working at once) and return it, once."""
+    secret = secrets.token_urlsafe(SECRET_BYTES)
+    device.token_hash = secret_hash(secret)
+    device.save(update_fields=["token_hash"])
+    audit_record(
+        action="device.secret_rotate",
+        actor_kind=ActorKind.DISPATCHER if user is not None else ActorKind.SYSTEM,
+        user=user,
+        remote_addr=remote_addr,
+        obj=device,
+    )
+    return secret
+
+
+def device_authenticate(*, identifier: str, secret: str | None) -> Device:
+    """The active device with this identifier whose secret matches.
+
+    Parameters
+    ----------
+    identifier
+        The device's identifier as the request named it.
+    secret
+        The secret it presented (HTTP Basic password or ``key``), or None when it presented none.
+
+    Returns
+    -------
+    Device
+        With ``unit`` and the unit's agency loaded (one query).
+
+    Raises
+    ------
+    UnknownDeviceError
+        No device has this identifier.
+    DeviceAuthError
+        No secret, or a wrong one.
+    DeviceInactiveError
+        The secret is right but the device was deactivated.
+    """
+    device = Device.objects.select_related("unit__agency").filter(identifier=identifier).first()
+    if device is None:
+        _HASHER.verify(secret or "", _DUMMY_HASH)
+        raise UnknownDeviceError(f"unknown device {identifier!r}: register it for a unit first")
+    if not secret:
+        raise DeviceAuthError(
+            f"device {identifier!r} sent no secret: use HTTP Basic auth (password = the device secret) or key=<secret>"
+        )
+    if not _secret_matches(secret, device.token_hash):
+        raise DeviceAuthError(f"wrong secret for device {identifier!r}")
+    if not device.is_active:
+        raise DeviceInactiveError(f"device {identifier!r} is deactivated")
+    return device
