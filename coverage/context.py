@@ -1,0 +1,155 @@
+"""What every coverage computation of one region needs: engine, demand points and their attachment.
+
+Built once per (region, network version, cell size, population figures) and kept in the process, so
+a second request only runs its searches. Also resolves source points onto the network and turns
+grid cells and areas back into geometry for output.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+
+from coverage import selectors
+from coverage.errors import NoSourcesError
+from coverage.matrix import Attachment, attach_points
+from coverage.population import AreaRow, DemandSet, demand_points
+from coverage.selectors import SourcePoint
+from gis_core.models import Region
+from gis_core.routing.engine import RoutingEngine, Snap
+from gis_core.routing.graph import transform_geometries, transformer_to_lonlat, transformer_to_metric
+from gis_core.routing.registry import active_version_id, engine_for
+
+DEFAULT_CELL_M = 250.0
+_CACHE_SIZE = 6
+_cache: OrderedDict[tuple, Context] = OrderedDict()
+_lock = threading.Lock()
+
+
+@dataclass(frozen=True, eq=False)
+class Context:
+    """A region's engine, demand points attached to it, and its polygons in the metric CRS."""
+
+    region: Region
+    version_id: int
+    engine: RoutingEngine
+    demand: DemandSet
+    attachment: Attachment
+    kecamatan_rows: list[AreaRow]
+    kelurahan_rows: list[AreaRow]
+
+    @property
+    def metric_crs(self) -> str:
+        return self.demand.metric_crs
+
+
+def coverage_context(*, region: Region, cell_m: float = DEFAULT_CELL_M) -> Context:
+    """The cached context for the region's active network; rebuilt when the network or population changes."""
+    engine = engine_for(region)
+    version_id = active_version_id(region)
+    key = (region.pk, version_id, float(cell_m), selectors.population_fingerprint(region=region))
+    with _lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    context = build_context(region=region, engine=engine, version_id=version_id, cell_m=cell_m)
+    with _lock:
+        _cache[key] = context
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return context
+
+
+def build_context(*, region: Region, engine: RoutingEngine, version_id: int, cell_m: float) -> Context:
+    """A fresh context (no cache): read the areas, place the demand points, attach them to ``engine``."""
+    kecamatan, kelurahan, total = selectors.admin_area_rows(region=region)
+    crs = f"EPSG:{region.metric_srid}"
+    demand = demand_points(
+        kecamatan, kelurahan, total, cell_m=cell_m, metric_crs=crs, to_lonlat=transformer_to_lonlat(crs)
+    )
+    return Context(region, version_id, engine, demand, attach_points(engine, demand.lonlat), kecamatan, kelurahan)
+
+
+def with_engine(context: Context, engine: RoutingEngine) -> Context:
+    """The same demand points attached to another network (a what-if variant)."""
+    return Context(
+        context.region,
+        context.version_id,
+        engine,
+        context.demand,
+        attach_points(engine, context.demand.lonlat),
+        context.kecamatan_rows,
+        context.kelurahan_rows,
+    )
+
+
+def clear_contexts() -> None:
+    """Forget every cached context (tests)."""
+    with _lock:
+        _cache.clear()
+
+
+def snap_sources(engine: RoutingEngine, sources: list[SourcePoint]) -> tuple[list[SourcePoint], list[Snap], list[dict]]:
+    """Sources that lie within reach of the network, their snaps, and the ones left out with the reason."""
+    snaps = engine.try_snap([(s.lon, s.lat) for s in sources]) if sources else []
+    kept, kept_snaps, dropped = [], [], []
+    for source, snap in zip(sources, snaps, strict=True):
+        if isinstance(snap, Snap):
+            kept.append(source)
+            kept_snaps.append(snap)
+        else:
+            dropped.append({**source_data(source), "reason": str(snap)})
+    return kept, kept_snaps, dropped
+
+
+def require_sources(sources: list[SourcePoint], dropped: list[dict], *, what: str) -> None:
+    """Raise :class:`NoSourcesError` when nothing is left to search from."""
+    if sources:
+        return
+    if dropped:
+        raise NoSourcesError(
+            f"none of the {len(dropped)} {what} can be placed on the road network: {dropped[0]['reason']}"
+        )
+    raise NoSourcesError(f"no {what} found: name agencies with stations, unit types, or give points")
+
+
+def source_data(source: SourcePoint) -> dict:
+    return {
+        "kind": source.kind,
+        "ref": source.ref,
+        "label": source.label,
+        "agency": source.agency,
+        "point": [round(source.lon, 7), round(source.lat, 7)],
+        "position": source.position,
+    }
+
+
+def kecamatan_of_points(context: Context, lonlat: np.ndarray) -> list[str | None]:
+    """The kecamatan code covering each point (EPSG:4326), or None outside every kecamatan."""
+    if not len(lonlat):
+        return []
+    x, y = transformer_to_metric(context.metric_crs).transform(lonlat[:, 0], lonlat[:, 1])
+    points = shapely.points(x, y)
+    polygons = np.array([row.geom_m for row in context.kecamatan_rows], dtype=object)
+    tree = shapely.STRtree(polygons)
+    point_i, poly_i = tree.query(points, predicate="covered_by")
+    out: list[str | None] = [None] * len(points)
+    for p, k in sorted(zip(point_i.tolist(), poly_i.tolist(), strict=True), key=lambda t: (t[0], -t[1])):
+        out[p] = context.kecamatan_rows[k].code  # the lowest code wins on a shared boundary
+    return out
+
+
+def cell_polygons_lonlat(context: Context, cells: np.ndarray) -> np.ndarray:
+    """Grid squares (i, j) as EPSG:4326 polygons."""
+    cell_m, (x0, y0) = context.demand.cell_m, context.demand.origin_m
+    boxes = shapely.box(
+        x0 + cells[:, 0] * cell_m,
+        y0 + cells[:, 1] * cell_m,
+        x0 + (cells[:, 0] + 1) * cell_m,
+        y0 + (cells[:, 1] + 1) * cell_m,
+    )
+    return transform_geometries(boxes, transformer_to_lonlat(context.metric_crs))

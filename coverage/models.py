@@ -1,0 +1,72 @@
+"""Coverage runs stored with their inputs and results, and coverage settings per agency."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from fleet.models import Agency
+from gis_core.models import Region, RoadNetworkVersion
+
+DEFAULT_THRESHOLDS_S = (480, 600, 900)
+
+
+class RunKind(models.TextChoices):
+    SURFACE = "surface", "travel-time surface"
+    COVERAGE = "coverage", "coverage per kecamatan"
+    GAPS = "gaps", "gap report"
+    MCLP = "mclp", "siting: k new sites (MCLP)"
+    LSCP = "lscp", "siting: fewest sites (LSCP)"
+    LIVE = "live", "live coverage and move-up"
+    WHATIF = "whatif", "what-if: closures and added stations"
+
+
+class CoverageRun(models.Model):
+    """One coverage computation: what was asked (``inputs``) and what came out (``results``), as JSON.
+
+    ``inputs`` holds the request as validated (region, sources, thresholds, cell size, candidates, closures)
+    plus the resolved source points, so a run can be read back and compared without recomputing.
+    """
+
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="coverage_runs")
+    kind = models.CharField(max_length=16, choices=RunKind.choices)
+    label = models.CharField(max_length=128, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    network_version = models.ForeignKey(
+        RoadNetworkVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    inputs = models.JSONField()
+    results = models.JSONField()
+    duration_s = models.FloatField(validators=[MinValueValidator(0)])
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["region", "kind", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} ({self.region.slug})"
+
+
+class AgencyCoverageSettings(models.Model):
+    """Coverage thresholds of one agency (defaults: 8, 10 and 15 minutes; target: the agency's response target)."""
+
+    agency = models.OneToOneField(Agency, on_delete=models.CASCADE, related_name="coverage_settings")
+    thresholds_s = ArrayField(
+        models.PositiveIntegerField(validators=[MinValueValidator(1), MaxValueValidator(4 * 3600)]),
+        size=10,
+        default=list,
+        help_text="travel-time thresholds in seconds reported per kecamatan, e.g. 480, 600, 900",
+    )
+    target_s = models.PositiveIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(4 * 3600)],
+        help_text="travel-time target in seconds for gap reports and siting, e.g. 900 (SPM fire, 15 minutes)",
+    )
+
+    class Meta:
+        verbose_name_plural = "agency coverage settings"
+
+    def __str__(self) -> str:
+        return f"{self.agency}: {self.thresholds_s} s, target {self.target_s} s"

@@ -1,0 +1,222 @@
+"""Siting runs: where new posko or standby points should go (MCLP and LSCP), stored like every coverage run."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from coverage import selectors
+from coverage.context import DEFAULT_CELL_M, Context, coverage_context, kecamatan_of_points, snap_sources, source_data
+from coverage.errors import CoverageInputError
+from coverage.matrix import site_matrix, times_from_sources
+from coverage.models import RunKind
+from coverage.selectors import SourcePoint, SourceSpec
+from coverage.services import Thresholds, compare_tables, coverage_run_save, coverage_thresholds, evaluate
+from coverage.solvers import SitingResult, lscp_solve, mclp_solve
+from gis_core.models import Region
+from gis_core.routing.graph import transformer_to_metric
+
+DEFAULT_CANDIDATES = 1000
+
+
+def propose_candidates(context: Context, n: int) -> np.ndarray:
+    """Up to ``n`` road-network nodes inside the region, spread evenly: one per square of a grid sized to fit.
+
+    Returns node positions (EPSG:4326), shape (<= n, 2), in a stable order.
+    """
+    if n < 1:
+        raise CoverageInputError(f"n_candidates must be >= 1, got {n}")
+    lonlat = np.asarray(context.engine.node_lonlat)
+    inside = np.array([code is not None for code in kecamatan_of_points(context, lonlat)], dtype=bool)
+    lonlat = lonlat[inside]
+    if len(lonlat) <= n:
+        return lonlat
+    x, y = transformer_to_metric(context.metric_crs).transform(lonlat[:, 0], lonlat[:, 1])
+    xy = np.column_stack([x, y])
+    side = float(np.sqrt(np.prod(np.ptp(xy, axis=0)) / n))
+    while True:
+        bins = np.floor(xy / side).astype(np.int64)
+        _, inverse = np.unique(bins, axis=0, return_inverse=True)
+        if inverse.max() + 1 <= n:
+            break
+        side *= 1.05
+    inverse = inverse.reshape(-1)
+    # The node nearest each square's centre represents it.
+    distance = np.linalg.norm(xy - (bins + 0.5) * side, axis=1)
+    order = np.lexsort((distance, inverse))
+    first = order[np.r_[True, inverse[order][1:] != inverse[order][:-1]]]
+    return lonlat[np.sort(first)]
+
+
+def coverage_siting_run(
+    *,
+    region: Region,
+    model: str,
+    spec: SourceSpec,
+    k: int | None = None,
+    required_share: float | None = None,
+    threshold_s: int | None = None,
+    candidates: Sequence[tuple[float, float]] | None = None,
+    n_candidates: int = DEFAULT_CANDIDATES,
+    cell_m: float = DEFAULT_CELL_M,
+    time_limit_s: float | None = None,
+    progress: Callable[[int], None] | None = None,
+    label: str = "",
+    user: Any = None,
+) -> Any:
+    """Choose new sites keeping existing stations: ``mclp`` (k sites, most people covered) or ``lscp``.
+
+    Parameters
+    ----------
+    model : str
+        ``mclp`` (needs ``k``) or ``lscp`` (needs ``required_share``, 0 < share <= 1).
+    spec : SourceSpec
+        The existing stations (and units) kept; may name nothing (a blank slate).
+    threshold_s : int, optional
+        Coverage threshold; the agency's target by default (see ``coverage_thresholds``).
+    candidates : sequence of (lon, lat), optional
+        Sites a planner proposes; without them up to ``n_candidates`` road-network nodes are proposed.
+    progress : callable, optional
+        Called with 1 after each candidate's search (a tqdm bar's ``update``).
+
+    Returns
+    -------
+    CoverageRun
+        ``results`` lists the chosen sites in order of marginal gain with their kecamatan, coverage
+        before and after (city-wide and per kecamatan) and the solver's figures.
+    """
+    started = time.perf_counter()
+    if model not in {RunKind.MCLP, RunKind.LSCP}:
+        raise CoverageInputError(f"model must be mclp or lscp, got {model!r}")
+    if model == RunKind.MCLP and (k is None or k < 1):
+        raise CoverageInputError("mclp needs k, the number of new sites (>= 1)")
+    if model == RunKind.LSCP and required_share is None:
+        raise CoverageInputError("lscp needs required_share, e.g. 0.9 for 90% of the population")
+    context = coverage_context(region=region, cell_m=cell_m)
+    thresholds = coverage_thresholds(
+        region=region, agencies=spec.agencies, target_s=threshold_s, thresholds_s=[threshold_s] if threshold_s else None
+    )
+    target = thresholds.target_s
+    existing = selectors.coverage_sources(region=region, spec=spec)
+    existing, existing_snaps, dropped = snap_sources(context.engine, existing)
+    _, existing_times = times_from_sources(context.engine, existing_snaps, context.attachment)
+    given = candidates is not None
+    points = np.asarray(candidates if given else propose_candidates(context, n_candidates), dtype=float).reshape(-1, 2)
+    proposed = [
+        SourcePoint(
+            "candidate",
+            f"candidate #{i}",
+            f"candidate #{i}",
+            "",
+            float(p[0]),
+            float(p[1]),
+            "given" if given else "network node",
+        )
+        for i, p in enumerate(points)
+    ]
+    proposed, site_snaps, dropped_sites = snap_sources(context.engine, proposed)
+    if not proposed:
+        raise CoverageInputError("no candidate site lies within reach of the road network")
+    matrix_started = time.perf_counter()
+    matrix = site_matrix(context.engine, site_snaps, context.attachment, cutoff_s=target, progress=progress)
+    matrix_s = time.perf_counter() - matrix_started
+    weights = context.demand.population
+    if model == RunKind.MCLP:
+        result = mclp_solve(
+            matrix, weights, threshold_s=target, k=int(k), existing_time_s=existing_times, time_limit_s=time_limit_s
+        )
+    else:
+        result = lscp_solve(
+            matrix,
+            weights,
+            threshold_s=target,
+            required_share=float(required_share),
+            existing_time_s=existing_times,
+            time_limit_s=time_limit_s,
+        )
+    results = _siting_results(context, thresholds, result, proposed, matrix, existing_times, matrix_s)
+    inputs = {
+        "model": model,
+        "spec": {"agencies": list(spec.agencies), "unit_types": list(spec.unit_types)},
+        "k": k,
+        "required_share": required_share,
+        "threshold_s": target,
+        "cell_m": cell_m,
+        "candidates_from": "planner" if given else "network nodes",
+        "n_candidates": len(proposed),
+        "candidates": [source_data(s)["point"] for s in proposed],
+        "existing": [source_data(s) for s in existing],
+        "sources_dropped": dropped,
+        "candidates_dropped": len(dropped_sites),
+    }
+    return coverage_run_save(
+        region=region,
+        kind=model,
+        context=context,
+        inputs=inputs,
+        results=results,
+        started=started,
+        label=label,
+        user=user,
+    )
+
+
+def _siting_results(
+    context: Context,
+    thresholds: Thresholds,
+    result: SitingResult,
+    sites: list[SourcePoint],
+    matrix: np.ndarray,
+    existing_times: np.ndarray,
+    matrix_s: float,
+) -> dict:
+    target = thresholds.target_s
+    single = Thresholds((target,), target, thresholds.origin)
+    after_times = np.min(np.column_stack([existing_times, matrix[:, list(result.chosen)]]), axis=1)
+    before, after = evaluate(context, existing_times, single), evaluate(context, after_times, single)
+    lonlat = np.array([[sites[j].lon, sites[j].lat] for j in result.chosen]).reshape(-1, 2)
+    codes = kecamatan_of_points(context, lonlat)
+    names = {a.code: a.name for a in context.demand.kecamatan_areas}
+    cumulative, chosen = result.covered_before, []
+    for rank, (j, gain, code) in enumerate(zip(result.chosen, result.gains, codes, strict=True), start=1):
+        cumulative += gain
+        chosen.append(
+            {
+                "rank": rank,
+                "candidate": j,
+                "point": [round(sites[j].lon, 7), round(sites[j].lat, 7)],
+                "kecamatan_code": code,
+                "kecamatan": names.get(code),
+                "gain_population": round(gain, 1),
+                "covered_share_after": round(cumulative / result.total, 4) if result.total else None,
+            }
+        )
+    return {
+        "model": result.model,
+        "threshold_s": target,
+        "objective": result.objective,
+        "status": result.status,
+        "covered_before": round(result.covered_before, 1),
+        "covered_after": round(result.covered_after, 1),
+        "share_before": round(result.share_before, 4),
+        "share_after": round(result.share_after, 4),
+        "population": round(result.total, 1),
+        "chosen": chosen,
+        "before": {"totals": before["totals"], "kecamatan": before["kecamatan"]},
+        "after": {"totals": after["totals"], "kecamatan": after["kecamatan"]},
+        "delta": compare_tables(before["kecamatan"], after["kecamatan"], before["totals"], after["totals"]),
+        "cells": after["cells"],
+        "grid": after["grid"],
+        "provenance": after["provenance"],
+        "solver": {
+            "matrix_s": round(matrix_s, 3),
+            "solve_s": round(result.solve_s, 3),
+            "model_rows": result.n_rows,
+            "model_columns": result.n_cols,
+            "candidates": len(sites),
+            "demand_points": len(context.demand),
+        },
+    }

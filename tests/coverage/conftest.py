@@ -1,0 +1,107 @@
+"""Coverage fixtures: a tiny two-kecamatan region on a generated street grid, and small fleet factories."""
+
+from __future__ import annotations
+
+import pytest
+import shapely
+from django.contrib.gis.geos import GEOSGeometry, MultiPolygon, Point
+
+from bench.grid import city_grid
+from coverage.context import clear_contexts
+from fleet.models import Agency, AgencyKind, Station, StationKind, Unit, UnitType
+from gis_core.importers.roads import import_road_graph
+from gis_core.models import Kecamatan, Kelurahan, PopulationKind
+from gis_core.routing.graph import transform_geometries, transformer_to_lonlat
+from gis_core.routing.registry import clear_engines, engine_for
+from tests.conftest import make_region
+
+# The grid of bench/grid.py starts at (103.55, -1.66); 11 x 11 nodes 100 m apart span about 1 km.
+GRID_SIDE, SPACING_M = 11, 100.0
+
+
+def _multipolygon_lonlat(box_m: shapely.Polygon) -> MultiPolygon:
+    lonlat = transform_geometries(box_m, transformer_to_lonlat("EPSG:32748"))
+    return MultiPolygon(GEOSGeometry(lonlat.wkt, srid=4326), srid=4326)
+
+
+def _area(model, **fields):
+    area = model(**fields)
+    area.full_clean()
+    area.save()
+    return area
+
+
+@pytest.fixture
+def tiny_region(db):
+    """Region "tiny" (99.01): kecamatan West (1,000 people, official 2021) and East (no figure), one kelurahan
+    each, a city total of 3,000 (2024), and the 11 x 11 street grid as its active network."""
+    clear_engines()
+    clear_contexts()
+    region = make_region(code="99.01", slug="tiny", name="Tiny")
+    region.population, region.population_year, region.population_source = 3000, 2024, "test total"
+    region.save()
+    import_road_graph(
+        region=region, graph=city_grid(GRID_SIDE, seed=3, missing_share=0.0), source="grid", source_kind="graph"
+    )
+    xy = engine_for(region).graph.node_xy_m
+    (x0, y0), (x1, y1) = xy.min(axis=0) - 60, xy.max(axis=0) + 60
+    xm = (x0 + x1) / 2
+    halves = {"west": shapely.box(x0, y0, xm, y1), "east": shapely.box(xm, y0, x1, y1)}
+    figures = {"west": (1000, 2021, "BPS test", PopulationKind.OFFICIAL), "east": (None, None, "", "")}
+    for n, (name, box) in enumerate(halves.items(), start=1):
+        population, year, source, kind = figures[name]
+        kec = _area(
+            Kecamatan,
+            region=region,
+            code=f"99.01.0{n}",
+            name=name.title(),
+            geom=_multipolygon_lonlat(box),
+            area_m2=box.area,
+            population=population,
+            population_year=year,
+            population_source=source,
+            population_kind=kind,
+        )
+        _area(
+            Kelurahan,
+            kecamatan=kec,
+            code=f"99.01.0{n}.1001",
+            name=f"{name.title()} Satu",
+            geom=_multipolygon_lonlat(box),
+            area_m2=box.area,
+        )
+    yield region
+    clear_engines()
+    clear_contexts()
+
+
+def make_agency(region, *, code: str = "damkar", kind: str = AgencyKind.FIRE, response_target_s: int | None = None):
+    agency = Agency(region=region, code=code, name=code.title(), kind=kind, response_target_s=response_target_s)
+    agency.full_clean()
+    agency.save()
+    return agency
+
+
+def make_station(agency, *, code: str, lon: float, lat: float, kind: str = StationKind.POSKO):
+    station = Station(agency=agency, code=code, name=f"Pos {code}", kind=kind, geom=Point(lon, lat, srid=4326))
+    station.full_clean()
+    station.save()
+    return station
+
+
+def make_unit(agency, *, call_sign: str, station=None, status: str = "available", type_code: str = "ambulance"):
+    unit_type = UnitType.objects.filter(code=type_code).first()
+    if unit_type is None:
+        unit_type = UnitType(code=type_code, name=type_code.title())
+        unit_type.full_clean()
+        unit_type.save()
+    unit = Unit(agency=agency, call_sign=call_sign, unit_type=unit_type, home_station=station, status=status)
+    unit.full_clean()
+    unit.save()
+    return unit
+
+
+def node_point(region, index: int) -> tuple[float, float]:
+    """A network node of the region's engine, as (lon, lat)."""
+    lon, lat = engine_for(region).graph.node_lonlat[index]
+    return float(lon), float(lat)
