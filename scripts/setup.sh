@@ -2,7 +2,8 @@
 # Idempotent setup on a fresh Debian/Ubuntu machine (or one already set up: then it changes nothing).
 #   1. PostgreSQL with PostGIS 3 (only when DATABASE_URL is not set: then the local cluster is used),
 #   2. the virtualenv in .venv with the project installed,
-#   3. the database, the postgis extension and the migrations.
+#   3. the database, the postgis extension and the migrations,
+#   4. Redis for the live console's channel layer (only when REDIS_URL is not set: then a local one is used).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,6 +29,9 @@ if [ -z "${DATABASE_URL:-}" ]; then
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
   done
 fi
+if [ -z "${REDIS_URL:-}" ]; then
+  dpkg -s redis-server >/dev/null 2>&1 || missing+=(redis-server)
+fi
 python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
 [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 
@@ -40,6 +44,12 @@ if [ -z "${DATABASE_URL:-}" ]; then
     log "starting PostgreSQL 15"
     pg_ctlcluster --skip-systemctl-redirect 15 main start
   fi
+fi
+
+if [ -z "${REDIS_URL:-}" ] && ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+  # Nothing persistent: the channel layer only relays live messages.
+  log "starting Redis on 127.0.0.1:6379"
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null
 fi
 
 if [ ! -x .venv/bin/python ]; then
