@@ -1,0 +1,57 @@
+"""Reads for the console pages: which region to show and what the map scripts need to start."""
+
+from __future__ import annotations
+
+from django.contrib.gis.db.models import Extent
+from django.http import HttpRequest
+from django.urls import reverse
+
+from console import roles
+from console.strings import JS_STRINGS
+from fleet.models import Agency, IncidentType
+from gis_core.models import Kecamatan, Region
+
+
+def region_for_console(*, slug: str | None) -> Region | None:
+    """The region named by ``slug``, else the first (by slug) that has kecamatan loaded."""
+    if slug:
+        found = Region.objects.filter(slug=slug).first()
+        if found is not None:
+            return found
+    return Region.objects.filter(kecamatan__isnull=False).order_by("slug").distinct().first()
+
+
+def region_bbox(*, region: Region) -> list[float] | None:
+    """``[min_lon, min_lat, max_lon, max_lat]`` of the region's kecamatan (EPSG:4326)."""
+    extent = Kecamatan.objects.filter(region=region).aggregate(extent=Extent("geom"))["extent"]
+    return list(extent) if extent else None
+
+
+def console_config(*, request: HttpRequest, page: str) -> dict:
+    """Everything a page's script needs to start, as JSON-ready data."""
+    region = region_for_console(slug=request.GET.get("region"))
+    config: dict = {
+        "page": page,
+        "region": None,
+        "regions": list(Region.objects.order_by("slug").values("slug", "name")),
+        "roles": sorted(roles.roles_of(request.user)),
+        "strings": {key: str(text) for key, text in JS_STRINGS.items()},
+        "osm_tiles": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+    }
+    if region is None:
+        return config
+    config["region"] = {"slug": region.slug, "name": region.name, "bbox": region_bbox(region=region)}
+    config["urls"] = {
+        "kecamatan": reverse("kecamatan-list", kwargs={"slug": region.slug}) + "?page_size=500",
+        "kelurahan": reverse("kelurahan-list", kwargs={"slug": region.slug}) + "?page_size=500",
+        "roads": reverse("console:roads", kwargs={"slug": region.slug}),
+        "incidents": reverse("incident-list"),
+        "units": f"/api/units/?region={region.slug}",
+        "stations": f"/api/stations/?region={region.slug}",
+        "ws": f"/ws/regions/{region.slug}/",
+    }
+    config["incident_types"] = list(
+        IncidentType.objects.order_by("category", "code").values("code", "name", "default_priority")
+    )
+    config["agencies"] = list(Agency.objects.filter(region=region).order_by("code").values("code", "name", "kind"))
+    return config
