@@ -65,6 +65,8 @@ SIAGA_ISOCHRONE_BUFFER_M = _env_float("SIAGA_ISOCHRONE_BUFFER_M", 100.0)
 SIAGA_SPEEDS_KPH: dict[str, float] = json.loads(os.environ.get("SIAGA_SPEEDS_KPH", "{}"))
 
 INSTALLED_APPS = [
+    # First, so that `manage.py runserver` is Daphne's: HTTP and the console's WebSocket in one process.
+    "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -76,14 +78,19 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_gis",
     "drf_spectacular",
+    "channels",
     "gis_core",
     "fleet",
     "coverage",
+    # Console: the dispatcher's and planner's web map; django-leaflet ships Leaflet's static files.
+    "leaflet",
+    "console",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -109,7 +116,31 @@ TEMPLATES = [
 WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"
 
+# Live console: GPS fixes, status changes, reports and assignments pushed over WebSocket through
+# the Redis channel layer (fleet.live publishes after commit, fleet.consumers relays).
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+# A publish waits at most this long for Redis; when it is down the fix or dispatch goes on unpublished.
+SIAGA_LIVE_PUBLISH_TIMEOUT_S = _env_float("SIAGA_LIVE_PUBLISH_TIMEOUT_S", 2.0)
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {
+            # socket_timeout stays above the layer's 5 s blocking receive, or idle consumers would time out.
+            "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 2, "socket_timeout": 15}],
+            "prefix": os.environ.get("SIAGA_CHANNEL_PREFIX", "siaga"),
+            "expiry": 30,  # a console that cannot keep up for 30 s reloads its state anyway
+            "capacity": 500,
+        },
+    }
+}
+
 LANGUAGE_CODE = "id"
+# Console: Bahasa Indonesia by default, English on request (locale/ holds the .po and the compiled .mo).
+LANGUAGES = [("id", "Bahasa Indonesia"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LOGIN_URL = "console:login"
+LOGIN_REDIRECT_URL = "console:home"
+LOGOUT_REDIRECT_URL = "console:login"
 TIME_ZONE = "Asia/Jakarta"
 USE_I18N = True
 USE_TZ = True
