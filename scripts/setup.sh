@@ -33,6 +33,7 @@ if [ -z "${REDIS_URL:-}" ]; then
   dpkg -s redis-server >/dev/null 2>&1 || missing+=(redis-server)
 fi
 python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
+dpkg -s chromium >/dev/null 2>&1 || missing+=(chromium)  # console end-to-end tests (Playwright drives it)
 [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 
 if [ -z "${DATABASE_URL:-}" ]; then
