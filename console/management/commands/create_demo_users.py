@@ -1,0 +1,17 @@
+"""Create the console's demo accounts (dispatcher, planner, admin) and print their passwords."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand
+
+from console.services import demo_users_create
+
+
+class Command(BaseCommand):
+    help = "Create or reset the DEMO console accounts dispatcher, planner and admin; prints their (public) passwords."
+
+    def handle(self, *args, **options) -> None:
+        for user in demo_users_create():
+            state = "created" if user.created else "reset"
+            self.stdout.write(f"demo user {user.username!r} ({user.role}), password {user.password!r} [{state}]")
+        self.stdout.write(self.style.WARNING("These are DEMO accounts with public passwords: never use them live."))
