@@ -196,7 +196,7 @@ class CsgraphEngine:
         singles, many = (rows, cols) if by_origin else (cols, rows)
         self._snapper.warn_outside(rows)
         self._snapper.warn_outside(cols)
-        lines = [
+        lines: list[list[TravelTime | None]] = [
             self._one_to_many(singles.take(slice(i, i + 1)), many, reverse=not by_origin, cutoff_s=cutoff_s)
             if singles.inside[i]
             else [None] * len(many.edge)

@@ -368,7 +368,7 @@ def road_graph_from_networkx(
         edge_geometry_lonlat=geometry,
         edge_name=[_join(d.get("name"), _NAME_SEP) for *_, d in edges],
         edge_highway=[_join(d.get("highway"), _HIGHWAY_SEP) for *_, d in edges],
-        node_osm_id=[k if isinstance(k, int | np.integer) else -1 for k in keys],
+        node_osm_id=[int(k) if isinstance(k, int | np.integer) else -1 for k in keys],
         reorder_nodes=reorder_nodes,
         twin_tolerance_m=twin_tolerance_m,
     )

@@ -138,9 +138,10 @@ class EdgeSnapper:
         lonlat = as_lonlat(points)
         valid = valid_lonlat(lonlat)
         out: list[Snap | RoutingError] = [invalid_point_error(lonlat, i) for i in range(len(lonlat))]
-        batch = self.resolve([points[i] for i in np.flatnonzero(valid)])
+        valid_at = np.flatnonzero(valid).tolist()
+        batch = self.resolve([points[i] for i in valid_at])
         snaps = self.snaps(batch)
-        for j, i in enumerate(np.flatnonzero(valid).tolist()):
+        for j, i in enumerate(valid_at):
             out[i] = snaps[j] if batch.inside[j] else self.outside_error(batch, j, label=f"point #{i}", index=i)
         return out
 
