@@ -10,7 +10,7 @@ from datetime import datetime
 
 import numpy as np
 from django.conf import settings
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 from django.utils import timezone
 from shapely.geometry import mapping
 
@@ -21,8 +21,10 @@ from fleet.models import (
     Capability,
     Incident,
     IncidentTypeNeed,
+    Station,
     Unit,
     UnitStatus,
+    UnitType,
 )
 from gis_core.models import Region
 from gis_core.routing.engine import Snap
@@ -97,6 +99,12 @@ def units_for_map(*, region: Region | None = None) -> QuerySet[Unit]:
     return qs.filter(agency__region=region) if region is not None else qs
 
 
+def stations_for_map(*, region: Region | None = None) -> QuerySet[Station]:
+    """Stations with their agency and how many units are based there, in one query."""
+    qs = Station.objects.select_related("agency").annotate(unit_count=Count("units")).order_by("agency__code", "code")
+    return qs.filter(agency__region=region) if region is not None else qs
+
+
 # --- recommendation -------------------------------------------------------------------------------
 
 
@@ -133,14 +141,11 @@ def incident_needs(*, incident: Incident, capabilities: Sequence[str] | None = N
 
 
 def _candidates(incident: Incident, needs: list[Need]) -> list[Unit]:
+    # A subquery rather than a join + DISTINCT: no duplicate rows, and no DISTINCT over geometry columns.
+    types = UnitType.objects.filter(capabilities__code__in={n.capability for n in needs}).values("pk")
     return list(
         units_for_map(region=None)
-        .filter(
-            agency__region_id=incident.region_id,
-            status=UnitStatus.AVAILABLE,
-            unit_type__capabilities__code__in={n.capability for n in needs},
-        )
-        .distinct()
+        .filter(agency__region_id=incident.region_id, status=UnitStatus.AVAILABLE, unit_type__in=types)
         .order_by("pk")
     )
 
@@ -232,6 +237,11 @@ def units_recommend(
     }
 
 
+# What a suggestion's ``eta_s`` was computed from: the unit's GPS fix (fresh, or stale without a
+# home station to fall back on) or its home station; None when the unit could not be placed.
+_RANKED_FROM = {"gps": "gps", "stale_gps": "gps", "home_station": "home_station"}
+
+
 def _time_units(engine, units: list[Unit], destination: tuple[float, float], now: datetime) -> list[tuple[Unit, dict]]:
     positions = [unit_position(u, now=now) for u in units]
     placed = [i for i, p in enumerate(positions) if p.lonlat is not None]
@@ -256,6 +266,7 @@ def _time_units(engine, units: list[Unit], destination: tuple[float, float], now
             "access_m": None,
             "position_age_s": None if pos.age_s is None else round(pos.age_s, 1),
             "position_source": pos.source,
+            "ranked_from": _RANKED_FROM.get(pos.source),
             "origin": list(pos.lonlat) if pos.lonlat else None,
             "reason": None,
         }
