@@ -1,6 +1,32 @@
+"""ASGI entry point: Django over HTTP, the live console over WebSocket (``fleet.routing``).
+
+Served by Daphne (``scripts/serve.sh``). In DEBUG, static files are served from the apps' static
+folders by Django's own ``ASGIStaticFilesHandler``, as ``runserver`` does, so the demo needs no
+``collectstatic`` and no extra dependency; with DEBUG off a front server (or collectstatic plus a
+static server) serves ``STATIC_ROOT``.
+"""
+
 import os
 
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-application = get_asgi_application()
+# Django is set up here, before anything imports models (the consumers do).
+django_http = get_asgi_application()
+
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
+
+from fleet.routing import websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": ASGIStaticFilesHandler(django_http) if settings.DEBUG else django_http,
+        # The session cookie authenticates, so the Origin must be one of ALLOWED_HOSTS (no cross-site
+        # page can open a console socket with a dispatcher's cookie).
+        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+    }
+)

@@ -1,0 +1,61 @@
+"""The live console's WebSocket: authenticate, join the region's group, relay what ``fleet.live`` publishes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.utils import timezone
+
+from fleet.live import live_group, user_may_watch
+from gis_core.models import Region
+
+# Close codes a console can act on (sent after the handshake; 4000-4999 are the application's own).
+CLOSE_FORBIDDEN = 4403
+CLOSE_UNKNOWN_REGION = 4404
+
+
+@database_sync_to_async
+def _watchable_region(user: Any, slug: str) -> tuple[bool, int | None]:
+    if not user_may_watch(user):
+        return False, None
+    return True, Region.objects.filter(slug=slug).values_list("pk", flat=True).first()
+
+
+class RegionLiveConsumer(AsyncJsonWebsocketConsumer):
+    """``ws/regions/<slug>/``: unit and report updates of one region, for signed-in console users.
+
+    Anonymous users, crew devices (they have no session) and users without a console role are
+    refused at the handshake (HTTP 403). An unknown region is accepted and closed at once with code
+    4404 so the console can say why. Once joined, the server sends ``{"type": "hello", "region": slug}``
+    and then every message of ``fleet.live`` as it is; a client's ``{"type": "ping"}`` gets a ``pong``.
+    """
+
+    group: str | None = None
+
+    async def connect(self) -> None:
+        slug = self.scope["url_route"]["kwargs"]["slug"]
+        allowed, region_id = await _watchable_region(self.scope.get("user"), slug)
+        if not allowed:
+            await self.close()
+            return
+        await self.accept()
+        if region_id is None:
+            await self.close(code=CLOSE_UNKNOWN_REGION)
+            return
+        self.group = live_group(region_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.send_json({"type": "hello", "region": slug, "sent_at": timezone.now().isoformat()})
+
+    async def disconnect(self, code: int) -> None:
+        if self.group is not None:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if isinstance(content, dict) and content.get("type") == "ping":
+            await self.send_json({"type": "pong", "sent_at": timezone.now().isoformat()})
+
+    async def live_relay(self, event: dict) -> None:
+        """A ``fleet.live`` message for this region: passed on unchanged."""
+        await self.send_json(event["message"])

@@ -1,0 +1,262 @@
+"""Live console updates: compact JSON messages about units and reports, published after commit.
+
+Services call :func:`live_unit_changed` and :func:`live_incident_changed` where they change a unit
+or a report. Nothing is sent then: a ``transaction.on_commit`` callback reads the committed state
+and sends one message to the region's group, so a console never sees a change that was rolled back
+and always sees the final state of a transaction (a dispatch moves the unit, the assignment and the
+report; the messages carry all three as committed). ``fleet.consumers.RegionLiveConsumer`` relays
+each message unchanged to every console open on the region.
+
+A failed publish (Redis down, slow or misconfigured) is logged and dropped: it never fails the GPS
+fix or the dispatch that caused it. A console reloads its state through the REST API when its
+WebSocket reconnects.
+
+Messages (JSON objects sent to the browser; times ISO 8601 with offset, positions EPSG:4326):
+
+``{"type": "unit", "sent_at", "unit": {...}}``
+    ``id, call_sign, agency, agency_kind, unit_type, status, status_changed_at``,
+    ``position``: ``{lon, lat, source, age_s, recorded_at, accuracy_m, speed_kph, heading_deg}`` or
+    null (``source``: gps, stale_gps, home_station; ``age_s``/``recorded_at`` of the newest valid fix,
+    null without one; see ``fleet.selectors.unit_position``),
+    ``assignment``: the active one, ``{id, incident_id, incident_reference, current_eta_s,
+    eta_updated_at}`` or null.
+``{"type": "incident", "sent_at", "incident": {...}}``
+    ``id, reference, status, priority, channel, incident_type, outcome, caller_flags, received_at,
+    closed_at, address_text``,
+    ``location``: ``{lon, lat, accuracy_m, source}`` or null, ``kecamatan``/``kelurahan``:
+    ``{id, code, name}`` or null,
+    ``assignments``: ``[{id, unit_id, call_sign, capability, status, dispatched_at, en_route_at,
+    on_scene_at, transporting_at, at_hospital_at, cleared_at, cancelled_at, eta_s_at_dispatch,
+    current_eta_s}]`` (all of the report's, oldest first),
+    ``location_offers``: the pending ones, ``[{id, lon, lat, label, source, received_at}]``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Callable
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import connections, transaction
+from django.utils import timezone
+
+from fleet.models import Assignment, AssignmentStatus, Incident, LocationOffer, Unit
+from fleet.selectors import unit_position
+
+logger = logging.getLogger(__name__)
+
+# Users in these groups (and superusers and staff) may watch a region's live updates.
+CONSOLE_ROLES = ("dispatcher", "planner", "admin")
+# The channel layer's handler name: RegionLiveConsumer.live_relay.
+RELAY_TYPE = "live.relay"
+_PHASES = ("dispatched_at", "en_route_at", "on_scene_at", "transporting_at", "at_hospital_at", "cleared_at")
+
+
+def user_may_watch(user: Any) -> bool:
+    """Whether ``user`` may open the live console (checks groups: one query; call it off the event loop).
+
+    Parameters
+    ----------
+    user
+        A Django user, ``AnonymousUser`` or None. Crew devices have no user and never get here.
+    """
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser or user.is_staff:
+        return True
+    return user.groups.filter(name__in=CONSOLE_ROLES).exists()
+
+
+def live_group(region_id: int) -> str:
+    """The channel-layer group of a region's consoles.
+
+    The database name is part of it: region ids are per database, so two Siaga instances (or a test
+    run and the demo) sharing one Redis never see each other's units.
+    """
+    db_name = re.sub(r"[^A-Za-z0-9_.-]", "_", str(connections["default"].settings_dict["NAME"]))[:60]
+    return f"live.{db_name}.region.{region_id}"
+
+
+def live_unit_changed(unit_id: int, *, incident_id: int | None = None) -> None:
+    """Publish a unit's state (status, last position, active assignment) after the current commit.
+
+    Parameters
+    ----------
+    unit_id
+        The unit that moved or changed status.
+    incident_id
+        A report the same change touched (an assignment's phase stamp); published too.
+    """
+    transaction.on_commit(partial(_publish, _unit_message, unit_id))
+    if incident_id is not None:
+        live_incident_changed(incident_id)
+
+
+def live_incident_changed(incident_id: int) -> None:
+    """Publish a report's state (status, location, assignments, pending offers) after the current commit.
+
+    Parameters
+    ----------
+    incident_id
+        The report created or changed.
+    """
+    transaction.on_commit(partial(_publish, _incident_message, incident_id))
+
+
+def live_send(*, region_id: int, message: dict) -> bool:
+    """Send ``message`` to every console on the region now; False (logged) when it could not be sent.
+
+    Waits at most ``SIAGA_LIVE_PUBLISH_TIMEOUT_S`` for Redis. Call it from synchronous code only.
+    """
+    try:
+        layer = get_channel_layer()
+        if layer is None:
+            return False
+        group = live_group(region_id)
+        timeout_s = settings.SIAGA_LIVE_PUBLISH_TIMEOUT_S
+
+        async def send() -> None:
+            await asyncio.wait_for(layer.group_send(group, {"type": RELAY_TYPE, "message": message}), timeout_s)
+
+        async_to_sync(send)()
+    except Exception as exc:
+        logger.warning("live update %s not sent to region %s: %r", message.get("type"), region_id, exc)
+        return False
+    return True
+
+
+def _publish(build: Callable[[int, datetime], tuple[int, dict] | None], pk: int) -> None:
+    # Runs after commit: whatever goes wrong here must not reach the service's caller.
+    try:
+        built = build(pk, timezone.now())
+    except Exception:
+        logger.exception("live update for %s %s could not be built", build.__name__, pk)
+        return
+    if built is not None:
+        live_send(region_id=built[0], message=built[1])
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _unit_message(unit_id: int, now: datetime) -> tuple[int, dict] | None:
+    unit = Unit.objects.select_related("agency", "unit_type", "home_station", "last_fix").filter(pk=unit_id).first()
+    if unit is None:
+        return None
+    assignment = (
+        Assignment.objects.filter(unit_id=unit_id, status=AssignmentStatus.ACTIVE).select_related("incident").first()
+    )
+    return unit.agency.region_id, {
+        "type": "unit",
+        "sent_at": now.isoformat(),
+        "unit": {
+            "id": unit.pk,
+            "call_sign": unit.call_sign,
+            "agency": unit.agency.code,
+            "agency_kind": unit.agency.kind,
+            "unit_type": unit.unit_type.code,
+            "status": unit.status,
+            "status_changed_at": _iso(unit.status_changed_at),
+            "position": _position(unit, now),
+            "assignment": None
+            if assignment is None
+            else {
+                "id": assignment.pk,
+                "incident_id": assignment.incident_id,
+                "incident_reference": assignment.incident.reference,
+                "current_eta_s": assignment.current_eta_s,
+                "eta_updated_at": _iso(assignment.eta_updated_at),
+            },
+        },
+    }
+
+
+def _position(unit: Unit, now: datetime) -> dict | None:
+    where = unit_position(unit, now=now)
+    if where.lonlat is None:
+        return None
+    fix = unit.last_fix if where.age_s is not None else None
+    return {
+        "lon": where.lonlat[0],
+        "lat": where.lonlat[1],
+        "source": where.source,
+        "age_s": round(where.age_s, 1) if where.age_s is not None else None,
+        "recorded_at": _iso(fix.recorded_at) if fix is not None else None,
+        "accuracy_m": fix.accuracy_m if fix is not None else None,
+        "speed_kph": fix.speed_kph if fix is not None else None,
+        "heading_deg": fix.heading_deg if fix is not None else None,
+    }
+
+
+def _incident_message(incident_id: int, now: datetime) -> tuple[int, dict] | None:
+    incident = Incident.objects.select_related("incident_type", "kecamatan", "kelurahan").filter(pk=incident_id).first()
+    if incident is None:
+        return None
+    assignments = Assignment.objects.filter(incident_id=incident_id).select_related("unit", "capability")
+    offers = LocationOffer.objects.filter(incident_id=incident_id, applied_at__isnull=True)
+    geom = incident.geom
+    return incident.region_id, {
+        "type": "incident",
+        "sent_at": now.isoformat(),
+        "incident": {
+            "id": incident.pk,
+            "reference": incident.reference,
+            "status": incident.status,
+            "priority": incident.priority,
+            "channel": incident.channel,
+            "incident_type": incident.incident_type.code if incident.incident_type else None,
+            "outcome": incident.outcome,
+            "caller_flags": list(incident.caller_flags),
+            "received_at": _iso(incident.received_at),
+            "closed_at": _iso(incident.closed_at),
+            "address_text": incident.address_text,
+            "location": None
+            if geom is None
+            else {
+                "lon": geom.x,
+                "lat": geom.y,
+                "accuracy_m": incident.location_accuracy_m,
+                "source": incident.location_source,
+            },
+            "kecamatan": _area(incident.kecamatan),
+            "kelurahan": _area(incident.kelurahan),
+            "assignments": [_assignment(a) for a in sorted(assignments, key=lambda a: (a.dispatched_at, a.pk))],
+            "location_offers": [
+                {
+                    "id": o.pk,
+                    "lon": o.geom.x,
+                    "lat": o.geom.y,
+                    "label": o.label,
+                    "source": o.source,
+                    "received_at": _iso(o.received_at),
+                }
+                for o in offers
+            ],
+        },
+    }
+
+
+def _area(area: Any) -> dict | None:
+    return None if area is None else {"id": area.pk, "code": area.code, "name": area.name}
+
+
+def _assignment(a: Assignment) -> dict:
+    return {
+        "id": a.pk,
+        "unit_id": a.unit_id,
+        "call_sign": a.unit.call_sign,
+        "capability": a.capability.code if a.capability else None,
+        "status": a.status,
+        **{phase: _iso(getattr(a, phase)) for phase in _PHASES},
+        "cancelled_at": _iso(a.cancelled_at),
+        "eta_s_at_dispatch": a.eta_s_at_dispatch,
+        "current_eta_s": a.current_eta_s,
+    }
