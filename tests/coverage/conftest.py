@@ -9,6 +9,7 @@ from django.contrib.gis.geos import GEOSGeometry, MultiPolygon, Point
 from bench.grid import city_grid
 from coverage.context import clear_contexts
 from fleet.models import Agency, AgencyKind, Station, StationKind, Unit, UnitType
+from gis_core.demo import region_load
 from gis_core.importers.roads import import_road_graph
 from gis_core.models import Kecamatan, Kelurahan, PopulationKind
 from gis_core.routing.graph import transform_geometries, transformer_to_lonlat
@@ -105,3 +106,25 @@ def node_point(region, index: int) -> tuple[float, float]:
     """A network node of the region's engine, as (lon, lat)."""
     lon, lat = engine_for(region).graph.node_lonlat[index]
     return float(lon), float(lat)
+
+
+def node_at(region, fx: float, fy: float) -> tuple[float, float]:
+    """The network node nearest the spot at fractions (fx, fy) of the network's extent (0, 0 = south-west)."""
+    graph = engine_for(region).graph
+    xy = graph.node_xy_m
+    lo, hi = xy.min(axis=0), xy.max(axis=0)
+    index = int(((xy - (lo + (hi - lo) * [fx, fy])) ** 2).sum(axis=1).argmin())
+    lon, lat = graph.node_lonlat[index]
+    return float(lon), float(lat)
+
+
+@pytest.fixture
+def jambi(data_dir, settings):
+    """Kota Jambi as the demo loads it: boundaries, population, facilities and its main-road network."""
+    settings.SIAGA_DATA_DIR = data_dir
+    clear_engines()
+    clear_contexts()
+    region = region_load(slug="kota-jambi", say=lambda line: None)
+    yield region
+    clear_engines()
+    clear_contexts()

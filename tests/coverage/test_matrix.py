@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import networkx as nx
-import numpy as np
 import pytest
 
-from coverage.context import clear_contexts, coverage_context
+from coverage.context import coverage_context
 from coverage.selectors import SourceSpec
 from coverage.services import coverage_run_create
-from gis_core.demo import region_load
-from gis_core.routing.registry import clear_engines
+from tests.coverage.oracle import networkx_point_times
 
 pytestmark = pytest.mark.django_db
 
@@ -19,50 +16,11 @@ SOURCES = ((103.595769, -1.619313), (103.579035273099606, -1.6410166))
 THRESHOLDS_S = [300, 480, 900]
 
 
-@pytest.fixture
-def jambi(data_dir, settings):
-    settings.SIAGA_DATA_DIR = data_dir
-    clear_engines()
-    clear_contexts()
-    region = region_load(slug="kota-jambi", say=lambda line: None)
-    yield region
-    clear_engines()
-    clear_contexts()
-
-
-def _networkx_point_times(engine, demand_lonlat: np.ndarray) -> np.ndarray:
-    """Seconds from the nearest source to each demand point with networkx, rebuilt from the graph's edges."""
-    graph = engine.graph
-    g = nx.DiGraph()
-    for e, (u, v, t) in enumerate(zip(graph.edge_source, graph.edge_target, graph.edge_travel_time_s, strict=True)):
-        if u != v and (not g.has_edge(u, v) or g[u][v]["w"] > t):
-            g.add_edge(int(u), int(v), w=float(t), e=e)
-    twin = graph.edge_twin
-    # One virtual node per source, joined to the ends of its street segment by the partial edge + access leg.
-    for k, snap in enumerate(engine.snap(list(SOURCES))):
-        e, f, name = snap.edge_index, snap.fraction, f"source{k}"
-        g.add_edge(name, int(graph.edge_target[e]), w=(1 - f) * graph.edge_travel_time_s[e] + snap.access_s)
-        if twin[e] >= 0:
-            g.add_edge(name, int(graph.edge_source[e]), w=f * graph.edge_travel_time_s[twin[e]] + snap.access_s)
-    dist = nx.multi_source_dijkstra_path_length(g, {f"source{k}" for k in range(len(SOURCES))}, weight="w")
-    out = np.full(len(demand_lonlat), np.inf)
-    for i, snap in enumerate(engine.try_snap([tuple(p) for p in demand_lonlat.tolist()])):
-        if isinstance(snap, Exception):
-            continue
-        e, f = snap.edge_index, snap.fraction
-        u, v = int(graph.edge_source[e]), int(graph.edge_target[e])
-        ways = [dist.get(u, np.inf) + f * graph.edge_travel_time_s[e]]
-        if twin[e] >= 0:
-            ways.append(dist.get(v, np.inf) + (1 - f) * graph.edge_travel_time_s[twin[e]])
-        out[i] = min(ways) + snap.access_s
-    return out
-
-
 def test_kecamatan_coverage_equals_networkx_multi_source_dijkstra(jambi) -> None:
     run = coverage_run_create(region=jambi, spec=SourceSpec(points=SOURCES), thresholds_s=THRESHOLDS_S)
     context = coverage_context(region=jambi)
     demand = context.demand
-    times = _networkx_point_times(context.engine, demand.lonlat)
+    times = networkx_point_times(context.engine, SOURCES, demand.lonlat)
     assert len(run.results["kecamatan"]) == 11
     for k, row in enumerate(run.results["kecamatan"]):
         mine = demand.kecamatan == k
