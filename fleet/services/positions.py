@@ -60,6 +60,7 @@ from django.utils import timezone
 
 from fleet.ingest.batch import UNIT_ID_ATTRIBUTE
 from fleet.ingest.fix import CanonicalFix
+from fleet.live import live_unit_changed
 from fleet.models import Device, InboundMessage, PositionFix, Unit
 from fleet.services.devices import DeviceUnitMismatchError
 from gis_core.models import Region
@@ -192,6 +193,7 @@ def position_record(
     if new_last is not None:
         unit.last_fix = new_last
         _eta_refresh(unit)
+        live_unit_changed(unit.pk)
     return PositionRecordResult(fixes=rows, last_fix_changed=new_last is not None, last_fix=new_last)
 
 
