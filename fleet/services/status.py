@@ -21,6 +21,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from fleet.live import live_unit_changed
 from fleet.models import (
     ActorKind,
     Assignment,
@@ -189,6 +190,7 @@ def unit_status_set(
             },
         )
     unit.status, unit.status_changed_at = to_status, at
+    live_unit_changed(unit.pk, incident_id=assignment.incident_id if assignment is not None else None)
     return change
 
 
