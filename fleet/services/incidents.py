@@ -20,6 +20,7 @@ from django.db.models import IntegerField, Max
 from django.db.models.functions import Cast, Substr
 from django.utils import timezone
 
+from fleet.live import live_incident_changed
 from fleet.models import (
     ActorKind,
     AssignmentStatus,
@@ -156,6 +157,7 @@ def incident_create(
                 "caller_flags": marks,
             },
         )
+    live_incident_changed(incident.pk)
     return incident
 
 
@@ -223,6 +225,7 @@ def incident_location_set(
             obj=incident,
             data={"before": before, "after": after, **(_audit_data or {})},
         )
+    live_incident_changed(incident.pk)
     return incident
 
 
@@ -250,6 +253,7 @@ def location_offer_create(
             obj=offer,
             data={"incident": incident.reference, "location": _lonlat(geom), "label": offer.label},
         )
+    live_incident_changed(incident.pk)
     return offer
 
 
@@ -327,6 +331,7 @@ def incident_classify(
                 },
             },
         )
+    live_incident_changed(incident.pk)
     return incident
 
 
@@ -379,6 +384,7 @@ def incident_close(
         )
         if outcome == Outcome.PRANK and incident.caller_phone:
             caller_policy_apply(caller=caller_get_or_create(phone=incident.caller_phone))
+    live_incident_changed(incident.pk)
     return incident
 
 
