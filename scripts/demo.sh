@@ -6,4 +6,4 @@ bash scripts/setup.sh
 .venv/bin/python manage.py load_demo
 .venv/bin/python manage.py load_demo_fleet
 .venv/bin/python manage.py create_demo_users
-exec .venv/bin/python manage.py runserver --noreload "${SIAGA_HOST:-127.0.0.1}:${SIAGA_PORT:-8000}"
+exec bash scripts/serve.sh
