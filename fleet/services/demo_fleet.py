@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from fleet.models import Agency, Capability, Device, Station, Unit, UnitType
+from fleet.services.devices import secret_hash
 from gis_core.models import Facility, Region
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
@@ -203,15 +204,5 @@ def _device(unit: Unit, spec: dict, summary: LoadSummary, *, reset_secrets: bool
 
 
 def _secret_hash(secret: str) -> str:
-    """The device-secret hash ``fleet.services.devices`` verifies (salted SHA-256 for tokens).
-
-    Falls back to ``make_password`` (the project's password hasher, also accepted by
-    ``device_authenticate``) if that module offers no ``secret_hash``.
-    """
-    try:
-        from fleet.services.devices import secret_hash
-    except ImportError:
-        from django.contrib.auth.hashers import make_password
-
-        return make_password(secret)
+    """The device-secret hash ``fleet.services.devices`` verifies (salted SHA-256 for tokens)."""
     return secret_hash(secret)
