@@ -13,12 +13,13 @@ from gis_core.models import Kecamatan, Region
 
 
 def region_for_console(*, slug: str | None) -> Region | None:
-    """The region named by ``slug``, else the first (by slug) that has kecamatan loaded."""
+    """The region named by ``slug``, else the first (by slug) with kecamatan loaded, else the first."""
     if slug:
         found = Region.objects.filter(slug=slug).first()
         if found is not None:
             return found
-    return Region.objects.filter(kecamatan__isnull=False).order_by("slug").distinct().first()
+    with_areas = Region.objects.filter(kecamatan__isnull=False).order_by("slug").distinct().first()
+    return with_areas or Region.objects.order_by("slug").first()
 
 
 def region_bbox(*, region: Region) -> list[float] | None:

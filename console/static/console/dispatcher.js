@@ -1,0 +1,293 @@
+/* Dispatcher page: the queue of reports, a report's panel with recommended units, dispatch, live updates. */
+"use strict";
+
+(function () {
+  const S = window.Siaga;
+  const { cfg, T, api, escapeHtml: esc } = S;
+  if (!document.getElementById("map")) return;
+  const ctx = S.createMap("map");
+  const reports = L.layerGroup().addTo(ctx.map);
+  const routes = L.layerGroup().addTo(ctx.map);
+  const offers = L.layerGroup().addTo(ctx.map);
+  ctx.control.addOverlay(reports, T.reports);
+  ctx.control.addOverlay(routes, T.routes);
+  const queueEl = document.getElementById("queue");
+  const panelEl = document.getElementById("report-panel");
+  const state = { queue: [], selected: null, placing: false };
+  window.SiagaDispatch = state; // for debugging and the end-to-end tests
+
+  // ------------------------------------------------------------------ queue
+
+  async function loadQueue() {
+    if (!cfg.region) return;
+    const data = await api("GET", `${cfg.urls.incidents}?region=${cfg.region.slug}&limit=200`);
+    state.queue = data.features || [];
+    renderQueue();
+  }
+
+  function renderQueue() {
+    reports.clearLayers();
+    queueEl.innerHTML = state.queue.length ? "" : `<li class="empty">${esc(T.queue_empty)}</li>`;
+    state.queue.forEach((f) => {
+      const p = f.properties;
+      const id = f.id != null ? f.id : p.id;
+      const li = document.createElement("li");
+      li.className = `report p${p.priority}` + (id === state.selected ? " selected" : "");
+      li.dataset.id = id;
+      const channel = p.channel === "whatsapp" ? '<span class="badge wa">WA</span>' : '<span class="badge">☎</span>';
+      const offersBadge = (p.pending_offers || []).length ? `<span class="badge wa">📍 ${esc(T.whatsapp_location)}</span>` : "";
+      const flags = (p.caller_flags || []).map((x) => `<span class="badge flag">${esc(x)}</span>`).join("");
+      li.innerHTML = `${channel}<span class="ref">${esc(p.reference)}</span> · P${p.priority}
+        <div>${esc(p.incident_type_name || p.incident_type || "")}</div>
+        <div class="meta">${esc(p.kecamatan ? p.kecamatan.name : T[p.status] || p.status)} · ${S.clock(p.received_at)}
+        · ${esc(T[p.status] || p.status)}</div>${offersBadge}${flags}`;
+      li.addEventListener("click", () => openReport(id));
+      queueEl.appendChild(li);
+      if (f.geometry) {
+        const [lon, lat] = f.geometry.coordinates;
+        L.circleMarker([lat, lon], {
+          radius: 9, color: "#000", weight: 1.5, fillColor: S.PRIORITY_COLOURS[p.priority], fillOpacity: 0.9,
+          className: `report-marker report-${id}`,
+        }).bindTooltip(`${esc(p.reference)} · ${esc(p.incident_type_name || "")}`)
+          .on("click", () => openReport(id)).addTo(reports);
+      }
+    });
+    S.markLoaded("reports", state.queue.length);
+  }
+
+  // ------------------------------------------------------------------ new report by clicking the map
+
+  document.getElementById("new-report").addEventListener("click", () => {
+    state.placing = true;
+    ctx.map.getContainer().classList.add("crosshair");
+    L.popup().setLatLng(ctx.map.getCenter()).setContent(esc(T.click_map_to_place)).openOn(ctx.map);
+  });
+
+  ctx.map.on("click", (event) => {
+    if (!state.placing) return;
+    state.placing = false;
+    ctx.map.getContainer().classList.remove("crosshair");
+    newReportForm(event.latlng);
+  });
+
+  function newReportForm(latlng) {
+    const types = (cfg.incident_types || []).map(
+      (t) => `<option value="${esc(t.code)}" data-priority="${t.default_priority}">${esc(t.name)}</option>`).join("");
+    const form = document.createElement("form");
+    form.id = "new-report-form";
+    form.innerHTML = `<h3>${esc(T.new_report)}</h3><div class="form-grid">
+      <label for="nr-type">${esc(T.type)}</label><select id="nr-type" name="incident_type">${types}</select>
+      <label for="nr-priority">${esc(T.priority)}</label>
+      <select id="nr-priority" name="priority">${[1, 2, 3, 4].map((p) => `<option>${p}</option>`).join("")}</select>
+      <label for="nr-channel">${esc(T.channel)}</label>
+      <select id="nr-channel" name="channel"><option value="phone">☎ ${esc(T.phone)}</option>
+        <option value="whatsapp">WhatsApp</option></select>
+      <label for="nr-phone">${esc(T.caller_phone)}</label><input id="nr-phone" name="caller_phone" type="tel">
+      <label for="nr-desc">${esc(T.description)}</label><textarea id="nr-desc" name="description" rows="2"></textarea>
+      </div><p><button type="submit" class="primary">${esc(T.create)}</button>
+      <button type="button" class="cancel">${esc(T.cancel)}</button></p><p class="error"></p>`;
+    const typeSelect = form.querySelector("#nr-type");
+    const syncPriority = () => {
+      const option = typeSelect.selectedOptions[0];
+      if (option) form.querySelector("#nr-priority").value = option.dataset.priority;
+    };
+    typeSelect.addEventListener("change", syncPriority);
+    syncPriority();
+    const popup = L.popup({ minWidth: 280 }).setLatLng(latlng).setContent(form).openOn(ctx.map);
+    form.querySelector(".cancel").addEventListener("click", () => ctx.map.closePopup(popup));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const data = Object.fromEntries(new FormData(form));
+      try {
+        const created = await api("POST", cfg.urls.incidents, {
+          ...data, priority: Number(data.priority), region: cfg.region.slug,
+          location: [Number(latlng.lng.toFixed(6)), Number(latlng.lat.toFixed(6))],
+        });
+        ctx.map.closePopup(popup);
+        await loadQueue();
+        openReport(created.id);
+      } catch (err) {
+        form.querySelector(".error").textContent = err.message;
+      }
+    });
+  }
+
+  // ------------------------------------------------------------------ the report panel
+
+  async function openReport(id) {
+    state.selected = id;
+    renderQueue();
+    panelEl.hidden = false;
+    panelEl.innerHTML = `<p>${esc(T.loading)}</p>`;
+    try {
+      const report = await api("GET", `/api/incidents/${id}/`);
+      state.report = report;
+      renderPanel(report);
+      drawOffers(report);
+      loadRecommendations(report);
+    } catch (err) {
+      panelEl.innerHTML = `<p class="error">${esc(err.message)}</p>`;
+    }
+    setTimeout(() => ctx.map.invalidateSize(), 0);
+  }
+
+  function callerHtml(report) {
+    const caller = report.caller;
+    if (!report.caller_phone) return "";
+    const flags = caller && caller.active_flags.length
+      ? caller.active_flags.map((f) => `<span class="badge flag">${esc(f.kind)}: ${esc(f.reason)}</span>`).join(" ")
+      : `<span class="badge">${esc(T.no_flags)}</span>`;
+    const count = caller ? caller.report_count : 0;
+    const outcomes = caller ? Object.entries(caller.outcome_counts || {}).map(([k, v]) => `${esc(k)} ${v}`).join(", ") : "";
+    return `<h3>${esc(T.caller_history)}</h3><p>${esc(report.caller_phone)} · ${count} ${esc(T.previous_reports)}
+      ${outcomes ? `(${outcomes})` : ""}<br>${flags}</p>`;
+  }
+
+  function offersHtml(report) {
+    const pending = (report.location_offers || []).filter((o) => !o.applied_at);
+    if (!pending.length) return "";
+    return `<h3>${esc(T.whatsapp_location)}</h3>` + pending.map((o) => {
+      const [lon, lat] = o.location.coordinates;
+      return `<div class="offer">📍 ${lat.toFixed(5)}, ${lon.toFixed(5)} ${esc(o.label || "")} · ${S.clock(o.received_at)}
+        <br><button type="button" class="apply-offer primary" data-offer="${o.id}">${esc(T.apply_location)}</button></div>`;
+    }).join("");
+  }
+
+  function phasesHtml(report) {
+    const rows = (report.assignments || []).map((a) => `<tr><td>${esc(a.unit)}</td><td>${esc(a.status)}</td>
+      <td>${S.clock(a.dispatched_at)}</td><td>${S.clock(a.en_route_at)}</td><td>${S.clock(a.on_scene_at)}</td>
+      <td>${S.clock(a.cleared_at || a.cancelled_at)}</td></tr>`).join("");
+    return `<h3>${esc(T.phases)}</h3><p>${esc(T.received)}: ${S.clock(report.received_at)}</p>` + (rows
+      ? `<table class="phases"><tr><th></th><th>${esc(T.status)}</th><th>${esc(T.dispatched)}</th><th>${esc(T.en_route)}</th>
+        <th>${esc(T.on_scene)}</th><th>${esc(T.close)}</th></tr>${rows}</table>` : "");
+  }
+
+  function renderPanel(report) {
+    const where = report.kecamatan
+      ? `${esc(report.kecamatan.name)}${report.kelurahan ? " / " + esc(report.kelurahan.name) : ""}` : "–";
+    panelEl.innerHTML = `<div class="pane-head"><h2>${esc(report.reference)}</h2>
+      <button type="button" class="close-panel">✕</button></div>
+      <dl><dt>${esc(T.type)}</dt><dd>${esc(report.incident_type_name || "–")}</dd>
+      <dt>${esc(T.priority)}</dt><dd>P${report.priority}</dd>
+      <dt>${esc(T.status)}</dt><dd id="report-status">${esc(T[report.status] || report.status)}</dd>
+      <dt>${esc(T.kecamatan)}</dt><dd id="report-kecamatan">${where}</dd>
+      <dt>${esc(T.address)}</dt><dd>${esc(report.address_text || "–")}</dd>
+      <dt>${esc(T.description)}</dt><dd>${esc(report.description || "–")}</dd></dl>
+      ${offersHtml(report)}${callerHtml(report)}
+      <h3>${esc(T.recommended)}</h3><div id="recommendations">${esc(T.loading)}</div>
+      <div id="phases">${phasesHtml(report)}</div>`;
+    panelEl.querySelector(".close-panel").addEventListener("click", closePanel);
+    panelEl.querySelectorAll(".apply-offer").forEach((button) => button.addEventListener("click", async () => {
+      button.disabled = true;
+      await api("POST", `/api/incidents/${report.id}/location-offers/${button.dataset.offer}/apply/`);
+      await loadQueue();
+      openReport(report.id);
+    }));
+  }
+
+  function closePanel() {
+    state.selected = null;
+    panelEl.hidden = true;
+    routes.clearLayers();
+    offers.clearLayers();
+    renderQueue();
+    setTimeout(() => ctx.map.invalidateSize(), 0);
+  }
+
+  function drawOffers(report) {
+    offers.clearLayers();
+    const own = report.location && report.location.coordinates;
+    (report.location_offers || []).filter((o) => !o.applied_at).forEach((o) => {
+      const [lon, lat] = o.location.coordinates;
+      L.circleMarker([lat, lon], { radius: 8, color: "#128c4b", weight: 3, fillColor: "#25d366", fillOpacity: 0.8 })
+        .bindTooltip(`${esc(T.whatsapp_location)} ${esc(o.label || "")}`).addTo(offers);
+      if (own) L.polyline([[own[1], own[0]], [lat, lon]], { color: "#128c4b", dashArray: "4 4" }).addTo(offers);
+    });
+  }
+
+  async function loadRecommendations(report) {
+    routes.clearLayers();
+    const box = () => document.getElementById("recommendations");
+    if (!report.location || report.status === "closed") {
+      if (box()) box().textContent = "–";
+      return;
+    }
+    try {
+      const result = await api("GET", `/api/incidents/${report.id}/recommendations/?routes=1`);
+      if (state.selected !== report.id || !box()) return;
+      box().innerHTML = result.needs.map(needHtml).join("") || esc(T.no_recommendation);
+      box().querySelectorAll(".dispatch").forEach((button) => button.addEventListener("click", () => dispatch(report, button)));
+      drawRoutes(result);
+    } catch (err) {
+      if (box()) box().innerHTML = `<span class="error">${esc(err.message)}</span>`;
+    }
+  }
+
+  function needHtml(need) {
+    const rows = need.suggestions.slice(0, 5).map((s) => `<tr data-unit="${s.unit}">
+      <td><b>${esc(s.call_sign)}</b><br><small>${esc(s.agency_name || s.agency)}</small></td>
+      <td>${S.minutes(s.eta_s)}</td><td>${S.km(s.distance_m)}</td>
+      <td><button type="button" class="dispatch primary" data-unit="${s.unit}" data-capability="${esc(need.capability)}"
+        ${s.eta_s == null ? "disabled" : ""}>${esc(T.dispatch)}</button></td></tr>`).join("");
+    return `<div class="need"><b>${esc(need.capability)}</b>${need.optional ? " (opsional)" : ""}
+      <table><tr><th></th><th>${esc(T.eta)}</th><th>${esc(T.distance)}</th><th></th></tr>
+      ${rows || `<tr><td colspan="4">${esc(T.no_recommendation)}</td></tr>`}</table></div>`;
+  }
+
+  function drawRoutes(result) {
+    routes.clearLayers();
+    result.needs.forEach((need) => need.suggestions.forEach((s, rank) => {
+      if (!s.route) return;
+      const latlngs = s.route.coordinates.map(([lon, lat]) => [lat, lon]);
+      L.polyline(latlngs, { color: rank === 0 ? "#1f6f9f" : "#7fb3d5", weight: rank === 0 ? 5 : 3, opacity: 0.85 })
+        .bindTooltip(`${esc(s.call_sign)} · ${S.minutes(s.eta_s)}`).addTo(routes);
+    }));
+  }
+
+  async function dispatch(report, button) {
+    button.disabled = true;
+    try {
+      await api("POST", `/api/incidents/${report.id}/assignments/`, {
+        unit_id: Number(button.dataset.unit), capability: button.dataset.capability,
+      });
+      button.textContent = T.dispatched;
+      await Promise.all([loadQueue(), S.loadUnits(ctx)]);
+      openReport(report.id);
+    } catch (err) {
+      button.disabled = false;
+      button.insertAdjacentHTML("afterend", `<br><span class="error">${esc(err.message)}</span>`);
+    }
+  }
+
+  // ------------------------------------------------------------------ live
+
+  /* fleet/live.py messages: a unit moved or changed status; a report changed (created, located, dispatched). */
+  function onLiveMessage(message) {
+    if (S.unitMessage(ctx, message)) {
+      const assignment = message.unit.assignment;
+      if (assignment && assignment.incident_id === state.selected) refreshPhases(state.selected);
+      return;
+    }
+    if (message.type !== "incident" || !message.incident) return;
+    loadQueue();
+    if (message.incident.id === state.selected) openReport(state.selected);
+  }
+
+  async function refreshPhases(id) {
+    const report = await api("GET", `/api/incidents/${id}/`);
+    const el = document.getElementById("phases");
+    if (el && state.selected === id) el.innerHTML = phasesHtml(report);
+  }
+
+  async function poll() {
+    await Promise.all([loadQueue(), S.loadUnits(ctx)]).catch((err) => console.warn(err));
+  }
+
+  S.loadBasemap(ctx).catch((err) => console.error(err));
+  if (cfg.region) {
+    S.loadStations(ctx).catch((err) => console.warn("stations:", err.message));
+    S.loadUnits(ctx).catch((err) => console.warn("units:", err.message));
+    loadQueue().catch((err) => console.warn("queue:", err.message));
+    S.live(onLiveMessage, poll);
+  }
+})();

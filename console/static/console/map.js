@@ -1,0 +1,223 @@
+/* Siaga console: the shared map (offline basemap from the project's own GeoJSON), API calls, live link.
+   Plain script, no build step; pages add dispatcher.js or planner.js on top. */
+"use strict";
+
+window.Siaga = (function () {
+  const configEl = document.getElementById("console-config");
+  const cfg = configEl ? JSON.parse(configEl.textContent) : {};
+  const T = cfg.strings || {};
+
+  const STATUS_COLOURS = {
+    available: "#2e8b57", dispatched: "#d35400", en_route: "#e67e22", on_scene: "#c0392b",
+    transporting: "#8e44ad", at_hospital: "#8e44ad", returning: "#2980b9", out_of_service: "#7f8c8d",
+  };
+  const PRIORITY_COLOURS = { 1: "#c0392b", 2: "#e67e22", 3: "#d4ac0d", 4: "#3498db" };
+
+  function csrfToken() {
+    const input = document.querySelector("input[name=csrfmiddlewaretoken]");
+    if (input) return input.value;
+    const match = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
+    return match ? decodeURIComponent(match[1]) : "";
+  }
+
+  /* fetch JSON; an error response becomes an Error carrying the API's own message. */
+  async function api(method, url, body) {
+    const options = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
+    if (body !== undefined) {
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(body);
+    }
+    if (method !== "GET") options.headers["X-CSRFToken"] = csrfToken();
+    const response = await fetch(url, options);
+    const isJson = (response.headers.get("content-type") || "").includes("json");
+    const data = isJson ? await response.json() : null;
+    if (!response.ok) {
+      const message = (data && data.error && data.error.message) || (data && data.detail) || response.statusText;
+      throw new Error(`${response.status}: ${message}`);
+    }
+    return data;
+  }
+
+  function escapeHtml(text) {
+    return String(text == null ? "" : text).replace(/[&<>"']/g, (c) => (
+      { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+  }
+
+  function minutes(seconds) {
+    return seconds == null ? "–" : `${(seconds / 60).toFixed(1)} ${T.minutes}`;
+  }
+
+  function km(metres) {
+    return metres == null ? "–" : `${(metres / 1000).toFixed(1)} ${T.km}`;
+  }
+
+  function clock(iso) {
+    return iso ? new Date(iso).toLocaleTimeString() : "–";
+  }
+
+  /* Mark what has drawn, for people (title) and for the end-to-end tests (data attributes). */
+  function markLoaded(name, count) {
+    document.getElementById("map").dataset[name] = String(count);
+  }
+
+  const ROAD_WEIGHTS = { motorway: 4, trunk: 4, primary: 3.5, secondary: 3, tertiary: 2.5 };
+
+  function roadStyle(feature) {
+    const highway = String(feature.properties.highway || "").replace("_link", "");
+    return { color: "#b9a98f", weight: ROAD_WEIGHTS[highway] || 1.5, opacity: 0.9 };
+  }
+
+  /* The map with the offline basemap drawn from the region's own layers; OSM tiles only as an option. */
+  function createMap(elementId) {
+    const map = L.map(elementId, { zoomControl: true, attributionControl: true });
+    const offline = L.layerGroup().addTo(map);
+    const osm = L.tileLayer(cfg.osm_tiles, { maxZoom: 19, attribution: "© OpenStreetMap contributors" });
+    const layers = {
+      kelurahan: L.geoJSON(null, {
+        style: { color: "#9aa5ad", weight: 0.7, dashArray: "3 3", fill: false, className: "kelurahan" },
+        onEachFeature: (f, l) => l.bindTooltip(escapeHtml(f.properties.name), { sticky: true }),
+      }),
+      kecamatan: L.geoJSON(null, {
+        style: { color: "#4a5a66", weight: 2, fillColor: "#f7f5ef", fillOpacity: 0.55, className: "kecamatan" },
+        onEachFeature: (f, l) => l.bindTooltip(escapeHtml(f.properties.name), { sticky: true }),
+      }),
+      roads: L.geoJSON(null, { style: roadStyle }),
+      stations: L.layerGroup(),
+      units: L.layerGroup(),
+    };
+    const overlays = {
+      [T.kecamatan]: layers.kecamatan, [T.kelurahan]: layers.kelurahan, [T.roads]: layers.roads,
+      [T.stations]: layers.stations, [T.units]: layers.units,
+    };
+    Object.values(layers).forEach((layer) => layer.addTo(map));
+    const control = L.control.layers({ [T.offline_basemap]: offline, [T.osm_online]: osm }, overlays).addTo(map);
+    const bbox = cfg.region && cfg.region.bbox;
+    if (bbox) map.fitBounds([[bbox[1], bbox[0]], [bbox[3], bbox[2]]]);
+    else map.setView([-2.5, 118], 5);
+    return { map, layers, control };
+  }
+
+  async function loadBasemap(ctx) {
+    if (!cfg.region) {
+      L.control.attribution({ prefix: T.no_region }).addTo(ctx.map);
+      return;
+    }
+    const [kecamatan, kelurahan, roads] = await Promise.all([
+      api("GET", cfg.urls.kecamatan), api("GET", cfg.urls.kelurahan), api("GET", cfg.urls.roads),
+    ]);
+    ctx.layers.kecamatan.addData(kecamatan);
+    ctx.layers.kelurahan.addData(kelurahan);
+    ctx.layers.roads.addData(roads);
+    ctx.layers.kecamatan.bringToBack();
+    markLoaded("kecamatan", kecamatan.features.length);
+    markLoaded("kelurahan", kelurahan.features.length);
+    markLoaded("roads", roads.features.length);
+  }
+
+  async function loadStations(ctx) {
+    const data = await api("GET", cfg.urls.stations);
+    ctx.layers.stations.clearLayers();
+    (data.features || []).forEach((f) => {
+      const [lon, lat] = f.geometry.coordinates;
+      const p = f.properties;
+      L.circleMarker([lat, lon], { radius: 6, color: "#13344a", weight: 2, fillColor: "#fff", fillOpacity: 1 })
+        .bindTooltip(`${escapeHtml(p.name)}<br>${escapeHtml(p.agency_name || p.agency || "")}`)
+        .addTo(ctx.layers.stations);
+    });
+    markLoaded("stations", (data.features || []).length);
+  }
+
+  /* Units keep one marker each (by unit id) so live messages can move and recolour them. */
+  const units = {};
+
+  function unitTooltip(unit) {
+    const age = unit.position_age_s == null ? T.no_position
+      : `${Math.round(unit.position_age_s + (Date.now() - unit.seenAt) / 1000)} ${T.seconds_ago}`;
+    return `<b>${escapeHtml(unit.call_sign)}</b> · ${escapeHtml(T[unit.status] || unit.status)}<br>`
+      + `${escapeHtml(unit.agency_name || unit.agency || "")}<br>${T.position_age}: ${age}`;
+  }
+
+  function unitUpsert(ctx, id, props, lonlat) {
+    let unit = units[id];
+    if (!unit) {
+      if (!lonlat) return null;
+      const marker = L.circleMarker([lonlat[1], lonlat[0]], { radius: 7, weight: 2, color: "#fff", fillOpacity: 1 });
+      marker.addTo(ctx.layers.units);
+      unit = units[id] = { id, marker };
+      marker.bindTooltip(() => unitTooltip(unit));
+    }
+    Object.assign(unit, props);
+    if ("position_age_s" in props) unit.seenAt = Date.now();
+    if (lonlat) unit.marker.setLatLng([lonlat[1], lonlat[0]]);
+    unit.marker.setStyle({ fillColor: STATUS_COLOURS[unit.status] || "#555" });
+    return unit;
+  }
+
+  async function loadUnits(ctx) {
+    const data = await api("GET", cfg.urls.units);
+    (data.features || []).forEach((f) => {
+      const id = f.id != null ? f.id : f.properties.id;
+      unitUpsert(ctx, id, f.properties, f.geometry ? f.geometry.coordinates : null);
+    });
+    markLoaded("units", Object.keys(units).length);
+  }
+
+  /* A live message about a unit (fleet/live.py: {"type": "unit", "unit": {...}}): move and recolour it. */
+  function unitMessage(ctx, message) {
+    if (message.type !== "unit" || !message.unit) return false;
+    const unit = message.unit;
+    const position = unit.position;
+    const props = { call_sign: unit.call_sign, agency: unit.agency, status: unit.status };
+    if (position) props.position_age_s = position.age_s;
+    unitUpsert(ctx, unit.id, props, position ? [position.lon, position.lat] : null);
+    return true;
+  }
+
+  /* The live link: WebSocket to the region's group; while it is down, poll every few seconds. */
+  function live(onMessage, onPoll, { pollMs = 3000, retryMs = 5000 } = {}) {
+    const badge = document.getElementById("live-state");
+    let pollTimer = null;
+    function show(state) {
+      if (!badge) return;
+      badge.className = `live-state ${state}`;
+      badge.textContent = state === "live" ? T.live : T.polling;
+      document.body.dataset.live = state;
+    }
+    function startPolling() {
+      show("polling");
+      if (!pollTimer) pollTimer = setInterval(onPoll, pollMs);
+    }
+    function connect() {
+      if (!cfg.urls || !("WebSocket" in window)) return startPolling();
+      const scheme = location.protocol === "https:" ? "wss" : "ws";
+      let socket;
+      try {
+        socket = new WebSocket(`${scheme}://${location.host}${cfg.urls.ws}`);
+      } catch (err) {
+        startPolling();
+        setTimeout(connect, retryMs);
+        return undefined;
+      }
+      socket.onopen = () => {
+        clearInterval(pollTimer);
+        pollTimer = null;
+        show("live");
+        onPoll(); // catch up on what happened while the link was down
+      };
+      socket.onmessage = (event) => {
+        try { onMessage(JSON.parse(event.data)); } catch (err) { console.error(err); }
+      };
+      socket.onclose = () => {
+        startPolling();
+        setTimeout(connect, retryMs);
+      };
+      return socket;
+    }
+    connect();
+  }
+
+  return {
+    cfg, T, api, escapeHtml, minutes, km, clock, createMap, loadBasemap, loadStations, loadUnits,
+    unitMessage, units, live, markLoaded, STATUS_COLOURS, PRIORITY_COLOURS,
+  };
+})();

@@ -1,0 +1,159 @@
+/* Planner page: travel-time grid, coverage per kecamatan, gaps, siting suggestions, what-if road closures. */
+"use strict";
+
+(function () {
+  const S = window.Siaga;
+  const { cfg, T, api, escapeHtml: esc } = S;
+  if (!document.getElementById("map")) return;
+  const ctx = S.createMap("map");
+  const grid = L.geoJSON(null, { style: cellStyle }).addTo(ctx.map);
+  const choropleth = L.geoJSON(null).addTo(ctx.map);
+  const sites = L.layerGroup().addTo(ctx.map);
+  ctx.control.addOverlay(grid, T.travel_time_grid);
+  ctx.control.addOverlay(choropleth, T.coverage_kecamatan);
+  ctx.control.addOverlay(sites, T.siting);
+  const statusEl = document.getElementById("plan-status");
+  const resultEl = document.getElementById("plan-result");
+  const closed = new Set(); // RoadEdge ids closed for the what-if, both directions of a street
+  let legend = null;
+
+  const TIME_BREAKS_S = [300, 480, 600, 900, 1200];
+  const TIME_COLOURS = ["#1a9850", "#91cf60", "#d9ef8b", "#fee08b", "#fc8d59", "#d73027"];
+
+  function timeColour(seconds) {
+    if (seconds == null) return "#555";
+    const i = TIME_BREAKS_S.findIndex((b) => seconds <= b);
+    return TIME_COLOURS[i === -1 ? TIME_COLOURS.length - 1 : i];
+  }
+
+  function cellStyle(feature) {
+    return { stroke: false, fillColor: timeColour(feature.properties.time_s), fillOpacity: 0.55, className: "grid-cell" };
+  }
+
+  function shareColour(share) {
+    if (share == null) return "#555";
+    if (share >= 0.95) return "#1a9850";
+    if (share >= 0.8) return "#91cf60";
+    if (share >= 0.6) return "#fee08b";
+    if (share >= 0.4) return "#fc8d59";
+    return "#d73027";
+  }
+
+  function setLegend(html) {
+    if (legend) legend.remove();
+    legend = L.control({ position: "bottomright" });
+    legend.onAdd = () => Object.assign(L.DomUtil.create("div", "legend"), { innerHTML: html });
+    legend.addTo(ctx.map);
+  }
+
+  function inputs() {
+    const threshold = Number(document.getElementById("plan-threshold").value);
+    const agency = document.getElementById("plan-agency").value;
+    return { threshold, agency, base: { region: cfg.region.slug, sources: { agencies: [agency] }, thresholds_s: [threshold] } };
+  }
+
+  async function run(label, work) {
+    statusEl.textContent = `${label}: ${T.loading}`;
+    try {
+      await work();
+      statusEl.textContent = label;
+    } catch (err) {
+      statusEl.innerHTML = `<span class="error">${esc(label)}: ${esc(err.message)}</span>`;
+    }
+  }
+
+  function shareAt(row, threshold) {
+    const t = (row.thresholds || []).find((x) => x.threshold_s === threshold);
+    return t ? t.population_share : null;
+  }
+
+  function kecamatanTable(rows, threshold) {
+    return `<table class="coverage-table"><tr><th>${esc(T.kecamatan)}</th><th>${esc(T.people_covered)}</th></tr>`
+      + rows.map((r) => `<tr><td>${esc(r.name)}</td><td>${Math.round(100 * (shareAt(r, threshold) || 0))}%</td></tr>`).join("")
+      + "</table>";
+  }
+
+  document.getElementById("btn-grid").addEventListener("click", () => run(T.travel_time_grid, async () => {
+    const { base } = inputs();
+    const result = await api("POST", "/api/coverage/surface/", { ...base, cell_m: 500 });
+    grid.clearLayers().addData(result.grid);
+    S.markLoaded("grid", result.grid.features.length);
+    setLegend(TIME_BREAKS_S.map((b, i) => `<i style="background:${TIME_COLOURS[i]}"></i>≤ ${b / 60} ${T.minutes}`).join("<br>")
+      + `<br><i style="background:${TIME_COLOURS[5]}"></i>&gt; ${TIME_BREAKS_S[4] / 60} ${T.minutes}`);
+  }));
+
+  document.getElementById("btn-kecamatan").addEventListener("click", () => run(T.coverage_kecamatan, async () => {
+    const { base, threshold } = inputs();
+    const result = await api("POST", "/api/coverage/report/", base);
+    const byCode = Object.fromEntries(result.kecamatan.map((r) => [r.code, r]));
+    choropleth.clearLayers();
+    ctx.layers.kecamatan.eachLayer((layer) => {
+      const row = byCode[layer.feature.properties.code];
+      const share = row ? shareAt(row, threshold) : null;
+      L.geoJSON(layer.feature, {
+        style: { color: "#333", weight: 1, fillColor: shareColour(share), fillOpacity: 0.6, className: "coverage-kecamatan" },
+      }).bindTooltip(`${esc(layer.feature.properties.name)}: ${share == null ? "–" : Math.round(share * 100) + "%"}`)
+        .addTo(choropleth);
+    });
+    S.markLoaded("coverage", result.kecamatan.length);
+    resultEl.innerHTML = kecamatanTable(result.kecamatan, threshold);
+    setLegend(`${esc(T.people_covered)} ≤ ${threshold / 60} ${T.minutes}<br>`
+      + [[0.95, "≥ 95%"], [0.8, "80–95%"], [0.6, "60–80%"], [0.4, "40–60%"], [0, "< 40%"]]
+        .map(([s, text]) => `<i style="background:${shareColour(s)}"></i>${text}`).join("<br>"));
+  }));
+
+  document.getElementById("btn-gaps").addEventListener("click", () => run(T.gaps, async () => {
+    const { base, threshold } = inputs();
+    const result = await api("POST", "/api/coverage/gaps/", { ...base, target_s: threshold });
+    resultEl.innerHTML = `<table class="gaps-table"><tr><th>${esc(T.kecamatan)}</th><th>${esc(T.people_uncovered)}</th><th>%</th></tr>`
+      + result.gaps.kecamatan.map((r) => `<tr><td>${esc(r.name)}</td><td>${Math.round(r.population_beyond_target)}</td>
+        <td>${Math.round(100 * r.share_beyond_target)}%</td></tr>`).join("") + "</table>"
+      + `<p><a href="${result.links.gaps_csv}">CSV</a> · <a href="${result.links.map_png}" target="_blank">PNG</a></p>`;
+  }));
+
+  document.getElementById("btn-siting").addEventListener("click", () => run(T.siting, async () => {
+    const { threshold, agency } = inputs();
+    const k = Number(document.getElementById("plan-k").value) || 1;
+    const result = await api("POST", "/api/coverage/siting/", {
+      region: cfg.region.slug, model: "mclp", k, threshold_s: threshold, existing: { agencies: [agency] },
+    });
+    sites.clearLayers();
+    result.chosen.forEach((site) => {
+      const [lon, lat] = site.point;
+      L.marker([lat, lon], { title: `${T.new_site} ${site.rank}` })
+        .bindTooltip(`${esc(T.new_site)} ${site.rank}: ${esc(site.kecamatan || "")} +${Math.round(site.gain_population)}`)
+        .addTo(sites);
+    });
+    S.markLoaded("sites", result.chosen.length);
+    resultEl.innerHTML = `<p>${esc(T.before)}: ${Math.round(100 * result.share_before)}% → ${esc(T.after)}:
+      ${Math.round(100 * result.share_after)}% (≤ ${threshold / 60} ${T.minutes})</p>`;
+  }));
+
+  // What-if: click a street to close it (red) or reopen it, then compare coverage before and after.
+  ctx.layers.roads.on("click", (event) => {
+    const ids = event.layer.feature.properties.edge_ids;
+    const isClosed = ids.every((id) => closed.has(id));
+    ids.forEach((id) => (isClosed ? closed.delete(id) : closed.add(id)));
+    event.layer.setStyle(isClosed ? { color: "#b9a98f", dashArray: null } : { color: "#d00", weight: 5, dashArray: "6 4" });
+    document.getElementById("closed-count").textContent = String(closed.size);
+  });
+
+  document.getElementById("btn-whatif-clear").addEventListener("click", () => {
+    closed.clear();
+    ctx.layers.roads.resetStyle();
+    document.getElementById("closed-count").textContent = "0";
+  });
+
+  document.getElementById("btn-whatif").addEventListener("click", () => run(T.whatif, async () => {
+    const { base, threshold } = inputs();
+    const result = await api("POST", "/api/coverage/whatif/", { ...base, close_edge_ids: [...closed] });
+    const before = Object.fromEntries(result.before.kecamatan.map((r) => [r.code, r]));
+    resultEl.innerHTML = `<table class="whatif-table"><tr><th>${esc(T.kecamatan)}</th><th>${esc(T.before)}</th>
+      <th>${esc(T.after)}</th></tr>` + result.after.kecamatan.map((r) => `<tr><td>${esc(r.name)}</td>
+      <td>${Math.round(100 * (shareAt(before[r.code] || {}, threshold) || 0))}%</td>
+      <td>${Math.round(100 * (shareAt(r, threshold) || 0))}%</td></tr>`).join("") + "</table>";
+  }));
+
+  S.loadBasemap(ctx).catch((err) => console.error(err));
+  if (cfg.region) S.loadStations(ctx).catch((err) => console.warn("stations:", err.message));
+})();

@@ -1,0 +1,136 @@
+"""Console pages and layers: login redirects, role checks, the roads layer, the default language."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("url", ["/", "/dispatch/", "/plan/"])
+def test_anonymous_is_sent_to_login(client, url) -> None:
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"] == f"/login/?next={url}"
+
+
+@pytest.mark.parametrize(
+    ("role_names", "url", "status"),
+    [
+        (("dispatcher",), "/dispatch/", 200),
+        (("dispatcher",), "/plan/", 403),
+        (("planner",), "/plan/", 200),
+        (("planner",), "/dispatch/", 403),
+        (("admin",), "/dispatch/", 200),
+        (("admin",), "/plan/", 200),
+        ((), "/dispatch/", 403),
+        ((), "/plan/", 403),
+        ((), "/", 403),
+    ],
+)
+def test_pages_need_their_role(role_client, jambi_region, role_names, url, status) -> None:
+    assert role_client(*role_names).get(url).status_code == status
+
+
+@pytest.mark.parametrize(("role_names", "target"), [(("dispatcher",), "/dispatch/"), (("planner",), "/plan/")])
+def test_home_sends_each_role_to_its_page(role_client, role_names, target) -> None:
+    response = role_client(*role_names).get("/")
+    assert (response.status_code, response["Location"]) == (302, target)
+
+
+def test_login_with_a_password_then_logout(client, user_factory) -> None:
+    user_factory("ani", "dispatcher")
+    response = client.post("/login/", {"username": "ani", "password": "pw-ani", "next": "/dispatch/"})
+    assert (response.status_code, response["Location"]) == (302, "/dispatch/")
+    assert client.post("/logout/").status_code == 302
+    assert client.get("/dispatch/").status_code == 302
+
+
+def test_wrong_password_stays_on_the_login_page(client, user_factory) -> None:
+    user_factory("ani", "dispatcher")
+    response = client.post("/login/", {"username": "ani", "password": "nope"})
+    assert response.status_code == 200
+    assert "Nama pengguna atau kata sandi salah" in response.content.decode()
+
+
+def test_api_docs_stay_reachable(client) -> None:
+    assert client.get("/api/docs/").status_code == 200
+
+
+def test_dispatcher_page_carries_the_map_config(role_client, jambi_region) -> None:
+    response = role_client("dispatcher").get("/dispatch/")
+    config = response.context["config"]
+    assert config["region"]["slug"] == "kota-jambi"
+    assert config["urls"]["ws"] == "/ws/regions/kota-jambi/"
+    assert config["urls"]["units"] == "/api/units/?region=kota-jambi"
+    body = response.content.decode()
+    assert "/static/leaflet/leaflet.js" in body
+    assert "unpkg" not in body  # everything the page loads is served by us
+    assert "cdn" not in body.lower()
+
+
+def test_page_without_any_region_says_how_to_load_one(role_client) -> None:
+    response = role_client("dispatcher").get("/dispatch/")
+    assert response.status_code == 200
+    assert response.context["config"]["region"] is None
+    assert "load_demo" in response.context["config"]["strings"]["no_region"]
+
+
+def test_indonesian_by_default_even_for_an_english_browser(role_client, jambi_region) -> None:
+    client = role_client("dispatcher")
+    body = client.get("/dispatch/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert "Laporan masuk" in body  # "Incoming reports"
+    client.post(reverse("set_language"), {"language": "en", "next": "/dispatch/"})
+    assert "Incoming reports" in client.get("/dispatch/").content.decode()
+
+
+def test_create_demo_users_prints_passwords_and_is_idempotent(client, capsys) -> None:
+    call_command("create_demo_users")
+    call_command("create_demo_users")
+    out = capsys.readouterr().out
+    assert "'demo-dispatcher'" in out
+    assert "DEMO" in out
+    from django.contrib.auth.models import User
+
+    assert sorted(User.objects.values_list("username", flat=True)) == ["admin", "dispatcher", "planner"]
+    assert client.login(username="planner", password="demo-planner")
+    assert client.get("/plan/").status_code == 200
+    assert client.get("/dispatch/").status_code == 403
+
+
+def test_groups_exist_after_migrate() -> None:
+    from django.contrib.auth.models import Group
+
+    from console import roles
+
+    roles.groups_ensure()  # a flush by an earlier transactional test empties what the data migration made
+    assert set(Group.objects.values_list("name", flat=True)) >= {"dispatcher", "planner", "admin"}
+
+
+# ---------------------------------------------------------------- roads layer
+
+
+def test_roads_layer_draws_each_street_once(role_client, tiny_network, django_assert_max_num_queries) -> None:
+    region, (ab, ba, bc) = tiny_network
+    client = role_client("planner")
+    with django_assert_max_num_queries(6):  # session, user, groups, region, edges (+ slack for one)
+        response = client.get(reverse("console:roads", kwargs={"slug": region.slug}))
+    assert response.status_code == 200
+    features = response.json()["features"]
+    # A-B is two directed edges drawn as one street; B->C is one-way: 2 features (by hand).
+    assert sorted(sorted(f["properties"]["edge_ids"]) for f in features) == [sorted([ab.pk, ba.pk]), [bc.pk]]
+    assert features[0]["geometry"]["type"] == "LineString"
+
+
+def test_roads_layer_refuses_anonymous_and_roleless_users(client, role_client, tiny_network) -> None:
+    url = reverse("console:roads", kwargs={"slug": "kota-jambi"})
+    assert client.get(url).status_code == 401
+    assert role_client().get(url).status_code == 403
+
+
+def test_roads_layer_names_the_known_regions_for_an_unknown_one(role_client, tiny_network) -> None:
+    response = role_client("dispatcher").get(reverse("console:roads", kwargs={"slug": "atlantis"}))
+    assert response.status_code == 404
+    assert "kota-jambi" in response.json()["error"]["message"]
