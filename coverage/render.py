@@ -57,13 +57,12 @@ def coverage_map_png(run: CoverageRun, kecamatan: list[AreaRow], *, dpi: int = 1
     cell_m, (x0, y0), crs = grid["cell_m"], grid["origin_m"], grid["metric_crs"]
     bounds = [0, *thresholds, max(thresholds) * 1.5]
     colours = (_COLOURS * 3)[: len(bounds) - 1]
-    cmap, norm = ListedColormap(colours), BoundaryNorm(bounds, len(colours))
+    cmap, norm = ListedColormap(colours).with_extremes(bad=_UNREACHABLE), BoundaryNorm(bounds, len(colours))
     fig, ax = plt.subplots(figsize=(9, 9))
     squares = [Rectangle((x0 + c["i"] * cell_m, y0 + c["j"] * cell_m), cell_m, cell_m) for c in cells]
     times = np.array([np.nan if c["time_s"] is None else min(c["time_s"], bounds[-1] - 1) for c in cells])
     patches = PatchCollection(squares, cmap=cmap, norm=norm, linewidths=0)
     patches.set_array(np.ma.masked_invalid(times))
-    patches.cmap.set_bad(_UNREACHABLE)
     ax.add_collection(patches)
     for row in kecamatan:
         for polygon in getattr(row.geom_m, "geoms", [row.geom_m]):

@@ -120,6 +120,11 @@ def coverage_siting_run(
     proposed, site_snaps, dropped_sites = snap_sources(context.engine, proposed)
     if not proposed:
         raise CoverageInputError("no candidate site lies within reach of the road network")
+    if model == RunKind.MCLP and int(k) > len(proposed):
+        raise CoverageInputError(
+            f"k={k} new sites asked but only {len(proposed)} candidate sites lie on the network: lower k or give "
+            "more candidates"
+        )
     matrix_started = time.perf_counter()
     matrix = site_matrix(context.engine, site_snaps, context.attachment, cutoff_s=target, progress=progress)
     matrix_s = time.perf_counter() - matrix_started
