@@ -35,13 +35,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
 from typing import Any
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connections, transaction
@@ -119,17 +120,36 @@ def live_send(*, region_id: int, message: dict) -> bool:
         layer = get_channel_layer()
         if layer is None:
             return False
-        group = live_group(region_id)
-        timeout_s = settings.SIAGA_LIVE_PUBLISH_TIMEOUT_S
-
-        async def send() -> None:
-            await asyncio.wait_for(layer.group_send(group, {"type": RELAY_TYPE, "message": message}), timeout_s)
-
-        async_to_sync(send)()
+        event = {"type": RELAY_TYPE, "message": message}
+        future = asyncio.run_coroutine_threadsafe(layer.group_send(live_group(region_id), event), _publisher_loop())
+        try:
+            future.result(timeout=settings.SIAGA_LIVE_PUBLISH_TIMEOUT_S)
+        except BaseException:
+            future.cancel()
+            raise
     except Exception as exc:
         logger.warning("live update %s not sent to region %s: %r", message.get("type"), region_id, exc)
         return False
     return True
+
+
+_loop_lock = threading.Lock()
+_loop: tuple[int, asyncio.AbstractEventLoop] | None = None
+
+
+def _publisher_loop() -> asyncio.AbstractEventLoop:
+    """One event loop per process, in a daemon thread, so Redis connections are pooled across publishes.
+
+    (``async_to_sync`` would start a new loop, and so a new Redis connection, for every message.) The
+    process id is checked so a forked worker starts its own loop instead of waiting on its parent's.
+    """
+    global _loop
+    with _loop_lock:
+        if _loop is None or _loop[0] != os.getpid() or _loop[1].is_closed():
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="siaga-live-publisher", daemon=True).start()
+            _loop = (os.getpid(), loop)
+        return _loop[1]
 
 
 def _publish(build: Callable[[int, datetime], tuple[int, dict] | None], pk: int) -> None:

@@ -8,4 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-config.settings}"
-exec .venv/bin/daphne --bind "${SIAGA_HOST:-127.0.0.1}" --port "${SIAGA_PORT:-8000}" config.asgi:application
+# No access log unless SIAGA_ACCESS_LOG names a file (or - for stdout): OsmAnd devices may send their
+# secret in the query string (key=...), which an access log would keep.
+exec .venv/bin/daphne --bind "${SIAGA_HOST:-127.0.0.1}" --port "${SIAGA_PORT:-8000}" \
+  --access-log "${SIAGA_ACCESS_LOG:-/dev/null}" config.asgi:application
