@@ -29,7 +29,7 @@ from fleet.consumers import CLOSE_UNKNOWN_REGION
 from fleet.ingest.fix import CanonicalFix
 from fleet.live import live_send
 from fleet.models import Channel, Unit, UnitStatus
-from fleet.services.dispatch import dispatch_assign
+from fleet.services.dispatch import dispatch_assign, dispatch_cancel
 from fleet.services.incidents import incident_create
 from fleet.services.positions import position_record, region_envelope_cache_clear
 from fleet.services.status import unit_status_set
@@ -184,6 +184,28 @@ def test_a_dispatch_sends_the_unit_and_the_report_as_committed(redis_up, unit, j
         assert (assignment["unit_id"], assignment["call_sign"], assignment["status"]) == (unit.pk, "AMB-01", "active")
         assert assignment["dispatched_at"] is not None
         assert assignment["en_route_at"] is None
+
+    _run(scenario)
+
+
+def test_a_cancelled_dispatch_sends_the_unit_available_and_the_report_open(redis_up, unit, jambi) -> None:
+    user = _user("dispatcher1")
+    headers = _headers(user)
+    incident = make_incident(region=jambi, geom=CENTRE, reference="JMB-2026-000002")
+    assignment = dispatch_assign(incident=incident, unit=unit, user=user)
+
+    async def scenario() -> None:
+        console = await _joined("kota-jambi", headers)
+        await database_sync_to_async(dispatch_cancel)(assignment=assignment, user=user, reason="duplicate call")
+        messages = [await console.receive_json_from(timeout=RECEIVE_TIMEOUT_S) for _ in range(2)]
+        await console.disconnect()
+        by_type = {m["type"]: m for m in messages}
+        assert by_type["unit"]["unit"]["status"] == "available"
+        assert by_type["unit"]["unit"]["assignment"] is None
+        report = by_type["incident"]["incident"]
+        assert report["status"] == "open"
+        assert [(a["id"], a["status"]) for a in report["assignments"]] == [(assignment.pk, "cancelled")]
+        assert report["assignments"][0]["cancelled_at"] is not None
 
     _run(scenario)
 
