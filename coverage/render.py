@@ -75,6 +75,7 @@ def coverage_map_png(run: CoverageRun, kecamatan: list[AreaRow], *, dpi: int = 1
     _points(ax, chosen, crs, marker="*", label="chosen sites", size=160)
     colourbar = fig.colorbar(patches, ax=ax, shrink=0.6, ticks=bounds[:-1])
     colourbar.set_label("travel time from the nearest source, s (grey: unreachable)")
+    ax.ticklabel_format(style="plain", useOffset=False)
     ax.set_aspect("equal")
     ax.autoscale_view()
     ax.set_title(f"{run.region.name}: {run.get_kind_display()} #{run.pk}, target {target} s ({target / 60:.0f} min)")

@@ -39,6 +39,9 @@ from gis_core.routing.variants import edge_indices_for_db_ids, edges_near, engin
 
 GAP_LIMIT = 50
 
+ProgressFactory = Callable[[int, str], Callable[[int], None]]
+"""``factory(total, description)`` returns ``update(n)``: how a long run reports progress (a tqdm bar)."""
+
 
 @dataclass(frozen=True)
 class Thresholds:
@@ -406,6 +409,3 @@ def _spec_data(spec: SourceSpec) -> dict:
     data = asdict(spec)
     data["points"] = [list(p) for p in spec.points]
     return data
-
-
-ProgressFactory = Callable[[int, str], Callable[[int], None]]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -14,7 +14,14 @@ from coverage.errors import CoverageInputError
 from coverage.matrix import site_matrix, times_from_sources
 from coverage.models import RunKind
 from coverage.selectors import SourcePoint, SourceSpec
-from coverage.services import Thresholds, compare_tables, coverage_run_save, coverage_thresholds, evaluate
+from coverage.services import (
+    ProgressFactory,
+    Thresholds,
+    compare_tables,
+    coverage_run_save,
+    coverage_thresholds,
+    evaluate,
+)
 from coverage.solvers import SitingResult, lscp_solve, mclp_solve
 from gis_core.models import Region
 from gis_core.routing.graph import transformer_to_metric
@@ -63,7 +70,7 @@ def coverage_siting_run(
     n_candidates: int = DEFAULT_CANDIDATES,
     cell_m: float = DEFAULT_CELL_M,
     time_limit_s: float | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: ProgressFactory | None = None,
     label: str = "",
     user: Any = None,
 ) -> Any:
@@ -80,7 +87,8 @@ def coverage_siting_run(
     candidates : sequence of (lon, lat), optional
         Sites a planner proposes; without them up to ``n_candidates`` road-network nodes are proposed.
     progress : callable, optional
-        Called with 1 after each candidate's search (a tqdm bar's ``update``).
+        ``progress(total, description)`` is called once the candidate sites are known and returns a
+        callable that is then called with 1 after each site's search (e.g. a tqdm bar's ``update``).
 
     Returns
     -------
@@ -126,7 +134,8 @@ def coverage_siting_run(
             "more candidates"
         )
     matrix_started = time.perf_counter()
-    matrix = site_matrix(context.engine, site_snaps, context.attachment, cutoff_s=target, progress=progress)
+    update = progress(len(site_snaps), "travel times from candidate sites") if progress is not None else None
+    matrix = site_matrix(context.engine, site_snaps, context.attachment, cutoff_s=target, progress=update)
     matrix_s = time.perf_counter() - matrix_started
     weights = context.demand.population
     if model == RunKind.MCLP:

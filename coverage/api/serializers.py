@@ -20,6 +20,9 @@ class SourcesSerializer(serializers.Serializer):
 
     agencies = serializers.ListField(child=serializers.SlugField(max_length=32), required=False, default=list)
     unit_types = serializers.ListField(child=serializers.SlugField(max_length=32), required=False, default=list)
+    units = serializers.BooleanField(
+        required=False, default=False, help_text="every unit of the agencies (at its GPS fix or home station)"
+    )
     stations = serializers.BooleanField(required=False, default=True)
     available_only = serializers.BooleanField(required=False, default=False)
     points = PointListField(required=False, max_length=200)
@@ -28,6 +31,7 @@ class SourcesSerializer(serializers.Serializer):
         return SourceSpec(
             agencies=tuple(data["agencies"]),
             unit_types=tuple(data["unit_types"]),
+            units=data.get("units", False),
             stations=data["stations"],
             available_only=data["available_only"],
             points=tuple(data.get("points") or ()),
@@ -35,7 +39,7 @@ class SourcesSerializer(serializers.Serializer):
 
 
 def _spec(data: dict | None, *, required: bool) -> SourceSpec:
-    data = data or {"agencies": [], "unit_types": [], "stations": True, "available_only": False}
+    data = data or {"agencies": [], "unit_types": [], "units": False, "stations": True, "available_only": False}
     spec = SourcesSerializer().to_spec(data)
     if required and not (spec.agencies or spec.unit_types or spec.points):
         raise serializers.ValidationError({"sources": "name agencies, unit_types or points to search from"})
