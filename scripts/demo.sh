@@ -5,5 +5,6 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 .venv/bin/python manage.py load_demo
 .venv/bin/python manage.py load_demo_fleet
+.venv/bin/python manage.py coverage_demo
 .venv/bin/python manage.py create_demo_users
 exec bash scripts/serve.sh
