@@ -5,14 +5,22 @@ Order of work for one request (``position_record``):
 1. The raw payload is already stored as an ``InboundMessage`` (``inbound_message_store``, its own
    commit, before authentication or parsing can fail).
 2. In one transaction: the unit's row is locked (concurrent requests for one unit queue, so their
-   checks see each other's fixes), every fix is inserted as sent, marked ``unvalidated``.
-3. In a savepoint: the fixes are validated (one query for the unit's previous valid fix of each,
-   one for duplicates) and get their ``flags`` and ``is_valid``; the unit's ``last_fix`` moves to
-   the newest valid fix if, and only if, it is newer by ``recorded_at`` than the current one. Late
-   and out-of-order bursts therefore fill in history without moving a unit backwards. Should
-   validation fail (a bug, broken boundaries), the savepoint rolls back, the fixes stay stored and
-   flagged ``unvalidated``, and the error is logged: a fix is never lost.
-4. After commit: ``fleet.services.dispatch.assignment_eta_refresh(unit=...)`` when the last fix changed.
+   checks see each other's fixes; the lock query also reads the current last fix's time and the
+   unit's status).
+3. In a savepoint inside it, the fixes are validated (one query for the unit's previous valid fix
+   of each and for stored duplicates) and get their ``flags`` and ``is_valid``. Should validation
+   fail (a bug, broken boundaries), the savepoint rolls back, the fixes get ``unvalidated`` and the
+   error is logged.
+4. Every fix is inserted, as sent and with its flags, in one multi-row INSERT, whatever 3. did: a
+   fix is never lost. Storing and validating in one transaction means neither is ever seen without
+   the other; validating before the INSERT saves a second pass that would rewrite every row.
+5. The unit's ``last_fix`` moves to the newest valid fix if, and only if, it is newer by
+   ``recorded_at`` than the current one. Late and out-of-order bursts therefore fill in history
+   without moving a unit backwards.
+6. After commit, when the last fix changed: ``fleet.services.dispatch.assignment_eta_refresh`` (only
+   for a unit whose status allows an active assignment) and ``fleet.live.live_unit_changed``.
+
+A request costs the same number of queries for 1 fix or 1,000 (about ten, BEGIN/COMMIT included).
 
 Flags (a fix is stored whatever they say):
 
@@ -61,7 +69,7 @@ from django.utils import timezone
 from fleet.ingest.batch import UNIT_ID_ATTRIBUTE
 from fleet.ingest.fix import CanonicalFix
 from fleet.live import live_unit_changed
-from fleet.models import Device, InboundMessage, PositionFix, Unit
+from fleet.models import Device, InboundMessage, PositionFix, Unit, UnitStatus
 from fleet.services.devices import DeviceUnitMismatchError
 from gis_core.models import Region
 from gis_core.selectors import region_kecamatan_union
@@ -69,6 +77,8 @@ from gis_core.selectors import region_kecamatan_union
 logger = logging.getLogger(__name__)
 
 WARNING_FLAGS = frozenset({"poor_accuracy"})
+# A unit in these states has no active assignment, so a new fix has no ETA to refresh.
+NO_ASSIGNMENT_STATUSES = frozenset({UnitStatus.AVAILABLE, UnitStatus.RETURNING})
 # How far outside its kecamatan a unit may be before a fix is suspect: units do cross the city line
 # (to a hospital or a fire in the next kabupaten), a GPS that jumped to another island does not.
 REGION_MARGIN_M = float(getattr(settings, "SIAGA_FIX_REGION_MARGIN_M", 5000.0))
@@ -174,25 +184,28 @@ def position_record(
             inbound_message_close(message=message, outcome="ignored", error="no location in it", device=device)
         return PositionRecordResult(fixes=[], last_fix_changed=False, last_fix=None)
     unit = device.unit
+    rows = _rows(device=device, fixes=fixes, protocol=protocol, message=message)
     with transaction.atomic():
-        last_fix_id = _lock_unit(unit.pk)
-        rows = _insert(device=device, fixes=fixes, protocol=protocol, message=message)
+        locked = _lock_unit(unit.pk)
+        last_recorded_at = None
         try:
-            with transaction.atomic():
-                new_last = _validate(unit=unit, device=device, rows=rows, last_fix_id=last_fix_id, now=now)
-                if new_last is not None:
-                    Unit.objects.filter(pk=unit.pk).update(last_fix=new_last)
+            with transaction.atomic():  # a failing read must not abort the transaction the fixes go in
+                last_recorded_at = _validate(unit=unit, device=device, rows=rows, locked=locked, now=now)
         except Exception:
             logger.exception("validation failed for %d fixes of device %s; stored unvalidated", len(rows), device)
             for row in rows:
                 row.flags, row.is_valid = ["unvalidated"], False
-            new_last = None
+        PositionFix.objects.bulk_create(rows)
+        new_last = _new_last(rows, last_recorded_at)
+        if new_last is not None:
+            Unit.objects.filter(pk=unit.pk).update(last_fix=new_last)
         if message is not None:
             inbound_message_close(message=message, outcome="accepted", device=device)
         _touch_device(device, now)
     if new_last is not None:
         unit.last_fix = new_last
-        _eta_refresh(unit)
+        if locked.status not in NO_ASSIGNMENT_STATUSES:
+            _eta_refresh(unit)
         live_unit_changed(unit.pk)
     return PositionRecordResult(fixes=rows, last_fix_changed=new_last is not None, last_fix=new_last)
 
@@ -213,16 +226,26 @@ def _check_ownership(device: Device, fixes: Sequence[CanonicalFix]) -> None:
         )
 
 
-def _lock_unit(unit_id: int) -> int | None:
+@dataclass(frozen=True)
+class _Locked:
+    """The unit's row as read under its lock: what validation and the ETA refresh need."""
+
+    last_fix_id: int | None
+    status: str
+
+
+def _lock_unit(unit_id: int) -> _Locked:
+    # The last fix's time is read by the next statement, not joined here: after waiting for the lock,
+    # READ COMMITTED re-reads the unit row but not a joined row, so a join could see a stale last fix.
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT last_fix_id FROM {Unit._meta.db_table} WHERE id = %s FOR UPDATE", [unit_id])
-        return cursor.fetchone()[0]
+        cursor.execute(f"SELECT last_fix_id, status FROM {Unit._meta.db_table} WHERE id = %s FOR UPDATE", [unit_id])
+        return _Locked(*cursor.fetchone())
 
 
-def _insert(
+def _rows(
     *, device: Device, fixes: Sequence[CanonicalFix], protocol: str, message: InboundMessage | None
 ) -> list[PositionFix]:
-    rows = [
+    return [
         PositionFix(
             unit_id=device.unit_id,
             device=device,
@@ -243,7 +266,17 @@ def _insert(
         )
         for fix in fixes
     ]
-    return PositionFix.objects.bulk_create(rows)
+
+
+def _new_last(rows: list[PositionFix], last_recorded_at: datetime | None) -> PositionFix | None:
+    """The newest valid row if it is newer than the unit's last fix (the later sent wins a tie)."""
+    valid = [(row.recorded_at, i) for i, row in enumerate(rows) if row.is_valid]
+    if not valid:
+        return None
+    recorded_at, i = max(valid)
+    if last_recorded_at is not None and recorded_at <= last_recorded_at:
+        return None
+    return rows[i]
 
 
 def _touch_device(device: Device, now: datetime) -> None:
@@ -277,12 +310,14 @@ class _Prev:
 
 
 def _validate(
-    *, unit: Unit, device: Device, rows: list[PositionFix], last_fix_id: int | None, now: datetime
-) -> PositionFix | None:
-    """Set flags and is_valid on ``rows`` (two queries and one update); the new last fix or None."""
+    *, unit: Unit, device: Device, rows: list[PositionFix], locked: _Locked, now: datetime
+) -> datetime | None:
+    """Set ``flags`` and ``is_valid`` on the unsaved ``rows``; return the unit's last fix's time.
+
+    One query (the region envelope is cached).
+    """
     times = sorted({row.recorded_at for row in rows if row.recorded_at is not None})
-    previous, last_recorded_at = _previous_valid(unit.pk, times, last_fix_id)
-    stored = _stored_duplicates(unit.pk, device.pk, times, [row.pk for row in rows])
+    previous, stored, last_recorded_at = _history(unit.pk, device.pk, times, locked.last_fix_id)
     outside = _outside_region(unit.agency.region_id, rows)
     for row, is_outside in zip(rows, outside, strict=True):
         row.flags = _static_flags(row, is_outside, now)
@@ -303,14 +338,7 @@ def _validate(
         batch_prev = _Prev(row.recorded_at, row.lon, row.lat, row.accuracy_m)
     for row in rows:
         row.is_valid = not _blocking(row.flags)
-    PositionFix.objects.bulk_update(rows, ["flags", "is_valid"])
-    valid = [row for row in rows if row.is_valid]
-    if not valid:
-        return None
-    newest = max(valid, key=lambda r: (r.recorded_at, r.pk))
-    if last_recorded_at is not None and newest.recorded_at <= last_recorded_at:
-        return None
-    return newest
+    return last_recorded_at
 
 
 def _newer(stored: _Prev | None, in_request: _Prev | None, *, before: datetime) -> _Prev | None:
@@ -360,42 +388,40 @@ def _in_range(lon: float | None, lat: float | None) -> bool:
     )
 
 
-def _previous_valid(
-    unit_id: int, times: list[datetime], last_fix_id: int | None
-) -> tuple[dict[datetime, _Prev], datetime | None]:
-    """For each time, the unit's newest stored valid fix strictly before it; and the last fix's time."""
+def _history(
+    unit_id: int, device_id: int, times: list[datetime], last_fix_id: int | None
+) -> tuple[dict[datetime, _Prev], set[tuple], datetime | None]:
+    """In one query: for each time, the unit's newest stored valid fix strictly before it; the
+    ``(recorded_at, lon, lat)`` of the device's stored fixes at those times (to find duplicates); and
+    the time of the unit's last fix."""
     table = PositionFix._meta.db_table
     sql = f"""
-        SELECT t.ts, p.recorded_at, p.lon, p.lat, p.accuracy_m
-        FROM unnest(%s::timestamptz[]) AS t(ts)
+        SELECT 'previous', t.ts, p.recorded_at, p.lon, p.lat, p.accuracy_m
+        FROM unnest(%(times)s::timestamptz[]) AS t(ts)
         CROSS JOIN LATERAL (
             SELECT f.recorded_at, f.lon, f.lat, f.accuracy_m FROM {table} f
-            WHERE f.unit_id = %s AND f.is_valid AND f.recorded_at < t.ts
+            WHERE f.unit_id = %(unit)s AND f.is_valid AND f.recorded_at < t.ts
             ORDER BY f.recorded_at DESC LIMIT 1
         ) p
         UNION ALL
-        SELECT NULL, f.recorded_at, f.lon, f.lat, f.accuracy_m FROM {table} f WHERE f.id = %s
+        SELECT 'stored', NULL, f.recorded_at, f.lon, f.lat, NULL FROM {table} f
+        WHERE f.unit_id = %(unit)s AND f.device_id = %(device)s AND f.recorded_at = ANY(%(times)s::timestamptz[])
+        UNION ALL
+        SELECT 'last', NULL, f.recorded_at, NULL, NULL, NULL FROM {table} f WHERE f.id = %(last_fix)s
     """
     previous: dict[datetime, _Prev] = {}
+    stored: set[tuple] = set()
     last_recorded_at = None
     with connection.cursor() as cursor:
-        cursor.execute(sql, [times, unit_id, last_fix_id])
-        for ts, recorded_at, lon, lat, accuracy_m in cursor.fetchall():
-            if ts is None:
-                last_recorded_at = recorded_at
-            else:
+        cursor.execute(sql, {"times": times, "unit": unit_id, "device": device_id, "last_fix": last_fix_id})
+        for kind, ts, recorded_at, lon, lat, accuracy_m in cursor.fetchall():
+            if kind == "previous":
                 previous[ts] = _Prev(recorded_at, lon, lat, accuracy_m)
-    return previous, last_recorded_at
-
-
-def _stored_duplicates(unit_id: int, device_id: int, times: list[datetime], new_ids: list[int]) -> set[tuple]:
-    if not times:
-        return set()
-    return set(
-        PositionFix.objects.filter(unit_id=unit_id, device_id=device_id, recorded_at__in=times)
-        .exclude(pk__in=new_ids)
-        .values_list("recorded_at", "lon", "lat")
-    )
+            elif kind == "stored":
+                stored.add((recorded_at, lon, lat))
+            else:
+                last_recorded_at = recorded_at
+    return previous, stored, last_recorded_at
 
 
 def _implied_speed_kph(prev: _Prev, row: PositionFix) -> float:

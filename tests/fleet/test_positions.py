@@ -17,7 +17,7 @@ from django.db import connection
 
 from fleet.ingest.batch import UNIT_ID_ATTRIBUTE
 from fleet.ingest.fix import CanonicalFix
-from fleet.models import InboundMessage, PositionFix, Unit
+from fleet.models import InboundMessage, PositionFix, Unit, UnitStatus
 from fleet.services import positions
 from fleet.services.devices import DeviceUnitMismatchError
 from fleet.services.positions import (
@@ -264,14 +264,14 @@ def test_queries_per_request_do_not_grow_with_the_batch(device, monkeypatch, dja
     monkeypatch.setitem(sys.modules, "fleet.services.dispatch", types.ModuleType("fleet.services.dispatch"))
     positions._envelope(device.unit.agency.region_id)  # the region envelope is cached per process
     message = inbound_message_store(channel="batch", body=b"{}", headers={}, remote_addr=None)
-    # Lock unit, insert fixes, savepoint, previous valid fixes, duplicates, flags, unit.last_fix,
-    # release savepoint, message outcome, device last_seen_at (at most once a minute): 10; plus 2
-    # because inside the test's transaction the request's own BEGIN/COMMIT become a counted
-    # SAVEPOINT/RELEASE.
-    with django_assert_num_queries(12):
+    # Lock unit, savepoint, previous valid fixes + duplicates + last fix time (one query), release
+    # savepoint, insert fixes (one multi-row INSERT with their flags), unit.last_fix, message outcome,
+    # device last_seen_at (at most once a minute): 8; plus 2 because inside the test's transaction
+    # the request's own BEGIN/COMMIT become a counted SAVEPOINT/RELEASE.
+    with django_assert_num_queries(10):
         _record(device, _fix(ago_s=1000), message=message)
     # 100 fixes: the same (minus last_seen_at, fresh now), not 100 x anything.
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(9):
         _record(device, *[_fix((CENTRE[0] + 1e-5 * i, CENTRE[1]), ago_s=800 - i) for i in range(100)], message=message)
 
 
@@ -280,6 +280,10 @@ def test_eta_refresh_is_called_only_when_the_unit_moved(device, monkeypatch) -> 
     fake = types.ModuleType("fleet.services.dispatch")
     fake.assignment_eta_refresh = lambda *, unit: calls.append((unit.pk, unit.last_fix_id))
     monkeypatch.setitem(sys.modules, "fleet.services.dispatch", fake)
+    # An available unit has no assignment, so there is no ETA to refresh (and no query spent on it).
+    assert _record(device, _fix(ago_s=40)).last_fix_changed
+    assert calls == []
+    Unit.objects.filter(pk=device.unit_id).update(status=UnitStatus.EN_ROUTE)
     moved = _record(device, _fix(ago_s=30)).fixes[0]
     _record(device, _fix(ago_s=60))  # late: the unit does not move
     assert calls == [(device.unit_id, moved.pk)]
