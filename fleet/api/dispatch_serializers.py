@@ -13,7 +13,7 @@ from rest_framework_gis.fields import GeometrySerializerMethodField
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from fleet.models import Station, Unit, UnitStatus
-from fleet.selectors import GROUP_BY
+from fleet.selectors_kpis import GROUP_BY
 
 # ---------------------------------------------------------------- input
 

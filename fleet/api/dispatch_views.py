@@ -64,7 +64,8 @@ from fleet.api import dispatch_serializers as s
 from fleet.api.incident_serializers import AssignmentSerializer
 from fleet.api.incident_views import DispatcherAPIView
 from fleet.models import Assignment, Incident, Unit
-from fleet.selectors import recommendation_public, response_kpis, stations_for_map, units_for_map, units_recommend
+from fleet.selectors import recommendation_public, stations_for_map, units_for_map, units_recommend
+from fleet.selectors_kpis import response_kpis
 from fleet.services.dispatch import dispatch_assign, dispatch_cancel
 from fleet.services.status import active_actor_kind, allowed_next, unit_status_set
 from gis_core.models import Region

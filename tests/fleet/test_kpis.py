@@ -27,7 +27,7 @@ import pytest
 from conftest import make_agency, make_incident, make_unit
 
 from fleet.models import AgencyKind, Assignment, AssignmentStatus
-from fleet.selectors import DEFAULT_TARGET_S, percentile_linear, response_kpis
+from fleet.selectors_kpis import DEFAULT_TARGET_S, percentile_linear, response_kpis
 from gis_core.importers.boundaries import import_boundaries
 from gis_core.models import Kecamatan
 
