@@ -241,12 +241,8 @@ class CsgraphEngine:
         if len(tree):
             targets = links.node[tree, k[tree]]
             distance_m[tree] = links.length_m[tree, k[tree]] + self._network.tree_lengths(search, targets)
-        return [
-            TravelTime(float(eta), float(net), float(acc_s), float(dist), float(acc_m)) if good else None
-            for good, eta, net, acc_s, dist, acc_m in zip(
-                ok.tolist(), eta_s, network_s, access_s, distance_m, access_m, strict=True
-            )
-        ]
+        columns = (eta_s.tolist(), network_s.tolist(), access_s.tolist(), distance_m.tolist(), access_m.tolist())
+        return [TravelTime(*row) if good else None for good, *row in zip(ok.tolist(), *columns, strict=True)]
 
     # ----------------------------------------------------------------- multi-source times
 

@@ -69,6 +69,7 @@ class NetworkSearch:
         # of the reversed adjacency, and the other way round.
         self._fwd_in = _padded(self.rev)
         self._rev_in = _padded(self.fwd)
+        self._node_index = np.arange(self.n + 1)
         self._lock = threading.Lock()
 
     def search(self, slots: Links, *, reverse: bool, limit_s: float) -> Search:
@@ -114,10 +115,10 @@ class NetworkSearch:
         n, pred = self.n, search.pred
         nbr, nbr_len = self._rev_in if search.reverse else self._fwd_in
         reached = pred >= 0
-        p = np.where(reached, pred, np.arange(n + 1))
-        acc = np.zeros(n + 1)
+        p = np.where(reached, pred, self._node_index)  # intp: numpy gathers fastest with intp indices
+        acc = np.empty(n + 1)
         # Each node has at most one entry per neighbour, so at most one column matches.
-        np.sum((nbr == pred[:n]) * nbr_len, axis=0, out=acc[:n])
+        np.einsum("ij,ij->j", nbr == pred[:n], nbr_len, out=acc[:n])
         slots = search.slots
         for k in np.argsort(-slots.time_s[0]):  # the faster slot wins when both reach one node
             if np.isfinite(slots.time_s[0, k]) and pred[slots.node[0, k]] == n:
@@ -126,9 +127,6 @@ class NetworkSearch:
         # Pointer jumping: acc[x] is the length from p[x] to x. A few whole-array rounds make p[x]
         # the 16th ancestor; then only the targets climb, 16 steps at a time, to the root.
         for _ in range(_FULL_JUMP_ROUNDS):
-            parent = p[targets]
-            if np.array_equal(p[parent], parent):
-                return acc[targets]
             acc += acc[p]
             p = p[p]
         total, at = acc[targets], p[targets]

@@ -18,8 +18,11 @@ import shapely
 from gis_core.routing.engine import PointLike, Snap
 from gis_core.routing.errors import InvalidPointError, OutsideNetworkError, RoutingError, TooManyPointsError
 from gis_core.routing.graph import RoadGraph, transformer_to_lonlat, transformer_to_metric
+from gis_core.routing.segment_grid import SegmentGrid
 
 logger = logging.getLogger(__name__)
+
+_LONLAT_BOUNDS = np.array([180.0, 90.0])
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,7 +60,7 @@ class SnappedPoints:
 
 
 class EdgeSnapper:
-    """Nearest-edge snapping in the graph's metric CRS with a shapely STRtree.
+    """Nearest-edge snapping in the graph's metric CRS: a :class:`SegmentGrid`, an STRtree for the rest.
 
     Parameters
     ----------
@@ -80,6 +83,7 @@ class EdgeSnapper:
         has_twin = graph.edge_twin >= 0
         self._tree_edge = np.flatnonzero(~has_twin | (np.arange(graph.n_edges) < graph.edge_twin))
         self._tree = shapely.STRtree(self._geom_m[self._tree_edge], node_capacity=2)  # faster queries
+        self._grid = SegmentGrid(self._geom_m[self._tree_edge])
         self._to_metric = transformer_to_metric(graph.metric_crs)
         self._to_lonlat = transformer_to_lonlat(graph.metric_crs)
 
@@ -112,7 +116,16 @@ class EdgeSnapper:
         if not len(lonlat):
             return np.empty(0, dtype=np.intp), np.empty(0), np.empty(0)
         x, y = self._to_metric.transform(lonlat[:, 0], lonlat[:, 1])
-        pts = shapely.points(x, y)
+        xy = np.column_stack([x, y])
+        nearest, fraction, offset_m, settled = self._grid.nearest(xy)
+        edge = self._tree_edge[nearest]
+        rest = np.flatnonzero(~settled)
+        if len(rest):  # off the grid or far from every road: ask the STRtree
+            edge[rest], fraction[rest], offset_m[rest] = self._snap_with_tree(xy[rest])
+        return edge, fraction, offset_m
+
+    def _snap_with_tree(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        pts = shapely.points(xy)
         (which, nearest), distance = self._tree.query_nearest(pts, return_distance=True, all_matches=False)
         edge = np.empty(len(pts), dtype=np.intp)
         offset_m = np.empty(len(pts))
@@ -188,8 +201,8 @@ def as_lonlat(points: Sequence[PointLike]) -> np.ndarray:
 
 def valid_lonlat(lonlat: np.ndarray) -> np.ndarray:
     """Which rows are finite and within [-180, 180] x [-90, 90]."""
-    with np.errstate(invalid="ignore"):
-        return np.isfinite(lonlat).all(axis=1) & (np.abs(lonlat[:, 0]) <= 180) & (np.abs(lonlat[:, 1]) <= 90)
+    # NaN compares False and +-inf exceeds the bounds, so one comparison also rejects non-finite values.
+    return (np.abs(lonlat) <= _LONLAT_BOUNDS).all(axis=1)
 
 
 def invalid_point_error(lonlat: np.ndarray, i: int) -> InvalidPointError:
