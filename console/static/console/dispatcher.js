@@ -14,6 +14,7 @@
   const queueEl = document.getElementById("queue");
   const panelEl = document.getElementById("report-panel");
   const state = { queue: [], selected: null, placing: false };
+  state.map = ctx.map;
   window.SiagaDispatch = state; // for debugging and the end-to-end tests
 
   // ------------------------------------------------------------------ queue
@@ -60,13 +61,14 @@
   document.getElementById("new-report").addEventListener("click", () => {
     state.placing = true;
     ctx.map.getContainer().classList.add("crosshair");
-    L.popup().setLatLng(ctx.map.getCenter()).setContent(esc(T.click_map_to_place)).openOn(ctx.map);
+    document.getElementById("place-hint").hidden = false;
   });
 
   ctx.map.on("click", (event) => {
     if (!state.placing) return;
     state.placing = false;
     ctx.map.getContainer().classList.remove("crosshair");
+    document.getElementById("place-hint").hidden = true;
     newReportForm(event.latlng);
   });
 

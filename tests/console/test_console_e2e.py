@@ -1,0 +1,245 @@
+"""The console in a real browser: Debian's chromium driven by Playwright, against Daphne on the test database.
+
+One module-wide setup: the Kota Jambi demo (boundaries, roads, fleet, demo users) is loaded and
+committed into this process's test database, ``scripts/serve.sh`` (Daphne: HTTP and the live
+WebSocket) serves that database on a free port, and chromium starts with no route off this machine
+(every proxied request goes to 127.0.0.1:9, where nothing listens; only loopback is reached directly).
+The data is flushed at the end, as a transactional test would leave it.
+
+Each test saves a screenshot under ``test-output/``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection
+
+from fleet.models import Assignment, Device, Unit
+from gis_core.models import Kecamatan
+
+# The marker makes pytest-django create the test database at all: without a django_db test in the session it
+# sets none up and the ORM would reach the development database. Each test reads in its own transaction.
+pytestmark = pytest.mark.django_db
+
+CHROMIUM = "/usr/bin/chromium"
+OUTPUT = Path(settings.BASE_DIR) / "test-output"
+# A point (lon, lat) inside Kota Jambi near its main roads, south of the city centre.
+REPORT_LONLAT = (103.6131, -1.6062)
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost"}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_http(url: str, *, process: subprocess.Popen, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the console server exited with {process.returncode}; see its log")
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"the console server did not answer {url} within {timeout_s} s")
+
+
+@pytest.fixture(scope="module")
+def demo_db(django_db_setup, django_db_blocker, data_dir):
+    """The Kota Jambi demo committed into the test database for the whole module, flushed afterwards."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} not found: scripts/setup.sh installs Debian's chromium package")
+    with django_db_blocker.unblock():
+        name = connection.settings_dict["NAME"]
+        if not name.startswith("test_"):
+            pytest.fail(f"refusing to load and flush {name!r}: not a test database")
+        for command in ("load_demo", "load_demo_fleet", "create_demo_users"):
+            call_command(command, stdout=open(os.devnull, "w"))  # noqa: SIM115
+        yield connection.settings_dict.copy()
+        call_command("flush", interactive=False, verbosity=0)
+        with connection.cursor() as cursor:  # the stopped server's sessions may linger a moment; end them
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+
+
+@pytest.fixture(scope="module")
+def server(demo_db, tmp_path_factory):
+    """``scripts/serve.sh`` (Daphne) on a free port against the test database; yields its base URL."""
+    port = _free_port()
+    db = demo_db
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgis://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "SIAGA_HOST": "127.0.0.1",
+        "SIAGA_PORT": str(port),
+        "DJANGO_DEBUG": "1",
+    }
+    log = tmp_path_factory.mktemp("console-server") / "server.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            ["bash", str(Path(settings.BASE_DIR) / "scripts" / "serve.sh")], env=env, stdout=out, stderr=out
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_http(base + "/login/", process=process)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.returncode not in (0, -15):
+            print(log.read_text()[-3000:])
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop running in this thread; Django then refuses the ORM (the
+    # per-test transaction, the reads between page calls) unless told that this synchronous use is safe.
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as p:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        instance = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                # No internet: everything not loopback goes to a proxy that does not exist.
+                "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>;127.0.0.1;localhost",
+            ],
+        )  # fmt: skip
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def console(server, browser):
+    """``console("dispatcher")``: a logged-in page; afterwards, asserts that no request left loopback."""
+    contexts, requests = [], []
+
+    def open_as(username: str):
+        context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-US")
+        contexts.append(context)
+        page = context.new_page()
+        page.on("request", lambda request: requests.append(request.url))
+        page.goto(server + "/login/")
+        page.fill("#id_username", username)
+        page.fill("#id_password", f"demo-{username}")
+        page.click("form button[type=submit]")
+        page.wait_for_selector("#map[data-kecamatan]")
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()
+    outside = sorted({u for u in requests if urllib.parse.urlsplit(u).hostname not in LOOPBACK_HOSTS})
+    assert not outside, f"the console reached beyond this machine: {outside[:5]}"
+
+
+def _shot(page, name: str) -> None:
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / f"{name}.png"))
+
+
+def _click_map_at(page, lonlat: tuple[float, float]) -> None:
+    x, y = page.evaluate(
+        "([lon, lat]) => { const p = SiagaDispatch.map.latLngToContainerPoint([lat, lon]); return [p.x, p.y]; }",
+        list(lonlat),
+    )
+    page.locator("#map").click(position={"x": x, "y": y})
+
+
+def test_map_draws_the_region_from_own_data_with_no_internet(console) -> None:
+    page = console("dispatcher")
+    map_el = page.locator("#map")
+    # Kota Jambi: 11 kecamatan, 68 kelurahan (SOURCES.md, asserted by tests/gis_core/test_demo.py).
+    assert map_el.get_attribute("data-kecamatan") == "11"
+    assert map_el.get_attribute("data-kelurahan") == "68"
+    assert int(map_el.get_attribute("data-roads")) > 0
+    assert page.locator("path.kecamatan").count() == 11
+    page.wait_for_selector("#map[data-units][data-stations]")
+    assert page.locator("#map").get_attribute("data-units") == str(Unit.objects.count())
+    assert "Laporan masuk" in page.content()  # Bahasa Indonesia although the browser asks for en-US
+    _shot(page, "console-offline-map")
+
+
+def test_dispatcher_creates_a_report_on_the_map_and_dispatches_a_unit(console) -> None:
+    page = console("dispatcher")
+    page.click("#new-report")
+    _click_map_at(page, REPORT_LONLAT)
+    page.wait_for_selector("#new-report-form")
+    page.select_option("#nr-type", "medical")
+    page.fill("#nr-phone", "0812 3456 7890")
+    page.fill("#nr-desc", "e2e: pingsan di pinggir jalan")
+    page.click("#new-report-form button[type=submit]")
+    page.wait_for_selector("#report-panel:not([hidden]) #report-kecamatan")
+    kecamatan = page.locator("#report-kecamatan").inner_text().split(" / ")[0]
+    assert kecamatan in set(Kecamatan.objects.values_list("name", flat=True))  # the server placed it
+    first = page.locator("#recommendations button.dispatch:not([disabled])").first
+    first.wait_for()
+    unit_id = int(first.get_attribute("data-unit"))
+    assert page.locator(".need td").first.inner_text()  # a call sign with ETA and distance beside it
+    page.wait_for_function("() => SiagaDispatch.queue.length === 1")
+    first.click()
+    page.wait_for_selector("#phases table.phases")
+    call_sign = Unit.objects.get(pk=unit_id).call_sign
+    assert call_sign in page.locator("#phases").inner_text()
+    assignment = Assignment.objects.select_related("incident").get(unit_id=unit_id)
+    assert assignment.incident.description == "e2e: pingsan di pinggir jalan"
+    assert abs(assignment.incident.geom.x - REPORT_LONLAT[0]) < 1e-4
+    _shot(page, "console-dispatch")
+
+
+def test_a_gps_fix_from_the_unit_device_moves_its_marker_without_a_reload(console, server) -> None:
+    device = Device.objects.select_related("unit").get(identifier="demo-psc119-02")
+    page = console("dispatcher")
+    page.wait_for_function("() => document.body.dataset.live === 'live'")
+    page.wait_for_function(f"() => Boolean(Siaga.units[{device.unit_id}])")
+    page.evaluate("() => { window.__notReloaded = true; }")
+    lon, lat = 103.6150, -1.6010  # a point on the city's main roads, away from every station
+    query = urllib.parse.urlencode(
+        {"id": device.identifier, "key": "demo-secret-psc119-02", "lat": lat, "lon": lon, "timestamp": int(time.time())}
+    )
+    with urllib.request.urlopen(f"{server}/api/ingest/osmand/?{query}", data=b"", timeout=10) as response:
+        assert response.status == 200
+    page.wait_for_function(
+        "([id, lon, lat]) => { const p = Siaga.units[id].marker.getLatLng();"
+        " return Math.abs(p.lng - lon) < 1e-6 && Math.abs(p.lat - lat) < 1e-6; }",
+        arg=[device.unit_id, lon, lat],
+        timeout=5000,
+    )
+    assert page.evaluate("() => window.__notReloaded === true")
+    assert page.evaluate("() => document.body.dataset.live") == "live"  # moved by the socket, not by polling
+    _shot(page, "console-live-fix")
+
+
+def test_planner_opens_the_coverage_layer(console) -> None:
+    page = console("planner")
+    assert page.url.endswith("/plan/")
+    page.select_option("#plan-agency", "psc119")
+    page.click("#btn-kecamatan")
+    page.wait_for_selector("#map[data-coverage]", timeout=30000)
+    assert page.locator("path.coverage-kecamatan").count() == 11
+    assert page.locator(".coverage-table tr").count() == 12  # a header and the 11 kecamatan
+    page.click("#btn-grid")
+    page.wait_for_selector("#map[data-grid]", timeout=30000)
+    assert int(page.locator("#map").get_attribute("data-grid")) > 0
+    _shot(page, "console-planner-coverage")
