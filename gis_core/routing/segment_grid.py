@@ -5,19 +5,17 @@ evicts the caches, and an STRtree query then chases pointers through tens of tho
 geometries scattered over the heap. Here a query reads one short run of candidate ids per point
 and one packed row per candidate, all from a few contiguous arrays.
 
-Why the answer is exact: for a cell with centre ``c`` and half-diagonal ``h``, and any point ``p``
-in it, the nearest-segment distance ``d*(p) <= d(c) + h``, while a segment ``s`` with
-``d(c, s) > d(c) + 2h`` has ``d(p, s) >= d(c, s) - h > d*(p)``. So a cell lists every segment
-within ``U(c) + 2h`` of its centre, for an upper bound ``U(c) >= d(c)`` (the nearest point sampled
-along the roads). Cells far from every road list nothing; their points, like points off the grid,
-come back unsettled for the caller to resolve another way. Pure code: no Django.
+Why the answer is exact: a cell with centre ``c`` and half-diagonal ``h`` lists every segment within
+``reach_m`` of ``c``. For a point ``p`` in the cell, an unlisted segment ``s`` has
+``d(p, s) >= d(c, s) - h > reach_m - h``; so when the best listed segment lies within
+``reach_m - h`` of ``p``, no unlisted one can be nearer. Other points (farther from every road, or
+off the grid) come back unsettled for the caller to resolve another way. Pure code: no Django.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import shapely
-from scipy.spatial import cKDTree
 
 # Columns of the packed per-segment rows.
 _AX, _AY, _ABX, _ABY, _AB2, _SEG_M, _BEFORE_M, _LINE_M = range(8)
@@ -32,11 +30,11 @@ class SegmentGrid:
         The lines, in a metric CRS (metres).
     cell_m : float
         Cell side, metres: smaller cells list fewer candidates but take more memory.
-    far_m : float
-        Cells whose centre lies farther than this from every line list no candidates, metres.
+    exact_within_m : float
+        Points up to this far from their nearest line are answered by the grid, metres.
     """
 
-    def __init__(self, lines: np.ndarray, *, cell_m: float = 60.0, far_m: float = 300.0):
+    def __init__(self, lines: np.ndarray, *, cell_m: float = 60.0, exact_within_m: float = 100.0):
         coords, owner = shapely.get_coordinates(lines, return_index=True)
         inner = np.flatnonzero(owner[1:] == owner[:-1])
         a, ab, line = coords[inner], coords[inner + 1] - coords[inner], owner[inner]
@@ -49,28 +47,33 @@ class SegmentGrid:
         self._rows = np.column_stack([a, ab, np.einsum("ij,ij->i", ab, ab), seg_m, before_m, line_m[line]])
         self._line = line
         self._cell_m = cell_m
+        self._exact_m = exact_within_m
         self._lo = coords.min(axis=0) - cell_m
         self._shape = np.ceil((coords.max(axis=0) + cell_m - self._lo) / cell_m).astype(np.intp)
-        self._ptr, self._cand = self._candidates(a, ab, seg_m, far_m)
+        self._ptr, self._cand = self._candidates(a, ab, seg_m, reach_m=exact_within_m + cell_m * np.sqrt(0.5))
 
-    def _candidates(self, a: np.ndarray, ab: np.ndarray, seg_m: np.ndarray, far_m: float) -> tuple[np.ndarray, ...]:
-        n_x, n_y = self._shape
-        ix, iy = np.meshgrid(np.arange(n_x), np.arange(n_y))
-        centre = self._lo + (np.column_stack([ix.ravel(), iy.ravel()]) + 0.5) * self._cell_m  # cell iy * n_x + ix
-        # Points every cell_m / 2 along the segments: the nearest one bounds d(c) from above.
-        n_samples = np.maximum(np.ceil(seg_m / (self._cell_m / 2)), 1).astype(np.intp) + 1
-        seg_of = np.repeat(np.arange(len(a)), n_samples)
-        start = np.cumsum(n_samples) - n_samples
-        t = (np.arange(len(seg_of)) - start[seg_of]) / (n_samples[seg_of] - 1)
-        upper_m, _ = cKDTree(a[seg_of] + t[:, None] * ab[seg_of]).query(centre, k=1)
-        near = np.flatnonzero(upper_m <= far_m)
-        reach_m = upper_m[near] + 2 * self._cell_m * np.sqrt(0.5) + 1e-6
-        segments = shapely.STRtree(shapely.linestrings(np.stack([a, a + ab], axis=1)))
-        hit, seg = segments.query(shapely.points(centre[near]), predicate="dwithin", distance=reach_m)
-        cell = near[hit]
-        order = np.lexsort((seg, cell))  # by cell, then segment id: a tie goes to the lower id
-        ptr = np.zeros(len(centre) + 1, dtype=np.intp)
-        np.cumsum(np.bincount(cell, minlength=len(centre)), out=ptr[1:])
+    def _candidates(
+        self, a: np.ndarray, ab: np.ndarray, seg_m: np.ndarray, *, reach_m: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """CSR of (cell -> segments within ``reach_m`` of its centre), segment ids ascending per cell."""
+        # Cells whose centre lies in the segment's box grown by reach_m, then the exact distance.
+        b = a + ab
+        low = np.ceil((np.minimum(a, b) - reach_m - self._lo) / self._cell_m - 0.5).astype(np.intp)
+        high = np.floor((np.maximum(a, b) + reach_m - self._lo) / self._cell_m - 0.5).astype(np.intp)
+        low, high = np.maximum(low, 0), np.minimum(high, self._shape - 1)
+        span = np.maximum(high - low + 1, 0)
+        count = span[:, 0] * span[:, 1]
+        seg = np.repeat(np.arange(len(a)), count)
+        local = np.arange(len(seg)) - (np.cumsum(count) - count)[seg]
+        ix = low[seg, 0] + local % span[seg, 0]
+        iy = low[seg, 1] + local // span[seg, 0]
+        centre = self._lo + (np.column_stack([ix, iy]) + 0.5) * self._cell_m
+        near = np.flatnonzero(_distance_m(centre, a[seg], ab[seg], self._rows[seg, _AB2]) <= reach_m + 1e-6)
+        cell, seg = iy[near] * self._shape[0] + ix[near], seg[near]
+        order = np.argsort(cell, kind="stable")  # segments were listed in ascending order: they stay so
+        n_cells = int(self._shape[0] * self._shape[1])
+        ptr = np.zeros(n_cells + 1, dtype=np.intp)
+        np.cumsum(np.bincount(cell, minlength=n_cells), out=ptr[1:])
         return ptr, seg[order].astype(np.int32)
 
     def nearest(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -90,8 +93,8 @@ class SegmentGrid:
         distance_m : ndarray, shape (K,)
             Distance to it, metres.
         settled : ndarray of bool, shape (K,)
-            False where the grid cannot answer (off the grid, or far from every line); the other
-            outputs hold placeholders there.
+            False where the grid cannot vouch for the answer (off the grid, or farther than
+            ``exact_within_m`` from every line); the other outputs hold placeholders there.
         """
         if not len(self._cand):
             return np.zeros(len(xy), dtype=np.intp), np.zeros(len(xy)), np.zeros(len(xy)), np.zeros(len(xy), dtype=bool)
@@ -99,7 +102,7 @@ class SegmentGrid:
         cell = np.where(((ij >= 0) & (ij < self._shape)).all(axis=1), ij[:, 1] * self._shape[0] + ij[:, 0], -1)
         start = self._ptr[cell]
         count = np.where(cell >= 0, self._ptr[cell + 1] - start, 0)
-        settled = count > 0
+        has_any = count > 0
         count = np.maximum(count, 1)  # an unsettled point still gets one (placeholder) candidate
         owner = np.repeat(np.arange(len(xy)), count)
         first = np.cumsum(count) - count
@@ -116,4 +119,13 @@ class SegmentGrid:
         along_m = row[pick, _BEFORE_M] + t[pick] * row[pick, _SEG_M]
         with np.errstate(divide="ignore", invalid="ignore"):
             fraction = np.where(row[pick, _LINE_M] > 0, along_m / row[pick, _LINE_M], 0.0)
+        settled = has_any & (dist_m[pick] <= self._exact_m)
         return self._line[seg[pick]], np.clip(fraction, 0.0, 1.0), dist_m[pick], settled
+
+
+def _distance_m(xy: np.ndarray, a: np.ndarray, ab: np.ndarray, ab2: np.ndarray) -> np.ndarray:
+    """Distance from each point to the segment ``a -> a + ab`` in the same row, metres."""
+    ap = xy - a
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.clip(np.where(ab2 > 0, np.einsum("ij,ij->i", ap, ab) / ab2, 0.0), 0.0, 1.0)
+    return np.hypot(ap[:, 0] - t * ab[:, 0], ap[:, 1] - t * ab[:, 1])

@@ -30,7 +30,7 @@ def brute_force(lines: np.ndarray, xy: np.ndarray) -> tuple[np.ndarray, np.ndarr
 def test_nearest_matches_brute_force(seed):
     rng = np.random.default_rng(seed)
     lines = random_lines(rng, 300)
-    grid = SegmentGrid(lines, cell_m=60.0, far_m=300.0)
+    grid = SegmentGrid(lines, cell_m=60.0, exact_within_m=100.0)
     xy = rng.uniform(-200, 3200, size=(400, 2))  # some off the grid, some far from every line
     line, fraction, distance_m, settled = grid.nearest(xy)
     all_m, best_m = brute_force(lines, xy)
@@ -46,7 +46,7 @@ def test_nearest_matches_brute_force(seed):
 
 def test_points_off_the_grid_or_far_away_are_left_to_the_caller():
     lines = np.array([shapely.LineString([(0, 0), (100, 0)]), shapely.LineString([(0, 50), (100, 50)])])
-    grid = SegmentGrid(lines, cell_m=60.0, far_m=200.0)
+    grid = SegmentGrid(lines, cell_m=60.0, exact_within_m=100.0)
     _, _, _, settled = grid.nearest(np.array([[50.0, 10.0], [5000.0, 0.0], [-90.0, 0.0], [50.0, 400.0]]))
     # Inside the grid and near a line; off the grid; off the grid on the other side; far from every line.
     assert settled.tolist() == [True, False, False, False]
@@ -54,7 +54,7 @@ def test_points_off_the_grid_or_far_away_are_left_to_the_caller():
 
 def test_a_point_on_a_vertex_and_a_zero_length_line():
     lines = np.array([shapely.LineString([(0, 0), (30, 0), (30, 40)]), shapely.LineString([(500, 500), (500, 500)])])
-    grid = SegmentGrid(lines, cell_m=60.0, far_m=300.0)
+    grid = SegmentGrid(lines, cell_m=60.0, exact_within_m=100.0)
     line, fraction, distance_m, settled = grid.nearest(np.array([[30.0, 0.0], [30.0, 20.0], [503.0, 504.0]]))
     assert settled.all()
     assert line.tolist() == [0, 0, 1]
