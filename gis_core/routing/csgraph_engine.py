@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 
 
 class CsgraphEngine:
-    """Routing on a :class:`RoadGraph` with scipy's Dijkstra and a shapely STRtree for snapping.
+    """Routing on a :class:`RoadGraph` with scipy's Dijkstra; snapping through a segment grid and an STRtree.
 
     Parameters
     ----------

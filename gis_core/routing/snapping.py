@@ -1,9 +1,10 @@
 """Attaching points to the nearest road: validation, nearest-edge search and :class:`Snap` values.
 
 Points arrive as ``(lon, lat)`` in EPSG:4326 (or as a :class:`Snap` made earlier by the same
-engine) and are measured in the graph's metric CRS. One STRtree entry per street segment: a twin
+engine) and are measured in the graph's metric CRS. One index entry per street segment: a twin
 pair shares one geometry, so a point snaps to the lower-numbered edge of the pair, and the links
-(:mod:`gis_core.routing.links`) then offer both directions. Pure code: no Django.
+(:mod:`gis_core.routing.links`) then offer both directions. A :class:`SegmentGrid` answers points
+near the roads; an STRtree answers the rest (off the grid, or far from every road). Pure code.
 """
 
 from __future__ import annotations
