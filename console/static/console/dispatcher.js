@@ -48,7 +48,7 @@
         const [lon, lat] = f.geometry.coordinates;
         L.circleMarker([lat, lon], {
           radius: 9, color: "#000", weight: 1.5, fillColor: S.PRIORITY_COLOURS[p.priority], fillOpacity: 0.9,
-          className: `report-marker report-${id}`,
+          className: `report-marker report-${id}`, pane: "reports",
         }).bindTooltip(`${esc(p.reference)} · ${esc(p.incident_type_name || "")}`)
           .on("click", () => openReport(id)).addTo(reports);
       }
@@ -139,8 +139,9 @@
     const flags = caller && caller.active_flags.length
       ? caller.active_flags.map((f) => `<span class="badge flag">${esc(f.kind)}: ${esc(f.reason)}</span>`).join(" ")
       : `<span class="badge">${esc(T.no_flags)}</span>`;
-    const count = caller ? caller.report_count : 0;
-    const outcomes = caller ? Object.entries(caller.outcome_counts || {}).map(([k, v]) => `${esc(k)} ${v}`).join(", ") : "";
+    const count = caller ? caller.reports.length : 0; // this report excluded
+    const outcomes = caller ? Object.entries(caller.outcome_counts || {})
+      .filter(([k, v]) => v > 0 && k !== "unknown").map(([k, v]) => `${esc(k)} ${v}`).join(", ") : "";
     return `<h3>${esc(T.caller_history)}</h3><p>${esc(report.caller_phone)} · ${count} ${esc(T.previous_reports)}
       ${outcomes ? `(${outcomes})` : ""}<br>${flags}</p>`;
   }

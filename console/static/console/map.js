@@ -52,7 +52,7 @@ window.Siaga = (function () {
   }
 
   function clock(iso) {
-    return iso ? new Date(iso).toLocaleTimeString() : "–";
+    return iso ? new Date(iso).toLocaleTimeString(document.documentElement.lang || undefined) : "–";
   }
 
   /* Mark what has drawn, for people (title) and for the end-to-end tests (data attributes). */
@@ -70,6 +70,9 @@ window.Siaga = (function () {
   /* The map with the offline basemap drawn from the region's own layers; OSM tiles only as an option. */
   function createMap(elementId) {
     const map = L.map(elementId, { zoomControl: true, attributionControl: true });
+    // Units and reports above the station icons (markerPane, z 600) so a unit at its station stays visible.
+    map.createPane("units").style.zIndex = 640;
+    map.createPane("reports").style.zIndex = 650;
     const offline = L.layerGroup().addTo(map);
     const osm = L.tileLayer(cfg.osm_tiles, { maxZoom: 19, attribution: "© OpenStreetMap contributors" });
     const layers = {
@@ -120,7 +123,8 @@ window.Siaga = (function () {
     (data.features || []).forEach((f) => {
       const [lon, lat] = f.geometry.coordinates;
       const p = f.properties;
-      L.circleMarker([lat, lon], { radius: 6, color: "#13344a", weight: 2, fillColor: "#fff", fillOpacity: 1 })
+      const icon = L.divIcon({ className: `station-icon station-${p.agency_kind || "other"}`, iconSize: [12, 12] });
+      L.marker([lat, lon], { icon, keyboard: false })
         .bindTooltip(`${escapeHtml(p.name)}<br>${escapeHtml(p.agency_name || p.agency || "")}`)
         .addTo(ctx.layers.stations);
     });
@@ -141,7 +145,9 @@ window.Siaga = (function () {
     let unit = units[id];
     if (!unit) {
       if (!lonlat) return null;
-      const marker = L.circleMarker([lonlat[1], lonlat[0]], { radius: 7, weight: 2, color: "#fff", fillOpacity: 1 });
+      const marker = L.circleMarker([lonlat[1], lonlat[0]], {
+        radius: 7, weight: 2, color: "#13344a", fillOpacity: 1, pane: "units",
+      });
       marker.addTo(ctx.layers.units);
       unit = units[id] = { id, marker };
       marker.bindTooltip(() => unitTooltip(unit));
