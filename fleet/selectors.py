@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Count, F, FloatField, Func, QuerySet
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import Count, F, FloatField, Func, OuterRef, QuerySet
 from django.utils import timezone
 from shapely.geometry import mapping
 
@@ -170,31 +170,29 @@ class _Candidate:
 
 
 _CANDIDATE_FIELDS = (
-    "pk", "call_sign", "agency__code", "agency__name", "agency__kind", "unit_type_id", "unit_type__code",
-    "last_fix__is_valid", "last_fix__lon", "last_fix__lat", "last_fix__recorded_at", "station_lon", "station_lat",
+    "pk", "call_sign", "agency__code", "agency__name", "agency__kind", "unit_type__code", "last_fix__is_valid",
+    "last_fix__lon", "last_fix__lat", "last_fix__recorded_at", "station_lon", "station_lat", "capability_codes",
 )  # fmt: skip
 
 
 def _candidates(incident: Incident, needs: list[Need], now: datetime) -> list[_Candidate]:
-    """Available units of the report's region having any needed capability: two queries, plain rows."""
+    """Available units of the report's region having any needed capability: one query, plain rows."""
     codes = {n.capability for n in needs}
     # A subquery rather than a join + DISTINCT: no duplicate rows, and no DISTINCT over geometry columns.
     types = UnitType.objects.filter(capabilities__code__in=codes).values("pk")
-    rows = list(
+    type_caps = UnitType.capabilities.through.objects.filter(unittype_id=OuterRef("unit_type_id"))
+    rows = (
         Unit.objects.filter(agency__region_id=incident.region_id, status=UnitStatus.AVAILABLE, unit_type__in=types)
         .annotate(
             station_lon=Func(F("home_station__geom"), function="ST_X", output_field=FloatField()),
             station_lat=Func(F("home_station__geom"), function="ST_Y", output_field=FloatField()),
+            capability_codes=ArraySubquery(type_caps.values("capability__code")),
         )
         .values_list(*_CANDIDATE_FIELDS)
         .order_by("pk")
     )
-    caps: dict[int, set[str]] = defaultdict(set)
-    through = UnitType.capabilities.through.objects.filter(unittype_id__in={r[5] for r in rows})
-    for type_id, code in through.values_list("unittype_id", "capability__code"):
-        caps[type_id].add(code)
     out = []
-    for pk, call_sign, a_code, a_name, a_kind, type_id, type_code, valid, lon, lat, at, s_lon, s_lat in rows:
+    for pk, call_sign, a_code, a_name, a_kind, type_code, valid, lon, lat, at, s_lon, s_lat, caps in rows:
         fixed = bool(valid) and lon is not None and lat is not None
         position = position_of(
             fix_lonlat=(lon, lat) if fixed else None,
@@ -202,7 +200,7 @@ def _candidates(incident: Incident, needs: list[Need], now: datetime) -> list[_C
             station_lonlat=(s_lon, s_lat) if s_lon is not None else None,
             now=now,
         )
-        out.append(_Candidate(pk, call_sign, a_code, a_name, a_kind, type_code, frozenset(caps[type_id]), position))
+        out.append(_Candidate(pk, call_sign, a_code, a_name, a_kind, type_code, frozenset(caps), position))
     return out
 
 
