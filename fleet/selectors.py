@@ -239,7 +239,8 @@ def units_recommend(
         ``{agency_kind, capability, count, optional, suggestions}``. A suggestion holds ``unit``,
         ``call_sign``, ``agency``, ``agency_kind``, ``unit_type``, ``capability``, ``eta_s``,
         ``distance_m`` (network), ``access_s``, ``access_m``, ``position_age_s``, ``position_source``,
-        ``origin`` (lon, lat), ``reason`` (why ``eta_s`` is null) and, on request, ``route``.
+        ``ranked_from`` (``gps`` or ``home_station``: what ``eta_s`` was computed from), ``origin``
+        (lon, lat), ``reason`` (why ``eta_s`` is null) and, on request, ``route``.
         Suggestions are sorted by ``eta_s``; those without one come last.
 
     Raises
