@@ -123,6 +123,24 @@ def test_unknown_region_is_a_400_naming_the_known_ones(api, jambi_region) -> Non
 # -- recommendations ----------------------------------------------------------------------------------
 
 
+def test_recommendations_query_budget(api, jambi_network, django_assert_max_num_queries) -> None:
+    psc = make_agency(region=jambi_network, code="psc119", kind=AgencyKind.EMS)
+    station = make_station(agency=psc, geom=RSUD_ABDUL_MANAP)
+    for i in range(30):
+        unit = make_unit(agency=psc, call_sign=f"A-{i:02d}", home_station=station)
+        if i % 2:
+            make_fix(unit=unit, geom=DAMKAR_HQ)
+    incident = make_incident(
+        region=jambi_network, geom=CENTRE, incident_type=make_incident_type(needs=[("ems", "als", 1)])
+    )
+    engine_for(jambi_network)  # loading the network is a one-off, not part of the budget
+    # The report, its type's needs, the candidates (positions, stations and capabilities in one), the active
+    # network version.
+    with django_assert_max_num_queries(4):
+        response = api.get(f"/api/incidents/{incident.pk}/recommendations/")
+    assert len(response.json()["needs"][0]["suggestions"]) == 30
+
+
 def test_recommendations_with_routes(api, jambi_network) -> None:
     psc = make_agency(region=jambi_network, code="psc119", kind=AgencyKind.EMS)
     near = make_unit(agency=psc, call_sign="NEAR")
