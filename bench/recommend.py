@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
+import secrets
 import subprocess
 import sys
 import threading
@@ -69,6 +70,9 @@ if __name__ == "__main__":
     print(f"creating {DB_NAME} ...", flush=True)
     create_database()
     os.environ["DATABASE_URL"] = DB_URL
+    # As in production: DEBUG off (no query log, no debug pages); a throw-away key for the sessions.
+    os.environ.setdefault("DJANGO_DEBUG", "0")
+    os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
 
 import django  # noqa: E402
 
