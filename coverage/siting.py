@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import shapely
 
 from coverage import selectors
 from coverage.context import DEFAULT_CELL_M, Context, coverage_context, kecamatan_of_points, snap_sources, source_data
@@ -24,38 +25,69 @@ from coverage.services import (
 )
 from coverage.solvers import SitingResult, lscp_solve, mclp_solve
 from gis_core.models import Region
-from gis_core.routing.graph import transformer_to_metric
+from gis_core.routing.graph import RoadGraph, transformer_to_lonlat, transformer_to_metric
 
 DEFAULT_CANDIDATES = 1000
 
 
 def propose_candidates(context: Context, n: int) -> np.ndarray:
-    """Up to ``n`` road-network nodes inside the region, spread evenly: one per square of a grid sized to fit.
+    """Up to ``n`` road-network points inside the region, spread evenly: one per square of a grid sized to fit.
 
-    Returns node positions (EPSG:4326), shape (<= n, 2), in a stable order.
+    The points are the network's nodes; when the network has fewer nodes than ``n`` (a simplified main-road
+    network), points along its streets are added, about ``total street length / 2n`` apart, so that the
+    planner gets the number of candidates asked for. Returns positions (EPSG:4326), shape (<= n, 2), in a
+    stable order.
     """
     if n < 1:
         raise CoverageInputError(f"n_candidates must be >= 1, got {n}")
-    lonlat = np.asarray(context.engine.node_lonlat)
+    lonlat = _network_points(context, n)
     inside = np.array([code is not None for code in kecamatan_of_points(context, lonlat)], dtype=bool)
     lonlat = lonlat[inside]
     if len(lonlat) <= n:
         return lonlat
     x, y = transformer_to_metric(context.metric_crs).transform(lonlat[:, 0], lonlat[:, 1])
     xy = np.column_stack([x, y])
-    side = float(np.sqrt(np.prod(np.ptp(xy, axis=0)) / n))
-    while True:
-        bins = np.floor(xy / side).astype(np.int64)
-        _, inverse = np.unique(bins, axis=0, return_inverse=True)
-        if inverse.max() + 1 <= n:
-            break
-        side *= 1.05
+    side = _square_side(xy, n)
+    bins = np.floor(xy / side).astype(np.int64)
+    _, inverse = np.unique(bins, axis=0, return_inverse=True)
     inverse = inverse.reshape(-1)
-    # The node nearest each square's centre represents it.
+    # The point nearest each square's centre represents it.
     distance = np.linalg.norm(xy - (bins + 0.5) * side, axis=1)
     order = np.lexsort((distance, inverse))
     first = order[np.r_[True, inverse[order][1:] != inverse[order][:-1]]]
     return lonlat[np.sort(first)]
+
+
+def _square_side(xy: np.ndarray, n: int) -> float:
+    """About the smallest square side (metres) for which at most ``n`` squares hold a point."""
+
+    def occupied(side: float) -> int:
+        return len(np.unique(np.floor(xy / side).astype(np.int64), axis=0))
+
+    side = float(np.sqrt(np.prod(np.ptp(xy, axis=0)) / n)) or 1.0
+    while occupied(side) > n:
+        side *= 1.05
+    # Streets leave most squares empty: shrink while the count still fits, so close to n points are kept.
+    while side > 1.0 and occupied(side * 0.95) <= n:
+        side *= 0.95
+    return side
+
+
+def _network_points(context: Context, n: int) -> np.ndarray:
+    """The network's nodes, plus evenly spaced points along its edges when there are fewer than ``n`` nodes."""
+    nodes = np.asarray(context.engine.node_lonlat, dtype=float).reshape(-1, 2)
+    graph = getattr(context.engine, "graph", None)
+    if len(nodes) >= n or not isinstance(graph, RoadGraph) or not graph.n_edges:
+        return nodes
+    lines = graph.edge_geometry_m
+    lengths = shapely.length(lines)
+    spacing_m = max(float(lengths.sum()) / (2 * n), 1.0)
+    counts = np.floor(lengths / spacing_m).astype(np.int64)
+    edge = np.repeat(np.arange(len(lines)), counts)
+    within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    xy = shapely.get_coordinates(shapely.line_interpolate_point(lines[edge], (within + 0.5) * spacing_m))
+    lon, lat = transformer_to_lonlat(graph.metric_crs).transform(xy[:, 0], xy[:, 1])
+    return np.concatenate([nodes, np.column_stack([lon, lat])])
 
 
 def coverage_siting_run(

@@ -153,5 +153,9 @@ def test_proposed_candidates_are_spread_and_inside(tiny_region) -> None:
     points = propose_candidates(context, 12)
     assert 1 <= len(points) <= 12
     assert len({tuple(p) for p in points.tolist()}) == len(points)
-    # Every node is proposed when fewer than asked (the tiny grid has 120 nodes).
-    assert len(propose_candidates(context, 500)) == 120
+    # Asked for more than its 120 nodes, the tiny grid also offers points along its streets, up to 500.
+    many = propose_candidates(context, 500)
+    assert 120 < len(many) <= 500
+    assert len({tuple(p) for p in many.tolist()}) == len(many)
+    snapped = context.engine.try_snap([tuple(p) for p in many.tolist()])
+    assert all(snap.offset_m < 1 for snap in snapped)  # every one lies on a street
