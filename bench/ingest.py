@@ -142,6 +142,21 @@ def stop_server(server: subprocess.Popen) -> None:
             server.wait()
 
 
+def cpu_s(pids: list[int]) -> float:
+    """User + system CPU seconds used so far by these processes (from /proc)."""
+    total = 0
+    for pid in pids:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def worker_pids(server: subprocess.Popen) -> list[int]:
+    out = subprocess.run(["ps", "--ppid", str(server.pid), "-o", "pid="], capture_output=True, text=True, check=True)
+    return [int(pid) for pid in out.stdout.split()]
+
+
 def seed(devices: int) -> list[tuple[str, str]]:
     """The bench region, agency, units and devices; returns (identifier, secret) per device."""
     from django.conf import settings
@@ -279,14 +294,15 @@ def single_phase(args, credentials, tracks) -> tuple[float, list[float], list[st
     return wall, latencies, failures, sent
 
 
-def report(name: str, wall: float, latencies: list[float], failures: list[str], per_request: int) -> None:
+def report(name: str, wall: float, latencies: list[float], failures: list[str], per_request: int, cpu: float) -> None:
     ms = np.array(latencies) * 1000
     p50, p99 = np.percentile(ms, [50, 99]) if len(ms) else (float("nan"), float("nan"))
     requests = len(latencies)
     print(
         f"{name:>7}: {requests} requests in {wall:.2f} s = {requests / wall:,.0f} requests/s, "
         f"{requests * per_request / wall:,.0f} fixes/s; latency p50 {p50:.1f} ms, p99 {p99:.1f} ms, "
-        f"max {ms.max() if len(ms) else float('nan'):.1f} ms; failures {len(failures)}"
+        f"max {ms.max() if len(ms) else float('nan'):.1f} ms; failures {len(failures)}; "
+        f"server CPU {cpu / max(requests, 1) * 1000:.1f} ms per request"
     )
     for failure in failures[:5]:
         print(f"         {failure}")
@@ -345,11 +361,17 @@ def main() -> int:
         # region envelope on its first request.
         warm = argparse.Namespace(**(vars(args) | {"singles": 4 * args.workers}))
         sent_w = single_phase(warm, credentials, live_tracks)[3]
+        pids = worker_pids(server)
+        cpu0 = cpu_s(pids)
         wall_b, lat_b, fail_b, sent_b = batch_phase(args, credentials, batch_tracks)
+        cpu1 = cpu_s(pids)
         wall_s, lat_s, fail_s, sent_s = single_phase(args, credentials, live_tracks)
+        cpu2 = cpu_s(pids)
+        load = os.getloadavg()[0]
         print()
-        report("batch", wall_b, lat_b, fail_b, args.batch_size)
-        report("single", wall_s, lat_s, fail_s, 1)
+        print(f"load average {load:.1f} on {os.cpu_count()} cores (other processes share the machine)")
+        report("batch", wall_b, lat_b, fail_b, args.batch_size, cpu1 - cpu0)
+        report("single", wall_s, lat_s, fail_s, 1, cpu2 - cpu1)
         sent = {
             d: sent_b.get(d, 0) + sent_s.get(d, 0) + sent_w.get(d, 0) for d in set(sent_b) | set(sent_s) | set(sent_w)
         }
