@@ -12,7 +12,7 @@ from rest_framework import serializers
 from rest_framework_gis.fields import GeometrySerializerMethodField
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
-from fleet.models import Station, Unit, UnitStatus
+from fleet.models import Capability, Station, Unit, UnitStatus
 from fleet.selectors_kpis import GROUP_BY
 
 # ---------------------------------------------------------------- input
@@ -21,6 +21,12 @@ from fleet.selectors_kpis import GROUP_BY
 class AssignmentCreateSerializer(serializers.Serializer):
     unit_id = serializers.IntegerField(min_value=1)
     capability = serializers.SlugField(max_length=32, required=False, allow_blank=False)
+
+    def validate_capability(self, value: str) -> str:
+        if not Capability.objects.filter(code=value).exists():
+            known = ", ".join(Capability.objects.values_list("code", flat=True)) or "none loaded"
+            raise serializers.ValidationError(f"unknown capability {value!r}; known: {known}")
+        return value
 
 
 class AssignmentCancelSerializer(serializers.Serializer):
