@@ -27,6 +27,8 @@ def networkx_point_times(engine, sources: Sequence[tuple[float, float]], demand_
         g.add_edge(name, int(graph.edge_target[e]), w=(1 - f) * graph.edge_travel_time_s[e] + snap.access_s)
         if twin[e] >= 0:
             g.add_edge(name, int(graph.edge_source[e]), w=f * graph.edge_travel_time_s[twin[e]] + snap.access_s)
+        elif f == 0.0:  # at the start node of a one-way street: that node is reached with the access leg alone
+            g.add_edge(name, int(graph.edge_source[e]), w=snap.access_s)
     dist = nx.multi_source_dijkstra_path_length(g, {f"source{k}" for k in range(len(sources))}, weight="w")
     out = np.full(len(demand_lonlat), np.inf)
     for i, snap in enumerate(engine.try_snap([tuple(p) for p in np.asarray(demand_lonlat).tolist()])):
@@ -37,6 +39,8 @@ def networkx_point_times(engine, sources: Sequence[tuple[float, float]], demand_
         ways = [dist.get(u, np.inf) + f * graph.edge_travel_time_s[e]]
         if twin[e] >= 0:
             ways.append(dist.get(v, np.inf) + (1 - f) * graph.edge_travel_time_s[twin[e]])
+        elif f == 1.0:  # at the end node of a one-way street: reached from that node by the access leg alone
+            ways.append(dist.get(v, np.inf))
         out[i] = min(ways) + snap.access_s
     return out
 
