@@ -383,11 +383,11 @@ def _reduce(cover: np.ndarray, w: np.ndarray, base: np.ndarray) -> tuple[sparse.
     return sparse.csr_matrix(sub), row_w, cols
 
 
-def _solver(time_limit_s: float | None) -> pulp.LpSolver:
+def _solver(time_limit_s: float | None, *, warm: bool = False) -> pulp.LpSolver:
     # The CBC binary bundled in PuLP 3 wheels: nothing to install beside the package (PuLP 4 unbundles it).
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        return pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_s, gapRel=0.0)
+        return pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_s, gapRel=0.0, warmStart=warm)
 
 
 def _solve_mclp(
@@ -395,14 +395,39 @@ def _solve_mclp(
 ) -> tuple[list[int], str]:
     if k >= len(cols):  # every useful candidate fits: nothing to choose
         return [int(j) for j in cols], "optimal"
+    greedy = _greedy_columns(rows, row_w, k)
+    if rows[:, greedy].sum(axis=1).min() > 0:  # k sites already reach every coverable point: optimal, no MIP
+        return [int(cols[j]) for j in greedy], "optimal"
     problem = pulp.LpProblem("mclp", pulp.LpMaximize)
     x = [problem.add_variable(f"x{j}", cat=pulp.LpBinary) for j in range(len(cols))]
     y = [problem.add_variable(f"y{i}", lowBound=0, upBound=1) for i in range(len(row_w))]
     problem += pulp.LpAffineExpression(zip(y, row_w.tolist(), strict=True))
     _add_cover_rows(problem, rows, x, y)
     problem += pulp.LpAffineExpression((v, 1) for v in x) <= k
-    problem.solve(_solver(limit))
+    # The greedy answer is CBC's first incumbent: a good lower bound from the start.
+    covered = rows[:, greedy].sum(axis=1).A1 > 0
+    start = set(greedy)
+    for j, v in enumerate(x):
+        v.setInitialValue(1 if j in start else 0)
+    for i, v in enumerate(y):
+        v.setInitialValue(1 if covered[i] else 0)
+    problem.solve(_solver(limit, warm=True))
     return _picked(problem, x, cols)
+
+
+def _greedy_columns(rows: sparse.csr_matrix, row_w: np.ndarray, k: int) -> list[int]:
+    """Up to ``k`` columns, each adding the most uncovered row weight; stops when nothing is left to add."""
+    by_col = rows.tocsc().astype(np.float64)
+    uncovered = np.ones(rows.shape[0], dtype=bool)
+    picked: list[int] = []
+    for _ in range(k):
+        gains = by_col.T @ (row_w * uncovered)
+        best = int(np.argmax(gains))
+        if gains[best] <= 0:
+            break
+        picked.append(best)
+        uncovered[by_col[:, best].nonzero()[0]] = False
+    return picked
 
 
 def _solve_lscp(

@@ -63,6 +63,14 @@ def test_mclp_k_beyond_useful_candidates_opens_only_useful_ones() -> None:
     assert result.covered_after == 100
 
 
+def test_mclp_when_k_sites_reach_everyone_the_greedy_answer_is_final() -> None:
+    # A fourth site covering d0..d3 within 100 s: one site covers all 100, whatever the other three do.
+    times = np.column_stack([TIMES, [99, 99, 99, 99]])
+    result = mclp_solve(times, WEIGHTS, threshold_s=100, k=1)
+    assert result.chosen == (3,)
+    assert (result.objective, result.status) == (100, "optimal")
+
+
 def test_lscp_full_and_partial_share() -> None:
     full = lscp_solve(TIMES, WEIGHTS, threshold_s=100)
     # d0 only by site 0, d2 only by site 1, d3 only by site 2: all three are needed.
