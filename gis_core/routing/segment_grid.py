@@ -14,11 +14,14 @@ off the grid) come back unsettled for the caller to resolve another way. Pure co
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import shapely
 
 # Columns of the packed per-segment rows.
 _AX, _AY, _ABX, _ABY, _AB2, _SEG_M, _BEFORE_M, _LINE_M = range(8)
+_CHUNK = 1 << 17
 
 
 class SegmentGrid:
@@ -56,20 +59,29 @@ class SegmentGrid:
         self, a: np.ndarray, ab: np.ndarray, seg_m: np.ndarray, *, reach_m: float
     ) -> tuple[np.ndarray, np.ndarray]:
         """CSR of (cell -> segments within ``reach_m`` of its centre), segment ids ascending per cell."""
-        # Cells whose centre lies in the segment's box grown by reach_m, then the exact distance.
+        # Cells whose centre lies in the segment's box grown by reach_m, then the exact distance; in
+        # chunks of about _CHUNK candidates, which keeps the temporaries small and in cache.
         b = a + ab
         low = np.ceil((np.minimum(a, b) - reach_m - self._lo) / self._cell_m - 0.5).astype(np.intp)
         high = np.floor((np.maximum(a, b) + reach_m - self._lo) / self._cell_m - 0.5).astype(np.intp)
         low, high = np.maximum(low, 0), np.minimum(high, self._shape - 1)
         span = np.maximum(high - low + 1, 0)
         count = span[:, 0] * span[:, 1]
-        seg = np.repeat(np.arange(len(a)), count)
-        local = np.arange(len(seg)) - (np.cumsum(count) - count)[seg]
-        ix = low[seg, 0] + local % span[seg, 0]
-        iy = low[seg, 1] + local // span[seg, 0]
-        centre = self._lo + (np.column_stack([ix, iy]) + 0.5) * self._cell_m
-        near = np.flatnonzero(_distance_m(centre, a[seg], ab[seg], self._rows[seg, _AB2]) <= reach_m + 1e-6)
-        cell, seg = iy[near] * self._shape[0] + ix[near], seg[near]
+        bounds = np.searchsorted(np.cumsum(count), np.arange(_CHUNK, count.sum() + _CHUNK, _CHUNK), side="right")
+        cells, segs = [], []
+        for first, stop in itertools.pairwise([0, *bounds.tolist()]):  # the last bound is len(a)
+            if stop <= first:
+                continue
+            part = np.arange(first, stop)
+            seg = np.repeat(part, count[part])
+            local = np.arange(len(seg)) - (np.cumsum(count[part]) - count[part])[seg - first]
+            ix = low[seg, 0] + local % span[seg, 0]
+            iy = low[seg, 1] + local // span[seg, 0]
+            centre = self._lo + (np.column_stack([ix, iy]) + 0.5) * self._cell_m
+            near = np.flatnonzero(_distance_m(centre, a[seg], ab[seg], self._rows[seg, _AB2]) <= reach_m + 1e-6)
+            cells.append(iy[near] * self._shape[0] + ix[near])
+            segs.append(seg[near])
+        cell, seg = np.concatenate([np.empty(0, np.intp), *cells]), np.concatenate([np.empty(0, np.intp), *segs])
         order = np.argsort(cell, kind="stable")  # segments were listed in ascending order: they stay so
         n_cells = int(self._shape[0] * self._shape[1])
         ptr = np.zeros(n_cells + 1, dtype=np.intp)
