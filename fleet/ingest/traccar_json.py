@@ -91,7 +91,8 @@ def _fix(identifier: str, location: Any, where: str) -> CanonicalFix:
         if zone_assumed:
             attributes["timestamp_zone_assumed"] = "UTC"
     speed_mps = known_or_none(optional_float(f"{where}.coords.speed", coords.get("speed")))
-    battery = location.get("battery") if isinstance(location.get("battery"), Mapping) else {}
+    raw_battery = location.get("battery")
+    battery: Mapping[str, Any] = raw_battery if isinstance(raw_battery, Mapping) else {}
     level = known_or_none(optional_float(f"{where}.battery.level", battery.get("level")))
     attributes.update({f"coords.{k}": v for k, v in coords.items() if k not in _COORD_KEYS})
     if "is_charging" in battery:
