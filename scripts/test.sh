@@ -5,5 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 .venv/bin/ruff check .
-.venv/bin/mypy gis_core/routing/  # the pure modules (STYLE.md); config in pyproject.toml
+.venv/bin/mypy gis_core/routing/ fleet/ingest/  # the pure modules (STYLE.md); config in pyproject.toml
 exec .venv/bin/python -m pytest "$@"
