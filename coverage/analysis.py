@@ -8,6 +8,7 @@ its time is at most the threshold.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -37,7 +38,7 @@ def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> floa
 def _group_stats(pop: np.ndarray, area: np.ndarray, times: np.ndarray, thresholds: Sequence[float]) -> dict:
     total_pop, total_area = float(pop.sum()), float(area.sum())
     reached = np.isfinite(times)
-    stats = {
+    stats: dict[str, Any] = {
         "population": round(total_pop, 1),
         "area_m2": round(total_area, 1),
         "mean_time_s": _seconds(np.average(times[reached], weights=pop[reached])) if pop[reached].sum() > 0 else None,
@@ -90,7 +91,7 @@ def kecamatan_table(
     out = []
     for index, area in enumerate(demand.kecamatan_areas):
         mask = demand.kecamatan == index
-        row = {
+        row: dict[str, Any] = {
             "code": area.code,
             "name": area.name,
             "population_kind": area.kind,

@@ -134,7 +134,7 @@ def kecamatan_populations(
                 AreaPopulation(
                     kec.code,
                     kec.name,
-                    float(sum(k.population for k in kids)),
+                    float(sum(k.population or 0 for k in kids)),  # all set: checked above
                     kind,
                     years.pop() if len(years) == 1 else None,
                     "sum of its kelurahan figures",

@@ -376,7 +376,7 @@ def _reduce(cover: np.ndarray, w: np.ndarray, base: np.ndarray) -> tuple[sparse.
     if len(open_rows):
         packed = np.packbits(sub, axis=1)
         _, first, inverse = np.unique(packed, axis=0, return_index=True, return_inverse=True)
-        row_w = np.bincount(inverse.reshape(-1), weights=w[open_rows], minlength=len(first))
+        row_w: np.ndarray = np.bincount(inverse.reshape(-1), weights=w[open_rows], minlength=len(first))
         sub = sub[first]
     else:
         row_w = np.empty(0)
