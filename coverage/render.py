@@ -40,6 +40,8 @@ def _surface(run: CoverageRun) -> tuple[list[dict], dict, int, list[int]]:
         raise CoverageInputError(f"run {run.pk} ({run.kind}) holds no travel-time grid to draw")
     target = int(holder.get("target_s") or results.get("target_s") or results.get("threshold_s"))
     thresholds = sorted({*(holder.get("thresholds_s") or results.get("thresholds_s") or []), target})
+    if len(thresholds) < 3:  # a siting run holds one threshold: colour thirds of it too, so the map shows more
+        thresholds = sorted({*thresholds, round(target / 3), round(2 * target / 3)})
     return cells, grid, target, thresholds
 
 
