@@ -7,10 +7,10 @@ Order of work for one request (``position_record``):
 2. In one transaction: the unit's row is locked (concurrent requests for one unit queue, so their
    checks see each other's fixes; the lock query also reads the current last fix's time and the
    unit's status).
-3. In a savepoint inside it, the fixes are validated (one query for the unit's previous valid fix
-   of each and for stored duplicates) and get their ``flags`` and ``is_valid``. Should validation
-   fail (a bug, broken boundaries), the savepoint rolls back, the fixes get ``unvalidated`` and the
-   error is logged.
+3. Still under the lock, the fixes are validated (one query for the unit's previous valid fix of
+   each and for stored duplicates) and get their ``flags`` and ``is_valid``. Should validation fail
+   (a bug, broken boundaries), the error is logged, the transaction (which has written nothing yet)
+   is rolled back, and 4. and 5. run in a new one with every fix flagged ``unvalidated``.
 4. Every fix is inserted, as sent and with its flags, in one multi-row INSERT, whatever 3. did: a
    fix is never lost. Storing and validating in one transaction means neither is ever seen without
    the other; validating before the INSERT saves a second pass that would rewrite every row.
@@ -20,7 +20,8 @@ Order of work for one request (``position_record``):
 6. After commit, when the last fix changed: ``fleet.services.dispatch.assignment_eta_refresh`` (only
    for a unit whose status allows an active assignment) and ``fleet.live.live_unit_changed``.
 
-A request costs the same number of queries for 1 fix or 1,000 (about ten, BEGIN/COMMIT included).
+A request costs the same number of queries for 1 fix or 1,000: BEGIN, lock, validation read, INSERT,
+one UPDATE statement (last fix, message outcome, device last seen), COMMIT.
 
 Flags (a fix is stored whatever they say):
 
@@ -122,10 +123,25 @@ def inbound_message_store(
     text = body.decode("utf-8", errors="backslashreplace") if isinstance(body, bytes) else body
     message = InboundMessage(
         channel=channel, body=text.replace("\x00", "\\x00"), headers=headers, remote_addr=remote_addr,
-        outcome="received",
+        outcome="received", received_at=timezone.now(),
     )  # fmt: skip
-    message.save()
+    # Hand-written INSERT: every device request runs it, and Model.save() costs more to build than to run.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _MESSAGE_INSERT_SQL,
+            [channel, message.received_at, remote_addr, json.dumps(headers), message.body, message.outcome],
+        )
+        (message.pk,) = cursor.fetchone()
+    message._state.adding = False
+    message._state.db = connection.alias
     return message
+
+
+_MESSAGE_TABLE = InboundMessage._meta.db_table
+_MESSAGE_INSERT_SQL = f"""
+    INSERT INTO {_MESSAGE_TABLE} (channel, received_at, remote_addr, headers, body, outcome, error)
+    VALUES (%s, %s, %s::inet, %s::jsonb, %s, %s, '') RETURNING id
+"""
 
 
 def inbound_message_close(
@@ -134,11 +150,13 @@ def inbound_message_close(
     """Record how a stored message ended: accepted, ignored (no fix in it), rejected (with why)."""
     message.outcome = outcome
     message.error = error
-    fields = ["outcome", "error"]
     if device is not None:
         message.device = device
-        fields.append("device")
-    message.save(update_fields=fields)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {_MESSAGE_TABLE} SET outcome = %s, error = %s, device_id = COALESCE(%s, device_id) WHERE id = %s",
+            [outcome, error, None if device is None else device.pk, message.pk],
+        )
 
 
 # -- recording ----------------------------------------------------------------------------------------
@@ -187,29 +205,83 @@ def position_record(
         return PositionRecordResult(fixes=[], last_fix_changed=False, last_fix=None)
     unit = device.unit
     rows = _rows(device=device, fixes=fixes, protocol=protocol, message=message)
-    with transaction.atomic():
-        locked = _lock_unit(unit.pk)
-        last_recorded_at = None
-        try:
-            with transaction.atomic():  # a failing read must not abort the transaction the fixes go in
-                last_recorded_at = _validate(unit=unit, device=device, rows=rows, locked=locked, now=now)
-        except Exception:
-            logger.exception("validation failed for %d fixes of device %s; stored unvalidated", len(rows), device)
-            for row in rows:
-                row.flags, row.is_valid = ["unvalidated"], False
-        _insert(rows)
-        new_last = _new_last(rows, last_recorded_at)
-        if new_last is not None:
-            Unit.objects.filter(pk=unit.pk).update(last_fix=new_last)
-        if message is not None:
-            inbound_message_close(message=message, outcome="accepted", device=device)
-        _touch_device(device, now)
+    try:
+        with transaction.atomic():
+            locked, new_last = _store(unit=unit, device=device, rows=rows, message=message, now=now, validate=True)
+    except _ValidationFailed:
+        # Validation runs before anything is written, so the rollback lost nothing: store them unvalidated.
+        for row in rows:
+            row.flags, row.is_valid = ["unvalidated"], False
+        with transaction.atomic():
+            locked, new_last = _store(unit=unit, device=device, rows=rows, message=message, now=now, validate=False)
+    if message is not None:
+        message.outcome, message.error, message.device = "accepted", "", device
     if new_last is not None:
         unit.last_fix = new_last
         if locked.status not in NO_ASSIGNMENT_STATUSES:
             _eta_refresh(unit)
         live_unit_changed(unit.pk)
     return PositionRecordResult(fixes=rows, last_fix_changed=new_last is not None, last_fix=new_last)
+
+
+class _ValidationFailed(Exception):
+    """Validation raised (logged); the transaction is rolled back and the fixes stored unvalidated."""
+
+
+def _store(
+    *,
+    unit: Unit,
+    device: Device,
+    rows: list[PositionFix],
+    message: InboundMessage | None,
+    now: datetime,
+    validate: bool,
+) -> tuple[_Locked, PositionFix | None]:
+    """Lock the unit, validate, insert, move the last fix, close the message: four statements.
+
+    A failing validation raises ``_ValidationFailed`` so the caller rolls back and stores the fixes
+    unvalidated in a new transaction. (A savepoint around validation would do the same for two more
+    round trips on every request, where a failure is a bug that should never happen.)
+    """
+    locked = _lock_unit(unit.pk)
+    last_recorded_at = None
+    if validate:
+        try:
+            last_recorded_at = _validate(unit=unit, device=device, rows=rows, locked=locked, now=now)
+        except Exception as exc:
+            logger.exception("validation failed for %d fixes of device %s; stored unvalidated", len(rows), device)
+            raise _ValidationFailed from exc
+    _insert(rows)
+    new_last = _new_last(rows, last_recorded_at)
+    touch = device.last_seen_at is None or (now - device.last_seen_at).total_seconds() >= _LAST_SEEN_EVERY_S
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _AFTER_INSERT_SQL,
+            {
+                "unit": unit.pk,
+                "last_fix": None if new_last is None else new_last.pk,
+                "message": None if message is None else message.pk,
+                "device": device.pk,
+                "now": now,
+                "touch": touch,
+            },
+        )
+    if touch:
+        device.last_seen_at = now
+    return locked, new_last
+
+
+# The writes after the INSERT in one statement: the unit's last fix (if it moved), the raw message's
+# outcome, and the device's last_seen_at (at most once a minute: the fixes themselves say when it was heard).
+_AFTER_INSERT_SQL = f"""
+    WITH message AS (
+        UPDATE {InboundMessage._meta.db_table} SET outcome = 'accepted', error = '', device_id = %(device)s
+        WHERE id = %(message)s
+    ), device AS (
+        UPDATE {Device._meta.db_table} SET last_seen_at = %(now)s WHERE id = %(device)s AND %(touch)s
+    )
+    UPDATE {Unit._meta.db_table} SET last_fix_id = %(last_fix)s WHERE id = %(unit)s AND %(last_fix)s IS NOT NULL
+"""
 
 
 def _check_ownership(device: Device, fixes: Sequence[CanonicalFix]) -> None:
@@ -332,13 +404,6 @@ def _new_last(rows: list[PositionFix], last_recorded_at: datetime | None) -> Pos
     if last_recorded_at is not None and recorded_at <= last_recorded_at:
         return None
     return rows[i]
-
-
-def _touch_device(device: Device, now: datetime) -> None:
-    # Written at most once a minute per device: the fixes themselves say when it was last heard.
-    if device.last_seen_at is None or (now - device.last_seen_at).total_seconds() >= _LAST_SEEN_EVERY_S:
-        device.last_seen_at = now
-        Device.objects.filter(pk=device.pk).update(last_seen_at=now)
 
 
 def _eta_refresh(unit: Unit) -> None:
