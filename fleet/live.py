@@ -45,11 +45,21 @@ from typing import Any
 
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
-from fleet.models import Assignment, AssignmentStatus, Incident, LocationOffer, Unit
-from fleet.selectors import unit_position
+from fleet.models import (
+    Agency,
+    Assignment,
+    AssignmentStatus,
+    Incident,
+    LocationOffer,
+    PositionFix,
+    Station,
+    Unit,
+    UnitType,
+)
+from fleet.selectors import position_of
 
 logger = logging.getLogger(__name__)
 
@@ -168,52 +178,82 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def _unit_message(unit_id: int, now: datetime) -> tuple[int, dict] | None:
-    unit = Unit.objects.select_related("agency", "unit_type", "home_station", "last_fix").filter(pk=unit_id).first()
-    if unit is None:
+    # One hand-written query (every fix that moves a unit runs it): the ORM's select_related chains for
+    # the same row cost several times more CPU to build than PostgreSQL needs to answer them.
+    with connection.cursor() as cursor:
+        cursor.execute(_UNIT_SQL, {"unit": unit_id, "active": AssignmentStatus.ACTIVE.value})
+        row = cursor.fetchone()
+    if row is None:
         return None
-    assignment = (
-        Assignment.objects.filter(unit_id=unit_id, status=AssignmentStatus.ACTIVE).select_related("incident").first()
+    (
+        pk, call_sign, status, status_changed_at, region_id, agency_code, agency_kind, unit_type_code,
+        station_lon, station_lat, fix_lon, fix_lat, recorded_at, accuracy_m, speed_kph, heading_deg,
+        assignment_id, incident_id, incident_reference, current_eta_s, eta_updated_at,
+    ) = row  # fmt: skip
+    has_fix = fix_lon is not None
+    where = position_of(
+        fix_lonlat=(fix_lon, fix_lat) if has_fix else None,
+        fix_recorded_at=recorded_at if has_fix else None,
+        station_lonlat=(station_lon, station_lat) if station_lon is not None else None,
+        now=now,
     )
-    return unit.agency.region_id, {
+    position = None
+    if where.lonlat is not None:
+        fixed = has_fix and where.age_s is not None
+        position = {
+            "lon": where.lonlat[0],
+            "lat": where.lonlat[1],
+            "source": where.source,
+            "age_s": round(where.age_s, 1) if where.age_s is not None else None,
+            "recorded_at": _iso(recorded_at) if fixed else None,
+            "accuracy_m": accuracy_m if fixed else None,
+            "speed_kph": speed_kph if fixed else None,
+            "heading_deg": heading_deg if fixed else None,
+        }
+    return region_id, {
         "type": "unit",
         "sent_at": now.isoformat(),
         "unit": {
-            "id": unit.pk,
-            "call_sign": unit.call_sign,
-            "agency": unit.agency.code,
-            "agency_kind": unit.agency.kind,
-            "unit_type": unit.unit_type.code,
-            "status": unit.status,
-            "status_changed_at": _iso(unit.status_changed_at),
-            "position": _position(unit, now),
+            "id": pk,
+            "call_sign": call_sign,
+            "agency": agency_code,
+            "agency_kind": agency_kind,
+            "unit_type": unit_type_code,
+            "status": status,
+            "status_changed_at": _iso(status_changed_at),
+            "position": position,
             "assignment": None
-            if assignment is None
+            if assignment_id is None
             else {
-                "id": assignment.pk,
-                "incident_id": assignment.incident_id,
-                "incident_reference": assignment.incident.reference,
-                "current_eta_s": assignment.current_eta_s,
-                "eta_updated_at": _iso(assignment.eta_updated_at),
+                "id": assignment_id,
+                "incident_id": incident_id,
+                "incident_reference": incident_reference,
+                "current_eta_s": current_eta_s,
+                "eta_updated_at": _iso(eta_updated_at),
             },
         },
     }
 
 
-def _position(unit: Unit, now: datetime) -> dict | None:
-    where = unit_position(unit, now=now)
-    if where.lonlat is None:
-        return None
-    fix = unit.last_fix if where.age_s is not None else None
-    return {
-        "lon": where.lonlat[0],
-        "lat": where.lonlat[1],
-        "source": where.source,
-        "age_s": round(where.age_s, 1) if where.age_s is not None else None,
-        "recorded_at": _iso(fix.recorded_at) if fix is not None else None,
-        "accuracy_m": fix.accuracy_m if fix is not None else None,
-        "speed_kph": fix.speed_kph if fix is not None else None,
-        "heading_deg": fix.heading_deg if fix is not None else None,
-    }
+# The unit, its agency and type, its home station's and valid last fix's coordinates, and its active
+# assignment (the newest dispatched, as Assignment's ordering has it) with the report's reference.
+_UNIT_SQL = f"""
+    SELECT u.id, u.call_sign, u.status, u.status_changed_at, a.region_id, a.code, a.kind, t.code,
+        ST_X(s.geom), ST_Y(s.geom),
+        ST_X(f.geom), ST_Y(f.geom), f.recorded_at, f.accuracy_m, f.speed_kph, f.heading_deg,
+        asg.id, asg.incident_id, i.reference, asg.current_eta_s, asg.eta_updated_at
+    FROM {Unit._meta.db_table} u
+    JOIN {Agency._meta.db_table} a ON a.id = u.agency_id
+    JOIN {UnitType._meta.db_table} t ON t.id = u.unit_type_id
+    LEFT JOIN {Station._meta.db_table} s ON s.id = u.home_station_id
+    LEFT JOIN {PositionFix._meta.db_table} f ON f.id = u.last_fix_id AND f.is_valid AND f.geom IS NOT NULL
+    LEFT JOIN LATERAL (
+        SELECT x.id, x.incident_id, x.current_eta_s, x.eta_updated_at FROM {Assignment._meta.db_table} x
+        WHERE x.unit_id = u.id AND x.status = %(active)s ORDER BY x.dispatched_at DESC, x.id DESC LIMIT 1
+    ) asg ON true
+    LEFT JOIN {Incident._meta.db_table} i ON i.id = asg.incident_id
+    WHERE u.id = %(unit)s
+"""
 
 
 def _incident_message(incident_id: int, now: datetime) -> tuple[int, dict] | None:
