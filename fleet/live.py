@@ -7,6 +7,11 @@ and always sees the final state of a transaction (a dispatch moves the unit, the
 report; the messages carry all three as committed). ``fleet.consumers.RegionLiveConsumer`` relays
 each message unchanged to every console open on the region.
 
+The message is built in the committing thread (one query) and handed to a per-process publisher
+thread, which sends messages in the order they were committed; the request does not wait for Redis.
+Until a send has succeeded (at a process's first publish, and again after a failure) a publish waits
+for its send instead, so an unreachable or misconfigured Redis shows in the log of the request that met it.
+
 A failed publish (Redis down, slow or misconfigured) is logged and dropped: it never fails the GPS
 fix or the dispatch that caused it. A console reloads its state through the REST API when its
 WebSocket reconnects.
@@ -38,6 +43,7 @@ import logging
 import os
 import re
 import threading
+from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
@@ -162,15 +168,80 @@ def _publisher_loop() -> asyncio.AbstractEventLoop:
         return _loop[1]
 
 
+class _Sender:
+    """Sends queued messages in the order queued, on the publisher loop, without the caller waiting.
+
+    One per process and channel layer. ``healthy`` is true once a send through this layer has
+    succeeded, false again after a failure: until then a publish waits for its send (``live_send``),
+    so a misconfigured or unreachable Redis is logged by the request that met it.
+    """
+
+    def __init__(self, layer: Any, loop: asyncio.AbstractEventLoop) -> None:
+        self.layer, self.loop = layer, loop
+        self.healthy = False
+        self._pending: deque[tuple[str, dict]] = deque()
+        self._draining = False  # touched on the loop only
+
+    def submit(self, group: str, message: dict) -> None:
+        if len(self._pending) >= MAX_PENDING:
+            dropped = self._pending.popleft()
+            logger.warning(
+                "live update %s to %s dropped: %d not yet sent", dropped[1].get("type"), dropped[0], MAX_PENDING
+            )
+        self._pending.append((group, message))
+        self.loop.call_soon_threadsafe(self._kick)
+
+    def _kick(self) -> None:
+        if not self._draining:
+            self._draining = True
+            self.loop.create_task(self._drain())
+
+    async def _drain(self) -> None:
+        try:
+            while self._pending:
+                group, message = self._pending.popleft()
+                event = {"type": RELAY_TYPE, "message": message}
+                try:
+                    await asyncio.wait_for(self.layer.group_send(group, event), settings.SIAGA_LIVE_PUBLISH_TIMEOUT_S)
+                except Exception as exc:
+                    self.healthy = False
+                    logger.warning("live update %s not sent to %s: %r", message.get("type"), group, exc)
+        finally:
+            self._draining = False
+
+
+# Messages queued and not yet sent, per process; beyond this Redis cannot keep up and the oldest go.
+MAX_PENDING = 1000
+_sender: _Sender | None = None
+
+
+def _current_sender() -> _Sender | None:
+    global _sender
+    layer = get_channel_layer()
+    if layer is None:
+        return None
+    loop = _publisher_loop()
+    with _loop_lock:
+        if _sender is None or _sender.layer is not layer or _sender.loop is not loop:
+            _sender = _Sender(layer, loop)
+        return _sender
+
+
 def _publish(build: Callable[[int, datetime], tuple[int, dict] | None], pk: int) -> None:
     # Runs after commit: whatever goes wrong here must not reach the service's caller.
     try:
         built = build(pk, timezone.now())
+        sender = _current_sender()
     except Exception:
         logger.exception("live update for %s %s could not be built", build.__name__, pk)
         return
-    if built is not None:
-        live_send(region_id=built[0], message=built[1])
+    if built is None or sender is None:
+        return
+    region_id, message = built
+    if sender.healthy:
+        sender.submit(live_group(region_id), message)
+    elif live_send(region_id=region_id, message=message):
+        sender.healthy = True
 
 
 def _iso(value: datetime | None) -> str | None:
