@@ -286,7 +286,7 @@ def road_graph_from_arrays(
     osm_id = np.full(n, -1, dtype=np.int64) if osm_id is None else osm_id
     node_db = _optional_ids(node_db_id, n, "node_db_id")
     if reorder_nodes and n:
-        order = _morton_order(xy_m)
+        order = morton_order(xy_m)
         new_of_old = np.empty(n, dtype=np.int64)
         new_of_old[order] = np.arange(n)
         xy_m, lonlat, osm_id = xy_m[order], lonlat[order], osm_id[order]
@@ -374,7 +374,8 @@ def road_graph_from_networkx(
     )
 
 
-def _morton_order(xy: np.ndarray) -> np.ndarray:
+def morton_order(xy: np.ndarray) -> np.ndarray:
+    """Order of points (shape (K, 2)) along a Z-order curve: near points end up near in the order."""
     span = np.ptp(xy, axis=0)
     scaled = (xy - xy.min(axis=0)) / np.where(span > 0, span, 1.0) * 65535.0
     q = scaled.astype(np.uint64)
