@@ -94,13 +94,20 @@ def position_of(
     otherwise the home station does, and without one the old fix (``stale_gps``).
     """
     max_age_s = settings.SIAGA_POSITION_MAX_AGE_S if max_age_s is None else max_age_s
-    age_s = None
-    if fix_lonlat is not None and fix_recorded_at is not None:
-        age_s = max(0.0, (now - fix_recorded_at).total_seconds())
-        if age_s <= max_age_s:
-            return UnitPosition(fix_lonlat, "gps", age_s)
-    else:
-        fix_lonlat = None
+    if fix_lonlat is None or fix_recorded_at is None:
+        return _position_by_age(None, None, station_lonlat, max_age_s)
+    return _position_by_age(fix_lonlat, max(0.0, (now - fix_recorded_at).total_seconds()), station_lonlat, max_age_s)
+
+
+def _position_by_age(
+    fix_lonlat: tuple[float, float] | None,
+    age_s: float | None,
+    station_lonlat: tuple[float, float] | None,
+    max_age_s: float,
+) -> UnitPosition:
+    """:func:`position_of` once the fix's age is known (None, with ``fix_lonlat``, without a fix)."""
+    if fix_lonlat is not None and age_s is not None and age_s <= max_age_s:
+        return UnitPosition(fix_lonlat, "gps", age_s)
     if station_lonlat is not None:
         return UnitPosition(station_lonlat, "home_station", age_s)
     if fix_lonlat is not None:
@@ -179,8 +186,9 @@ def _candidates_sql() -> str:
     type_caps, cap = UnitType.capabilities.through._meta.db_table, Capability._meta.db_table
     station, fix = Station._meta.db_table, PositionFix._meta.db_table
     return (
-        f"SELECT u.id, u.call_sign, a.code, a.name, a.kind, t.code, f.lon, f.lat, f.recorded_at, "
-        f"ST_X(s.geom), ST_Y(s.geom), c.code "
+        f"SELECT u.id, u.call_sign, a.code, a.name, a.kind, t.code, f.lon, f.lat, "
+        # The fix's age in seconds, computed here: no timestamp to parse per row.
+        f"GREATEST(0, EXTRACT(EPOCH FROM (%s - f.recorded_at)))::float8, ST_X(s.geom), ST_Y(s.geom), c.code "
         f"FROM {unit} u JOIN {agency} a ON a.id = u.agency_id JOIN {unit_type} t ON t.id = u.unit_type_id "
         f"JOIN {type_caps} tc ON tc.unittype_id = u.unit_type_id JOIN {cap} c ON c.id = tc.capability_id "
         f"LEFT JOIN {station} s ON s.id = u.home_station_id "
@@ -197,7 +205,7 @@ def _candidates(incident: Incident, needs: list[Need], now: datetime) -> list[_C
     """
     codes = sorted({n.capability for n in needs})
     with connection.cursor() as cursor:
-        cursor.execute(_candidates_sql(), [incident.region_id, UnitStatus.AVAILABLE, codes])
+        cursor.execute(_candidates_sql(), [now, incident.region_id, UnitStatus.AVAILABLE, codes])
         rows = cursor.fetchall()
     max_age_s = settings.SIAGA_POSITION_MAX_AGE_S
     caps: dict[int, set[str]] = {}
@@ -207,14 +215,10 @@ def _candidates(incident: Incident, needs: list[Need], now: datetime) -> list[_C
         first.setdefault(row[0], row)
     out = []
     for pk, row in first.items():
-        _, call_sign, a_code, a_name, a_kind, type_code, lon, lat, at, s_lon, s_lat, _ = row
-        position = position_of(
-            fix_lonlat=(lon, lat) if lon is not None else None,
-            fix_recorded_at=at if lon is not None else None,
-            station_lonlat=(s_lon, s_lat) if s_lon is not None else None,
-            now=now,
-            max_age_s=max_age_s,
-        )
+        _, call_sign, a_code, a_name, a_kind, type_code, lon, lat, age_s, s_lon, s_lat, _ = row
+        fix_lonlat = (lon, lat) if lon is not None and age_s is not None else None
+        station_lonlat = (s_lon, s_lat) if s_lon is not None else None
+        position = _position_by_age(fix_lonlat, age_s if fix_lonlat else None, station_lonlat, max_age_s)
         out.append(_Candidate(pk, call_sign, a_code, a_name, a_kind, type_code, frozenset(caps[pk]), position))
     return out
 
