@@ -281,7 +281,6 @@ def units_recommend(
     units = _candidates(incident, needs, now)
     engine = engine_for(incident.region)
     timed = _time_units(engine, units, destination)
-    routes = _Routes(engine, destination) if include_route else None
     result_needs = []
     for need in needs:
         rows = [
@@ -291,9 +290,6 @@ def units_recommend(
         ]
         rows.sort(key=lambda r: (r["eta_s"] is None, r["eta_s"] or 0.0, r["call_sign"]))
         rows = rows[:limit] if limit is not None else rows
-        if routes is not None:
-            for row in rows[:ROUTES_PER_NEED]:
-                row["route"] = routes.geojson(row)
         result_needs.append(
             {
                 "agency_kind": need.agency_kind,
@@ -302,6 +298,10 @@ def units_recommend(
                 "optional": need.optional,
                 "suggestions": rows,
             }
+        )
+    if include_route:
+        _add_routes(
+            engine, [row for need in result_needs for row in need["suggestions"][:ROUTES_PER_NEED]], destination
         )
     return {
         "incident": incident.pk,
@@ -373,30 +373,28 @@ def _time_units(
     return out
 
 
-class _Routes:
-    """Route geometries for the suggestions shown with one, each unit's computed once, the report snapped once."""
-
-    def __init__(self, engine: RoutingEngine, destination: tuple[float, float]) -> None:
-        self._engine = engine
-        self._destination: tuple[float, float] | Snap = destination
-        self._snapped = False
-        self._by_unit: dict[int, dict | None] = {}
-
-    def geojson(self, row: dict) -> dict | None:
-        """The route of a suggestion row as a GeoJSON LineString, or None without an ETA or a path."""
-        if row["eta_s"] is None:
-            return None
-        if row["unit"] not in self._by_unit:
-            if not self._snapped:  # the report has an ETA from some unit, so it lies on the network
-                self._destination, self._snapped = self._engine.snap([self._destination])[0], True
-            try:
-                route = self._engine.route(tuple(row["origin"]), self._destination)
-            except RoutingError as exc:
-                logger.warning("no route for unit %s: %s", row["call_sign"], exc)
-                self._by_unit[row["unit"]] = None
-            else:
-                self._by_unit[row["unit"]] = mapping(route.geometry_lonlat)
-        return self._by_unit[row["unit"]]
+def _add_routes(engine: RoutingEngine, rows: list[dict], destination: tuple[float, float]) -> None:
+    """Set ``route`` (GeoJSON LineString or None) on each row: the origins and the report snapped in one
+    call, each unit's route computed once even when it is among the best of several needs."""
+    for row in rows:
+        row["route"] = None
+    timed = {row["unit"]: tuple(row["origin"]) for row in rows if row["eta_s"] is not None}
+    if not timed:
+        return
+    *origins, target = engine.try_snap([*timed.values(), destination])
+    if not isinstance(target, Snap):  # cannot happen once a unit has an ETA to the report
+        return
+    routes: dict[int, dict | None] = {}
+    for unit, origin in zip(timed, origins, strict=True):
+        try:
+            if not isinstance(origin, Snap):  # cannot happen either: the unit has an ETA
+                raise origin
+            routes[unit] = mapping(engine.route(origin, target).geometry_lonlat)
+        except RoutingError as exc:
+            logger.warning("no route for unit %s: %s", unit, exc)
+            routes[unit] = None
+    for row in rows:
+        row["route"] = routes.get(row["unit"])
 
 
 def recommendation_public(result: dict) -> dict:
