@@ -161,3 +161,48 @@ def test_unit_without_position_is_listed_last_with_a_reason(scene) -> None:
     assert rows[-1]["call_sign"] == "AMB-NOWHERE"
     assert (rows[-1]["eta_s"], rows[-1]["ranked_from"]) == (None, None)
     assert rows[-1]["reason"] == "no valid GPS fix and no home station"
+
+
+def test_a_unit_with_several_needed_capabilities_is_offered_for_each(scene) -> None:
+    # The scene's ambulance type has both ALS and BLS: asked for both, each ambulance appears once per need.
+    result = units_recommend(incident=scene["incident"], now=scene["now"], capabilities=["als", "bls"])
+    als, bls = (n["suggestions"] for n in result["needs"])
+    assert [r["call_sign"] for r in als] == [r["call_sign"] for r in bls]
+    assert sorted(r["call_sign"] for r in als) == ["AMB-HQ", "AMB-MANAP", "AMB-STALE"]
+    assert {r["capability"] for r in als} == {"als"}
+    assert {r["capability"] for r in bls} == {"bls"}
+    assert [r["eta_s"] for r in als] == [r["eta_s"] for r in bls]
+
+
+def test_routes_for_a_unit_among_the_best_of_two_needs(scene) -> None:
+    result = units_recommend(
+        incident=scene["incident"], now=scene["now"], capabilities=["als", "bls"], include_route=True
+    )
+    als, bls = (n["suggestions"] for n in result["needs"])
+    for a, b in zip(als, bls, strict=True):
+        assert a["route"]["type"] == "LineString"
+        assert a["route"] == b["route"]  # the same unit's route, computed once
+
+
+def test_a_position_far_from_every_road_is_listed_with_the_reason(scene) -> None:
+    # A home station 30 km east of Kota Jambi (no road of the imported main-road network within
+    # SIAGA_MAX_ACCESS_M = 3 km there): the unit is listed, last, with the engine's reason.
+    psc = scene["units"]["amb_hq"].agency
+    far = make_station(agency=psc, code="far", geom=(103.9, -1.6))
+    make_unit(agency=psc, call_sign="AMB-FAR", capabilities=["als"], home_station=far)
+    rows = units_recommend(incident=scene["incident"], now=scene["now"], capabilities=["als"])["needs"][0][
+        "suggestions"
+    ]
+    assert rows[-1]["call_sign"] == "AMB-FAR"
+    assert (rows[-1]["eta_s"], rows[-1]["ranked_from"]) == (None, "home_station")
+    assert rows[-1]["reason"].startswith("position not routable:")
+    assert sorted(r["call_sign"] for r in rows[:-1]) == ["AMB-HQ", "AMB-MANAP", "AMB-STALE"]
+    assert all(r["eta_s"] is not None for r in rows[:-1])
+
+
+def test_the_service_needs_three_queries(scene, django_assert_max_num_queries) -> None:
+    engine_for(scene["region"])  # loading the network is a one-off
+    # The type's needs, the candidates (units, positions, stations, capabilities in one), the active network.
+    with django_assert_max_num_queries(3):
+        result = units_recommend(incident=scene["incident"], now=scene["now"])
+    assert [len(n["suggestions"]) for n in result["needs"]] == [1, 3]
