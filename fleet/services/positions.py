@@ -237,7 +237,7 @@ def _store(
     now: datetime,
     validate: bool,
 ) -> tuple[_Locked, PositionFix | None]:
-    """Lock the unit, validate, insert, move the last fix, close the message: four statements.
+    """Lock the unit, validate, then insert, move the last fix and close the message: three statements.
 
     A failing validation raises ``_ValidationFailed`` so the caller rolls back and stores the fixes
     unvalidated in a new transaction. (A savepoint around validation would do the same for two more
@@ -251,37 +251,12 @@ def _store(
         except Exception as exc:
             logger.exception("validation failed for %d fixes of device %s; stored unvalidated", len(rows), device)
             raise _ValidationFailed from exc
-    _insert(rows)
-    new_last = _new_last(rows, last_recorded_at)
+    last_index = _new_last(rows, last_recorded_at)
     touch = device.last_seen_at is None or (now - device.last_seen_at).total_seconds() >= _LAST_SEEN_EVERY_S
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _AFTER_INSERT_SQL,
-            {
-                "unit": unit.pk,
-                "last_fix": None if new_last is None else new_last.pk,
-                "message": None if message is None else message.pk,
-                "device": device.pk,
-                "now": now,
-                "touch": touch,
-            },
-        )
+    _insert(rows, last_index=last_index, touch=touch, now=now)
     if touch:
         device.last_seen_at = now
-    return locked, new_last
-
-
-# The writes after the INSERT in one statement: the unit's last fix (if it moved), the raw message's
-# outcome, and the device's last_seen_at (at most once a minute: the fixes themselves say when it was heard).
-_AFTER_INSERT_SQL = f"""
-    WITH message AS (
-        UPDATE {InboundMessage._meta.db_table} SET outcome = 'accepted', error = '', device_id = %(device)s
-        WHERE id = %(message)s
-    ), device AS (
-        UPDATE {Device._meta.db_table} SET last_seen_at = %(now)s WHERE id = %(device)s AND %(touch)s
-    )
-    UPDATE {Unit._meta.db_table} SET last_fix_id = %(last_fix)s WHERE id = %(unit)s AND %(last_fix)s IS NOT NULL
-"""
+    return locked, None if last_index is None else rows[last_index]
 
 
 def _check_ownership(device: Device, fixes: Sequence[CanonicalFix]) -> None:
@@ -363,15 +338,31 @@ _INSERT_SQL = f"""
     ORDER BY t.n
     RETURNING id
 """
+# The INSERT and the writes that follow it in one statement: the unit's last fix (the row at
+# ``last_index`` in the order sent, if it moved), the raw message's outcome, and the device's
+# last_seen_at (at most once a minute: the fixes themselves say when it was heard).
+_WRITE_SQL = f"""
+    WITH ins AS ({_INSERT_SQL}), moved AS (
+        UPDATE {Unit._meta.db_table} SET last_fix_id = (SELECT id FROM ins ORDER BY id OFFSET %(last_index)s LIMIT 1)
+        WHERE id = %(unit)s AND %(last_index)s::int IS NOT NULL
+    ), message AS (
+        UPDATE {InboundMessage._meta.db_table} SET outcome = 'accepted', error = '', device_id = %(device)s
+        WHERE id = %(message)s
+    ), device AS (
+        UPDATE {Device._meta.db_table} SET last_seen_at = %(now)s WHERE id = %(device)s AND %(touch)s
+    )
+    SELECT id FROM ins ORDER BY id
+"""
 
 
-def _insert(rows: list[PositionFix]) -> None:
+def _insert(rows: list[PositionFix], *, last_index: int | None, touch: bool, now: datetime) -> None:
     """Insert ``rows`` (one unit, device, message and protocol) in one statement and set their ``pk``.
 
     ``INSERT ... SELECT FROM unnest(arrays)``: one parameter per column whatever the number of rows,
     so the statement text never changes (what ``bulk_create`` builds grows with the rows and costs
-    more to build and to parse than to run). ``RETURNING`` gives the ids in the order inserted,
-    which ``ORDER BY`` the ordinality makes the order sent (``bulk_create`` relies on the same).
+    more to build and to parse than to run). ``ORDER BY`` the ordinality inserts them in the order
+    sent, so their ids (from one sequence, in one statement) ascend in that order. The same statement
+    moves the unit's last fix, closes the message and touches the device (``_WRITE_SQL``).
     """
     first = rows[0]
     params: dict[str, Any] = {c: [getattr(row, c) for row in rows] for c in _FIX_COLUMNS}
@@ -385,9 +376,12 @@ def _insert(rows: list[PositionFix]) -> None:
         "attributes": [json.dumps(row.attributes, cls=DjangoJSONEncoder) for row in rows],
         "flags": [",".join(row.flags) for row in rows],
         "is_valid": [row.is_valid for row in rows],
+        "last_index": last_index,
+        "now": now,
+        "touch": touch,
     }
     with connection.cursor() as cursor:
-        cursor.execute(_INSERT_SQL, params)
+        cursor.execute(_WRITE_SQL, params)
         ids = [pk for (pk,) in cursor.fetchall()]
     for row, pk in zip(rows, ids, strict=True):
         row.pk = pk
@@ -395,15 +389,15 @@ def _insert(rows: list[PositionFix]) -> None:
         row._state.db = connection.alias
 
 
-def _new_last(rows: list[PositionFix], last_recorded_at: datetime | None) -> PositionFix | None:
-    """The newest valid row if it is newer than the unit's last fix (the later sent wins a tie)."""
+def _new_last(rows: list[PositionFix], last_recorded_at: datetime | None) -> int | None:
+    """The index of the newest valid row if it is newer than the unit's last fix (the later sent wins a tie)."""
     valid = [(row.recorded_at, i) for i, row in enumerate(rows) if row.is_valid]
     if not valid:
         return None
     recorded_at, i = max(valid)
     if last_recorded_at is not None and recorded_at <= last_recorded_at:
         return None
-    return rows[i]
+    return i
 
 
 def _eta_refresh(unit: Unit) -> None:
