@@ -243,14 +243,15 @@ def _store(
     unvalidated in a new transaction. (A savepoint around validation would do the same for two more
     round trips on every request, where a failure is a bug that should never happen.)
     """
-    locked = _lock_unit(unit.pk)
     last_recorded_at = None
     if validate:
         try:
-            last_recorded_at = _validate(unit=unit, device=device, rows=rows, locked=locked, now=now)
+            locked, last_recorded_at = _validate(unit=unit, device=device, rows=rows, now=now)
         except Exception as exc:
             logger.exception("validation failed for %d fixes of device %s; stored unvalidated", len(rows), device)
             raise _ValidationFailed from exc
+    else:
+        locked = _lock_unit(unit.pk)
     last_index = _new_last(rows, last_recorded_at)
     touch = device.last_seen_at is None or (now - device.last_seen_at).total_seconds() >= _LAST_SEEN_EVERY_S
     _insert(rows, last_index=last_index, touch=touch, now=now)
@@ -283,11 +284,12 @@ class _Locked:
     status: str
 
 
+_LOCK_SQL = f"SELECT last_fix_id, status FROM {Unit._meta.db_table} WHERE id = %(unit)s FOR UPDATE"
+
+
 def _lock_unit(unit_id: int) -> _Locked:
-    # The last fix's time is read by the next statement, not joined here: after waiting for the lock,
-    # READ COMMITTED re-reads the unit row but not a joined row, so a join could see a stale last fix.
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT last_fix_id, status FROM {Unit._meta.db_table} WHERE id = %s FOR UPDATE", [unit_id])
+        cursor.execute(_LOCK_SQL, {"unit": unit_id})
         return _Locked(*cursor.fetchone())
 
 
@@ -423,15 +425,14 @@ class _Prev:
     accuracy_m: float | None
 
 
-def _validate(
-    *, unit: Unit, device: Device, rows: list[PositionFix], locked: _Locked, now: datetime
-) -> datetime | None:
-    """Set ``flags`` and ``is_valid`` on the unsaved ``rows``; return the unit's last fix's time.
+def _validate(*, unit: Unit, device: Device, rows: list[PositionFix], now: datetime) -> tuple[_Locked, datetime | None]:
+    """Lock the unit, set ``flags`` and ``is_valid`` on the unsaved ``rows``; return the locked row and
+    the unit's last fix's time.
 
-    One query (the region envelope is cached).
+    One round trip to the database (see ``_lock_and_history``; the region envelope is cached).
     """
     times = sorted({row.recorded_at for row in rows if row.recorded_at is not None})
-    previous, stored, last_recorded_at = _history(unit.pk, device.pk, times, locked.last_fix_id)
+    locked, (previous, stored, last_recorded_at) = _lock_and_history(unit.pk, device.pk, times)
     outside = _outside_region(unit.agency.region_id, rows)
     for row, is_outside in zip(rows, outside, strict=True):
         row.flags = _static_flags(row, is_outside, now)
@@ -452,7 +453,7 @@ def _validate(
         batch_prev = _Prev(row.recorded_at, row.lon, row.lat, row.accuracy_m)
     for row in rows:
         row.is_valid = not _blocking(row.flags)
-    return last_recorded_at
+    return locked, last_recorded_at
 
 
 def _newer(stored: _Prev | None, in_request: _Prev | None, *, before: datetime) -> _Prev | None:
@@ -502,14 +503,50 @@ def _in_range(lon: float | None, lat: float | None) -> bool:
     )
 
 
-def _history(
-    unit_id: int, device_id: int, times: list[datetime], last_fix_id: int | None
-) -> tuple[dict[datetime, _Prev], set[tuple], datetime | None]:
-    """In one query: for each time, the unit's newest stored valid fix strictly before it; the
-    ``(recorded_at, lon, lat)`` of the device's stored fixes at those times (to find duplicates); and
-    the time of the unit's last fix."""
+def _lock_and_history(
+    unit_id: int, device_id: int, times: list[datetime]
+) -> tuple[_Locked, tuple[dict[datetime, _Prev], set[tuple], datetime | None]]:
+    """Lock the unit's row, then read what validation needs (``_HISTORY_SQL``), in one round trip.
+
+    Two statements sent together (the simple query protocol runs them in order, each with its own
+    snapshot): the history is read after the lock is granted, so it sees every fix a concurrent request
+    for the unit committed while this one waited. (One statement joining both could not: under READ
+    COMMITTED, waiting for a row lock re-reads that row only.) With server-side parameter binding,
+    which takes one statement at a time, they go one after the other.
+    """
+    params = {"times": times, "unit": unit_id, "device": device_id}
+    with connection.cursor() as cursor:
+        if connection.settings_dict.get("OPTIONS", {}).get("server_side_binding"):
+            cursor.execute(_LOCK_SQL, params)
+            locked = _Locked(*cursor.fetchone())
+            cursor.execute(_HISTORY_SQL, params)
+        else:
+            cursor.execute(f"{_LOCK_SQL};\n{_HISTORY_SQL}", params)
+            locked = _Locked(*cursor.fetchone())
+            cursor.nextset()
+        return locked, _history_rows(cursor.fetchall())
+
+
+def _history_rows(rows: list[tuple]) -> tuple[dict[datetime, _Prev], set[tuple], datetime | None]:
+    previous: dict[datetime, _Prev] = {}
+    stored: set[tuple] = set()
+    last_recorded_at = None
+    for kind, ts, recorded_at, lon, lat, accuracy_m in rows:
+        if kind == "previous":
+            previous[ts] = _Prev(recorded_at, lon, lat, accuracy_m)
+        elif kind == "stored":
+            stored.add((recorded_at, lon, lat))
+        else:
+            last_recorded_at = recorded_at
+    return previous, stored, last_recorded_at
+
+
+def _history_sql() -> str:
+    """For each time, the unit's newest stored valid fix strictly before it; the ``(recorded_at, lon,
+    lat)`` of the device's stored fixes at those times (to find duplicates); and the time of the unit's
+    last fix."""
     table = PositionFix._meta.db_table
-    sql = f"""
+    return f"""
         SELECT 'previous', t.ts, p.recorded_at, p.lon, p.lat, p.accuracy_m
         FROM unnest(%(times)s::timestamptz[]) AS t(ts)
         CROSS JOIN LATERAL (
@@ -521,21 +558,12 @@ def _history(
         SELECT 'stored', NULL, f.recorded_at, f.lon, f.lat, NULL FROM {table} f
         WHERE f.unit_id = %(unit)s AND f.device_id = %(device)s AND f.recorded_at = ANY(%(times)s::timestamptz[])
         UNION ALL
-        SELECT 'last', NULL, f.recorded_at, NULL, NULL, NULL FROM {table} f WHERE f.id = %(last_fix)s
+        SELECT 'last', NULL, f.recorded_at, NULL, NULL, NULL FROM {table} f
+        WHERE f.id = (SELECT u.last_fix_id FROM {Unit._meta.db_table} u WHERE u.id = %(unit)s)
     """
-    previous: dict[datetime, _Prev] = {}
-    stored: set[tuple] = set()
-    last_recorded_at = None
-    with connection.cursor() as cursor:
-        cursor.execute(sql, {"times": times, "unit": unit_id, "device": device_id, "last_fix": last_fix_id})
-        for kind, ts, recorded_at, lon, lat, accuracy_m in cursor.fetchall():
-            if kind == "previous":
-                previous[ts] = _Prev(recorded_at, lon, lat, accuracy_m)
-            elif kind == "stored":
-                stored.add((recorded_at, lon, lat))
-            else:
-                last_recorded_at = recorded_at
-    return previous, stored, last_recorded_at
+
+
+_HISTORY_SQL = _history_sql()
 
 
 def _implied_speed_kph(prev: _Prev, row: PositionFix) -> float:
