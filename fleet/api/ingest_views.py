@@ -33,6 +33,7 @@ from rest_framework import serializers
 from rest_framework.authentication import BasicAuthentication, SessionAuthentication
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
@@ -126,10 +127,15 @@ def _record(device: Device, fixes, protocol: str, message: InboundMessage) -> Po
 
 
 class _DeviceEndpoint(APIView):
-    """Devices authenticate themselves in the view (per-device secrets), not as Django users."""
+    """Devices authenticate themselves in the view (per-device secrets), not as Django users.
+
+    No throttles, and JSON only (no browsable API to negotiate): these run for every fix a device sends.
+    """
 
     authentication_classes = ()
     permission_classes = (AllowAny,)
+    throttle_classes = ()
+    renderer_classes = (JSONRenderer,)
 
 
 # -- protocols ----------------------------------------------------------------------------------------
