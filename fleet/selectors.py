@@ -105,7 +105,7 @@ def _position_by_age(
     station_lonlat: tuple[float, float] | None,
     max_age_s: float,
 ) -> UnitPosition:
-    """:func:`position_of` once the fix's age is known (None, with ``fix_lonlat``, without a fix)."""
+    """:func:`position_of` once the fix's age is known; ``fix_lonlat`` and ``age_s`` are None without a fix."""
     if fix_lonlat is not None and age_s is not None and age_s <= max_age_s:
         return UnitPosition(fix_lonlat, "gps", age_s)
     if station_lonlat is not None:
@@ -233,10 +233,11 @@ def units_recommend(
 ) -> dict:
     """Available units for each need of a report, ranked by road ETA to its location.
 
-    All candidate units are timed with one engine call (``travel_times_to``: one reverse search from
-    the report to every unit). A unit is timed from its newest valid fix, or from its home station
-    when that fix is older than ``settings.SIAGA_POSITION_MAX_AGE_S`` or missing (see
-    :func:`unit_position`).
+    Three queries (the needs, the candidates with their positions, the active network version) and
+    one engine call for all candidate units of all needs (``travel_times_to``: one reverse search
+    from the report, the units' points snapped in one batch). A unit is timed from its newest valid
+    fix, or from its home station when that fix is older than ``settings.SIAGA_POSITION_MAX_AGE_S``
+    or missing (see :func:`unit_position`).
 
     Parameters
     ----------
