@@ -65,7 +65,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-ADMIN_URL = os.environ.get("BENCH_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+from bench.scratch_db import ADMIN_URL, create_database, drop_database  # noqa: E402
+
 DB_NAME = f"siaga_bench_ingest_{os.getpid()}"
 DB_URL = f"postgis://postgres@127.0.0.1:5432/{DB_NAME}"
 CENTRE = (103.6131, -1.5913)  # Kota Jambi, inside kecamatan Pasar Jambi
@@ -88,25 +89,6 @@ def parse_args() -> argparse.Namespace:
 
 
 # -- database and server ------------------------------------------------------------------------------
-
-
-def create_database() -> None:
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
-    with psycopg.connect(ADMIN_URL.rsplit("/", 1)[0] + f"/{DB_NAME}", autocommit=True) as conn:
-        conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-    env = os.environ | {"DATABASE_URL": DB_URL}
-    subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), "migrate", "--noinput", "-v", "0"], env=env, check=True, cwd=ROOT
-    )
-
-
-def drop_database() -> None:
-    from django.db import connections
-
-    connections.close_all()
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
 
 
 def free_port() -> int:
@@ -382,7 +364,7 @@ def main() -> int:
     global PORT
     args = parse_args()
     print(f"creating {DB_NAME} ...", flush=True)
-    create_database()
+    create_database(DB_NAME)
     os.environ["DATABASE_URL"] = DB_URL
     import django
 
@@ -427,7 +409,7 @@ def main() -> int:
         if args.keep_db:
             print(f"kept database {DB_NAME}")
         else:
-            drop_database()
+            drop_database(DB_NAME)
 
 
 PORT = 0

@@ -39,11 +39,11 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import numpy as np
-import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-ADMIN_URL = os.environ.get("BENCH_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+from bench.scratch_db import create_database, drop_database  # noqa: E402
+
 DB_NAME = f"siaga_bench_live_{os.getpid()}"
 SERVER_ENV = {
     "DATABASE_URL": f"postgis://postgres@127.0.0.1:5432/{DB_NAME}",
@@ -65,22 +65,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--units", type=int, default=4)
     parser.add_argument("--interval-ms", type=float, default=20.0)
     return parser.parse_args()
-
-
-def create_database() -> None:
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
-    with psycopg.connect(ADMIN_URL.rsplit("/", 1)[0] + f"/{DB_NAME}", autocommit=True) as conn:
-        conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], check=True, cwd=ROOT)
-
-
-def drop_database() -> None:
-    from django.db import connections
-
-    connections.close_all()
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
 
 
 def seed(units: int) -> tuple[list[tuple[str, str]], str]:
@@ -200,7 +184,7 @@ class Console:
 
 def main() -> None:
     args = parse_args()
-    create_database()
+    create_database(DB_NAME)
     server = None
     try:
         import django
@@ -251,7 +235,7 @@ def main() -> None:
     finally:
         if server is not None:
             stop_server(server)
-        drop_database()
+        drop_database(DB_NAME)
 
 
 if __name__ == "__main__":

@@ -35,7 +35,6 @@ import argparse
 import http.client
 import os
 import secrets
-import subprocess
 import sys
 import threading
 import time
@@ -44,38 +43,19 @@ from pathlib import Path
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 import numpy as np
-import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-ADMIN_URL = os.environ.get("BENCH_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+from bench.scratch_db import create_database, drop_database  # noqa: E402
+
 DB_NAME = f"siaga_bench_recommend_{os.getpid()}"
 DB_URL = f"postgis://postgres@127.0.0.1:5432/{DB_NAME}"
 
 
-def create_database() -> None:
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
-    with psycopg.connect(ADMIN_URL.rsplit("/", 1)[0] + f"/{DB_NAME}", autocommit=True) as conn:
-        conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-    env = os.environ | {"DATABASE_URL": DB_URL}
-    subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), "migrate", "--noinput", "-v", "0"], env=env, check=True, cwd=ROOT
-    )
-
-
-def drop_database() -> None:
-    from django.db import connections
-
-    connections.close_all()
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-
-
 if __name__ == "__main__":
     print(f"creating {DB_NAME} ...", flush=True)
-    create_database()
+    create_database(DB_NAME)
     os.environ["DATABASE_URL"] = DB_URL
     # As in production: DEBUG off (no query log, no debug pages); a throw-away key for the sessions.
     os.environ.setdefault("DJANGO_DEBUG", "0")
@@ -258,7 +238,7 @@ def main() -> None:
         if server is not None:
             server.shutdown()
         cleanup()
-        drop_database()
+        drop_database(DB_NAME)
     print(
         f"\nRecommendation for a report, {args.units} units in the region ({int(np.mean(candidates))} available "
         f"and ranked per query, 3 needs), Kota Jambi main roads ({nodes} nodes), {args.queries} seeded queries, "
