@@ -53,7 +53,16 @@ DB_NAME = f"siaga_bench_recommend_{os.getpid()}"
 DB_URL = f"postgis://postgres@127.0.0.1:5432/{DB_NAME}"
 
 
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--units", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=2026)
+    return parser.parse_args()
+
+
 if __name__ == "__main__":
+    ARGS = parse_args()  # before the database exists: --help and bad arguments leave nothing behind
     print(f"creating {DB_NAME} ...", flush=True)
     create_database(DB_NAME)
     os.environ["DATABASE_URL"] = DB_URL
@@ -206,12 +215,7 @@ def timed(calls) -> tuple[list[float], float]:
     return samples, time.process_time() - cpu0
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--queries", type=int, default=300)
-    parser.add_argument("--units", type=int, default=200)
-    parser.add_argument("--seed", type=int, default=2026)
-    args = parser.parse_args()
+def main(args: argparse.Namespace) -> None:
     cleanup()
     server = None
     try:
@@ -252,4 +256,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(ARGS)
