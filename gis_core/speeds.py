@@ -113,8 +113,12 @@ def speed_table(overrides: Mapping[str, float] | None = None) -> dict[str, float
     """The default table with a deployment's overrides applied; every speed must be positive."""
     table = dict(DEFAULT_SPEEDS_KPH)
     for key, speed in (overrides or {}).items():
-        speed_kph = float(speed)
-        if not speed_kph > 0:
+        # bool is an int to Python, and "fast" or None are not speeds: refuse them by name, not with a TypeError.
+        try:
+            speed_kph = float(speed) if not isinstance(speed, bool) else float("nan")
+        except (TypeError, ValueError):
+            speed_kph = float("nan")
+        if not speed_kph > 0 or speed_kph == float("inf"):
             raise ValueError(f"speed for highway class {key!r} must be a positive km/h figure, got {speed!r}")
         table[str(key)] = speed_kph
     return table

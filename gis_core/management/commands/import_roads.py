@@ -36,9 +36,12 @@ class Command(BaseCommand):
         overrides = dict(settings.SIAGA_SPEEDS_KPH)
         if speeds is not None:
             try:
-                overrides.update(json.loads(speeds.read_text()))
+                table = json.loads(speeds.read_text())
             except (OSError, ValueError) as exc:
                 raise CommandError(f"--speeds {speeds}: {exc}") from exc
+            if not isinstance(table, dict):
+                raise CommandError(f'--speeds {speeds}: expected a JSON object {{"highway class": km/h}}')
+            overrides.update(table)
         try:
             version = import_roads(
                 region=region_obj,
