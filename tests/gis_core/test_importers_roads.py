@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bz2
+import re
 from pathlib import Path
 
 import networkx as nx
@@ -10,9 +11,11 @@ import osmnx as ox
 import pytest
 from django.core.management import CommandError, call_command
 
+from gis_core.importers import roads as roads_module
 from gis_core.importers.errors import ImportValidationError
 from gis_core.importers.roads import import_roads
 from gis_core.models import RoadEdge, RoadNetworkVersion, RoadNode
+from gis_core.routing.registry import clear_engines, engine_for
 
 pytestmark = pytest.mark.django_db
 
@@ -163,3 +166,76 @@ def test_command_reads_relative_paths_from_data_dir(jambi_region, data_dir, caps
     assert "490 nodes and 1038 edges" in out
     with pytest.raises(CommandError, match="unknown region 'atlantis'; known regions: kota-jambi"):
         call_command("import_roads", "atlantis", "--file", "x.osm")
+
+
+def test_command_place_reports_what_was_dropped_with_progress_bars(jambi_region, data_dir, monkeypatch, capsys) -> None:
+    balikpapan = ox.load_graphml(data_dir / "balikpapan" / "roads_drive_balikpapan_kota_osm.graphml")
+    monkeypatch.setattr(ox, "graph_from_place", lambda query, **kwargs: balikpapan)
+    call_command("import_roads", "kota-jambi", "--place", "Balikpapan Kota, Balikpapan, Indonesia", verbosity=1)
+    captured = capsys.readouterr()
+    version = RoadNetworkVersion.objects.get(is_active=True)
+    # SOURCES.md: 1,207 nodes in 8 strongly connected components, the largest with 1,182.
+    assert version.source == "Balikpapan Kota, Balikpapan, Indonesia"
+    assert (
+        f"dropped outside the largest strongly connected component: 25 nodes, {version.dropped_edge_count} edges "
+        "(8 components)"
+    ) in captured.out
+    assert version.dropped_edge_count == balikpapan.number_of_edges() - version.edge_count > 0
+    assert "speeds from: {" in captured.out
+    # tqdm draws on stderr: one bar per COPY step, ending at the row counts.
+    assert "writing nodes" in captured.err
+    assert f"{version.node_count}/{version.node_count}" in captured.err
+    assert f"{version.edge_count}/{version.edge_count}" in captured.err
+
+
+def test_command_speeds_file_overrides_the_table(jambi_region, tmp_path, capsys) -> None:
+    osm = tmp_path / "tiny.osm"
+    osm.write_text(TINY_OSM)
+    speeds = tmp_path / "speeds.json"
+    speeds.write_text('{"tertiary": 20, "unclassified": 10}')
+    call_command("import_roads", "kota-jambi", "--file", str(osm), "--speeds", str(speeds), verbosity=0)
+    edges = {(u, v): (speed, source) for u, v, _, _, _, speed, source in _edges(RoadNetworkVersion.objects.get())}
+    assert edges[(3, 4)] == (20.0, "table")  # tertiary, untagged
+    assert edges[(4, 1)] == (10.0, "table")  # unclassified, untagged
+    assert edges[(1, 3)][1] == "maxspeed"  # a maxspeed tag still wins over the table
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('["tertiary", 20]', "expected a JSON object"),
+        ("{tertiary: 20", "--speeds"),
+        ('{"tertiary": "fast"}', "speed for highway class 'tertiary' must be a positive km/h figure"),
+        ('{"tertiary": 0}', "speed for highway class 'tertiary' must be a positive km/h figure"),
+    ],
+)
+def test_command_bad_speeds_file_is_a_command_error(jambi_region, tmp_path, content, message) -> None:
+    osm = tmp_path / "tiny.osm"
+    osm.write_text(TINY_OSM)
+    speeds = tmp_path / "speeds.json"
+    speeds.write_text(content)
+    with pytest.raises(CommandError, match=re.escape(message)):
+        call_command("import_roads", "kota-jambi", "--file", str(osm), "--speeds", str(speeds), verbosity=0)
+    assert not RoadNetworkVersion.objects.exists()
+
+
+def test_failed_reimport_leaves_the_old_network_active_for_readers(jambi_region, data_dir, monkeypatch) -> None:
+    path = data_dir / "jambi" / "roads_main_jambi_osm.graphml"
+    clear_engines()
+    old = import_roads(region=jambi_region, path=path)
+    engine = engine_for(jambi_region)
+    real_copy = roads_module._copy
+
+    def copy_then_fail(statement, rows, *, label, **kwargs):
+        real_copy(statement, rows, label=label, **kwargs)
+        if label == "edges":  # the new nodes and edges are written; the switch has not happened yet
+            raise RuntimeError("connection lost")
+
+    monkeypatch.setattr(roads_module, "_copy", copy_then_fail)
+    with pytest.raises(RuntimeError, match="connection lost"):
+        import_roads(region=jambi_region, path=path)
+    assert list(RoadNetworkVersion.objects.values_list("pk", "is_active")) == [(old.pk, True)]
+    assert RoadNode.objects.count() == old.node_count
+    assert RoadEdge.objects.count() == old.edge_count
+    assert engine_for(jambi_region) is engine  # readers keep the loaded network: the version did not change
+    clear_engines()
