@@ -1,0 +1,189 @@
+"""Admin for the fleet's reference tables: agencies, stations, unit types, units, incident types.
+
+What the admin may change is the configuration a centre keeps by hand: the incident-type table (which
+agencies and capabilities a type needs, first loaded from ``fixtures/incident_types.json``), agencies
+and their response targets (the KPI targets), stations, unit types and units. Every save or delete
+made here is written to the append-only audit log (who, what, when, from where), like the services'
+actions.
+
+What it may not change is state that has its own service: a unit's status (the state machine of
+``fleet.services.status``), its last known position (the GPS ingest), device secrets (only hashes are
+stored; ``fleet.services.devices``), and the audit log itself (read-only here, append-only in the
+database).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.gis.admin import GISModelAdmin
+from django.db import models
+from django.forms import BaseModelFormSet
+from django.http import HttpRequest
+
+from fleet.models import (
+    ActorKind,
+    Agency,
+    AuditEntry,
+    Capability,
+    Device,
+    IncidentType,
+    IncidentTypeNeed,
+    Station,
+    Unit,
+    UnitType,
+)
+from fleet.services.audit import audit_record
+
+
+def _admin_audit(request: HttpRequest, obj: models.Model, action: str, data: dict[str, Any]) -> None:
+    audit_record(
+        action=f"admin.{obj._meta.model_name}.{action}",
+        actor_kind=ActorKind.DISPATCHER,
+        user=request.user,
+        remote_addr=request.META.get("REMOTE_ADDR"),
+        obj=obj,
+        data=data,
+    )
+
+
+def _changes(form) -> dict[str, Any]:
+    """The changed fields of a model form, as text (enough to read what an admin did)."""
+    return {name: str(form.cleaned_data.get(name)) for name in form.changed_data}
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    """Writes every add, change and delete made in the admin to the fleet audit log."""
+
+    def save_model(self, request: HttpRequest, obj: models.Model, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        _admin_audit(request, obj, "change" if change else "add", {"str": str(obj), "changed": _changes(form)})
+
+    def delete_model(self, request: HttpRequest, obj: models.Model) -> None:
+        _admin_audit(request, obj, "delete", {"str": str(obj)})
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset) -> None:
+        for obj in queryset:
+            _admin_audit(request, obj, "delete", {"str": str(obj)})
+        super().delete_queryset(request, queryset)
+
+
+@admin.register(Capability)
+class CapabilityAdmin(AuditedAdmin):
+    list_display = ("code", "name")
+    search_fields = ("code", "name")
+
+
+@admin.register(UnitType)
+class UnitTypeAdmin(AuditedAdmin):
+    list_display = ("code", "name")
+    search_fields = ("code", "name")
+    filter_horizontal = ("capabilities",)
+
+
+class IncidentTypeNeedInline(admin.TabularInline):
+    model = IncidentTypeNeed
+    extra = 1
+    fields = ("agency_kind", "capability", "count", "optional")
+
+
+@admin.register(IncidentType)
+class IncidentTypeAdmin(AuditedAdmin):
+    """The type -> needs table. ``load_incident_types`` (and ``load_demo_fleet``) reset the types the
+    fixture lists to the fixture, so a lasting change belongs in ``fixtures/incident_types.json`` too."""
+
+    list_display = ("code", "name", "category", "default_priority", "needs_summary")
+    list_filter = ("category", "default_priority")
+    search_fields = ("code", "name")
+    inlines = (IncidentTypeNeedInline,)
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).prefetch_related("needs__capability")
+
+    @admin.display(description="needs")
+    def needs_summary(self, obj: IncidentType) -> str:
+        return ", ".join(
+            f"{n.count} x {n.agency_kind}/{n.capability.code}{' (optional)' if n.optional else ''}"
+            for n in obj.needs.all()
+        )
+
+    def save_model(self, request: HttpRequest, obj: IncidentType, form, change: bool) -> None:
+        # Audited in save_related instead, once the needs (the inline) are saved too.
+        admin.ModelAdmin.save_model(self, request, obj, form, change)
+
+    def save_related(self, request: HttpRequest, form, formsets: list[BaseModelFormSet], change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        obj = form.instance
+        needs = [
+            {"agency_kind": n.agency_kind, "capability": n.capability.code, "count": n.count, "optional": n.optional}
+            for n in obj.needs.select_related("capability")
+        ]
+        data = {"str": str(obj), "changed": _changes(form), "needs": needs}
+        _admin_audit(request, obj, "change" if change else "add", data)
+
+
+@admin.register(Agency)
+class AgencyAdmin(AuditedAdmin):
+    """``response_target_s`` is the KPI target (report to first unit on scene); empty: the kind's default."""
+
+    list_display = ("code", "name", "kind", "region", "response_target_s", "is_demo")
+    list_filter = ("region", "kind", "is_demo")
+    search_fields = ("code", "name")
+    list_select_related = ("region",)
+
+
+@admin.register(Station)
+class StationAdmin(AuditedAdmin, GISModelAdmin):
+    list_display = ("code", "name", "kind", "agency", "is_demo")
+    list_filter = ("agency__region", "agency", "kind", "is_demo")
+    search_fields = ("code", "name")
+    list_select_related = ("agency",)
+    raw_id_fields = ("facility",)
+
+
+@admin.register(Unit)
+class UnitAdmin(AuditedAdmin):
+    """Status and position are read-only here: they change through the state machine and the GPS ingest."""
+
+    list_display = ("call_sign", "agency", "unit_type", "home_station", "status", "status_changed_at", "is_demo")
+    list_filter = ("agency__region", "agency", "unit_type", "status", "is_demo")
+    search_fields = ("call_sign",)
+    list_select_related = ("agency", "unit_type", "home_station")
+    readonly_fields = ("status", "status_changed_at", "last_fix")
+
+
+@admin.register(Device)
+class DeviceAdmin(AuditedAdmin):
+    """Deactivate or move a device here; create one with ``fleet.services.devices.device_create``,
+    which shows its secret once (only the hash is stored, and it is not shown)."""
+
+    list_display = ("identifier", "unit", "is_active", "last_seen_at")
+    list_filter = ("is_active", "unit__agency")
+    search_fields = ("identifier", "unit__call_sign")
+    list_select_related = ("unit",)
+    fields = ("identifier", "unit", "is_active", "last_seen_at")
+    readonly_fields = ("last_seen_at",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """Read-only: the log is append-only (a database trigger refuses UPDATE and DELETE)."""
+
+    list_display = ("at", "actor_kind", "actor_label", "remote_addr", "action", "object_type", "object_id")
+    list_filter = ("actor_kind", "action")
+    search_fields = ("actor_label", "action", "object_id")
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: AuditEntry | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: AuditEntry | None = None) -> bool:
+        return False

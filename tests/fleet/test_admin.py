@@ -1,0 +1,98 @@
+"""The fleet admin: the incident-type table is editable there and what the recommendation reads; every
+edit is audited; a unit's status and the audit log cannot be changed there."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import make_agency, make_capability, make_device, make_incident, make_incident_type, make_unit
+
+from fleet.models import AgencyKind, AuditEntry, IncidentTypeNeed, UnitStatus
+from fleet.selectors import Need, incident_needs
+from fleet.services.audit import audit_record
+
+pytestmark = pytest.mark.django_db
+
+FLEET_TABLES = ("capability", "unittype", "incidenttype", "agency", "station", "unit", "device", "auditentry")
+
+
+def _need_form(prefix: str, i: int, need: IncidentTypeNeed | None, **values) -> dict:
+    """One row of the needs inline as the admin page posts it."""
+    row = {"id": need.pk if need else "", "incident_type": need.incident_type_id if need else "", **values}
+    return {f"{prefix}-{i}-{key}": value for key, value in row.items()}
+
+
+def test_every_fleet_table_opens_in_the_admin(admin_client) -> None:
+    unit = make_unit()
+    make_device(unit=unit)
+    audit_record(action="test.entry")
+    for name in FLEET_TABLES:
+        response = admin_client.get(f"/admin/fleet/{name}/")
+        assert response.status_code == 200, (name, response.status_code)
+    # Devices are created by device_create (it shows the secret once), never in the admin.
+    assert admin_client.get("/admin/fleet/device/add/").status_code == 403
+
+
+def test_incident_type_needs_edited_in_the_admin_are_what_the_recommendation_reads(admin_client) -> None:
+    itype = make_incident_type(code="fire_house", category="fire", default_priority=1,
+                               needs=[("fire", "fire_engine", 1)])  # fmt: skip
+    make_capability(code="bls")
+    incident = make_incident(incident_type=itype)
+    [engine_need] = itype.needs.all()
+    prefix = "needs"
+    data = {
+        "code": "fire_house", "name": "House fire", "category": "fire", "default_priority": "1",
+        f"{prefix}-TOTAL_FORMS": "2", f"{prefix}-INITIAL_FORMS": "1",
+        f"{prefix}-MIN_NUM_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "1000",
+        **_need_form(prefix, 0, engine_need, agency_kind="fire", capability=engine_need.capability_id, count="2"),
+        **_need_form(prefix, 1, None, agency_kind="ems", capability=make_capability(code="bls").pk, count="1"),
+    }  # fmt: skip
+    response = admin_client.post(f"/admin/fleet/incidenttype/{itype.pk}/change/", data, REMOTE_ADDR="10.2.3.4")
+    assert response.status_code == 302, response.content.decode()[:2000]
+
+    # The recommendation reads the edited table: two engines now, and an ambulance.
+    assert incident_needs(incident=incident) == [
+        Need(AgencyKind.FIRE, "fire_engine", 2, False),
+        Need(AgencyKind.EMS, "bls", 1, False),
+    ]
+    entry = AuditEntry.objects.get(action="admin.incidenttype.change")
+    assert (entry.actor_kind, entry.actor_label, entry.remote_addr) == ("dispatcher", "admin", "10.2.3.4")
+    assert (entry.object_id, entry.data["changed"]) == (str(itype.pk), {"name": "House fire"})
+    assert entry.data["needs"] == [
+        {"agency_kind": "fire", "capability": "fire_engine", "count": 2, "optional": False},
+        {"agency_kind": "ems", "capability": "bls", "count": 1, "optional": False},
+    ]
+
+
+def test_agency_target_edit_is_audited(admin_client) -> None:
+    agency = make_agency(code="damkar", kind=AgencyKind.FIRE, response_target_s=900)
+    data = {"region": agency.region_id, "code": "damkar", "name": agency.name, "kind": "fire",
+            "response_target_s": "600"}  # fmt: skip
+    response = admin_client.post(f"/admin/fleet/agency/{agency.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    agency.refresh_from_db()
+    assert agency.response_target_s == 600
+    entry = AuditEntry.objects.get(action="admin.agency.change")
+    assert entry.data["changed"] == {"response_target_s": "600"}
+
+
+def test_unit_status_is_read_only_in_the_admin(admin_client) -> None:
+    unit = make_unit(call_sign="AMB-1")
+    data = {"agency": unit.agency_id, "call_sign": "AMB-01", "unit_type": unit.unit_type_id, "home_station": "",
+            "status": UnitStatus.ON_SCENE}  # fmt: skip
+    response = admin_client.post(f"/admin/fleet/unit/{unit.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    unit.refresh_from_db()
+    # The call sign is configuration; the status only moves through the state machine.
+    assert (unit.call_sign, unit.status) == ("AMB-01", UnitStatus.AVAILABLE)
+    assert not unit.status_changes.exists()
+    assert AuditEntry.objects.get(action="admin.unit.change").data["changed"] == {"call_sign": "AMB-01"}
+
+
+def test_the_audit_log_can_be_read_but_not_changed_in_the_admin(admin_client) -> None:
+    entry = audit_record(action="dispatch.assign", data={"unit": "AMB-1"})
+    url = f"/admin/fleet/auditentry/{entry.pk}/"
+    assert admin_client.get(f"{url}change/").status_code == 200  # a view-only page
+    assert admin_client.post(f"{url}change/", {"action": "nothing.happened"}).status_code == 403
+    assert admin_client.post(f"{url}delete/", {"post": "yes"}).status_code == 403
+    entry.refresh_from_db()
+    assert entry.action == "dispatch.assign"
