@@ -163,3 +163,66 @@ def test_region_without_network_is_a_409(api, jambi_region) -> None:
     response = _post(api, "eta", {"region": "kota-jambi", "destination": THE_HOTEL_AREA, "origins": [DAMKAR_HQ]})
     assert response.status_code == 409
     assert "import_roads kota-jambi" in response.json()["error"]["message"]
+
+
+ENDPOINT_BODIES = {
+    "route": {"origin": DAMKAR_HQ, "destination": RSUD_ABDUL_MANAP},
+    "isochrone": {"origin": DAMKAR_HQ, "thresholds_s": [300]},
+    "matrix": {"origins": [DAMKAR_HQ], "destinations": [RSUD_ABDUL_MANAP]},
+}
+# (field to replace per endpoint, value, message fragment): each class of bad input the issue lists.
+BAD_POINTS = [
+    ([200.0, -1.6], "out of range"),
+    ([-1.619313, 103.595769], "did you mean [103.595769, -1.619313]"),
+    ({"type": "LineString", "coordinates": [[103.6, -1.6], [103.61, -1.6]]}, "GeoJSON Point"),
+    ({"type": "Point", "coordinates": "103.6,-1.6"}, "two numbers"),
+]
+
+
+@pytest.mark.parametrize("endpoint", list(ENDPOINT_BODIES))
+@pytest.mark.parametrize(("point", "fragment"), BAD_POINTS)
+def test_every_routing_endpoint_refuses_bad_points(api, jambi_network, endpoint, point, fragment) -> None:
+    body = {"region": "kota-jambi", **ENDPOINT_BODIES[endpoint]}
+    field = "origins" if endpoint == "matrix" else "origin"
+    body[field] = [point] if endpoint == "matrix" else point
+    response = _post(api, endpoint, body)
+    assert response.status_code == 400, response.content
+    message = response.json()["error"]["message"]
+    assert message.startswith(f"{field}"), message  # the message names the field at fault
+    assert fragment in message
+
+
+@pytest.mark.parametrize("endpoint", list(ENDPOINT_BODIES))
+def test_every_routing_endpoint_refuses_an_unknown_region(api, jambi_network, endpoint) -> None:
+    response = _post(api, endpoint, {"region": "atlantis", **ENDPOINT_BODIES[endpoint]})
+    assert response.status_code == 400
+    assert "unknown region 'atlantis'; known regions: kota-jambi" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("endpoint", ["route", "isochrone"])
+def test_route_and_isochrone_from_outside_the_network_are_a_400(api, jambi_network, endpoint) -> None:
+    body = {"region": "kota-jambi", **ENDPOINT_BODIES[endpoint], "origin": JAKARTA_MONAS}
+    response = _post(api, endpoint, body)
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]["code"] == "outside_network"
+    assert "from the nearest road" in response.json()["error"]["message"]
+
+
+def test_matrix_point_outside_the_network_is_null_in_its_row(api, jambi_network) -> None:
+    body = {"region": "kota-jambi", "origins": [DAMKAR_HQ, JAKARTA_MONAS], "destinations": [RSUD_ABDUL_MANAP]}
+    response = _post(api, "matrix", body)
+    assert response.status_code == 200, response.content
+    etas = response.json()["eta_s"]
+    assert etas[0][0] > 0
+    assert etas[1] == [None]
+
+
+@pytest.mark.parametrize(
+    ("thresholds_s", "fragment"),
+    [([], "thresholds_s"), ([0], "thresholds_s"), ([300] * 11, "thresholds_s"), (["soon"], "thresholds_s")],
+)
+def test_isochrone_bad_thresholds_are_a_400(api, jambi_network, thresholds_s, fragment) -> None:
+    body = {"region": "kota-jambi", "origin": DAMKAR_HQ, "thresholds_s": thresholds_s}
+    response = _post(api, "isochrone", body)
+    assert response.status_code == 400
+    assert fragment in response.json()["error"]["message"]
