@@ -327,3 +327,36 @@ def test_command_turns_validation_error_into_command_error(jambi_region, tmp_pat
     assert Kecamatan.objects.count() == 1
     with pytest.raises(CommandError, match="unknown region 'kota-x'"):
         call_command("import_boundaries", "kota-x", "--file", str(path), "--level", "kecamatan")
+
+
+def test_command_field_mapping_on_a_shapefile_and_a_geopackage(jambi_region, data_dir: Path, tmp_path: Path) -> None:
+    """BIG-style field names (KDCPUM, WADMKC, ...) mapped on the command line, Shapefile in UTM and GeoPackage."""
+    kecamatan = gpd.read_file(data_dir / "jambi" / "kecamatan_jambi.geojson")
+    kecamatan = kecamatan.rename(columns={"kode_kec": "KDCPUM", "kecamatan": "WADMKC"})[
+        ["KDCPUM", "WADMKC", "geometry"]
+    ]
+    kecamatan.to_crs(32748).to_file(tmp_path / "ADMINISTRASIKECAMATAN_AR.shp")
+    kelurahan = gpd.read_file(data_dir / "jambi" / "kelurahan_jambi.geojson").rename(
+        columns={"kode_kel": "KDEPUM", "kelurahan": "WADMKD", "kode_kec": "KDCPUM", "tipadm": "TIPADM"}
+    )[["KDEPUM", "WADMKD", "KDCPUM", "TIPADM", "geometry"]]
+    kelurahan.to_file(tmp_path / "admin.gpkg", layer="desa_kelurahan")
+    call_command(
+        "import_boundaries", "kota-jambi", "--file", str(tmp_path / "ADMINISTRASIKECAMATAN_AR.shp"),
+        "--level", "kecamatan", "--code-field", "KDCPUM", "--name-field", "WADMKC",
+    )  # fmt: skip
+    call_command(
+        "import_boundaries", "kota-jambi", "--file", str(tmp_path / "admin.gpkg"), "--layer", "desa_kelurahan",
+        "--level", "kelurahan", "--code-field", "KDEPUM", "--name-field", "WADMKD", "--parent-field", "KDCPUM",
+        "--kind-field", "TIPADM",
+    )  # fmt: skip
+    _check_areas(jambi_region, JAMBI_KECAMATAN)
+    simpang = Kelurahan.objects.get(code="15.71.01.1001")
+    # kelurahan_jambi.geojson row 0: Simpang IV Sipin in Telanaipura, tipadm 2 (= kelurahan in BIG's schema).
+    assert (simpang.name, simpang.kecamatan.code, simpang.kind) == ("Simpang IV Sipin", "15.71.01", "kelurahan")
+    assert Kelurahan.objects.count() == 68
+    # The default field names are not in these files: without the mapping the file is refused by field.
+    with pytest.raises(CommandError, match="required field"):
+        call_command(
+            "import_boundaries", "kota-jambi", "--file", str(tmp_path / "ADMINISTRASIKECAMATAN_AR.shp"),
+            "--level", "kecamatan",
+        )  # fmt: skip
