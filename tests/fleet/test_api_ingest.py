@@ -254,6 +254,33 @@ def test_osmand_device_posting_as_another_device_is_403_and_kept(client, device)
     assert InboundMessage.objects.get(channel="osmand").outcome == "rejected"
 
 
+def test_traccar_json_for_another_device_is_403_and_kept(client, device) -> None:
+    other_unit = make_unit(agency=device.unit.agency, call_sign="AMB-02")
+    make_device(unit=other_unit, identifier="other-phone", secret="other-secret")
+    body = {"device_id": "other-phone", "location": {"timestamp": datetime.now(UTC).isoformat(),
+            "coords": {"latitude": CENTRE[1], "longitude": CENTRE[0], "speed": 10}}}  # fmt: skip
+    response = client.post(OSMAND, data=json.dumps(body), content_type="application/json",
+                           HTTP_AUTHORIZATION=_basic("356938035643809", SECRET))  # fmt: skip
+    assert response.status_code == 403
+    assert _error(response)["code"] == "wrong_unit"
+    assert not PositionFix.objects.exists()
+    assert InboundMessage.objects.get(channel="traccar_json").outcome == "rejected"
+
+
+def test_owntracks_message_for_another_devices_topic_is_403_and_kept(client, unit) -> None:
+    make_device(unit=unit, identifier="amb01/phone", secret=SECRET)
+    other_unit = make_unit(agency=unit.agency, call_sign="AMB-02")
+    make_device(unit=other_unit, identifier="amb02/phone", secret="other-secret")
+    body = {"_type": "location", "lat": CENTRE[1], "lon": CENTRE[0], "tst": _unix(15),
+            "topic": "owntracks/amb02/phone"}  # fmt: skip
+    response = client.post(OWNTRACKS, data=json.dumps(body), content_type="application/json",
+                           HTTP_AUTHORIZATION=_basic("amb01", SECRET), HTTP_X_LIMIT_D="phone")  # fmt: skip
+    assert response.status_code == 403
+    assert "sent a message for topic 'owntracks/amb02/phone'" in _error(response)["message"]
+    assert not PositionFix.objects.exists()
+    assert InboundMessage.objects.get(channel="owntracks").outcome == "rejected"
+
+
 @pytest.mark.parametrize(
     ("query_extra", "status", "code"),
     [
