@@ -287,6 +287,24 @@ def test_delivery_statuses_create_nothing(client) -> None:
     assert not Incident.objects.exists()
 
 
+def test_one_delivery_batching_several_entries_changes_and_senders(client) -> None:
+    # PROTOCOLS.md: one POST can batch several entries, changes and messages; statuses come the same way.
+    first = json.loads(_envelope(_text("wamid.M1", "ada banjir"), _location("wamid.M2")))
+    second = json.loads(_envelope(_text("wamid.M3", "orang terlantar", sender="6289876543210"), name="Sari"))
+    receipt = json.loads(_envelope(statuses=[{"id": "wamid.X", "status": "read", "timestamp": _ts()}]))
+    first["entry"][0]["changes"].append(receipt["entry"][0]["changes"][0])
+    first["entry"].append(second["entry"][0])
+    body = json.dumps(first, separators=(",", ":")).encode()
+    response = _post(client, body)
+    assert response.status_code == 200, response.content
+    assert (response.json()["messages_new"], response.json()["statuses"]) == (3, 1)
+    budi = Incident.objects.get(caller_phone=SENDER_E164)
+    sari = Incident.objects.get(caller_phone="+6289876543210")
+    assert ("ada banjir" in budi.description, budi.location_offers.count()) == (True, 1)
+    assert ("orang terlantar" in sari.description, sari.location_offers.count()) == (True, 0)
+    assert (budi.caller_name, sari.caller_name) == ("Budi", "Sari")
+
+
 @pytest.mark.parametrize("body", [b"{not json", b"[]", b'{"object": "whatsapp_business_account"}'])
 def test_a_signed_body_that_is_not_an_envelope_is_400_and_kept(client, body: bytes) -> None:
     response = _post(client, body)
