@@ -8,7 +8,9 @@ from django.urls import reverse
 
 from console import roles
 from console.strings import JS_STRINGS
-from fleet.models import Agency, IncidentType
+from fleet.models import Agency, IncidentType, UnitStatus
+from fleet.services.incidents import CLOSING_OUTCOMES
+from fleet.services.status import NEXT_STATUSES
 from gis_core.models import Kecamatan, Region
 
 
@@ -26,6 +28,19 @@ def region_bbox(*, region: Region) -> list[float] | None:
     """``[min_lon, min_lat, max_lon, max_lat]`` of the region's kecamatan (EPSG:4326)."""
     extent = Kecamatan.objects.filter(region=region).aggregate(extent=Extent("geom"))["extent"]
     return list(extent) if extent else None
+
+
+def unit_next_statuses() -> dict[str, list[str]]:
+    """For each unit status, the statuses a dispatcher may set next, in the order of a unit's day.
+
+    Read from the fleet's state machine (``fleet.services.status``) so the buttons cannot drift from what
+    the API allows. ``dispatched`` is left out: a unit is dispatched by assigning it to a report.
+    """
+    order = list(UnitStatus.values)
+    return {
+        status: sorted((s for s in nxt if s != UnitStatus.DISPATCHED), key=order.index)
+        for status, nxt in NEXT_STATUSES.items()
+    }
 
 
 def console_config(*, request: HttpRequest, page: str) -> dict:
@@ -54,5 +69,7 @@ def console_config(*, request: HttpRequest, page: str) -> dict:
     config["incident_types"] = list(
         IncidentType.objects.order_by("category", "code").values("code", "name", "default_priority")
     )
+    config["unit_next_statuses"] = unit_next_statuses()
+    config["closing_outcomes"] = list(CLOSING_OUTCOMES)
     config["agencies"] = list(Agency.objects.filter(region=region).order_by("code").values("code", "name", "kind"))
     return config

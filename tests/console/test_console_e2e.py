@@ -11,6 +11,8 @@ Each test saves a screenshot under ``test-output/``.
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import socket
 import subprocess
@@ -243,3 +245,105 @@ def test_planner_opens_the_coverage_layer(console) -> None:
     page.wait_for_selector("#map[data-grid]", timeout=30000)
     assert int(page.locator("#map").get_attribute("data-grid")) > 0
     _shot(page, "console-planner-coverage")
+
+
+# ---------------------------------------------------------------- unit status and closing reports
+
+
+def _api(server: str, method: str, path: str, body: dict | None = None) -> dict:
+    """A call to the fleet API as the demo dispatcher (HTTP Basic), as another console would make it."""
+    request = urllib.request.Request(
+        server + path, method=method, data=None if body is None else json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", "Accept": "application/json",
+                 "Authorization": "Basic " + base64.b64encode(b"dispatcher:demo-dispatcher").decode()},
+    )  # fmt: skip
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def _report_with_a_unit(server: str, lonlat: tuple[float, float], description: str) -> tuple[int, int]:
+    """A house fire at ``lonlat`` with the best recommended unit sent to it: (report id, unit id).
+
+    A fire, because the demo fleet has three fire engines and one ALS ambulance (taken by an earlier test).
+    """
+    report = _api(server, "POST", "/api/incidents/", {
+        "region": "kota-jambi", "channel": "phone", "incident_type": "fire_house", "location": list(lonlat),
+        "description": description,
+    })  # fmt: skip
+    needs = _api(server, "GET", f"/api/incidents/{report['id']}/recommendations/")["needs"]
+    free = [s["unit"] for need in needs for s in need["suggestions"] if s["eta_s"] is not None]
+    assert free, f"no unit can reach {lonlat}: {needs}"
+    unit_id = free[0]
+    _api(server, "POST", f"/api/incidents/{report['id']}/assignments/", {"unit_id": unit_id})
+    return report["id"], unit_id
+
+
+def _status_buttons(page, scope: str) -> list[str]:
+    page.wait_for_selector(f"{scope} .status-buttons button.set-status:not([disabled])")
+    return page.locator(f"{scope} .status-buttons button.set-status").evaluate_all(
+        "buttons => buttons.map(b => b.dataset.status)"
+    )
+
+
+def _set_status(page, scope: str, status: str) -> None:
+    page.click(f"{scope} button.set-status[data-status={status}]")
+    page.wait_for_function(
+        "([scope, status]) => { const s = document.querySelector(`${scope} .unit-status`);"
+        " return s && s.textContent.trim() === Siaga.cfg.strings[status]; }",
+        arg=[scope, status],
+    )
+
+
+def test_dispatcher_moves_a_unit_through_its_statuses_and_sees_a_refusal(console, server) -> None:
+    report_id, unit_id = _report_with_a_unit(server, (103.6090, -1.6100), "e2e: status")
+    page = console("dispatcher")
+    # The live link is answered by a stand-in that never relays, so this console's view of the unit goes
+    # stale when someone else changes it, as it would between a change and its live message.
+    page.route_web_socket("**/ws/**", lambda ws: None)
+    page.reload()
+    page.wait_for_function("() => document.body.dataset.live === 'live'")
+    page.click(f"#queue li[data-id='{report_id}']")
+    here = f"#phases .assignment[data-unit='{unit_id}']"
+    # The state machine (fleet/services/status.py): dispatched -> en_route, or out of service.
+    assert _status_buttons(page, here) == ["en_route", "out_of_service"]
+    _set_status(page, here, "en_route")
+    assert _status_buttons(page, here) == ["on_scene", "out_of_service"]
+    _set_status(page, here, "on_scene")
+    assert _status_buttons(page, here) == ["transporting", "returning", "out_of_service"]
+    assignment = Assignment.objects.get(incident_id=report_id, unit_id=unit_id)
+    assert assignment.en_route_at is not None
+    assert assignment.on_scene_at is not None
+    assert page.locator(f"{here} table.phases tr").count() == 3  # dispatched, en route, on scene
+
+    # Someone else (the crew's device, another console) moves the unit on; this console has not heard yet.
+    _api(server, "POST", f"/api/units/{unit_id}/status/", {"status": "transporting"})
+    page.click(f"{here} button.set-status[data-status=transporting]")
+    error = page.locator(f"{here} .status-error")
+    error.wait_for()
+    assert error.inner_text().startswith("409: ")
+    assert "cannot go from transporting to transporting" in error.inner_text()
+    # After the refusal the console shows the unit as it is.
+    assert _status_buttons(page, here) == ["at_hospital", "out_of_service"]
+    _shot(page, "console-unit-status-refused")
+
+    _set_status(page, here, "at_hospital")
+    assert page.locator(f"{here} .status-error").count() == 0  # a change that went through clears the refusal
+    _set_status(page, here, "returning")  # the assignment is cleared; the unit is still on its way back
+    assert _status_buttons(page, here) == ["available", "out_of_service"]
+    assert page.locator(f"{here} table.phases tr").count() == 6  # + transporting, at hospital, cleared
+    page.click(f"{here} button.set-status[data-status=available]")
+    page.wait_for_selector(f"{here} .status-buttons", state="detached")  # free: no longer this report's unit
+    assert Unit.objects.get(pk=unit_id).status == "available"
+
+    # From the unit list: out of service and back.
+    row = f"#unit-list li[data-unit='{unit_id}']"
+    page.click(row)
+    assert _status_buttons(page, row) == ["out_of_service"]
+    _set_status(page, row, "out_of_service")
+    assert _status_buttons(page, row) == ["available"]
+    _set_status(page, row, "available")
+    assert list(Unit.objects.get(pk=unit_id).status_changes.order_by("at").values_list("to_status", flat=True)) == [
+        "dispatched", "en_route", "on_scene", "transporting", "at_hospital", "returning", "available",
+        "out_of_service", "available",
+    ]  # fmt: skip
+    _shot(page, "console-unit-status")

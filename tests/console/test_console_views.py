@@ -134,3 +134,27 @@ def test_roads_layer_names_the_known_regions_for_an_unknown_one(role_client, tin
     response = role_client("dispatcher").get(reverse("console:roads", kwargs={"slug": "atlantis"}))
     assert response.status_code == 404
     assert "kota-jambi" in response.json()["error"]["message"]
+
+
+# ---------------------------------------------------------------- unit status and closing in the page config
+
+
+def test_status_buttons_follow_the_fleet_state_machine(role_client, jambi_region) -> None:
+    config = role_client("dispatcher").get("/dispatch/").context["config"]
+    nxt = config["unit_next_statuses"]
+    # By hand from fleet/services/status.py, in the order of a unit's day; "dispatched" only by assigning.
+    assert nxt["available"] == ["out_of_service"]
+    assert nxt["dispatched"] == ["en_route", "out_of_service"]
+    assert nxt["on_scene"] == ["transporting", "returning", "out_of_service"]
+    assert nxt["returning"] == ["available", "out_of_service"]
+    assert nxt["out_of_service"] == ["available"]
+    assert set(nxt) == {"available", "dispatched", "en_route", "on_scene", "transporting", "at_hospital",
+                        "returning", "out_of_service"}  # fmt: skip
+
+
+def test_closing_outcomes_are_the_ones_the_service_accepts(role_client, jambi_region) -> None:
+    config = role_client("dispatcher").get("/dispatch/").context["config"]
+    assert config["closing_outcomes"] == ["genuine", "false_alarm", "prank", "silent"]
+    strings = config["strings"]
+    assert all(f"outcome_{o}" in strings for o in config["closing_outcomes"])  # each has a label
+    assert strings["transporting"] == "mengantar pasien"  # Indonesian by default

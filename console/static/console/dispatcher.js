@@ -12,8 +12,10 @@
   ctx.control.addOverlay(reports, T.reports);
   ctx.control.addOverlay(routes, T.routes);
   const queueEl = document.getElementById("queue");
+  const unitListEl = document.getElementById("unit-list");
   const panelEl = document.getElementById("report-panel");
-  const state = { queue: [], selected: null, placing: false };
+  // statusErrors: unit id -> the API's refusal, kept until that unit's next change so a re-render cannot hide it.
+  const state = { queue: [], selected: null, placing: false, unitSelected: null, statusErrors: {} };
   state.map = ctx.map;
   window.SiagaDispatch = state; // for debugging and the end-to-end tests
 
@@ -156,13 +158,80 @@
     }).join("");
   }
 
+  const PHASES = [["dispatched_at", "dispatched"], ["en_route_at", "en_route"], ["on_scene_at", "on_scene"],
+    ["transporting_at", "transporting"], ["at_hospital_at", "at_hospital"], ["cleared_at", "cleared"],
+    ["cancelled_at", "cancelled"]];
+
+  /* One block per unit sent: its status now, the buttons to move it on, and the phase times so far. */
   function phasesHtml(report) {
-    const rows = (report.assignments || []).map((a) => `<tr><td>${esc(a.unit)}</td><td>${esc(a.status)}</td>
-      <td>${S.clock(a.dispatched_at)}</td><td>${S.clock(a.en_route_at)}</td><td>${S.clock(a.on_scene_at)}</td>
-      <td>${S.clock(a.cleared_at || a.cancelled_at)}</td></tr>`).join("");
-    return `<h3>${esc(T.phases)}</h3><p>${esc(T.received)}: ${S.clock(report.received_at)}</p>` + (rows
-      ? `<table class="phases"><tr><th></th><th>${esc(T.status)}</th><th>${esc(T.dispatched)}</th><th>${esc(T.en_route)}</th>
-        <th>${esc(T.on_scene)}</th><th>${esc(T.close)}</th></tr>${rows}</table>` : "");
+    const seen = new Set(); // assignments come newest first; a unit's controls go on its newest one
+    const blocks = (report.assignments || []).map((a) => {
+      const unit = S.units[a.unit_id];
+      const current = !seen.has(a.unit_id) && unit && (a.status === "active" || unit.status === "returning");
+      seen.add(a.unit_id);
+      const times = PHASES.filter(([field]) => a[field])
+        .map(([field, key]) => `<tr><td>${esc(T[key])}</td><td>${S.clock(a[field])}</td></tr>`).join("");
+      return `<div class="assignment" data-unit="${a.unit_id}"><b>${esc(a.unit)}</b>
+        ${current ? `· <span class="unit-status">${esc(T[unit.status] || unit.status)}</span>${statusButtons(a.unit_id)}` : ""}
+        <table class="phases">${times}</table></div>`;
+    }).join("");
+    return `<h3>${esc(T.phases)}</h3><p>${esc(T.received)}: ${S.clock(report.received_at)}</p>${blocks}`;
+  }
+
+  // ------------------------------------------------------------------ unit status (fleet/services/status.py)
+
+  /* Buttons for the statuses the state machine allows next (from the server's config), and any refusal. */
+  function statusButtons(unitId) {
+    const unit = S.units[unitId];
+    const next = (unit && (cfg.unit_next_statuses || {})[unit.status]) || [];
+    const error = state.statusErrors[unitId];
+    return `<div class="status-buttons" data-unit="${unitId}">` + next.map((s) => `<button type="button"
+      class="set-status" data-unit="${unitId}" data-status="${s}">→ ${esc(T[s] || s)}</button>`).join(" ")
+      + (error ? `<p class="error status-error">${esc(error)}</p>` : "") + "</div>";
+  }
+
+  async function setStatus(button) {
+    const unitId = Number(button.dataset.unit);
+    button.closest(".status-buttons").querySelectorAll("button").forEach((b) => { b.disabled = true; });
+    delete state.statusErrors[unitId];
+    try {
+      await api("POST", `/api/units/${unitId}/status/`, { status: button.dataset.status });
+    } catch (err) {
+      state.statusErrors[unitId] = err.message; // e.g. 409: the unit changed meanwhile; say so, then show the truth
+    }
+    await loadUnits();
+    if (state.selected) await refreshPhases(state.selected);
+  }
+
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("button.set-status");
+    if (button) setStatus(button);
+  });
+
+  /* Every unit of the region with its status; a click opens its status buttons (out of service, back). */
+  function renderUnitList() {
+    if (!unitListEl) return;
+    const list = Object.values(S.units).sort((a, b) => String(a.call_sign).localeCompare(String(b.call_sign)));
+    unitListEl.innerHTML = "";
+    list.forEach((unit) => {
+      const li = document.createElement("li");
+      li.className = "unit" + (unit.id === state.unitSelected ? " selected" : "");
+      li.dataset.unit = unit.id;
+      li.innerHTML = `<i style="background:${S.STATUS_COLOURS[unit.status] || "#555"}"></i><b>${esc(unit.call_sign)}</b>
+        · <span class="unit-status">${esc(T[unit.status] || unit.status)}</span>`
+        + (unit.id === state.unitSelected ? statusButtons(unit.id) : "");
+      li.addEventListener("click", (event) => {
+        if (event.target.closest("button")) return;
+        state.unitSelected = state.unitSelected === unit.id ? null : unit.id;
+        renderUnitList();
+      });
+      unitListEl.appendChild(li);
+    });
+  }
+
+  async function loadUnits() {
+    await S.loadUnits(ctx);
+    renderUnitList();
   }
 
   function renderPanel(report) {
@@ -254,7 +323,7 @@
         unit_id: Number(button.dataset.unit), capability: button.dataset.capability,
       });
       button.textContent = T.dispatched;
-      await Promise.all([loadQueue(), S.loadUnits(ctx)]);
+      await Promise.all([loadQueue(), loadUnits()]);
       openReport(report.id);
     } catch (err) {
       button.disabled = false;
@@ -267,6 +336,7 @@
   /* fleet/live.py messages: a unit moved or changed status; a report changed (created, located, dispatched). */
   function onLiveMessage(message) {
     if (S.unitMessage(ctx, message)) {
+      renderUnitList();
       const assignment = message.unit.assignment;
       if (assignment && assignment.incident_id === state.selected) refreshPhases(state.selected);
       return;
@@ -283,13 +353,13 @@
   }
 
   async function poll() {
-    await Promise.all([loadQueue(), S.loadUnits(ctx)]).catch((err) => console.warn(err));
+    await Promise.all([loadQueue(), loadUnits()]).catch((err) => console.warn(err));
   }
 
   S.loadBasemap(ctx).catch((err) => console.error(err));
   if (cfg.region) {
     S.loadStations(ctx).catch((err) => console.warn("stations:", err.message));
-    S.loadUnits(ctx).catch((err) => console.warn("units:", err.message));
+    loadUnits().catch((err) => console.warn("units:", err.message));
     loadQueue().catch((err) => console.warn("queue:", err.message));
     S.live(onLiveMessage, poll);
   }
