@@ -24,6 +24,10 @@ from gis_core.routing.segment_grid import SegmentGrid
 logger = logging.getLogger(__name__)
 
 _LONLAT_BOUNDS = np.array([180.0, 90.0])
+# A point this close to an end of its edge is on that end's node. The lon/lat -> metric round trip leaves a
+# point given exactly on a junction a hair inside the edge (1 - fraction ~ 1e-12); on a one-way edge that
+# hair would close the node's other ways in or out (links.py opens them only at fraction 0 or 1).
+NODE_TOLERANCE_M = 1e-6
 
 
 @dataclass(frozen=True, eq=False)
@@ -81,6 +85,7 @@ class EdgeSnapper:
         self.max_batch_points = max_batch_points
         self._n_edges = graph.n_edges
         self._geom_m = graph.edge_geometry_m
+        self._geom_length_m = shapely.length(self._geom_m)
         has_twin = graph.edge_twin >= 0
         self._tree_edge = np.flatnonzero(~has_twin | (np.arange(graph.n_edges) < graph.edge_twin))
         self._tree = shapely.STRtree(self._geom_m[self._tree_edge], node_capacity=2)  # faster queries
@@ -123,6 +128,9 @@ class EdgeSnapper:
         rest = np.flatnonzero(~settled)
         if len(rest):  # off the grid or far from every road: ask the STRtree
             edge[rest], fraction[rest], offset_m[rest] = self._snap_with_tree(xy[rest])
+        length_m = self._geom_length_m[edge]
+        fraction = np.where((1.0 - fraction) * length_m <= NODE_TOLERANCE_M, 1.0, fraction)
+        fraction = np.where(fraction * length_m <= NODE_TOLERANCE_M, 0.0, fraction)
         return edge, fraction, offset_m
 
     def _snap_with_tree(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -172,6 +172,18 @@ def test_one_way_street_forces_the_longer_way_back(triangle):
     assert ahead.eta_s == pytest.approx(50.0)
 
 
+def test_a_point_on_the_end_node_of_a_one_way_street_is_on_that_node(triangle):
+    # 0.1 micrometre before B on the one-way A->B (nearer to it than to B-C): within NODE_TOLERANCE_M, so the
+    # point is B itself and C reaches it straight down B-C in 100 s. A point given on a junction lands
+    # about this far inside an edge after the lon/lat -> UTM round trip.
+    on_node = both_ways(triangle, (1000, 1000), (1000 - 1e-7, 0))
+    assert on_node.eta_s == pytest.approx(100.0, abs=1e-6)
+    assert triangle.snap([ll(1000 - 1e-7, 0)])[0].fraction == 1.0
+    # 1 mm before B is on the street, not the junction: coming from C it must go C->A, then A->B almost to B.
+    before_node = both_ways(triangle, (1000, 1000), (1000 - 1e-3, 0))
+    assert before_node.eta_s == pytest.approx(150 + 100 * (1 - 1e-6), abs=1e-6)
+
+
 def test_off_network_legs_are_reported_apart(line):
     # 40 m north of A=B at 300 m and 25 m south of B-C at 1500 m: 120 s on the network (see above)
     # plus 40 + 25 m at 1 m/s.
