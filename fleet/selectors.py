@@ -230,6 +230,7 @@ def units_recommend(
     now: datetime | None = None,
     capabilities: Sequence[str] | None = None,
     limit: int | None = None,
+    route_units: Sequence[int] = (),
 ) -> dict:
     """Available units for each need of a report, ranked by road ETA to its location.
 
@@ -251,6 +252,10 @@ def units_recommend(
         Capability codes to look for (one unit each, any agency) instead of the type's needs.
     limit
         Keep at most this many suggestions per need.
+    route_units
+        Unit ids whose route to add too, wherever they rank (the dispatcher looks at a unit further
+        down the list); with or without ``include_route``. Ids that are not among the suggestions
+        get nothing.
 
     Returns
     -------
@@ -300,10 +305,15 @@ def units_recommend(
                 "suggestions": rows,
             }
         )
-    if include_route:
-        _add_routes(
-            engine, [row for need in result_needs for row in need["suggestions"][:ROUTES_PER_NEED]], destination
-        )
+    wanted = set(route_units)
+    to_route = [
+        row
+        for need in result_needs
+        for rank, row in enumerate(need["suggestions"])
+        if (include_route and rank < ROUTES_PER_NEED) or row["unit"] in wanted
+    ]
+    if to_route:
+        _add_routes(engine, to_route, destination)
     return {
         "incident": incident.pk,
         "reference": incident.reference,

@@ -64,8 +64,17 @@ class RecommendationQuerySerializer(serializers.Serializer):
     capabilities = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
     limit = serializers.IntegerField(required=False, min_value=1, max_value=500)
 
+    route_units = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
     def validate_capabilities(self, value: str) -> list[str]:
         return [code.strip() for code in value.split(",") if code.strip()]
+
+    def validate_route_units(self, value: str) -> list[int]:
+        ids = [part.strip() for part in value.split(",") if part.strip()]
+        bad = [part for part in ids if not part.isdigit()]
+        if bad:
+            raise serializers.ValidationError(f"expected comma-separated unit ids, e.g. 12,15; got {', '.join(bad)}")
+        return [int(part) for part in ids]
 
 
 # ---------------------------------------------------------------- output

@@ -16,13 +16,14 @@ Response shapes
 ``GET /api/stations/?region=<slug|code>``
     GeoJSON FeatureCollection; ``properties``: ``id, code, name, kind, agency, agency_name,
     agency_kind, facility (id | null), units (how many are based there), is_demo``.
-``GET /api/incidents/<id>/recommendations/?routes=1&capabilities=als,fire_engine&limit=5``
+``GET /api/incidents/<id>/recommendations/?routes=1&capabilities=als,fire_engine&limit=5&route_units=12,15``
     ``{incident, reference, destination [lon, lat], position_max_age_s, needs: [{agency_kind,
     capability, count, optional, suggestions: [{unit, call_sign, agency, agency_name, agency_kind,
     unit_type, capability, eta_s, distance_m, access_s, access_m, position_age_s, position_source
     ("gps" | "home_station" | "stale_gps" | "none"), ranked_from ("gps" | "home_station" | null),
-    origin [lon, lat], reason (why eta_s is null), route (GeoJSON LineString | null; only with
-    routes=1, for the best 3 of each need)}]}]}``. Suggestions are sorted by ``eta_s``.
+    origin [lon, lat], reason (why eta_s is null), route (GeoJSON LineString | null; present with
+    routes=1 for the best 3 of each need, and for the units named in route_units wherever they
+    rank)}]}]}``. Suggestions are sorted by ``eta_s``.
     Without ``capabilities`` the needs come from the report's incident type. 409 when the report
     has no location yet.
 ``GET /api/incidents/<id>/assignments/``
@@ -152,6 +153,7 @@ class IncidentRecommendations(DispatcherAPIView):
             include_route=query["routes"],
             capabilities=query["capabilities"] or None,
             limit=query.get("limit"),
+            route_units=query["route_units"],
         )
         return Response(recommendation_public(result))
 

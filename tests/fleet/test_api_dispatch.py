@@ -165,6 +165,14 @@ def test_recommendations_with_routes(api, jambi_network) -> None:
     assert [r["call_sign"] for r in plain["needs"][0]["suggestions"]] == ["NEAR"]
     assert "route" not in plain["needs"][0]["suggestions"][0]
     assert far.pk == rows[1]["unit"]
+    # The route of one unit on request, without routing the others.
+    one = api.get(f"/api/incidents/{incident.pk}/recommendations/?route_units={far.pk}").json()
+    assert [(r["call_sign"], r.get("route", {}).get("type")) for r in one["needs"][0]["suggestions"]] == [
+        ("NEAR", None),
+        ("FAR", "LineString"),
+    ]
+    bad = api.get(f"/api/incidents/{incident.pk}/recommendations/?route_units=FAR")
+    assert "route_units: expected comma-separated unit ids" in _error(bad, 400, "invalid")
 
 
 def test_recommendations_bad_input(api, jambi_region) -> None:

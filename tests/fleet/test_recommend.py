@@ -141,6 +141,24 @@ def test_routes_on_request_and_limit(scene) -> None:
     assert all("route" not in r for r in without["needs"][0]["suggestions"])
 
 
+def test_route_on_request_for_a_unit_further_down_the_list(scene) -> None:
+    stale = scene["units"]["amb_stale"]
+    result = units_recommend(incident=scene["incident"], now=scene["now"], capabilities=["als"],
+                             route_units=[stale.pk, 999999])  # fmt: skip
+    rows = result["needs"][0]["suggestions"]
+    routed = [r["call_sign"] for r in rows if "route" in r]
+    assert routed == ["AMB-STALE"]  # only the unit asked for; an id that is not a suggestion gets nothing
+    route = next(r for r in rows if r["unit"] == stale.pk)["route"]
+    assert route["type"] == "LineString"
+    # From its home station (the fix is stale) to the report.
+    assert route["coordinates"][0] == pytest.approx(RSUD_RADEN_MATTAHER, abs=1e-6)
+    assert route["coordinates"][-1] == pytest.approx(CENTRE, abs=1e-6)
+    # With routes=1 and a limit of 1, the named unit is routed wherever it ranks, if it is listed.
+    both = units_recommend(incident=scene["incident"], now=scene["now"], capabilities=["als"], include_route=True,
+                           route_units=[stale.pk])  # fmt: skip
+    assert all(r["route"] is not None for r in both["needs"][0]["suggestions"])
+
+
 def test_bad_requests_say_what_to_do(scene) -> None:
     with pytest.raises(RecommendationInputError, match=r"unknown capability teleport; known: .*als"):
         units_recommend(incident=scene["incident"], capabilities=["teleport"])
