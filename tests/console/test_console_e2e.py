@@ -26,7 +26,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 
-from fleet.models import Assignment, Device, Unit
+from fleet.models import Assignment, AuditEntry, Device, Incident, Unit
 from gis_core.models import Kecamatan
 
 # The marker makes pytest-django create the test database at all: without a django_db test in the session it
@@ -347,3 +347,43 @@ def test_dispatcher_moves_a_unit_through_its_statuses_and_sees_a_refusal(console
         "out_of_service", "available",
     ]  # fmt: skip
     _shot(page, "console-unit-status")
+
+
+def test_dispatcher_closes_a_report_with_its_outcome_once_its_units_are_clear(console, server) -> None:
+    report_id, unit_id = _report_with_a_unit(server, (103.6131, -1.6062), "e2e: close")
+    page = console("dispatcher")
+    page.wait_for_function("() => document.body.dataset.live === 'live'")
+    page.click(f"#queue li[data-id='{report_id}']")
+    page.wait_for_selector("#close-report-form")
+    page.select_option("#cr-outcome", "genuine")
+    page.fill("#cr-note", "e2e: api padam")
+    page.click("#close-report-form button[type=submit]")
+    error = page.locator("#close-report-form .error")
+    page.wait_for_function("() => document.querySelector('#close-report-form .error').textContent !== ''")
+    call_sign = Unit.objects.get(pk=unit_id).call_sign
+    assert error.inner_text().startswith("409: ")
+    assert f"still has active units ({call_sign})" in error.inner_text()  # the service's refusal, word for word
+    _shot(page, "console-close-refused")
+
+    here = f"#phases .assignment[data-unit='{unit_id}']"
+    for status in ("en_route", "on_scene", "returning"):  # each change re-renders the panel over the live link
+        _status_buttons(page, here)
+        _set_status(page, here, status)
+    page.wait_for_selector(f"{here} button.set-status[data-status=available]")
+    # The half-filled form survived the re-renders.
+    assert page.locator("#cr-outcome").input_value() == "genuine"
+    assert page.locator("#cr-note").input_value() == "e2e: api padam"
+    page.click("#close-report-form button[type=submit]")
+    page.wait_for_selector("#report-panel", state="hidden")
+    page.wait_for_selector(f"#queue li[data-id='{report_id}']", state="detached")  # it left the queue
+    reference = Incident.objects.get(pk=report_id).reference
+    assert reference in page.locator("#queue-note").inner_text()
+    incident = Incident.objects.get(pk=report_id)
+    assert (incident.status, incident.outcome) == ("closed", "genuine")
+    audit = AuditEntry.objects.get(action="incident.close", object_id=str(report_id))
+    assert audit.data["note"] == "e2e: api padam"
+    _shot(page, "console-report-closed")
+
+    row = f"#unit-list li[data-unit='{unit_id}']"  # the unit is still on its way back: free it from the list
+    page.click(row)
+    _set_status(page, row, "available")

@@ -247,14 +247,56 @@
       <dt>${esc(T.description)}</dt><dd>${esc(report.description || "–")}</dd></dl>
       ${offersHtml(report)}${callerHtml(report)}
       <h3>${esc(T.recommended)}</h3><div id="recommendations">${esc(T.loading)}</div>
-      <div id="phases">${phasesHtml(report)}</div>`;
+      <div id="phases">${phasesHtml(report)}</div>${closeFormHtml(report)}`;
     panelEl.querySelector(".close-panel").addEventListener("click", closePanel);
+    wireCloseForm(report);
     panelEl.querySelectorAll(".apply-offer").forEach((button) => button.addEventListener("click", async () => {
       button.disabled = true;
       await api("POST", `/api/incidents/${report.id}/location-offers/${button.dataset.offer}/apply/`);
       await loadQueue();
       openReport(report.id);
     }));
+  }
+
+  // ------------------------------------------------------------------ closing the report (its outcome, a note)
+
+  function closeFormHtml(report) {
+    if (report.status === "closed" || report.status === "cancelled") return "";
+    const outcomes = (cfg.closing_outcomes || []).map((o) => `<option value="${esc(o)}">${esc(T["outcome_" + o] || o)}</option>`);
+    return `<form id="close-report-form"><h3>${esc(T.close_report)}</h3><div class="form-grid">
+      <label for="cr-outcome">${esc(T.outcome)}</label><select id="cr-outcome" name="outcome">${outcomes.join("")}</select>
+      <label for="cr-note">${esc(T.note)}</label>
+      <textarea id="cr-note" name="note" rows="2" placeholder="${esc(T.optional)}"></textarea></div>
+      <p><button type="submit">${esc(T.close_report)}</button></p><p class="error"></p></form>`;
+  }
+
+  /* A live update re-renders the panel; the half-filled form and a refusal survive it (state.closeDraft). */
+  function wireCloseForm(report) {
+    const form = document.getElementById("close-report-form");
+    if (!form) return;
+    const draft = state.closeDraft && state.closeDraft.id === report.id ? state.closeDraft : { id: report.id };
+    state.closeDraft = draft;
+    if (draft.outcome) form.outcome.value = draft.outcome;
+    form.note.value = draft.note || "";
+    form.querySelector(".error").textContent = draft.error || "";
+    form.addEventListener("input", () => Object.assign(draft, { outcome: form.outcome.value, note: form.note.value }));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const button = form.querySelector("button[type=submit]");
+      button.disabled = true;
+      draft.error = "";
+      try {
+        await api("POST", `/api/incidents/${report.id}/close/`, { outcome: form.outcome.value, note: form.note.value });
+        state.closeDraft = null;
+        closePanel();
+        document.getElementById("queue-note").textContent = `${T.report_closed}: ${report.reference}`;
+        await loadQueue();
+      } catch (err) {
+        draft.error = err.message; // e.g. 409: units are still assigned
+        form.querySelector(".error").textContent = err.message;
+        button.disabled = false;
+      }
+    });
   }
 
   function closePanel() {
