@@ -12,6 +12,8 @@ Each test saves a screenshot under ``test-output/``.
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import os
 import socket
@@ -38,6 +40,7 @@ OUTPUT = Path(settings.BASE_DIR) / "test-output"
 # A point (lon, lat) inside Kota Jambi near its main roads, south of the city centre.
 REPORT_LONLAT = (103.6131, -1.6062)
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost"}
+WHATSAPP_APP_SECRET = "e2e-whatsapp-app-secret"  # the server's, for signing test deliveries as Meta would
 
 
 def _free_port() -> int:
@@ -90,6 +93,8 @@ def server(demo_db, tmp_path_factory):
         "SIAGA_HOST": "127.0.0.1",
         "SIAGA_PORT": str(port),
         "DJANGO_DEBUG": "1",
+        "WHATSAPP_APP_SECRET": WHATSAPP_APP_SECRET,
+        "SIAGA_WHATSAPP_REGION": "kota-jambi",
     }
     log = tmp_path_factory.mktemp("console-server") / "server.log"
     with log.open("w") as out:
@@ -387,3 +392,103 @@ def test_dispatcher_closes_a_report_with_its_outcome_once_its_units_are_clear(co
     row = f"#unit-list li[data-unit='{unit_id}']"  # the unit is still on its way back: free it from the list
     page.click(row)
     _set_status(page, row, "available")
+
+
+# ---------------------------------------------------------------- WhatsApp location, planner what-if and siting
+
+
+def _whatsapp(server: str, message: dict) -> None:
+    """One message delivered to the webhook in Meta's envelope, signed with the server's app secret."""
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "62741112112", "phone_number_id": "106540352242922"},
+        "contacts": [{"profile": {"name": "Budi"}, "wa_id": message["from"]}],
+        "messages": [{"timestamp": str(int(time.time())), **message}],
+    }
+    document = {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "1", "changes": [{"value": value, "field": "messages"}]}],
+    }
+    body = json.dumps(document, separators=(",", ":")).encode()
+    signature = "sha256=" + hmac.new(WHATSAPP_APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    request = urllib.request.Request(
+        server + "/api/whatsapp/webhook/", data=body, method="POST",
+        headers={"Content-Type": "application/json", "X-Hub-Signature-256": signature},
+    )  # fmt: skip
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 200
+
+
+def test_dispatcher_applies_a_location_shared_on_whatsapp(console, server) -> None:
+    sender, shared = "6281299990001", (103.6200, -1.6000)  # a point in Kota Jambi, on its roads
+    _whatsapp(server, {"from": sender, "id": "wamid.e2e-1", "type": "text", "text": {"body": "e2e: rumah terbakar"}})
+    location = {"latitude": shared[1], "longitude": shared[0], "name": "Toko Sinar Jaya"}
+    _whatsapp(server, {"from": sender, "id": "wamid.e2e-2", "type": "location", "location": location})
+    incident = Incident.objects.get(caller_phone="+" + sender)
+    assert (incident.status, incident.geom) == ("awaiting_location", None)  # offered, not applied
+    page = console("dispatcher")
+    item = page.locator(f"#queue li[data-id='{incident.pk}']")
+    assert page.evaluate("() => Siaga.T.whatsapp_location") in item.inner_text()  # the queue says a location waits
+    item.click()
+    offer = page.locator("#report-panel .offer")
+    offer.wait_for()
+    assert "-1.60000, 103.62000" in offer.inner_text()
+    assert "Toko Sinar Jaya" in offer.inner_text()
+    _shot(page, "console-whatsapp-offer")
+    page.click("#report-panel button.apply-offer")
+    page.wait_for_selector("#report-panel .offer", state="detached")
+    page.wait_for_function(  # the panel is drawn again with the report's kecamatan (no longer "\u2013")
+        "() => { const el = document.getElementById('report-kecamatan');"
+        " return Boolean(el) && /[A-Za-z]/.test(el.textContent); }"
+    )
+    incident.refresh_from_db()
+    assert (round(incident.geom.x, 6), round(incident.geom.y, 6)) == shared
+    assert incident.location_source == "whatsapp"
+    assert incident.kecamatan.name in page.locator("#report-kecamatan").inner_text()
+    assert incident.location_offers.get().applied_at is not None
+    page.locator(f"path.report-{incident.pk}").wait_for()  # now on the map (a report awaiting location is not)
+    _shot(page, "console-whatsapp-applied")
+
+
+def test_planner_closes_a_road_for_a_what_if_and_runs_siting(console) -> None:
+    page = console("planner")
+    page.select_option("#plan-agency", "psc119")
+    # Click the middle of the longest drawn street (pixel coordinates from the map itself).
+    x, y, edge_ids = page.evaluate("""() => {
+        let best = null, bestLength = 0;
+        SiagaPlan.roads.eachLayer((layer) => {
+            const pts = layer.getLatLngs();
+            const length = pts.length > 1 ? SiagaPlan.map.distance(pts[0], pts[pts.length - 1]) : 0;
+            if (length > bestLength && SiagaPlan.map.getBounds().contains(pts[0])) {
+                best = layer;
+                bestLength = length;
+            }
+        });
+        const pts = best.getLatLngs(), i = Math.floor((pts.length - 1) / 2);
+        const mid = L.latLng((pts[i].lat + pts[i + 1].lat) / 2, (pts[i].lng + pts[i + 1].lng) / 2);
+        const p = SiagaPlan.map.latLngToContainerPoint(mid);
+        return [p.x, p.y, best.feature.properties.edge_ids];
+    }""")
+    page.locator("#map").click(position={"x": x, "y": y})
+    assert page.locator("#closed-count").inner_text() == str(len(edge_ids))
+    assert sorted(page.evaluate("() => [...SiagaPlan.closed]")) == sorted(edge_ids)
+    with page.expect_request("**/api/coverage/whatif/") as sent:
+        page.click("#btn-whatif")
+    assert sorted(sent.value.post_data_json["close_edge_ids"]) == sorted(edge_ids)  # both directions of the street
+    page.wait_for_selector(".whatif-table", timeout=60000)
+    rows = page.locator(".whatif-table tr").evaluate_all(
+        "rows => rows.slice(1).map(r => [...r.cells].slice(1).map(c => parseInt(c.textContent, 10)))"
+    )
+    assert len(rows) == 11  # one per kecamatan of Kota Jambi
+    assert all(after <= before for before, after in rows)  # closing a road never brings anyone closer
+    _shot(page, "console-planner-whatif")
+
+    page.fill("#plan-k", "2")
+    page.click("#btn-siting")
+    page.wait_for_selector("#map[data-sites]", timeout=60000)
+    assert page.locator("#map").get_attribute("data-sites") == "2"
+    assert page.locator(".leaflet-marker-pane .leaflet-marker-icon[title]").count() >= 2
+    result = page.locator("#plan-result").inner_text()
+    before, after = (int(part.split("%")[0].split()[-1]) for part in result.split("→"))
+    assert after >= before  # two new sites cover at least the people covered before
+    _shot(page, "console-planner-siting")

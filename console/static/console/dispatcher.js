@@ -252,7 +252,12 @@
     wireCloseForm(report);
     panelEl.querySelectorAll(".apply-offer").forEach((button) => button.addEventListener("click", async () => {
       button.disabled = true;
-      await api("POST", `/api/incidents/${report.id}/location-offers/${button.dataset.offer}/apply/`);
+      try {
+        await api("POST", `/api/incidents/${report.id}/location-offers/${button.dataset.offer}/apply/`);
+      } catch (err) { // e.g. 409: already applied, or the point is outside the region
+        button.insertAdjacentHTML("afterend", `<p class="error">${esc(err.message)}</p>`);
+        return;
+      }
       await loadQueue();
       openReport(report.id);
     }));

@@ -16,6 +16,7 @@
   const resultEl = document.getElementById("plan-result");
   const closed = new Set(); // RoadEdge ids closed for the what-if, both directions of a street
   let legend = null;
+  window.SiagaPlan = { map: ctx.map, roads: ctx.layers.roads, closed }; // for debugging and the end-to-end tests
 
   const TIME_BREAKS_S = [300, 480, 600, 900, 1200];
   const TIME_COLOURS = ["#1a9850", "#91cf60", "#d9ef8b", "#fee08b", "#fc8d59", "#d73027"];
