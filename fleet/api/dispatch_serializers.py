@@ -14,6 +14,7 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from fleet.models import Capability, Station, Unit, UnitStatus
 from fleet.selectors_kpis import GROUP_BY
+from gis_core.api.fields import PointField
 
 # ---------------------------------------------------------------- input
 
@@ -75,6 +76,18 @@ class RecommendationQuerySerializer(serializers.Serializer):
         if bad:
             raise serializers.ValidationError(f"expected comma-separated unit ids, e.g. 12,15; got {', '.join(bad)}")
         return [int(part) for part in ids]
+
+
+class UnitsEtaInputSerializer(serializers.Serializer):
+    region = serializers.CharField(max_length=64, help_text="region slug or Kemendagri code, e.g. kota-jambi")
+    destination = PointField(help_text="[lon, lat] or a GeoJSON Point, EPSG:4326")
+    units = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), required=False, default=list, max_length=500
+    )
+    agencies = serializers.ListField(child=serializers.SlugField(max_length=32), required=False, default=list)
+    capabilities = serializers.ListField(child=serializers.SlugField(max_length=32), required=False, default=list)
+    available_only = serializers.BooleanField(required=False, default=False)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=500)
 
 
 # ---------------------------------------------------------------- output

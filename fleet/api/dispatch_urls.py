@@ -9,6 +9,7 @@ from fleet.api import dispatch_views as views
 
 urlpatterns = [
     path("units/", views.UnitList.as_view(), name="unit-list"),
+    path("units/eta/", views.UnitsEta.as_view(), name="units-eta"),
     path("units/<int:pk>/status/", views.UnitStatusSet.as_view(), name="unit-status"),
     path("stations/", views.StationList.as_view(), name="station-list"),
     path(

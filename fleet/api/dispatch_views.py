@@ -26,6 +26,13 @@ Response shapes
     rank)}]}]}``. Suggestions are sorted by ``eta_s``.
     Without ``capabilities`` the needs come from the report's incident type. 409 when the report
     has no location yet.
+``POST /api/units/eta/ {region, destination [lon, lat], units?, agencies?, capabilities?, available_only?, limit?}``
+    Road ETAs of the region's units (any status unless ``available_only``) to a point, each placed as
+    for a recommendation; ``units`` [id], ``agencies`` and ``capabilities`` [code] narrow them.
+    ``{region, destination, position_max_age_s, results: [{unit, call_sign, agency, agency_name,
+    agency_kind, unit_type, status, capabilities, eta_s, distance_m, access_s, access_m,
+    position_age_s, position_source, ranked_from, origin, reason}]}``, sorted by ``eta_s`` (null
+    last). 400 for unit ids not in the region, unknown codes, a bad or off-network destination.
 ``GET /api/incidents/<id>/assignments/``
     ``[assignment]``, newest first. An assignment: ``id, incident, reference, unit, unit_id,
     agency, agency_name, capability, status, dispatched_at, en_route_at, on_scene_at,
@@ -65,7 +72,7 @@ from fleet.api import dispatch_serializers as s
 from fleet.api.incident_serializers import AssignmentSerializer
 from fleet.api.incident_views import DispatcherAPIView
 from fleet.models import Assignment, Incident, Unit
-from fleet.selectors import recommendation_public, stations_for_map, units_for_map, units_recommend
+from fleet.selectors import recommendation_public, stations_for_map, units_eta, units_for_map, units_recommend
 from fleet.selectors_kpis import response_kpis
 from fleet.services.dispatch import dispatch_assign, dispatch_cancel
 from fleet.services.status import active_actor_kind, allowed_next, unit_status_set
@@ -156,6 +163,24 @@ class IncidentRecommendations(DispatcherAPIView):
             route_units=query["route_units"],
         )
         return Response(recommendation_public(result))
+
+
+class UnitsEta(DispatcherAPIView):
+    """POST: road ETAs of a region's units to a point, nearest first (for other systems and dispatchers)."""
+
+    @extend_schema(request=s.UnitsEtaInputSerializer, responses={200: dict})
+    def post(self, request: Request) -> Response:
+        data = _valid(s.UnitsEtaInputSerializer, request.data)
+        result = units_eta(
+            region=_region(data["region"], required=True),
+            destination=data["destination"],
+            unit_ids=data["units"],
+            agencies=data["agencies"],
+            capabilities=data["capabilities"],
+            available_only=data["available_only"],
+            limit=data.get("limit"),
+        )
+        return Response(result)
 
 
 class IncidentAssignments(DispatcherAPIView):

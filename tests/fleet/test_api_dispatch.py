@@ -189,6 +189,73 @@ def test_recommendations_bad_input(api, jambi_region) -> None:
     _error(api.get(url), 409, "no_network")
 
 
+# -- units ETA ----------------------------------------------------------------------------------------
+
+
+def test_units_eta_ranks_every_unit_of_the_region(api, jambi_network, django_assert_max_num_queries) -> None:
+    psc = make_agency(region=jambi_network, code="psc119", kind=AgencyKind.EMS)
+    damkar = make_agency(region=jambi_network, code="damkar", kind=AgencyKind.FIRE)
+    near = make_unit(agency=psc, call_sign="NEAR")
+    make_fix(unit=near, geom=DAMKAR_HQ)
+    far = make_unit(agency=psc, call_sign="FAR", home_station=make_station(agency=psc, geom=RSUD_ABDUL_MANAP))
+    busy = make_unit(agency=damkar, call_sign="ENGINE", capabilities=["fire_engine"], status=UnitStatus.ON_SCENE)
+    make_fix(unit=busy, geom=CENTRE)
+    make_unit(agency=damkar, call_sign="NOWHERE", capabilities=[])
+    other_region = make_unit(agency=make_agency(region=make_region(code="81.71", slug="kota-ambon")))
+    engine = engine_for(jambi_network)
+    expected = {  # the engine's ETA from each unit's position: NEAR its fix, FAR its station, ENGINE its fix
+        "NEAR": round(engine.travel_times_to([DAMKAR_HQ], CENTRE)[0].eta_s, 1),
+        "FAR": round(engine.travel_times_to([RSUD_ABDUL_MANAP], CENTRE)[0].eta_s, 1),
+        "ENGINE": round(engine.travel_times_to([CENTRE], CENTRE)[0].eta_s, 1),
+    }
+    # The region, the candidates (positions, stations and capabilities in one), the active network version.
+    with django_assert_max_num_queries(3):
+        response = api.post("/api/units/eta/", {"region": "kota-jambi", "destination": CENTRE}, format="json")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    rows = {r["call_sign"]: r for r in body["results"]}
+    assert set(rows) == {"NEAR", "FAR", "ENGINE", "NOWHERE"}  # not the Ambon unit
+    assert {name: rows[name]["eta_s"] for name in expected} == expected
+    etas = [r["eta_s"] for r in body["results"][:3]]
+    assert etas == sorted(etas)
+    assert body["results"][-1]["call_sign"] == "NOWHERE"
+    assert rows["NOWHERE"]["reason"] == "no valid GPS fix and no home station"
+    assert (rows["ENGINE"]["status"], rows["ENGINE"]["capabilities"]) == ("on_scene", ["fire_engine"])
+    assert [rows[n]["ranked_from"] for n in ("NEAR", "FAR")] == ["gps", "home_station"]
+    assert rows["FAR"]["unit"] == far.pk
+    assert other_region.pk not in {r["unit"] for r in body["results"]}
+
+    def names(**extra) -> list[str]:
+        payload = {"region": "15.71", "destination": {"type": "Point", "coordinates": list(CENTRE)}, **extra}
+        response = api.post("/api/units/eta/", payload, format="json")
+        assert response.status_code == 200, response.content
+        return [r["call_sign"] for r in response.json()["results"]]
+
+    assert names(available_only=True) == [*sorted(["NEAR", "FAR"], key=lambda n: expected[n]), "NOWHERE"]
+    assert names(units=[far.pk, busy.pk]) == sorted(["FAR", "ENGINE"], key=lambda n: expected[n])
+    assert names(agencies=["psc119"]) == sorted(["NEAR", "FAR"], key=lambda n: expected[n])
+    assert names(capabilities=["fire_engine"]) == ["ENGINE"]
+    assert names(limit=1) == [min(expected, key=expected.get)]
+
+
+def test_units_eta_bad_input(api, jambi_network) -> None:
+    ambon_unit = make_unit(agency=make_agency(region=make_region(code="81.71", slug="kota-ambon")))
+    url, base = "/api/units/eta/", {"region": "kota-jambi", "destination": CENTRE}
+
+    def post(**changes):
+        return api.post(url, {**base, **changes}, format="json")
+
+    message = _error(post(units=[ambon_unit.pk]), 400, "recommendation_input")
+    assert f"no unit {ambon_unit.pk} in region kota-jambi" in message
+    assert "unknown agency warp" in _error(post(agencies=["warp"]), 400, "recommendation_input")
+    assert "unknown capability warp" in _error(post(capabilities=["warp"]), 400, "recommendation_input")
+    assert "unknown region 'atlantis'" in _error(post(region="atlantis"), 400, "invalid")
+    assert "destination" in _error(post(destination=[-1.59, 103.61]), 400, "invalid")  # lat, lon swapped
+    assert "destination" in _error(api.post(url, {"region": "kota-jambi"}, format="json"), 400, "invalid")
+    _error(post(destination=[128.18, -3.69]), 400, "outside_network")  # Ambon: no Jambi road near it
+    assert "limit" in _error(post(limit=0), 400, "invalid")
+
+
 # -- assignments and cancel ---------------------------------------------------------------------------
 
 
