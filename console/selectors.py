@@ -10,7 +10,7 @@ from console import roles
 from console.strings import JS_STRINGS
 from fleet.models import Agency, IncidentType, UnitStatus
 from fleet.services.incidents import CLOSING_OUTCOMES
-from fleet.services.status import NEXT_STATUSES
+from fleet.services.status import CANCELLABLE_STATUSES, NEXT_STATUSES
 from gis_core.models import Kecamatan, Region
 
 
@@ -70,6 +70,7 @@ def console_config(*, request: HttpRequest, page: str) -> dict:
         IncidentType.objects.order_by("category", "code").values("code", "name", "default_priority")
     )
     config["unit_next_statuses"] = unit_next_statuses()
+    config["cancellable_statuses"] = sorted(CANCELLABLE_STATUSES)  # a dispatch is cancelled, not set available
     config["closing_outcomes"] = list(CLOSING_OUTCOMES)
     config["agencies"] = list(Agency.objects.filter(region=region).order_by("code").values("code", "name", "kind"))
     return config

@@ -62,6 +62,7 @@ JS_STRINGS = {
     "closed": _("closed"),
     "cleared": _("Cleared"),
     "cancelled": _("Cancelled"),
+    "cancel_dispatch": _("Cancel dispatch"),
     "close_report": _("Close report"),
     "outcome": _("Outcome"),
     "note": _("Note"),

@@ -285,7 +285,7 @@ def _report_with_a_unit(server: str, lonlat: tuple[float, float], description: s
 
 def _status_buttons(page, scope: str) -> list[str]:
     page.wait_for_selector(f"{scope} .status-buttons button.set-status:not([disabled])")
-    return page.locator(f"{scope} .status-buttons button.set-status").evaluate_all(
+    return page.locator(f"{scope} .status-buttons button.set-status[data-status]").evaluate_all(
         "buttons => buttons.map(b => b.dataset.status)"
     )
 
@@ -352,6 +352,26 @@ def test_dispatcher_moves_a_unit_through_its_statuses_and_sees_a_refusal(console
         "out_of_service", "available",
     ]  # fmt: skip
     _shot(page, "console-unit-status")
+
+
+def test_dispatcher_cancels_a_dispatch_before_arrival(console, server) -> None:
+    from playwright.sync_api import expect
+
+    report_id, unit_id = _report_with_a_unit(server, (103.6150, -1.6010), "e2e: cancel")
+    page = console("dispatcher")
+    page.click(f"#queue li[data-id='{report_id}']")
+    here = f"#phases .assignment[data-unit='{unit_id}']"
+    _status_buttons(page, here)
+    _set_status(page, here, "en_route")
+    # Back to available before arrival is the dispatch's cancellation, not a status (fleet/services/status.py).
+    assert "available" not in _status_buttons(page, here)
+    page.click(f"{here} button.cancel-dispatch")
+    # dispatched, en route, cancelled; and no more buttons: the unit is free (the panel redraws on the live message)
+    expect(page.locator(f"{here} table.phases tr")).to_have_count(3)
+    expect(page.locator(f"{here} .status-buttons")).to_have_count(0)
+    assignment = Assignment.objects.select_related("unit").get(incident_id=report_id, unit_id=unit_id)
+    assert (assignment.status, assignment.unit.status) == ("cancelled", "available")
+    _api(server, "POST", f"/api/incidents/{report_id}/close/", {"outcome": "false_alarm"})
 
 
 def test_dispatcher_closes_a_report_with_its_outcome_once_its_units_are_clear(console, server) -> None:

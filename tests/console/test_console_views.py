@@ -148,6 +148,7 @@ def test_status_buttons_follow_the_fleet_state_machine(role_client, jambi_region
     assert nxt["on_scene"] == ["transporting", "returning", "out_of_service"]
     assert nxt["returning"] == ["available", "out_of_service"]
     assert nxt["out_of_service"] == ["available"]
+    assert config["cancellable_statuses"] == ["dispatched", "en_route"]  # these go back only by cancelling
     assert set(nxt) == {"available", "dispatched", "en_route", "on_scene", "transporting", "at_hospital",
                         "returning", "out_of_service"}  # fmt: skip
 

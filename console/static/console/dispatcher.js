@@ -172,7 +172,7 @@
       const times = PHASES.filter(([field]) => a[field])
         .map(([field, key]) => `<tr><td>${esc(T[key])}</td><td>${S.clock(a[field])}</td></tr>`).join("");
       return `<div class="assignment" data-unit="${a.unit_id}"><b>${esc(a.unit)}</b>
-        ${current ? `· <span class="unit-status">${esc(T[unit.status] || unit.status)}</span>${statusButtons(a.unit_id)}` : ""}
+        ${current ? `· <span class="unit-status">${esc(T[unit.status] || unit.status)}</span>${statusButtons(a.unit_id, a)}` : ""}
         <table class="phases">${times}</table></div>`;
     }).join("");
     return `<h3>${esc(T.phases)}</h3><p>${esc(T.received)}: ${S.clock(report.received_at)}</p>${blocks}`;
@@ -180,13 +180,18 @@
 
   // ------------------------------------------------------------------ unit status (fleet/services/status.py)
 
-  /* Buttons for the statuses the state machine allows next (from the server's config), and any refusal. */
-  function statusButtons(unitId) {
+  /* Buttons for the statuses the state machine allows next (from the server's config), and any refusal.
+     Before arrival a unit goes back to available only by cancelling its dispatch (the assignment's own action). */
+  function statusButtons(unitId, assignment) {
     const unit = S.units[unitId];
     const next = (unit && (cfg.unit_next_statuses || {})[unit.status]) || [];
+    const cancellable = unit && assignment && assignment.status === "active"
+      && (cfg.cancellable_statuses || []).includes(unit.status);
     const error = state.statusErrors[unitId];
     return `<div class="status-buttons" data-unit="${unitId}">` + next.map((s) => `<button type="button"
       class="set-status" data-unit="${unitId}" data-status="${s}">→ ${esc(T[s] || s)}</button>`).join(" ")
+      + (cancellable ? `<button type="button" class="set-status cancel-dispatch" data-unit="${unitId}"
+        data-assignment="${assignment.id}">✕ ${esc(T.cancel_dispatch)}</button>` : "")
       + (error ? `<p class="error status-error">${esc(error)}</p>` : "") + "</div>";
   }
 
@@ -195,7 +200,8 @@
     button.closest(".status-buttons").querySelectorAll("button").forEach((b) => { b.disabled = true; });
     delete state.statusErrors[unitId];
     try {
-      await api("POST", `/api/units/${unitId}/status/`, { status: button.dataset.status });
+      if (button.dataset.assignment) await api("POST", `/api/assignments/${button.dataset.assignment}/cancel/`, {});
+      else await api("POST", `/api/units/${unitId}/status/`, { status: button.dataset.status });
     } catch (err) {
       state.statusErrors[unitId] = err.message; // e.g. 409: the unit changed meanwhile; say so, then show the truth
     }
