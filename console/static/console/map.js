@@ -131,7 +131,8 @@ window.Siaga = (function () {
     markLoaded("stations", (data.features || []).length);
   }
 
-  /* Units keep one marker each (by unit id) so live messages can move and recolour them. */
+  /* Units keep one record each (by unit id) so live messages can move and recolour them; a unit with no
+     position yet (no fix, no home station) is kept too, for the unit list, and gets its marker when one comes. */
   const units = {};
 
   function unitTooltip(unit) {
@@ -142,18 +143,16 @@ window.Siaga = (function () {
   }
 
   function unitUpsert(ctx, id, props, lonlat) {
-    let unit = units[id];
-    if (!unit) {
-      if (!lonlat) return null;
-      const marker = L.circleMarker([lonlat[1], lonlat[0]], {
+    const unit = units[id] || (units[id] = { id, marker: null });
+    if (!unit.marker && lonlat) {
+      unit.marker = L.circleMarker([lonlat[1], lonlat[0]], {
         radius: 7, weight: 2, color: "#13344a", fillOpacity: 1, pane: "units",
-      });
-      marker.addTo(ctx.layers.units);
-      unit = units[id] = { id, marker };
-      marker.bindTooltip(() => unitTooltip(unit));
+      }).addTo(ctx.layers.units);
+      unit.marker.bindTooltip(() => unitTooltip(unit));
     }
     Object.assign(unit, props);
     if ("position_age_s" in props) unit.seenAt = Date.now();
+    if (!unit.marker) return unit;
     if (lonlat) unit.marker.setLatLng([lonlat[1], lonlat[0]]);
     unit.marker.setStyle({ fillColor: STATUS_COLOURS[unit.status] || "#555" });
     return unit;
@@ -165,7 +164,7 @@ window.Siaga = (function () {
       const id = f.id != null ? f.id : f.properties.id;
       unitUpsert(ctx, id, f.properties, f.geometry ? f.geometry.coordinates : null);
     });
-    markLoaded("units", Object.keys(units).length);
+    markLoaded("units", Object.values(units).filter((unit) => unit.marker).length);
   }
 
   /* A live message about a unit (fleet/live.py: {"type": "unit", "unit": {...}}): move and recolour it. */
