@@ -30,6 +30,7 @@ from fleet.models import (
     Device,
     IncidentType,
     IncidentTypeNeed,
+    ResponseTarget,
     Station,
     Unit,
     UnitType,
@@ -124,14 +125,33 @@ class IncidentTypeAdmin(AuditedAdmin):
         _admin_audit(request, obj, "change" if change else "add", data)
 
 
+class ResponseTargetInline(admin.TabularInline):
+    model = ResponseTarget
+    extra = 1
+    fields = ("priority", "target_s")
+
+
 @admin.register(Agency)
 class AgencyAdmin(AuditedAdmin):
-    """``response_target_s`` is the KPI target (report to first unit on scene); empty: the kind's default."""
+    """``response_target_s`` is the KPI target (report to first unit on scene); empty: the kind's default.
+    A target per priority (the inline) overrides it for reports of that priority."""
 
     list_display = ("code", "name", "kind", "region", "response_target_s", "is_demo")
     list_filter = ("region", "kind", "is_demo")
     search_fields = ("code", "name")
     list_select_related = ("region",)
+    inlines = (ResponseTargetInline,)
+
+    def save_model(self, request: HttpRequest, obj: Agency, form, change: bool) -> None:
+        # Audited in save_related instead, once the per-priority targets (the inline) are saved too.
+        admin.ModelAdmin.save_model(self, request, obj, form, change)
+
+    def save_related(self, request: HttpRequest, form, formsets: list[BaseModelFormSet], change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        obj = form.instance
+        targets = {str(t.priority): t.target_s for t in obj.priority_targets.all()}
+        data = {"str": str(obj), "changed": _changes(form), "target_by_priority_s": targets}
+        _admin_audit(request, obj, "change" if change else "add", data)
 
 
 @admin.register(Station)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.contrib.postgres.fields import ArrayField
+from django.core.validators import MinValueValidator
 from django.db.models import Q
 
 from gis_core.models import Facility, Kecamatan, Kelurahan, Region
@@ -254,6 +255,29 @@ class Priority(models.IntegerChoices):
     HIGH = 2, "2 high"
     MEDIUM = 3, "3 medium"
     LOW = 4, "4 low"
+
+
+class ResponseTarget(models.Model):
+    """An agency's response target for reports of one priority: overrides ``Agency.response_target_s``.
+
+    DOMAIN.md: targets are configurable per agency and priority (e.g. PSC 119: 8 minutes for a
+    critical report, 15 for the rest).
+    """
+
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="priority_targets")
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices)
+    target_s = models.PositiveIntegerField(
+        validators=[MinValueValidator(1)], help_text="report to first unit on scene, seconds"
+    )
+
+    class Meta:
+        ordering = ["agency", "priority"]
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "priority"], name="response_target_agency_priority_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agency.code} priority {self.priority}: {self.target_s} s"
 
 
 class IncidentStatus(models.TextChoices):

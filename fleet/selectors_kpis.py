@@ -1,8 +1,9 @@
 """Response-time KPIs: per report, received to first unit on scene, and its phases, grouped.
 
 Mean, 90th percentile and share within target per agency, priority or kecamatan (DOMAIN.md: that is
-how the standards are written), with targets per agency (``Agency.response_target_s``) and defaults
-per agency kind.
+how the standards are written), with targets per agency and priority: a report is judged on its first
+arriving agency's target for the report's priority (``ResponseTarget``), else that agency's own
+target (``Agency.response_target_s``), else the default for the agency's kind.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import datetime
 import numpy as np
 from django.db.models import Prefetch
 
-from fleet.models import AgencyKind, Assignment, AssignmentStatus, Incident
+from fleet.models import Agency, AgencyKind, Assignment, AssignmentStatus, Incident
 from gis_core.models import Region
 
 # Response targets when an agency sets none, seconds (DOMAIN.md: SPM fire 15 min; PSC 119 services
@@ -46,9 +47,10 @@ def response_kpis(*, region: Region, since: datetime, until: datetime, group_by:
 
     The 90th percentile is the linear-interpolation percentile (:func:`percentile_linear`, as
     PostgreSQL ``percentile_cont(0.9)``). ``share_within_target`` is the share of responded reports
-    at or under the target: the agency's ``response_target_s`` (or :data:`DEFAULT_TARGET_S` for its
-    kind); grouped by priority or kecamatan each report is judged on the target of the agency that
-    arrived first. Reports with no applicable target are left out of the share.
+    at or under their target: the first-arriving agency's target for the report's priority, else its
+    ``response_target_s``, else :data:`DEFAULT_TARGET_S` for its kind (grouped by agency: that
+    agency's). Reports with no applicable target are left out of the share. An agency group's
+    ``target_s`` is the agency's general target and ``target_by_priority_s`` its overrides.
 
     Parameters
     ----------
@@ -78,12 +80,13 @@ def response_kpis(*, region: Region, since: datetime, until: datetime, group_by:
                 "assignments",
                 queryset=Assignment.objects.exclude(status=AssignmentStatus.CANCELLED, on_scene_at__isnull=True)
                 .select_related("unit__agency")
+                .prefetch_related("unit__agency__priority_targets")
                 .order_by("on_scene_at", "dispatched_at", "pk"),
             )
         )
     )
     samples: dict[tuple, list[dict]] = defaultdict(list)
-    labels: dict[tuple, tuple[str, int | None]] = {}
+    labels: dict[tuple, tuple[str, int | None, dict[int, int] | None]] = {}
     for incident in incidents:
         for key, label, sample in _report_samples(incident, group_by):
             samples[key].append(sample)
@@ -100,8 +103,16 @@ def response_kpis(*, region: Region, since: datetime, until: datetime, group_by:
     }
 
 
-def _target_s(agency) -> int | None:
+def _target_s(agency: Agency, priority: int | None = None) -> int | None:
+    """The agency's target for reports of ``priority``, else its own, else its kind's default (seconds)."""
+    by_priority = _by_priority(agency)
+    if priority in by_priority:
+        return by_priority[priority]
     return agency.response_target_s if agency.response_target_s is not None else DEFAULT_TARGET_S.get(agency.kind)
+
+
+def _by_priority(agency: Agency) -> dict[int, int]:
+    return {t.priority: t.target_s for t in agency.priority_targets.all()}  # prefetched
 
 
 def _sample(incident: Incident, first: Assignment | None) -> dict:
@@ -117,7 +128,7 @@ def _sample(incident: Incident, first: Assignment | None) -> dict:
         "received_to_dispatched_s": span(received, first.dispatched_at),
         "dispatched_to_en_route_s": span(first.dispatched_at, first.en_route_at),
         "en_route_to_on_scene_s": span(first.en_route_at, first.on_scene_at),
-        "target_s": _target_s(first.unit.agency),
+        "target_s": _target_s(first.unit.agency, incident.priority),
     }
 
 
@@ -129,14 +140,14 @@ def _report_samples(incident: Incident, group_by: str):
             by_agency[a.unit.agency_id].append(a)
         for rows in by_agency.values():
             agency = rows[0].unit.agency
-            yield (agency.code,), (agency.name, _target_s(agency)), _sample(incident, rows[0])
+            yield (agency.code,), (agency.name, _target_s(agency), _by_priority(agency)), _sample(incident, rows[0])
         return
     sample = _sample(incident, assignments[0] if assignments else None)
     if group_by == "priority":
-        yield (incident.priority,), (incident.get_priority_display(), None), sample
+        yield (incident.priority,), (incident.get_priority_display(), None, None), sample
     else:
         kec = incident.kecamatan
-        yield (kec.code if kec else None,), (kec.name if kec else "no kecamatan", None), sample
+        yield (kec.code if kec else None,), (kec.name if kec else "no kecamatan", None, None), sample
 
 
 def _stats(values: list[float]) -> dict:
@@ -147,7 +158,7 @@ def _stats(values: list[float]) -> dict:
     }
 
 
-def _summary(key: tuple, label: tuple[str, int | None], rows: list[dict]) -> dict:
+def _summary(key: tuple, label: tuple[str, int | None, dict[int, int] | None], rows: list[dict]) -> dict:
     responded = [r for r in rows if r["response_s"] is not None]
     judged = [r for r in responded if r["target_s"] is not None]
     within = sum(1 for r in judged if r["response_s"] <= r["target_s"])
@@ -155,6 +166,7 @@ def _summary(key: tuple, label: tuple[str, int | None], rows: list[dict]) -> dic
         "key": key[0],
         "label": label[0],
         "target_s": label[1],
+        **({"target_by_priority_s": label[2]} if label[2] is not None else {}),
         "reports": len(rows),
         "responded": len(responded),
         "response_s": _stats([r["response_s"] for r in responded]),

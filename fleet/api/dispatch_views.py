@@ -50,10 +50,11 @@ Response shapes
     200 ``{id, call_sign, status, status_changed_at, allowed_next [status]}``; 409
     ``illegal_transition`` whose message lists the allowed next statuses.
 ``GET /api/kpis/response/?region=&since=&until=&group_by=agency|priority|kecamatan``
-    ``{region, group_by, since, until, percentile_method, groups: [{key, label, target_s, reports,
-    responded, response_s {n, mean, p90}, share_within_target, judged_against_target,
-    received_to_dispatched_s, dispatched_to_en_route_s, en_route_to_on_scene_s}]}``; ``since``
-    defaults to 30 days before ``until``, ``until`` to now (ISO 8601 with a zone).
+    ``{region, group_by, since, until, percentile_method, groups: [{key, label, target_s,
+    target_by_priority_s (agency groups only: {priority: seconds}), reports, responded,
+    response_s {n, mean, p90}, share_within_target, judged_against_target, received_to_dispatched_s,
+    dispatched_to_en_route_s, en_route_to_on_scene_s}]}``; ``since`` defaults to 30 days before
+    ``until``, ``until`` to now (ISO 8601 with a zone).
 """
 
 from __future__ import annotations

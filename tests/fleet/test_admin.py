@@ -63,16 +63,21 @@ def test_incident_type_needs_edited_in_the_admin_are_what_the_recommendation_rea
     ]
 
 
-def test_agency_target_edit_is_audited(admin_client) -> None:
+def test_agency_targets_edit_is_audited(admin_client) -> None:
     agency = make_agency(code="damkar", kind=AgencyKind.FIRE, response_target_s=900)
     data = {"region": agency.region_id, "code": "damkar", "name": agency.name, "kind": "fire",
-            "response_target_s": "600"}  # fmt: skip
+            "response_target_s": "600",
+            # The per-priority targets inline: one new row, priority 1 (critical) at 420 s.
+            "priority_targets-TOTAL_FORMS": "1", "priority_targets-INITIAL_FORMS": "0",
+            "priority_targets-0-priority": "1", "priority_targets-0-target_s": "420"}  # fmt: skip
     response = admin_client.post(f"/admin/fleet/agency/{agency.pk}/change/", data)
     assert response.status_code == 302, response.content.decode()[:2000]
     agency.refresh_from_db()
     assert agency.response_target_s == 600
+    assert list(agency.priority_targets.values_list("priority", "target_s")) == [(1, 420)]
     entry = AuditEntry.objects.get(action="admin.agency.change")
     assert entry.data["changed"] == {"response_target_s": "600"}
+    assert entry.data["target_by_priority_s"] == {"1": 420}
 
 
 def test_unit_status_is_read_only_in_the_admin(admin_client) -> None:

@@ -25,8 +25,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from conftest import make_agency, make_incident, make_unit
+from django.core.exceptions import ValidationError
+from django.utils import translation
 
-from fleet.models import AgencyKind, Assignment, AssignmentStatus
+from fleet.models import Agency, AgencyKind, Assignment, AssignmentStatus, ResponseTarget
 from fleet.selectors_kpis import DEFAULT_TARGET_S, percentile_linear, response_kpis
 from gis_core.importers.boundaries import import_boundaries
 from gis_core.models import Kecamatan
@@ -133,6 +135,32 @@ def test_per_priority_judges_each_report_on_its_first_arriving_agency(scene) -> 
     assert p2["share_within_target"] == 0.0
     assert groups[3]["share_within_target"] is None  # the police only: no target
     assert p1["label"] == "1 critical"
+
+
+def test_targets_per_priority_override_the_agency_target(scene) -> None:
+    psc, damkar = Agency.objects.get(code="psc119"), Agency.objects.get(code="damkar")
+    ResponseTarget.objects.create(agency=psc, priority=1, target_s=300)  # psc119: 600 s otherwise
+    ResponseTarget.objects.create(agency=damkar, priority=2, target_s=1500)  # damkar: the fire default 900 otherwise
+    agency = _groups(scene, "agency")
+    # psc119 reached I1 (priority 1) in 480 s and I3 (priority 1) in 720 s: both over 300 -> 0 (was 1/2).
+    assert (agency["psc119"]["share_within_target"], agency["psc119"]["judged_against_target"]) == (0.0, 2)
+    assert (agency["psc119"]["target_s"], agency["psc119"]["target_by_priority_s"]) == (600, {1: 300})
+    # damkar: I1 (priority 1) 600 <= 900, I2 (priority 2) 1200 <= 1500 -> 1 (was 1/2).
+    assert agency["damkar"]["share_within_target"] == 1.0
+    assert agency["polisi"]["target_by_priority_s"] == {}
+    priority = _groups(scene, "priority")
+    # Priority 1: I1 and I3, psc119 first at 480 and 720 against 300 -> 0; priority 2: I2 1200 <= 1500 -> 1.
+    assert (priority[1]["share_within_target"], priority[2]["share_within_target"]) == (0.0, 1.0)
+    assert "target_by_priority_s" not in priority[1]
+
+
+def test_a_priority_target_is_unique_per_agency_and_positive(scene) -> None:
+    psc = Agency.objects.get(code="psc119")
+    with pytest.raises(ValidationError, match="target_s"):
+        ResponseTarget(agency=psc, priority=1, target_s=0).full_clean()
+    ResponseTarget.objects.create(agency=psc, priority=1, target_s=300)
+    with translation.override("en"), pytest.raises(ValidationError, match="Agency and Priority already exists"):
+        ResponseTarget(agency=psc, priority=1, target_s=400).full_clean()
 
 
 def test_per_kecamatan(scene) -> None:
