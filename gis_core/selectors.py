@@ -7,6 +7,7 @@ per query.
 
 from __future__ import annotations
 
+import shapely
 from django.contrib.gis.db.models import Union
 from django.contrib.gis.geos import GEOSGeometry, Point
 from django.db.models import Q
@@ -70,3 +71,18 @@ def admin_areas_containing(*, region: Region, lon: float, lat: float) -> tuple[K
 def region_kecamatan_union(*, region: Region) -> GEOSGeometry | None:
     """The union of a region's kecamatan polygons in EPSG:4326, or None before boundaries are imported."""
     return Kecamatan.objects.filter(region=region).aggregate(union=Union("geom"))["union"]
+
+
+def region_area_lonlat(*, region: Region, buffer_m: float) -> shapely.Geometry | None:
+    """The union of a region's kecamatan grown by ``buffer_m`` metres, as a shapely geometry in EPSG:4326.
+
+    Buffered in the region's metric CRS, so the margin is metres everywhere; None before boundaries
+    are imported. For testing raw lon/lat against "the region and its surroundings" (GPS fixes, a
+    road extract to clip).
+    """
+    union = region_kecamatan_union(region=region)
+    if union is None:
+        return None
+    buffered = union.transform(region.metric_srid, clone=True).buffer(buffer_m, quadsegs=4)
+    buffered.transform(4326)
+    return shapely.from_wkb(bytes(buffered.wkb))

@@ -75,7 +75,7 @@ from fleet.live import live_unit_changed
 from fleet.models import Device, InboundMessage, PositionFix, Unit, UnitStatus
 from fleet.services.devices import DeviceUnitMismatchError
 from gis_core.models import Region
-from gis_core.selectors import region_kecamatan_union
+from gis_core.selectors import region_area_lonlat
 
 logger = logging.getLogger(__name__)
 
@@ -604,15 +604,10 @@ def _envelope(region_id: int) -> _Envelope:
     if cached is not None and time.monotonic() - cached.loaded_at < _REGION_CACHE_TTL_S:
         return cached
     region = Region.objects.get(pk=region_id)
-    union = region_kecamatan_union(region=region)
-    geometry = None
-    if union is None:
+    geometry = region_area_lonlat(region=region, buffer_m=REGION_MARGIN_M)
+    if geometry is None:
         logger.warning("region %s has no kecamatan boundaries: fixes cannot be checked for outside_region", region)
     else:
-        # Buffer in the region's metric CRS (metres), then back to EPSG:4326 to test raw lon/lat.
-        buffered = union.transform(region.metric_srid, clone=True).buffer(REGION_MARGIN_M, quadsegs=4)
-        buffered.transform(4326)
-        geometry = shapely.from_wkb(bytes(buffered.wkb))
         shapely.prepare(geometry)
     entry = _Envelope(geometry=geometry, loaded_at=time.monotonic(), lock=threading.Lock())
     _ENVELOPES[region_id] = entry

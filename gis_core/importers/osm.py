@@ -17,6 +17,7 @@ from xml.sax.saxutils import quoteattr
 import networkx as nx
 import osmium
 import osmnx as ox
+import shapely
 from pyproj import Geod
 from shapely.geometry import LineString
 
@@ -62,13 +63,17 @@ def source_kind_of(path: Path) -> str:
     )
 
 
-def read_road_file(path: Path) -> nx.MultiDiGraph:
-    """Read a road graph from a GraphML, OSM XML (plain or bz2/gz) or PBF file."""
+def read_road_file(path: Path, *, clip: shapely.Geometry | None = None) -> nx.MultiDiGraph:
+    """Read a road graph from a GraphML, OSM XML (plain or bz2/gz) or PBF file.
+
+    ``clip`` (EPSG:4326) keeps only the ways of an OSM extract with a node in it (see
+    :func:`read_osm_extract`); a GraphML is read whole.
+    """
     if not path.is_file():
         raise ImportValidationError(f"{path}: no such file")
     if source_kind_of(path) == "graphml":
         return read_graphml(path)
-    return read_osm_extract(path)
+    return read_osm_extract(path, clip=clip)
 
 
 def read_graphml(path: Path) -> nx.MultiDiGraph:
@@ -85,24 +90,30 @@ def read_graphml(path: Path) -> nx.MultiDiGraph:
     return graph
 
 
-def read_osm_extract(path: Path) -> nx.MultiDiGraph:
+def read_osm_extract(path: Path, *, clip: shapely.Geometry | None = None) -> nx.MultiDiGraph:
     """Filter an OSM extract to drivable ways with pyosmium, then build and simplify it with osmnx.
 
-    pyosmium reads every format users download (XML, bz2, PBF) and filters a whole-country
+    pyosmium reads every format users download (XML, bz2, PBF) and filters a small country's
     extract in a fraction of a second; osmnx then turns the drivable ways into the same graph
     (one-way handling, simplification) that a download by place name gives.
+
+    ``clip`` (a polygon in EPSG:4326) keeps only the ways with at least one node inside it, whole:
+    a city's network out of a province or country extract (Geofabrik's ``sumatra-latest.osm.pbf``
+    for Kota Jambi), with the roads that cross its edge kept to their next junction or end.
     """
     with tempfile.TemporaryDirectory(prefix="siaga-osm-") as tmp:
         xml_path = Path(tmp) / "drive.osm"
-        way_count = _write_drivable_xml(path, xml_path)
+        way_count = _write_drivable_xml(path, xml_path, clip=clip)
         if way_count == 0:
-            raise ImportValidationError(f"{path}: no drivable highway ways found in this extract")
+            where = " inside the clip area (is it the right extract for this region?)" if clip is not None else ""
+            raise ImportValidationError(f"{path}: no drivable highway ways found in this extract{where}")
         return ox.graph_from_xml(xml_path, simplify=True, retain_all=True)
 
 
-def _write_drivable_xml(source: Path, target: Path) -> int:
+def _write_drivable_xml(source: Path, target: Path, *, clip: shapely.Geometry | None = None) -> int:
     nodes: dict[int, tuple[float, float]] = {}
     ways: list[tuple[int, list[int], dict[str, str]]] = []
+    inside = _Clip(clip) if clip is not None else None
     try:
         processor = (
             osmium.FileProcessor(str(source), osmium.osm.NODE | osmium.osm.WAY)
@@ -114,13 +125,12 @@ def _write_drivable_xml(source: Path, target: Path) -> int:
             tags = dict(way.tags)
             if not is_drivable(tags):
                 continue
-            refs = []
-            for node in way.nodes:
-                if node.location.valid():
-                    nodes[node.ref] = (node.lon, node.lat)
-                    refs.append(node.ref)
-            if len(refs) >= 2:
-                ways.append((way.id, refs, tags))
+            located = [(node.ref, node.lon, node.lat) for node in way.nodes if node.location.valid()]
+            if len(located) < 2 or (inside is not None and not inside.any(located)):
+                continue
+            for ref, lon, lat in located:
+                nodes[ref] = (lon, lat)
+            ways.append((way.id, [ref for ref, _, _ in located], tags))
     except RuntimeError as exc:
         raise ImportValidationError(f"{source}: not a readable OSM file ({exc})") from exc
     with target.open("w", encoding="utf-8") as out:
@@ -134,6 +144,26 @@ def _write_drivable_xml(source: Path, target: Path) -> int:
             out.write("</way>\n")
         out.write("</osm>\n")
     return len(ways)
+
+
+class _Clip:
+    """Whether any of a way's nodes lies in a polygon: a bounding-box test first, GEOS only near it."""
+
+    def __init__(self, polygon: shapely.Geometry):
+        self.polygon = polygon
+        shapely.prepare(polygon)
+        self.min_lon, self.min_lat, self.max_lon, self.max_lat = polygon.bounds
+
+    def any(self, located: list[tuple[int, float, float]]) -> bool:
+        near = [
+            (lon, lat)
+            for _, lon, lat in located
+            if self.min_lon <= lon <= self.max_lon and self.min_lat <= lat <= self.max_lat
+        ]
+        if not near:
+            return False
+        lons, lats = zip(*near, strict=True)
+        return bool(shapely.intersects_xy(self.polygon, lons, lats).any())
 
 
 def read_place(place: str) -> nx.MultiDiGraph:

@@ -25,6 +25,7 @@ from gis_core.importers.osm import (
     source_kind_of,
 )
 from gis_core.models import Region, RoadEdge, RoadNetworkVersion, RoadNode
+from gis_core.selectors import region_area_lonlat
 from gis_core.speeds import speed_table
 
 _COPY_CHUNK = 5000
@@ -38,6 +39,7 @@ def import_roads(
     speeds_kph: Mapping[str, float] | None = None,
     keep_versions: int = 2,
     progress: bool = False,
+    clip_buffer_m: float | None = None,
 ) -> RoadNetworkVersion:
     """Import a drivable road network from a file or by place name and make it the active version.
 
@@ -55,16 +57,29 @@ def import_roads(
         How many versions (the new one included) to keep; older ones are deleted.
     progress
         Show progress bars on the long steps.
+    clip_buffer_m
+        For an OSM extract: keep only the ways with a node within this many metres of the region's
+        kecamatan (a city out of a province or country file). None, or a region without boundaries
+        yet: the whole extract.
 
     Returns
     -------
     RoadNetworkVersion
-        The new, active version; its ``report`` says what was dropped and where speeds came from.
+        The new, active version; its ``report`` says what was dropped, where speeds came from and
+        (``clip``) what the extract was clipped to.
     """
     if (path is None) == (place is None):
         raise ImportValidationError("give exactly one of a road file path or a --place name")
+    if clip_buffer_m is not None and not clip_buffer_m >= 0:
+        raise ImportValidationError(f"the clip buffer must be >= 0 metres, got {clip_buffer_m}")
+    clip_note: dict | None = None
     if path is not None:
-        graph, source, kind = read_road_file(Path(path)), str(path), source_kind_of(Path(path))
+        kind = source_kind_of(Path(path))
+        clip = None
+        if clip_buffer_m is not None and kind != "graphml":
+            clip = region_area_lonlat(region=region, buffer_m=clip_buffer_m)
+            clip_note = {"buffer_m": clip_buffer_m, "applied": clip is not None}
+        graph, source = read_road_file(Path(path), clip=clip), str(path)
     else:
         graph, source, kind = read_place(str(place)), str(place), "place"
     return import_road_graph(
@@ -75,6 +90,7 @@ def import_roads(
         speeds_kph=speeds_kph,
         keep_versions=keep_versions,
         progress=progress,
+        report_extra={"clip": clip_note},
     )
 
 
@@ -87,11 +103,16 @@ def import_road_graph(
     speeds_kph: Mapping[str, float] | None = None,
     keep_versions: int = 2,
     progress: bool = False,
+    report_extra: Mapping | None = None,
 ) -> RoadNetworkVersion:
-    """Store an osmnx-style graph (EPSG:4326) as the region's new active network version."""
+    """Store an osmnx-style graph (EPSG:4326) as the region's new active network version.
+
+    ``report_extra`` is added to the version's report (e.g. what the source was clipped to).
+    """
     if keep_versions < 1:
         raise ImportValidationError("keep_versions must be at least 1 (the new version itself)")
     prepared = prepare_network(graph, speeds_kph=speed_table(speeds_kph))
+    prepared.report.update(report_extra or {})
     with transaction.atomic():
         version = RoadNetworkVersion(
             region=region,

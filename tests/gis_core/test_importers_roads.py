@@ -9,12 +9,14 @@ from pathlib import Path
 import networkx as nx
 import osmnx as ox
 import pytest
+import shapely
+from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
 from django.core.management import CommandError, call_command
 
 from gis_core.importers import roads as roads_module
 from gis_core.importers.errors import ImportValidationError
 from gis_core.importers.roads import import_roads
-from gis_core.models import RoadEdge, RoadNetworkVersion, RoadNode
+from gis_core.models import Kecamatan, Region, RoadEdge, RoadNetworkVersion, RoadNode
 from gis_core.routing.registry import clear_engines, engine_for
 
 pytestmark = pytest.mark.django_db
@@ -88,6 +90,61 @@ def test_liechtenstein_pbf_keeps_largest_scc_and_reads_maxspeed(jambi_region, da
     assert version.report["speed_sources"]["maxspeed"] > 0
     assert RoadEdge.objects.filter(version=version, oneway=True).exists()
     assert not RoadEdge.objects.filter(version=version, highway__in=["footway", "service", "track", "path"]).exists()
+
+
+# Around Vaduz, Liechtenstein (lon, lat): about 3 x 3 km of the country's ~25 x 12 km.
+VADUZ_BOX = (9.505, 47.125, 9.545, 47.155)
+
+
+def _way_lines(version) -> dict[int, shapely.Geometry]:
+    """Each OSM way of a stored network as the union of its edges' lines (EPSG:4326)."""
+    parts: dict[int, list] = {}
+    for way, geom in RoadEdge.objects.filter(version=version).values_list("osm_way_id", "geom"):
+        parts.setdefault(way, []).append(shapely.from_wkb(bytes(geom.wkb)))
+    return {way: shapely.union_all(lines) for way, lines in parts.items()}
+
+
+def test_an_extract_is_clipped_to_the_region_with_its_buffer(data_dir: Path, capsys) -> None:
+    region = Region.objects.create(code="LI.01", slug="vaduz", name="Vaduz (test)", metric_srid=32632)
+    box = shapely.box(*VADUZ_BOX)
+    Kecamatan.objects.create(
+        region=region, code="LI.01.01", name="Vaduz", geom=MultiPolygon(GEOSGeometry(box.wkt, srid=4326)), area_m2=1.0
+    )
+    pbf = data_dir / "reference" / "liechtenstein.osm.pbf"
+    whole = _way_lines(import_roads(region=region, path=pbf))
+    call_command("import_roads", "vaduz", "--file", str(pbf), "--clip-buffer-m", "500", verbosity=1)
+    assert "clipped to the ways within 500 m of the region's kecamatan" in capsys.readouterr().out
+    version = RoadNetworkVersion.objects.get(region=region, is_active=True)
+    assert version.report["clip"] == {"buffer_m": 500.0, "applied": True}
+    clipped = _way_lines(version)
+    # Expected: the ways of the whole import that come within the box grown by 500 m (about 0.0066 deg of
+    # longitude and 0.0045 deg of latitude here; a tighter, smaller box keeps the check on the safe side);
+    # ways far outside it are gone. The largest strongly connected component may drop a few more.
+    inner = shapely.box(VADUZ_BOX[0] - 0.006, VADUZ_BOX[1] - 0.004, VADUZ_BOX[2] + 0.006, VADUZ_BOX[3] + 0.004)
+    outer = shapely.box(VADUZ_BOX[0] - 0.01, VADUZ_BOX[1] - 0.007, VADUZ_BOX[2] + 0.01, VADUZ_BOX[3] + 0.007)
+    assert all(line.intersects(outer) for line in clipped.values())
+    near = {way for way, line in whole.items() if line.intersects(inner)}
+    assert len(near & set(clipped)) >= 0.9 * len(near)
+    assert 100 < len(clipped) < 0.5 * len(whole)
+    # Without boundaries there is nothing to clip to: the whole file, and the command says so.
+    Kecamatan.objects.filter(region=region).delete()
+    call_command("import_roads", "vaduz", "--file", str(pbf), verbosity=1)
+    assert "has no kecamatan boundaries yet: the whole extract was imported" in capsys.readouterr().out
+    version = RoadNetworkVersion.objects.get(region=region, is_active=True)
+    assert version.report["clip"] == {"buffer_m": 5000.0, "applied": False}
+    assert set(_way_lines(version)) == set(whole)
+
+
+def test_a_clip_with_no_road_in_it_is_refused(data_dir: Path) -> None:
+    region = Region.objects.create(code="LI.02", slug="nowhere", name="Nowhere (test)", metric_srid=32632)
+    far = shapely.box(10.2, 47.6, 10.21, 47.61)  # in Austria, outside the Liechtenstein extract
+    Kecamatan.objects.create(
+        region=region, code="LI.02.01", name="Far", geom=MultiPolygon(GEOSGeometry(far.wkt, srid=4326)), area_m2=1.0
+    )
+    with pytest.raises(ImportValidationError, match="no drivable highway ways found in this extract inside the clip"):
+        import_roads(region=region, path=data_dir / "reference" / "liechtenstein.osm.pbf", clip_buffer_m=100)
+    with pytest.raises(ImportValidationError, match="clip buffer must be >= 0"):
+        import_roads(region=region, path=data_dir / "reference" / "liechtenstein.osm.pbf", clip_buffer_m=-1)
 
 
 @pytest.mark.parametrize("compress", [False, True])

@@ -12,6 +12,9 @@ from gis_core.importers.errors import ImportValidationError
 from gis_core.importers.roads import import_roads
 from gis_core.management.commands._common import data_path, region_or_error
 
+# Around the city's boundary: units on the way in from outside it, and roads that leave and re-enter.
+DEFAULT_CLIP_BUFFER_M = 5000.0
+
 
 class Command(BaseCommand):
     help = (
@@ -27,9 +30,16 @@ class Command(BaseCommand):
         source.add_argument("--place", help='place name for osmnx, e.g. "Kota Jambi, Jambi, Indonesia"')
         parser.add_argument("--speeds", type=Path, help="JSON object {highway class: km/h} overriding the table")
         parser.add_argument("--keep-versions", type=int, default=2, help="versions to keep, the new one included")
+        clip = parser.add_mutually_exclusive_group()
+        clip.add_argument(
+            "--clip-buffer-m", type=float, default=DEFAULT_CLIP_BUFFER_M,
+            help="OSM extracts: keep the ways with a node within this many metres of the region's kecamatan "
+                 f"(default {DEFAULT_CLIP_BUFFER_M:.0f}), so a province or country file gives the city's network",
+        )  # fmt: skip
+        clip.add_argument("--no-clip", action="store_true", help="import the whole extract")
 
     def handle(self, *args, region: str, file: Path | None, place: str | None, speeds: Path | None,
-               keep_versions: int, **options) -> None:  # fmt: skip
+               keep_versions: int, clip_buffer_m: float, no_clip: bool, **options) -> None:  # fmt: skip
         region_obj = region_or_error(region)
         if file is not None:
             file = data_path(file)
@@ -50,6 +60,7 @@ class Command(BaseCommand):
                 speeds_kph=overrides,
                 keep_versions=keep_versions,
                 progress=options["verbosity"] > 0,
+                clip_buffer_m=None if no_clip else clip_buffer_m,
             )
         except (ImportValidationError, ValueError) as exc:
             raise CommandError(str(exc)) from exc
@@ -64,6 +75,16 @@ class Command(BaseCommand):
             f"  dropped outside the largest strongly connected component: {version.dropped_node_count} nodes, "
             f"{version.dropped_edge_count} edges ({report['strongly_connected_components']} components)"
         )
+        clip_note = report.get("clip")
+        if clip_note and clip_note["applied"]:
+            self.stdout.write(f"  clipped to the ways within {clip_note['buffer_m']:.0f} m of the region's kecamatan")
+        elif clip_note:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"  {region_obj.name} has no kecamatan boundaries yet: the whole extract was imported "
+                    "(import the boundaries first to clip it, or pass --no-clip)"
+                )
+            )
         self.stdout.write(f"  speeds from: {report['speed_sources']}")
         if report["unparsed_maxspeed"]:
             self.stdout.write(f"  maxspeed values not understood (table speed used): {report['unparsed_maxspeed']}")
