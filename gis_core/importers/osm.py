@@ -20,6 +20,7 @@ import osmnx as ox
 import shapely
 from pyproj import Geod
 from shapely.geometry import LineString
+from tqdm import tqdm
 
 from gis_core.importers.errors import ImportValidationError
 from gis_core.speeds import highway_classes, parse_maxspeed_kph, table_speed_kph
@@ -63,17 +64,17 @@ def source_kind_of(path: Path) -> str:
     )
 
 
-def read_road_file(path: Path, *, clip: shapely.Geometry | None = None) -> nx.MultiDiGraph:
+def read_road_file(path: Path, *, clip: shapely.Geometry | None = None, progress: bool = False) -> nx.MultiDiGraph:
     """Read a road graph from a GraphML, OSM XML (plain or bz2/gz) or PBF file.
 
     ``clip`` (EPSG:4326) keeps only the ways of an OSM extract with a node in it (see
-    :func:`read_osm_extract`); a GraphML is read whole.
+    :func:`read_osm_extract`); a GraphML is read whole. ``progress`` counts the extract's ways as read.
     """
     if not path.is_file():
         raise ImportValidationError(f"{path}: no such file")
     if source_kind_of(path) == "graphml":
         return read_graphml(path)
-    return read_osm_extract(path, clip=clip)
+    return read_osm_extract(path, clip=clip, progress=progress)
 
 
 def read_graphml(path: Path) -> nx.MultiDiGraph:
@@ -90,7 +91,7 @@ def read_graphml(path: Path) -> nx.MultiDiGraph:
     return graph
 
 
-def read_osm_extract(path: Path, *, clip: shapely.Geometry | None = None) -> nx.MultiDiGraph:
+def read_osm_extract(path: Path, *, clip: shapely.Geometry | None = None, progress: bool = False) -> nx.MultiDiGraph:
     """Filter an OSM extract to drivable ways with pyosmium, then build and simplify it with osmnx.
 
     pyosmium reads every format users download (XML, bz2, PBF) and filters a small country's
@@ -103,14 +104,14 @@ def read_osm_extract(path: Path, *, clip: shapely.Geometry | None = None) -> nx.
     """
     with tempfile.TemporaryDirectory(prefix="siaga-osm-") as tmp:
         xml_path = Path(tmp) / "drive.osm"
-        way_count = _write_drivable_xml(path, xml_path, clip=clip)
+        way_count = _write_drivable_xml(path, xml_path, clip=clip, progress=progress)
         if way_count == 0:
             where = " inside the clip area (is it the right extract for this region?)" if clip is not None else ""
             raise ImportValidationError(f"{path}: no drivable highway ways found in this extract{where}")
         return ox.graph_from_xml(xml_path, simplify=True, retain_all=True)
 
 
-def _write_drivable_xml(source: Path, target: Path, *, clip: shapely.Geometry | None = None) -> int:
+def _write_drivable_xml(source: Path, target: Path, *, clip: shapely.Geometry | None = None, progress: bool) -> int:
     nodes: dict[int, tuple[float, float]] = {}
     ways: list[tuple[int, list[int], dict[str, str]]] = []
     inside = _Clip(clip) if clip is not None else None
@@ -121,7 +122,8 @@ def _write_drivable_xml(source: Path, target: Path, *, clip: shapely.Geometry | 
             .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
             .with_filter(osmium.filter.KeyFilter("highway"))
         )
-        for way in processor:
+        # No total: pyosmium streams the file. A country extract has millions of highway ways.
+        for way in tqdm(processor, desc="reading highway ways", unit=" ways", disable=not progress):
             tags = dict(way.tags)
             if not is_drivable(tags):
                 continue

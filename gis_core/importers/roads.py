@@ -79,7 +79,7 @@ def import_roads(
         if clip_buffer_m is not None and kind != "graphml":
             clip = region_area_lonlat(region=region, buffer_m=clip_buffer_m)
             clip_note = {"buffer_m": clip_buffer_m, "applied": clip is not None}
-        graph, source = read_road_file(Path(path), clip=clip), str(path)
+        graph, source = read_road_file(Path(path), clip=clip, progress=progress), str(path)
     else:
         graph, source, kind = read_place(str(place)), str(place), "place"
     return import_road_graph(

@@ -113,7 +113,9 @@ def test_an_extract_is_clipped_to_the_region_with_its_buffer(data_dir: Path, cap
     pbf = data_dir / "reference" / "liechtenstein.osm.pbf"
     whole = _way_lines(import_roads(region=region, path=pbf))
     call_command("import_roads", "vaduz", "--file", str(pbf), "--clip-buffer-m", "500", verbosity=1)
-    assert "clipped to the ways within 500 m of the region's kecamatan" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "clipped to the ways within 500 m of the region's kecamatan" in captured.out
+    assert "reading highway ways" in captured.err  # the streamed extract's progress (tqdm, stderr)
     version = RoadNetworkVersion.objects.get(region=region, is_active=True)
     assert version.report["clip"] == {"buffer_m": 500.0, "applied": True}
     clipped = _way_lines(version)
