@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.gis.admin import GISModelAdmin
 from django.db import models
 from django.forms import BaseModelFormSet
@@ -36,6 +36,7 @@ from fleet.models import (
     UnitType,
 )
 from fleet.services.audit import audit_record
+from fleet.services.devices import device_create, device_secret_rotate
 
 
 def _admin_audit(request: HttpRequest, obj: models.Model, action: str, data: dict[str, Any]) -> None:
@@ -176,8 +177,8 @@ class UnitAdmin(AuditedAdmin):
 
 @admin.register(Device)
 class DeviceAdmin(AuditedAdmin):
-    """Deactivate or move a device here; create one with ``fleet.services.devices.device_create``,
-    which shows its secret once (only the hash is stored, and it is not shown)."""
+    """Register, move or deactivate crew devices. Adding one (``device_create``) or the "new secret" action
+    (``device_secret_rotate``) shows the secret once, on the next page; only its hash is stored."""
 
     list_display = ("identifier", "unit", "is_active", "last_seen_at")
     list_filter = ("is_active", "unit__agency")
@@ -185,9 +186,36 @@ class DeviceAdmin(AuditedAdmin):
     list_select_related = ("unit",)
     fields = ("identifier", "unit", "is_active", "last_seen_at")
     readonly_fields = ("last_seen_at",)
+    actions = ("new_secret",)
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
+    def save_model(self, request: HttpRequest, obj: Device, form, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        device, secret = device_create(
+            unit=obj.unit, identifier=obj.identifier, user=request.user, remote_addr=request.META.get("REMOTE_ADDR")
+        )  # audited there
+        obj.pk, obj.token_hash, obj._state.adding = device.pk, device.token_hash, False
+        if not obj.is_active:
+            Device.objects.filter(pk=obj.pk).update(is_active=False)
+        self._show_secret(request, device, secret)
+
+    @admin.action(description="Give the selected device a new secret (shown once)")
+    def new_secret(self, request: HttpRequest, queryset) -> None:
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one device: each new secret is shown once.", messages.ERROR)
+            return
+        device = queryset.get()
+        secret = device_secret_rotate(device=device, user=request.user, remote_addr=request.META.get("REMOTE_ADDR"))
+        self._show_secret(request, device, secret)
+
+    def _show_secret(self, request: HttpRequest, device: Device, secret: str) -> None:
+        self.message_user(
+            request,
+            f"Secret of device {device.identifier} (shown this once; set it in the app now): {secret}. "
+            f"Traccar Client server URL: <this server>/api/ingest/osmand?key={secret}",
+            messages.WARNING,
+        )
 
 
 @admin.register(AuditEntry)

@@ -3,12 +3,15 @@ edit is audited; a unit's status and the audit log cannot be changed there."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from conftest import make_agency, make_capability, make_device, make_incident, make_incident_type, make_unit
 
-from fleet.models import AgencyKind, AuditEntry, IncidentTypeNeed, UnitStatus
+from fleet.models import AgencyKind, AuditEntry, Device, IncidentTypeNeed, UnitStatus
 from fleet.selectors import Need, incident_needs
 from fleet.services.audit import audit_record
+from fleet.services.devices import DeviceAuthError, device_authenticate
 
 pytestmark = pytest.mark.django_db
 
@@ -28,8 +31,10 @@ def test_every_fleet_table_opens_in_the_admin(admin_client) -> None:
     for name in FLEET_TABLES:
         response = admin_client.get(f"/admin/fleet/{name}/")
         assert response.status_code == 200, (name, response.status_code)
-    # Devices are created by device_create (it shows the secret once), never in the admin.
-    assert admin_client.get("/admin/fleet/device/add/").status_code == 403
+    # A device's form has no secret field: the secret is generated on save and shown once (tested below).
+    form = admin_client.get("/admin/fleet/device/add/").content.decode()
+    assert 'name="identifier"' in form
+    assert "token_hash" not in form
 
 
 def test_incident_type_needs_edited_in_the_admin_are_what_the_recommendation_reads(admin_client) -> None:
@@ -101,3 +106,41 @@ def test_the_audit_log_can_be_read_but_not_changed_in_the_admin(admin_client) ->
     assert admin_client.post(f"{url}delete/", {"post": "yes"}).status_code == 403
     entry.refresh_from_db()
     assert entry.action == "dispatch.assign"
+
+
+def _secret_in(response) -> str:
+    """The secret the admin showed once, from the page's messages."""
+    shown = [str(m) for m in response.context["messages"] if "shown this once" in str(m)]
+    assert len(shown) == 1, [str(m) for m in response.context["messages"]]
+    return re.search(r"set it in the app now\): (\S+)\. ", shown[0]).group(1)
+
+
+def test_adding_a_device_shows_its_secret_once_and_it_authenticates(admin_client) -> None:
+    unit = make_unit(call_sign="AMB-7")
+    data = {"identifier": "psc-amb-7", "unit": unit.pk, "is_active": "on"}
+    response = admin_client.post("/admin/fleet/device/add/", data, follow=True)
+    assert response.status_code == 200
+    secret = _secret_in(response)
+    device = device_authenticate(identifier="psc-amb-7", secret=secret)
+    assert device.unit_id == unit.pk
+    assert secret not in Device.objects.get(pk=device.pk).token_hash  # only the hash is stored
+    assert AuditEntry.objects.filter(action="device.create", object_id=str(device.pk)).count() == 1
+    again = admin_client.get(f"/admin/fleet/device/{device.pk}/change/")
+    assert secret.encode() not in again.content  # never shown again
+
+
+def test_new_secret_action_replaces_the_old_one(admin_client) -> None:
+    device = make_device(identifier="dmk-1", secret="old-secret")
+    other = make_device(identifier="dmk-2")
+    both = admin_client.post(
+        "/admin/fleet/device/", {"action": "new_secret", "_selected_action": [device.pk, other.pk]}, follow=True
+    )
+    assert "Select exactly one device" in both.content.decode()
+    assert device_authenticate(identifier="dmk-1", secret="old-secret").pk == device.pk  # nothing changed
+    response = admin_client.post(
+        "/admin/fleet/device/", {"action": "new_secret", "_selected_action": [device.pk]}, follow=True
+    )
+    secret = _secret_in(response)
+    assert device_authenticate(identifier="dmk-1", secret=secret).pk == device.pk
+    with pytest.raises(DeviceAuthError, match="wrong secret"):
+        device_authenticate(identifier="dmk-1", secret="old-secret")
