@@ -17,9 +17,9 @@ import numpy as np
 from gis_core.routing.engine import Isochrone, PointLike, Route, Snap, TravelTime
 from gis_core.routing.errors import NoRouteError, RoutingError
 from gis_core.routing.graph import RoadGraph, transformer_to_lonlat
-from gis_core.routing.links import EdgeLinks
+from gis_core.routing.links import EdgeLinks, straight_leg_m
 from gis_core.routing.search import NetworkSearch
-from gis_core.routing.shapes import isochrone_of, route_from_pieces, tree_pieces
+from gis_core.routing.shapes import isochrone_of, route_from_pieces, straight_route, tree_pieces
 from gis_core.routing.snapping import EdgeSnapper, SnappedPoints, describe
 
 logger = logging.getLogger(__name__)
@@ -230,14 +230,20 @@ class CsgraphEngine:
         access_m = many.offset_m + single.offset_m[0]
         access_s = access_m / self.access_speed_mps
         eta_s = network_s + access_s
+        straight_m = straight_leg_m(many, single)
+        straight_s = straight_m / self.access_speed_mps
+        go_straight = straight_s < eta_s
+        if go_straight.any():
+            eta_s, access_s = np.where(go_straight, straight_s, eta_s), np.where(go_straight, straight_s, access_s)
+            access_m, network_s = np.where(go_straight, straight_m, access_m), np.where(go_straight, 0.0, network_s)
         ok = many.inside & np.isfinite(eta_s)
         unreachable = np.flatnonzero(many.inside & ~ok)
         if cutoff_s is None and len(unreachable):
             logger.info("no route for %d of %d pairs (points %s)", len(unreachable), len(ok), unreachable[:10])
         if cutoff_s is not None:
             ok &= eta_s <= cutoff_s
-        distance_m = direct_m.copy()
-        tree = np.flatnonzero(ok & ~use_direct)
+        distance_m = np.where(go_straight, 0.0, direct_m)
+        tree = np.flatnonzero(ok & ~use_direct & ~go_straight)
         if len(tree):
             targets = links.node[tree, k[tree]]
             distance_m[tree] = links.length_m[tree, k[tree]] + self._network.tree_lengths(search, targets)
@@ -303,6 +309,12 @@ class CsgraphEngine:
         via_s = entries.time_s[0] + search.dist_s[entries.node[0]]
         k = int(np.argmin(via_s))
         direct_s, _ = self._links.direct(src, dst)
+        straight_m = float(straight_leg_m(src, dst)[0])
+        network_eta_s = (
+            min(float(direct_s[0]), float(via_s[k])) + (src.offset_m[0] + dst.offset_m[0]) / self.access_speed_mps
+        )
+        if straight_m / self.access_speed_mps < network_eta_s:
+            return straight_route(src, dst, straight_m=straight_m, access_speed_mps=self.access_speed_mps)
         if np.isfinite(direct_s[0]) and direct_s[0] <= via_s[k]:
             pieces = [self._links.direct_piece(src, dst)]
             network_s = float(direct_s[0])

@@ -3,7 +3,8 @@
 A point on directed edge ``e = (u -> v)`` at fraction ``f`` leaves via ``v`` at ``(1 - f) * time[e]``
 and, when the twin ``t = (v -> u)`` exists, via ``u`` at ``f * time[t]``; a destination is entered
 symmetrically, and two points on the same street segment also get the direct along-edge time.
-Without a twin the way back is closed, except for a point lying exactly on the node. Pure code.
+Without a twin the way back is closed, except for a point lying exactly on the node. Two points closer
+to each other than either is to its road may also go straight (:func:`straight_leg_m`). Pure code.
 """
 
 from __future__ import annotations
@@ -101,3 +102,16 @@ class EdgeLinks:
         if g >= f:
             return e, f, g
         return int(self.twin[e]), 1.0 - f, 1.0 - g
+
+
+def straight_leg_m(a: SnappedPoints, b: SnappedPoints) -> np.ndarray:
+    """Straight-line distance (m) between points that may travel straight, off the network; ``inf`` elsewhere.
+
+    The access legs already assume travel off the network in a straight line at the access speed. Two
+    points closer to each other than either is to its road (an ambulance parked at the caller's house,
+    both 150 m from the nearest mapped road) go straight rather than out to the road and back. Nothing
+    longer: a straight line between points farther apart may cross what the map does not show (a river).
+    Broadcasts one point against many.
+    """
+    d = np.hypot(*(a.xy_m - b.xy_m).T)
+    return np.where(d <= np.minimum(a.offset_m, b.offset_m), d, np.inf)

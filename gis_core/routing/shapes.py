@@ -40,6 +40,21 @@ def tree_pieces(
     return pieces
 
 
+def straight_route(src: SnappedPoints, dst: SnappedPoints, *, straight_m: float, access_speed_mps: float) -> Route:
+    """A trip that stays off the network: the straight line between the points (see ``links.straight_leg_m``)."""
+    line = np.concatenate([src.lonlat[:1], dst.lonlat[:1]])
+    access_s = straight_m / access_speed_mps
+    return Route(
+        geometry_lonlat=shapely.LineString(line),
+        length_m=0.0,
+        travel_time_s=0.0,
+        access_s=access_s,
+        access_m=straight_m,
+        eta_s=access_s,
+        street_names=(),
+    )
+
+
 def route_from_pieces(
     graph: RoadGraph,
     to_lonlat: Transformer,

@@ -46,6 +46,8 @@ class SnappedPoints:
         Straight-line distance from each point to its edge, metres.
     inside : ndarray of bool, shape (K,)
         ``offset_m <= max_access_m``.
+    xy_m : ndarray, shape (K, 2)
+        The input points in the graph's metric CRS.
     """
 
     lonlat: np.ndarray
@@ -53,6 +55,7 @@ class SnappedPoints:
     fraction: np.ndarray
     offset_m: np.ndarray
     inside: np.ndarray
+    xy_m: np.ndarray
 
     def __len__(self) -> int:
         return len(self.edge)
@@ -60,7 +63,12 @@ class SnappedPoints:
     def take(self, index: np.ndarray | slice) -> SnappedPoints:
         """The points selected by ``index``, as a new batch."""
         return SnappedPoints(
-            self.lonlat[index], self.edge[index], self.fraction[index], self.offset_m[index], self.inside[index]
+            self.lonlat[index],
+            self.edge[index],
+            self.fraction[index],
+            self.offset_m[index],
+            self.inside[index],
+            self.xy_m[index],
         )
 
 
@@ -105,12 +113,14 @@ class EdgeSnapper:
         fresh = np.setdiff1d(np.arange(len(points)), [i for i, _ in given]) if given else slice(None)
         edge = np.zeros(len(points), dtype=np.intp)
         fraction, offset_m = np.zeros(len(points)), np.zeros(len(points))
-        edge[fresh], fraction[fresh], offset_m[fresh] = self._snap_arrays(lonlat[fresh])
+        x, y = self._to_metric.transform(lonlat[:, 0], lonlat[:, 1])
+        xy_m = np.column_stack([x, y]).reshape(-1, 2)
+        edge[fresh], fraction[fresh], offset_m[fresh] = self._snap_arrays(xy_m[fresh])
         for i, p in given:  # trust a snap made earlier rather than snapping again
             if not 0 <= p.edge_index < self._n_edges:
                 raise InvalidPointError(f"point #{i} is a Snap from another graph")
             edge[i], fraction[i], offset_m[i] = p.edge_index, p.fraction, p.offset_m
-        return SnappedPoints(lonlat, edge, fraction, offset_m, offset_m <= self.max_access_m)
+        return SnappedPoints(lonlat, edge, fraction, offset_m, offset_m <= self.max_access_m, xy_m)
 
     def resolve_one(self, point: PointLike, *, label: str) -> SnappedPoints:
         """Snap one point; raise :class:`OutsideNetworkError` naming it ``label`` when it is too far."""
@@ -118,11 +128,9 @@ class EdgeSnapper:
         self.raise_if_outside(batch, label=label)
         return batch
 
-    def _snap_arrays(self, lonlat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        if not len(lonlat):
+    def _snap_arrays(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if not len(xy):
             return np.empty(0, dtype=np.intp), np.empty(0), np.empty(0)
-        x, y = self._to_metric.transform(lonlat[:, 0], lonlat[:, 1])
-        xy = np.column_stack([x, y])
         nearest, fraction, offset_m, settled = self._grid.nearest(xy)
         edge = self._tree_edge[nearest]
         rest = np.flatnonzero(~settled)

@@ -195,6 +195,24 @@ def test_off_network_legs_are_reported_apart(line):
     assert tt.distance_m == pytest.approx(1200.0)
 
 
+def test_points_closer_to_each_other_than_to_the_road_go_straight(line):
+    # Both 40 m north of A=B, 30 m apart: straight 30 s at 1 m/s, not 40 + 40 m of access legs plus
+    # the network between their snaps (3 s east, 6 s west on the slow direction).
+    for origin, destination in [((300, 40), (330, 40)), ((330, 40), (300, 40))]:
+        tt = both_ways(line, origin, destination)
+        assert (tt.eta_s, tt.access_s, tt.access_m, tt.network_s, tt.distance_m) == pytest.approx((30, 30, 30, 0, 0))
+    # A unit parked at the caller's door: 0 s (it was 80 s: out to the road and back).
+    assert both_ways(line, (300, 40), (300, 40)).eta_s == pytest.approx(0.0)
+    # 30 m apart but one of them 20 m from the road: the road is nearer than the other point, so the
+    # trip uses it: 20 + 40 m of legs and 3 s along A=B.
+    tt = both_ways(line, (300, 20), (330, 40))
+    assert (tt.eta_s, tt.network_s, tt.access_m) == pytest.approx((63.0, 3.0, 60.0))
+    # The route is the straight line itself.
+    route = line.route(ll(300, 40), ll(330, 40))
+    assert (route.eta_s, route.travel_time_s, route.length_m, route.street_names) == (pytest.approx(30), 0, 0, ())
+    assert [xy(c) for c in route.geometry_lonlat.coords] == [pytest.approx((300, 40)), pytest.approx((330, 40))]
+
+
 def test_snap_reports_edge_fraction_offset_and_the_point_on_the_road(line):
     (snap,) = line.snap([ll(300, 40)])
     edge = snap.edge_index
@@ -558,10 +576,25 @@ def network(request):
     return engine, nx_graph, points, snaps, truth
 
 
+def straight_s(engine, snaps, i: int, j: int) -> float:
+    """The off-network straight trip i -> j at access speed, allowed when the points are closer to each
+    other than either is to its road (the engine's rule); ``inf`` otherwise."""
+    d = math.dist(_metric(engine, (snaps[i].lon, snaps[i].lat)), _metric(engine, (snaps[j].lon, snaps[j].lat)))
+    return d / engine.access_speed_mps if d <= min(snaps[i].offset_m, snaps[j].offset_m) else math.inf
+
+
 def expect(engine, snaps, truth, i: int, j: int, tt: TravelTime | None, *, cutoff_s: float | None = None):
     """Compare the engine's answer for point i -> point j with the oracle."""
     access_s = (snaps[i].offset_m + snaps[j].offset_m) / engine.access_speed_mps
-    if j not in truth[i] or (cutoff_s is not None and truth[i][j][0] + access_s > cutoff_s):
+    network_eta_s = truth[i][j][0] + access_s if j in truth[i] else math.inf
+    straight = straight_s(engine, snaps, i, j)
+    if straight < network_eta_s and (cutoff_s is None or straight <= cutoff_s):
+        assert tt is not None, f"{i}->{j}: the straight trip takes {straight} s, engine none"
+        assert (tt.eta_s, tt.access_s, tt.network_s, tt.distance_m) == pytest.approx(
+            (straight, straight, 0, 0), abs=1e-6
+        )
+        return
+    if j not in truth[i] or (cutoff_s is not None and network_eta_s > cutoff_s):
         assert tt is None, f"{i}->{j}: engine found {tt}, oracle says no path within the cutoff"
         return
     time_s, length_m = truth[i][j]
