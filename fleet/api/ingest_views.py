@@ -217,7 +217,7 @@ class BatchIngestView(_DeviceEndpoint):
 
     def _work(self, request, message: InboundMessage) -> Response:
         payload = loads_json(request.body)
-        named = payload.get("device") if isinstance(payload, dict) else None
+        named = batch.identifier_of(payload)
         key = dict(parse_qsl(request.META.get("QUERY_STRING", ""))).get("key")
         device = _authenticate(request, identifier=None if _basic_credentials(request) else named, key=key)
         fixes = batch.parse_batch(payload, device_identifier_default=device.identifier)

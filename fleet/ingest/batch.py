@@ -54,6 +54,13 @@ _MAX_UNIX_S = 1e11
 _MAX_PROBLEMS = 10
 
 
+def identifier_of(payload: Any) -> str | None:
+    """The top-level ``device`` of a decoded batch (None when it names none), read first to authenticate."""
+    if not isinstance(payload, Mapping):
+        raise PayloadError(f"expected a JSON object with 'fixes', got {type(payload).__name__}")
+    return None if payload.get("device") is None else device_identifier("device", payload["device"])
+
+
 def parse_batch(payload: Any, *, device_identifier_default: str) -> list[CanonicalFix]:
     """Parse a decoded batch body into its fixes, checking every fix before returning any.
 

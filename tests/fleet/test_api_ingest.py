@@ -300,6 +300,17 @@ def test_bad_credentials(client, device, query_extra: dict, status: int, code: s
     assert "wrong" not in message.body  # the presented key is masked too
 
 
+@pytest.mark.parametrize("named", [{"id": 1}, [], True, "x" * 65])
+def test_a_batch_naming_its_device_badly_is_400_not_500(client, device, named) -> None:
+    # The device named in the body is read before authenticating (key= in the query, no Basic auth).
+    body = json.dumps({"device": named, "fixes": [_batch_fix()]})
+    response = client.post(f"{BATCH}?key={SECRET}", data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert "device: the device identifier" in _error(response)["message"]
+    assert InboundMessage.objects.get(channel="batch").outcome == "rejected"
+    assert not PositionFix.objects.exists()
+
+
 def test_batch_with_a_wrong_password_is_401(client, device) -> None:
     response = _post_batch(client, [_batch_fix()], secret="not-it")
     assert response.status_code == 401
