@@ -15,7 +15,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from fleet.models import Agency, AgencyKind, Incident, Unit, UnitType
+from fleet.models import Agency, AgencyKind, InboundMessage, Incident, Unit, UnitType
 from fleet.services.callers import caller_flag
 from fleet.services.devices import device_create
 from gis_core.importers.boundaries import import_boundaries
@@ -30,7 +30,7 @@ FIELDS = (
     "device", "lat", "lon", "close_near", "add_stations", "reason", "limit", "kind", "accuracy_m",
 )  # fmt: skip
 WRONG = ([], {"type": "Point"}, "x" * 300, -1, 1e308, None, [[1, 2, 3]], True)
-JUNK_BODIES = [b"not json", b"[]", b'"x"', b"{", b"123", b'{"fixes": 5}'] + [
+JUNK_BODIES = [b"not json", b"[]", b'"x"', b"{", b"123", b'{"fixes": 5}', b'{"lat": 1e999, "lon": NaN}'] + [
     json.dumps(dict.fromkeys(FIELDS, w)).encode() for w in WRONG
 ]
 JUNK_QUERY = (
@@ -73,9 +73,11 @@ def world(jambi_region, data_dir):
             "other_id": "999998", "offer_id": "999997", "flag_id": str(flag.pk), "phone": "+6281234567890"}  # fmt: skip
 
 
-def test_no_endpoint_answers_junk_with_a_500(world) -> None:
+@pytest.mark.parametrize("logged_in", [True, False])
+def test_no_endpoint_answers_junk_with_a_500(world, logged_in: bool) -> None:
     client = APIClient(raise_request_exception=False)
-    client.force_authenticate(get_user_model().objects.create_superuser("root", password="pw"))
+    if logged_in:
+        client.force_authenticate(get_user_model().objects.create_superuser("root", password="pw"))
     urls = sorted({u for u in (_concrete(p, world) for p in _paths(get_resolver().url_patterns)) if u})
     assert len(urls) >= 40  # the whole API, not a few endpoints
     failures = []
@@ -84,7 +86,26 @@ def test_no_endpoint_answers_junk_with_a_500(world) -> None:
             response = client.post(url, body, content_type="application/json")
             if response.status_code >= 500:
                 failures.append(f"POST {url} {body[:60]!r}: {response.status_code}")
-        response = client.get(url + JUNK_QUERY)
-        if response.status_code >= 500:
-            failures.append(f"GET {url}{JUNK_QUERY[:40]}...: {response.status_code}")
+        form = client.post(url, JUNK_QUERY[1:], content_type="application/x-www-form-urlencoded")
+        for method, response in (("GET", client.get(url + JUNK_QUERY)), ("POST form", form)):
+            if response.status_code >= 500:
+                failures.append(f"{method} {url} {JUNK_QUERY[:40]}...: {response.status_code}")
     assert not failures, "\n".join(failures)
+
+
+def test_osmand_junk_values_are_stored_and_refused_or_flagged_never_a_500(world) -> None:
+    client = APIClient(raise_request_exception=False)
+    for query in (
+        "id=amb-1&lat=abc&lon=103.6&timestamp=1700000000",
+        "id=amb-1&lat=-1.6&lon=1e999&timestamp=xx",
+        "id=amb-1&lat=NaN&lon=NaN&timestamp=-1&speed=-5&bearing=999&accuracy=-1&batt=400",
+        "id=%00&lat=-1.6&lon=103.6",
+        "lat=-1.6&lon=103.6",
+    ):
+        response = client.get(f"/api/ingest/osmand/?{query}&key=wrong", HTTP_USER_AGENT="Traccar\x00Client")
+        assert 400 <= response.status_code < 500, (query, response.status_code, response.content[:200])
+    # Every one of them was stored first, NUL bytes as the text \x00.
+    stored = InboundMessage.objects.filter(channel="osmand").order_by("pk")
+    assert [m.outcome for m in stored] == ["rejected"] * 5
+    assert stored[3].body.startswith("id=%00")
+    assert stored[3].headers["User-Agent"] == "Traccar\\x00Client"

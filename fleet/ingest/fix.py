@@ -152,4 +152,6 @@ def device_identifier(name: str, value: Any) -> str:
         raise PayloadError(f"{name}: the device identifier is missing or not text: {value!r}")
     if len(value.strip()) > 64:
         raise PayloadError(f"{name}: the device identifier is longer than 64 characters")
+    if not value.strip().isprintable():
+        raise PayloadError(f"{name}: the device identifier holds control characters: {value!r}")
     return value.strip()

@@ -121,6 +121,7 @@ def inbound_message_store(
         The client's address.
     """
     text = body.decode("utf-8", errors="backslashreplace") if isinstance(body, bytes) else body
+    headers = {name: value.replace("\x00", "\\x00") for name, value in headers.items()}  # jsonb cannot hold NUL either
     message = InboundMessage(
         channel=channel, body=text.replace("\x00", "\\x00"), headers=headers, remote_addr=remote_addr,
         outcome="received", received_at=timezone.now(),
@@ -129,7 +130,7 @@ def inbound_message_store(
     with connection.cursor() as cursor:
         cursor.execute(
             _MESSAGE_INSERT_SQL,
-            [channel, message.received_at, remote_addr, json.dumps(headers), message.body, message.outcome],
+            [channel, message.received_at, remote_addr, json.dumps(message.headers), message.body, message.outcome],
         )
         (message.pk,) = cursor.fetchone()
     message._state.adding = False
