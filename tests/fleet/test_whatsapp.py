@@ -311,3 +311,14 @@ def test_a_signed_body_that_is_not_an_envelope_is_400_and_kept(client, body: byt
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid_payload"
     assert InboundMessage.objects.get().outcome == "rejected"
+
+
+def test_a_nul_in_a_text_or_a_name_is_kept_readably_not_a_500(client) -> None:
+    # JSON may carry \u0000, which PostgreSQL text cannot hold: WhatsApp would retry a 500 forever.
+    body = _envelope(_text("wamid.N1", "Tolong\u0000 kebakaran"), name="Bu\u0000di")
+    response = _post(client, body)
+    assert response.status_code == 200, response.content
+    incident = Incident.objects.get()
+    assert "Tolong" in incident.description
+    assert "kebakaran" in incident.description
+    assert "\x00" not in incident.description + incident.caller_name
