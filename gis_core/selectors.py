@@ -28,6 +28,8 @@ def region_by_slug_or_code(slug_or_code: str) -> Region | None:
     Region or None
     """
     value = slug_or_code.strip()
+    if "\x00" in value:  # no slug or code holds one, and PostgreSQL text cannot even be compared with it
+        return None
     matches = sorted(Region.objects.filter(Q(slug=value) | Q(code=value)), key=lambda r: r.slug != value)
     return matches[0] if matches else None
 

@@ -29,12 +29,12 @@ FIELDS = (
     "capabilities", "agencies", "phone", "channel", "priority", "incident_type", "outcome", "fixes",
     "device", "lat", "lon", "close_near", "add_stations", "reason", "limit", "kind", "accuracy_m",
 )  # fmt: skip
-WRONG = ([], {"type": "Point"}, "x" * 300, -1, 1e308, None, [[1, 2, 3]], True)
+WRONG = ([], {"type": "Point"}, "x" * 300, -1, 1e308, None, [[1, 2, 3]], True, "nul\x00")
 JUNK_BODIES = [b"not json", b"[]", b'"x"', b"{", b"123", b'{"fixes": 5}', b'{"lat": 1e999, "lon": NaN}'] + [
     json.dumps(dict.fromkeys(FIELDS, w)).encode() for w in WRONG
 ]
 JUNK_QUERY = (
-    "?region=%5B%5D&since=yesterday&until=2026-13-45&in_bbox=a,b,c&lon=x&lat=200&start=soon&end=-"
+    "?region=%00&since=yesterday&until=2026-13-45&in_bbox=a,b,c&lon=x&lat=200&start=soon&end=-"
     "&routes=maybe&limit=-5&capabilities=%00&route_units=a,b&group_by=colour&kind=%25&page=-1&kecamatan=%27"
 )
 
@@ -109,3 +109,15 @@ def test_osmand_junk_values_are_stored_and_refused_or_flagged_never_a_500(world)
     assert [m.outcome for m in stored] == ["rejected"] * 5
     assert stored[3].body.startswith("id=%00")
     assert stored[3].headers["User-Agent"] == "Traccar\\x00Client"
+
+
+def test_a_nul_character_is_a_400_that_says_so(world) -> None:
+    client = APIClient()
+    client.force_authenticate(get_user_model().objects.create_superuser("root", password="pw"))
+    body = json.dumps({"region": "kota-jambi", "origin": [103.61, -1.6], "thresholds_s": [600], "note": "a\x00"})
+    response = client.post("/api/routing/isochrone/", body, content_type="application/json")
+    assert response.status_code == 400
+    assert "may not contain NUL characters" in response.json()["error"]["message"]
+    response = client.get("/api/units/?region=kota%00")  # a query string: an unknown region
+    assert response.status_code == 400
+    assert "unknown region" in response.json()["error"]["message"]

@@ -8,6 +8,7 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from gis_core.api.fields import PointField, PointListField, parse_lonlat
 from gis_core.models import Kecamatan, Kelurahan, Region, RoadNetworkVersion
+from gis_core.selectors import region_by_slug_or_code
 
 _POPULATION_FIELDS = ("population", "population_year", "population_source", "population_kind")
 
@@ -71,7 +72,7 @@ class RegionField(serializers.SlugRelatedField):
         super().__init__(slug_field="slug", queryset=Region.objects.all(), **kwargs)
 
     def to_internal_value(self, data: object) -> Region:
-        region = Region.objects.filter(slug=data).first() or Region.objects.filter(code=data).first()
+        region = region_by_slug_or_code(data) if isinstance(data, str) else None
         if region is None:
             known = ", ".join(Region.objects.values_list("slug", flat=True)) or "none yet"
             raise serializers.ValidationError(f"unknown region {data!r}; known regions: {known}")
