@@ -12,12 +12,13 @@ from fleet.models import Agency, IncidentType, UnitStatus
 from fleet.services.incidents import CLOSING_OUTCOMES
 from fleet.services.status import CANCELLABLE_STATUSES, NEXT_STATUSES
 from gis_core.models import Kecamatan, Region
+from gis_core.selectors import region_by_slug_or_code
 
 
 def region_for_console(*, slug: str | None) -> Region | None:
-    """The region named by ``slug``, else the first (by slug) with kecamatan loaded, else the first."""
+    """The region named by ``slug`` (or code), else the first (by slug) with kecamatan loaded, else the first."""
     if slug:
-        found = Region.objects.filter(slug=slug).first()
+        found = region_by_slug_or_code(slug)
         if found is not None:
             return found
     with_areas = Region.objects.filter(kecamatan__isnull=False).order_by("slug").distinct().first()

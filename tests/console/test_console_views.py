@@ -71,6 +71,15 @@ def test_dispatcher_page_carries_the_map_config(role_client, jambi_region) -> No
     assert "cdn" not in body.lower()
 
 
+def test_region_by_code_and_junk_region_falls_back(role_client, jambi_region) -> None:
+    client = role_client("dispatcher")
+    assert client.get("/dispatch/?region=15.71").context["config"]["region"]["slug"] == "kota-jambi"
+    for junk in ("atlantis", "%00", "%5B%5D"):  # unknown or unusable: the default region, never a 500
+        response = client.get(f"/dispatch/?region={junk}")
+        assert response.status_code == 200, junk
+        assert response.context["config"]["region"]["slug"] == "kota-jambi"
+
+
 def test_page_without_any_region_says_how_to_load_one(role_client) -> None:
     response = role_client("dispatcher").get("/dispatch/")
     assert response.status_code == 200
