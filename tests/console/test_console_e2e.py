@@ -204,6 +204,12 @@ def test_dispatcher_creates_a_report_on_the_map_and_dispatches_a_unit(console) -
     first.wait_for()
     unit_id = int(first.get_attribute("data-unit"))
     assert page.locator(".need td").first.inner_text()  # a call sign with ETA and distance beside it
+    # The distance shown is the whole trip: by road plus the off-road legs at both ends.
+    best = page.evaluate("() => SiagaDispatch.recommendation.needs[0].suggestions[0]")
+    shown_km = float(page.locator(".need tr[data-unit] td").nth(2).inner_text().split()[0])
+    assert shown_km == pytest.approx((best["distance_m"] + best["access_m"]) / 1000, abs=0.051)
+    # The report point is off the main roads: its legs (about 260 m) are more than the shown rounding.
+    assert best["access_m"] > 100
     page.wait_for_function("() => SiagaDispatch.queue.length === 1")
     first.click()
     page.wait_for_selector("#phases table.phases")

@@ -340,6 +340,7 @@
     try {
       const result = await api("GET", `/api/incidents/${report.id}/recommendations/?routes=1`);
       if (state.selected !== report.id || !box()) return;
+      state.recommendation = result;
       box().innerHTML = result.needs.map(needHtml).join("") || esc(T.no_recommendation);
       box().querySelectorAll(".dispatch").forEach((button) => button.addEventListener("click", () => dispatch(report, button)));
       drawRoutes(result);
@@ -348,10 +349,15 @@
     }
   }
 
+  /* The whole trip: by road, plus the off-road legs at both ends (all of it for a unit at the door). */
+  function tripMetres(s) {
+    return s.distance_m == null ? null : s.distance_m + (s.access_m || 0);
+  }
+
   function needHtml(need) {
     const rows = need.suggestions.slice(0, 5).map((s) => `<tr data-unit="${s.unit}">
       <td><b>${esc(s.call_sign)}</b><br><small>${esc(s.agency_name || s.agency)}</small></td>
-      <td>${S.minutes(s.eta_s)}</td><td>${S.km(s.distance_m)}</td>
+      <td>${S.minutes(s.eta_s)}</td><td>${S.km(tripMetres(s))}</td>
       <td><button type="button" class="dispatch primary" data-unit="${s.unit}" data-capability="${esc(need.capability)}"
         ${s.eta_s == null ? "disabled" : ""}>${esc(T.dispatch)}</button></td></tr>`).join("");
     return `<div class="need"><b>${esc(need.capability)}</b>${need.optional ? " (opsional)" : ""}
