@@ -117,6 +117,8 @@ ASGI_APPLICATION = "config.asgi.application"
 # Live console: GPS fixes, status changes, reports and assignments pushed over WebSocket through
 # the Redis channel layer (fleet.live publishes after commit, fleet.consumers relays).
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+# OwnTracks phones in MQTT mode publish to this broker; `manage.py mqtt_ingest` records them.
+SIAGA_MQTT_URL = os.environ.get("SIAGA_MQTT_URL", "mqtt://127.0.0.1:1883")
 # A publish waits at most this long for Redis; when it is down the fix or dispatch goes on unpublished.
 SIAGA_LIVE_PUBLISH_TIMEOUT_S = _env_float("SIAGA_LIVE_PUBLISH_TIMEOUT_S", 2.0)
 CHANNEL_LAYERS = {

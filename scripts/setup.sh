@@ -32,6 +32,9 @@ fi
 if [ -z "${REDIS_URL:-}" ]; then
   dpkg -s redis-server >/dev/null 2>&1 || missing+=(redis-server)
 fi
+if [ -z "${SIAGA_MQTT_URL:-}" ]; then
+  dpkg -s mosquitto >/dev/null 2>&1 || missing+=(mosquitto)  # OwnTracks phones in MQTT mode
+fi
 python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
 dpkg -s chromium >/dev/null 2>&1 || missing+=(chromium)  # console end-to-end tests (Playwright drives it)
 [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
@@ -51,6 +54,12 @@ if [ -z "${REDIS_URL:-}" ] && ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2
   # Nothing persistent: the channel layer only relays live messages.
   log "starting Redis on 127.0.0.1:6379"
   redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null
+fi
+
+if [ -z "${SIAGA_MQTT_URL:-}" ] && ! (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null; then
+  # Debian's configuration: Mosquitto 2 with no listener defined serves localhost only, anonymous clients allowed.
+  log "starting Mosquitto on 127.0.0.1:1883"
+  mosquitto -d -c /etc/mosquitto/mosquitto.conf
 fi
 
 if [ ! -x .venv/bin/python ]; then

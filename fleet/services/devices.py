@@ -183,6 +183,25 @@ def device_authenticate(*, identifier: str, secret: str | None) -> Device:
     return device
 
 
+def device_for_broker(*, identifier: str) -> Device:
+    """The active device with this identifier, for messages a broker has already authenticated.
+
+    An MQTT broker checks the publisher's password and, with a per-user topic ACL (Mosquitto's
+    ``pattern write owntracks/%u/#``), that it publishes only under its own name: the topic is the
+    credential, so no device secret is checked here.
+
+    Raises
+    ------
+    UnknownDeviceError, DeviceInactiveError
+    """
+    device = _device_with_unit(identifier)
+    if device is None:
+        raise UnknownDeviceError(f"unknown device {identifier!r}: register it for a unit first")
+    if not device.is_active:
+        raise DeviceInactiveError(f"device {identifier!r} is deactivated")
+    return device
+
+
 # Device, unit and agency in one hand-written join (every device request runs it). The ORM's
 # select_related query says the same but costs more CPU to build than the database needs to answer it.
 # None of the three models has a field that needs a converter (geometry, JSON), so rows go to from_db as read.

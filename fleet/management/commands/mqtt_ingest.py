@@ -1,0 +1,73 @@
+"""Record OwnTracks phones that publish over MQTT: subscribe at the broker and store every message."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+import paho.mqtt.client as mqtt
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import close_old_connections, connections
+
+from fleet.services.owntracks_mqtt import TOPIC_FILTER, owntracks_mqtt_message
+
+logger = logging.getLogger(__name__)
+
+
+def bridge_client(
+    *, url: str, topic: str = TOPIC_FILTER, client_id: str = "siaga-ingest", persistent: bool = True
+) -> mqtt.Client:
+    """An MQTT client that subscribes to ``topic`` on (re)connect and records each message it receives.
+
+    ``url``: ``mqtt://[user:password@]host[:port]``. ``persistent``: a session the broker keeps
+    (``clean_session=False``) with QoS 1, so messages published while the bridge was down are
+    delivered when it is back.
+    """
+    parts = urlsplit(url)
+    if parts.scheme != "mqtt" or not parts.hostname:
+        raise CommandError(f"--url {url!r}: expected mqtt://[user:password@]host[:port]")
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=not persistent)
+    if parts.username:
+        client.username_pw_set(parts.username, parts.password)
+
+    def on_connect(client, userdata, flags, reason_code, properties) -> None:
+        client.subscribe(topic, qos=1)
+
+    def on_message(client, userdata, msg) -> None:
+        close_old_connections()  # a long-running loop: drop a connection the database closed
+        try:
+            owntracks_mqtt_message(topic=msg.topic, payload=msg.payload)
+        except Exception:  # the message is stored; a failure after that must not stop the bridge
+            logger.exception("recording the message on %s failed (it is stored)", msg.topic)
+
+    def on_disconnect(client, userdata, flags, reason_code, properties) -> None:
+        connections.close_all()  # this thread's database connection; a reconnect opens a new one
+
+    client.on_connect = on_connect
+    client.on_message = on_message
+    client.on_disconnect = on_disconnect
+    client.connect(parts.hostname, parts.port or 1883, keepalive=60)
+    return client
+
+
+class Command(BaseCommand):
+    help = (
+        "Subscribe to owntracks/+/+ at an MQTT broker and record every location message (OwnTracks in "
+        "MQTT mode). The broker authenticates the phones; give it a per-user topic ACL."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--url", default=settings.SIAGA_MQTT_URL, help="mqtt://[user:password@]host[:port]")
+        parser.add_argument("--topic", default=TOPIC_FILTER, help="topic filter (default %(default)s)")
+
+    def handle(self, *args, url: str, topic: str, **options) -> None:
+        try:
+            client = bridge_client(url=url, topic=topic)
+        except OSError as exc:
+            raise CommandError(f"cannot reach the MQTT broker at {url}: {exc}") from exc
+        self.stdout.write(f"recording {topic} from {url} (Ctrl-C to stop)")
+        try:
+            client.loop_forever(retry_first_connection=True)
+        except KeyboardInterrupt:
+            client.disconnect()
