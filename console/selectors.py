@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from console import roles
-from console.strings import JS_STRINGS
+from console.strings import ERROR_STRINGS, JS_STRINGS
 from fleet.models import Agency, IncidentType, UnitStatus
 from fleet.services.incidents import CLOSING_OUTCOMES
 from fleet.services.status import CANCELLABLE_STATUSES, NEXT_STATUSES
@@ -53,6 +53,7 @@ def console_config(*, request: HttpRequest, page: str) -> dict:
         "regions": list(Region.objects.order_by("slug").values("slug", "name")),
         "roles": sorted(roles.roles_of(request.user)),
         "strings": {key: str(text) for key, text in JS_STRINGS.items()},
+        "errors": {code: str(text) for code, text in ERROR_STRINGS.items()},
         "osm_tiles": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
     }
     if region is None:

@@ -86,3 +86,34 @@ JS_STRINGS = {
     "click_roads_to_close": _("Click roads to close or reopen them, then run"),
     "run": _("Run"),
 }
+
+# What an API refusal means, by its ``error.code`` (``gis_core.api.errors``), shown before the server's
+# own message (which names the unit, the status or the field, in English).
+ERROR_STRINGS = {
+    "invalid": _("Check the input"),
+    "invalid_point": _("Not a valid location"),
+    "outside_network": _("Too far from every road in the map"),
+    "no_route": _("No road route between these places"),
+    "too_many_points": _("Too many points in one request"),
+    "no_network": _("No road network loaded for this region"),
+    "illegal_transition": _("This status change is not allowed"),
+    "unit_unavailable": _("The unit is not available (already sent?)"),
+    "assignment_not_active": _("This dispatch is no longer active"),
+    "dispatch_refused": _("The unit cannot be sent to this report"),
+    "incident_location_missing": _("The report has no location yet"),
+    "recommendation_input": _("Cannot recommend units for this report"),
+    "invalid_phone": _("Not a valid phone number"),
+    "invalid_report": _("The report is not complete"),
+    "unknown_incident_type": _("Unknown report type"),
+    "invalid_location": _("Not a valid location"),
+    "outside_region": _("The location is outside the region"),
+    "unknown_outcome": _("Unknown outcome"),
+    "report_state": _("Not possible in the report's current state"),
+    "not_found": _("Not found (deleted or closed meanwhile?)"),
+    "not_authenticated": _("Log in again"),
+    "permission_denied": _("Your role does not allow this"),
+    "infeasible_coverage": _("No placement of sites reaches that share"),
+    "siting_error": _("Cannot compute sites with these settings"),
+    "unknown_edge": _("Unknown road"),
+    "coverage_error": _("Cannot compute coverage with these settings"),
+}

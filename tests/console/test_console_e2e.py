@@ -331,7 +331,8 @@ def test_dispatcher_moves_a_unit_through_its_statuses_and_sees_a_refusal(console
     page.click(f"{here} button.set-status[data-status=transporting]")
     error = page.locator(f"{here} .status-error")
     error.wait_for()
-    assert error.inner_text().startswith("409: ")
+    # What it means in the console's language, then the server's own words.
+    assert error.inner_text().startswith("Perubahan status ini tidak diizinkan: ")
     assert "cannot go from transporting to transporting" in error.inner_text()
     # After the refusal the console shows the unit as it is.
     assert _status_buttons(page, here) == ["at_hospital", "out_of_service"]
@@ -392,7 +393,7 @@ def test_dispatcher_closes_a_report_with_its_outcome_once_its_units_are_clear(co
     error = page.locator("#close-report-form .error")
     page.wait_for_function("() => document.querySelector('#close-report-form .error').textContent !== ''")
     call_sign = Unit.objects.get(pk=unit_id).call_sign
-    assert error.inner_text().startswith("409: ")
+    assert error.inner_text().startswith("Tidak dapat dilakukan pada status laporan saat ini: ")
     assert f"still has active units ({call_sign})" in error.inner_text()  # the service's refusal, word for word
     _shot(page, "console-close-refused")
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import translation
+
+from console.strings import ERROR_STRINGS
 
 pytestmark = pytest.mark.django_db
 
@@ -69,6 +72,20 @@ def test_dispatcher_page_carries_the_map_config(role_client, jambi_region) -> No
     assert "/static/leaflet/leaflet.js" in body
     assert "unpkg" not in body  # everything the page loads is served by us
     assert "cdn" not in body.lower()
+
+
+def test_every_api_error_code_has_a_summary_in_the_page_language(role_client, jambi_region) -> None:
+    from gis_core.api import errors
+
+    config = role_client("dispatcher").get("/dispatch/").context["config"]
+    assert config["errors"]["illegal_transition"] == "Perubahan status ini tidak diizinkan"
+    device_or_webhook = {"bad_payload", "unknown_device", "device_inactive", "wrong_unit", "device_auth_failed",
+                         "invalid_payload", "routing_error"}  # fmt: skip
+    codes = {code for _, _, code in errors._DOMAIN_STATUS} - device_or_webhook
+    assert codes <= set(config["errors"])
+    with translation.override("en"):
+        english = {code: str(text) for code, text in ERROR_STRINGS.items()}
+    assert not [code for code, text in config["errors"].items() if text == english[code]]  # all in Indonesian
 
 
 def test_region_by_code_and_junk_region_falls_back(role_client, jambi_region) -> None:

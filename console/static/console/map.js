@@ -33,7 +33,9 @@ window.Siaga = (function () {
     const data = isJson ? await response.json() : null;
     if (!response.ok) {
       const message = (data && data.error && data.error.message) || (data && data.detail) || response.statusText;
-      throw new Error(`${response.status}: ${message}`);
+      // What the refusal means in the console's language, then the server's details (which name the unit or field).
+      const summary = data && data.error && (cfg.errors || {})[data.error.code];
+      throw new Error(summary ? `${summary}: ${message}` : `${response.status}: ${message}`);
     }
     return data;
   }
