@@ -54,10 +54,20 @@ def device_identifier_of_topic(topic: str) -> str | None:
 def owntracks_mqtt_message(*, topic: str, payload: bytes) -> MqttOutcome:
     """Store one MQTT message, then record its fixes for the device its topic names.
 
-    Never raises for what the phone sent: a refusal is written on the stored message (``rejected``
-    with why) and returned, since an MQTT publisher gets no answer to read.
+    Raises only when the message could not be stored (the database is down), so the caller knows
+    whether to acknowledge it. What happens after storing is written on the stored message: a refusal
+    (``rejected`` with why, as an MQTT publisher gets no answer to read) or a failure (``error``).
     """
     message = inbound_message_store(channel=CHANNEL, body=payload, headers={"Topic": topic}, remote_addr=None)
+    try:
+        return _record(message, topic, payload)
+    except Exception as exc:
+        logger.exception("recording the OwnTracks MQTT message %s failed", message.pk)
+        inbound_message_close(message=message, outcome="error", error=f"{type(exc).__name__}: {exc}")
+        return MqttOutcome(message, "error", 0)
+
+
+def _record(message: InboundMessage, topic: str, payload: bytes) -> MqttOutcome:
     try:
         identifier = device_identifier_of_topic(topic)
         if identifier is None:

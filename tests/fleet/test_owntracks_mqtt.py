@@ -120,3 +120,75 @@ def test_the_bridge_records_what_a_phone_publishes_through_mosquitto(phone) -> N
     phone.unit.refresh_from_db()
     assert int(phone.unit.last_fix.recorded_at.timestamp()) == now - 20  # the newest, though sent first
     assert list(handled.values_list("outcome", flat=True)) == ["accepted"] * 3
+
+
+@pytest.mark.django_db
+def test_a_failure_after_storing_is_written_on_the_message(phone, monkeypatch) -> None:
+    def broken(**kwargs):
+        raise RuntimeError("validation blew up")
+
+    monkeypatch.setattr("fleet.services.owntracks_mqtt.position_record", broken)
+    result = owntracks_mqtt_message(topic="owntracks/psc119/amb01", payload=_location(int(time.time())))
+    assert result.outcome == "error"
+    message = InboundMessage.objects.get(channel="owntracks_mqtt")
+    assert (message.outcome, message.error) == ("error", "RuntimeError: validation blew up")
+
+
+def _wait(condition, timeout_s: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_message_that_could_not_be_stored_is_delivered_again_after_a_reconnect(phone, monkeypatch) -> None:
+    from django.db import OperationalError
+
+    from fleet.management.commands import mqtt_ingest
+
+    calls: list[str] = []
+    real = mqtt_ingest.owntracks_mqtt_message
+
+    def database_down_once(**kwargs):
+        calls.append(kwargs["topic"])
+        if len(calls) == 1:
+            raise OperationalError("the database is down")
+        return real(**kwargs)
+
+    monkeypatch.setattr(mqtt_ingest, "owntracks_mqtt_message", database_down_once)
+    client_id = f"siaga-test-{uuid.uuid4().hex[:8]}"  # one persistent session at the broker, used twice
+    host, port = settings.SIAGA_MQTT_URL.removeprefix("mqtt://").split(":")
+
+    def start():
+        bridge = bridge_client(url=settings.SIAGA_MQTT_URL, client_id=client_id, persistent=True)
+        subscribed = threading.Event()
+        bridge.on_subscribe = lambda *args: subscribed.set()
+        bridge.loop_start()
+        assert subscribed.wait(10), "the bridge did not subscribe at the broker (is Mosquitto running?)"
+        return bridge
+
+    bridge = start()
+    try:
+        publisher = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"phone-{uuid.uuid4().hex[:8]}")
+        publisher.connect(host, int(port))
+        publisher.loop_start()
+        publisher.publish("owntracks/psc119/amb01", _location(int(time.time()) - 5), qos=1).wait_for_publish(10)
+        publisher.disconnect()
+        publisher.loop_stop()
+        assert _wait(lambda: len(calls) == 1)
+        bridge.disconnect()
+        bridge.loop_stop()
+        assert not InboundMessage.objects.exists()  # not stored, and not acknowledged either
+        bridge = start()  # the same session: the broker delivers the unacknowledged message again
+        assert _wait(lambda: PositionFix.objects.filter(unit=phone.unit).exists())
+    finally:
+        bridge.disconnect()
+        bridge.loop_stop()
+        cleanup = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
+        cleanup.connect(host, int(port))  # a clean session with the same id: the broker forgets the old one
+        cleanup.disconnect()
+    assert len(calls) == 2
+    assert InboundMessage.objects.get(channel="owntracks_mqtt").outcome == "accepted"

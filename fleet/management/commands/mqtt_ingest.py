@@ -22,12 +22,15 @@ def bridge_client(
 
     ``url``: ``mqtt://[user:password@]host[:port]``. ``persistent``: a session the broker keeps
     (``clean_session=False``) with QoS 1, so messages published while the bridge was down are
-    delivered when it is back.
+    delivered when it is back. A message is acknowledged only once it is stored: if storing fails
+    (the database is down), the broker still holds it and delivers it again after a reconnect.
     """
     parts = urlsplit(url)
     if parts.scheme != "mqtt" or not parts.hostname:
         raise CommandError(f"--url {url!r}: expected mqtt://[user:password@]host[:port]")
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=not persistent)
+    client = mqtt.Client(
+        mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=not persistent, manual_ack=True
+    )
     if parts.username:
         client.username_pw_set(parts.username, parts.password)
 
@@ -38,8 +41,10 @@ def bridge_client(
         close_old_connections()  # a long-running loop: drop a connection the database closed
         try:
             owntracks_mqtt_message(topic=msg.topic, payload=msg.payload)
-        except Exception:  # the message is stored; a failure after that must not stop the bridge
-            logger.exception("recording the message on %s failed (it is stored)", msg.topic)
+        except Exception:  # not stored (it raises only then): no ack, so the broker keeps it
+            logger.exception("could not store the message on %s; the broker delivers it again", msg.topic)
+            return
+        client.ack(msg.mid, msg.qos)
 
     def on_disconnect(client, userdata, flags, reason_code, properties) -> None:
         connections.close_all()  # this thread's database connection; a reconnect opens a new one
