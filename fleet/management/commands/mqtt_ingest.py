@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import time
 from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
@@ -13,6 +15,7 @@ from django.db import close_old_connections, connections
 from fleet.services.owntracks_mqtt import TOPIC_FILTER, owntracks_mqtt_message
 
 logger = logging.getLogger(__name__)
+RETRY_S = 5.0  # wait before resuming the session after a message could not be stored
 
 
 def bridge_client(
@@ -42,7 +45,8 @@ def bridge_client(
         try:
             owntracks_mqtt_message(topic=msg.topic, payload=msg.payload)
         except Exception:  # not stored (it raises only then): no ack, so the broker keeps it
-            logger.exception("could not store the message on %s; the broker delivers it again", msg.topic)
+            logger.exception("could not store the message on %s; reconnecting for it to come again", msg.topic)
+            client.disconnect()  # the broker delivers unacknowledged messages again when the session resumes
             return
         client.ack(msg.mid, msg.qos)
 
@@ -73,6 +77,11 @@ class Command(BaseCommand):
             raise CommandError(f"cannot reach the MQTT broker at {url}: {exc}") from exc
         self.stdout.write(f"recording {topic} from {url} (Ctrl-C to stop)")
         try:
-            client.loop_forever(retry_first_connection=True)
+            while True:
+                # Returns only after the bridge disconnected itself: a message could not be stored.
+                client.loop_forever(retry_first_connection=True)
+                time.sleep(RETRY_S)
+                with contextlib.suppress(OSError):  # the broker is away too: loop_forever keeps trying
+                    client.reconnect()
         except KeyboardInterrupt:
             client.disconnect()
