@@ -66,13 +66,28 @@ class CanonicalFix:
 
 
 def loads_json(body: bytes | str) -> Any:
-    """Decode a JSON body, or raise PayloadError saying where it broke."""
+    """Decode a JSON body, or raise PayloadError saying where it broke.
+
+    Every NUL in its strings (a ``\\u0000`` escape) comes back as U+FFFD: PostgreSQL text and jsonb
+    cannot hold NUL, and a fix is kept, not refused, for an odd character in an attribute.
+    """
     try:
-        return json.loads(body)
+        return without_nul(json.loads(body))
     except UnicodeDecodeError as exc:
         raise PayloadError(f"body is not UTF-8 text: {exc.reason} at byte {exc.start}") from exc
     except json.JSONDecodeError as exc:
         raise PayloadError(f"body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
+
+
+def without_nul(value: Any) -> Any:
+    """Decoded JSON with every NUL character in its strings (keys too) replaced by U+FFFD."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, list):
+        return [without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {without_nul(key): without_nul(item) for key, item in value.items()}
+    return value
 
 
 def as_float(name: str, value: Any) -> float:

@@ -31,7 +31,6 @@ import json
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -39,6 +38,7 @@ from django.db.models import Max
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
+from fleet.ingest.fix import without_nul
 from fleet.models import ActorKind, Caller, Channel, InboundMessage, Incident, WhatsAppMessage
 from fleet.services.audit import audit_record
 from fleet.services.callers import phone_normalise
@@ -114,22 +114,11 @@ def whatsapp_webhook_receive(*, body: bytes, headers: dict[str, str], remote_add
     return whatsapp_inbound_process(inbound=inbound)
 
 
-def _without_nul(value: Any) -> Any:
-    """The decoded JSON with every NUL (a ``\\u0000`` escape; PostgreSQL text cannot hold it) as U+FFFD."""
-    if isinstance(value, str):
-        return value.replace("\x00", "\ufffd")
-    if isinstance(value, list):
-        return [_without_nul(item) for item in value]
-    if isinstance(value, dict):
-        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
-    return value
-
-
 def whatsapp_inbound_process(*, inbound: InboundMessage) -> WebhookResult:
     """Process a stored delivery; safe to run again (a replay after a failure creates nothing twice)."""
     result = WebhookResult(inbound=inbound)
     try:
-        document = _without_nul(json.loads(inbound.body))
+        document = without_nul(json.loads(inbound.body))
     except ValueError as exc:
         _finish(result, outcome="rejected", error=f"body is not JSON: {exc}")
         raise WebhookPayloadError(f"body is not JSON: {exc}") from None

@@ -311,6 +311,15 @@ def test_a_batch_naming_its_device_badly_is_400_not_500(client, device, named) -
     assert not PositionFix.objects.exists()
 
 
+def test_a_nul_in_a_fix_is_kept_as_a_replacement_character_not_a_500(client, device) -> None:
+    # JSON may carry \u0000 (a tracker's buggy firmware), which PostgreSQL text and jsonb cannot hold.
+    response = _post_batch(client, [_batch_fix(attributes={"driver": "Bu\x00di"})])
+    assert response.status_code == 200, response.content
+    fix = PositionFix.objects.get()
+    assert (fix.attributes["driver"], fix.is_valid) == ("Bu\ufffddi", True)
+    assert "Bu\\u0000di" in InboundMessage.objects.get(channel="batch").body  # the raw body, as sent
+
+
 def test_batch_with_a_wrong_password_is_401(client, device) -> None:
     response = _post_batch(client, [_batch_fix()], secret="not-it")
     assert response.status_code == 401
