@@ -269,6 +269,25 @@ def fleet(db):
     )
 
 
+@pytest.fixture(autouse=True)
+def _fresh_region_envelopes():
+    """GPS validation caches each region's outline per process: no test sees another's."""
+    from fleet.services.positions import region_envelope_cache_clear
+
+    region_envelope_cache_clear()
+    yield
+    region_envelope_cache_clear()
+
+
+@pytest.fixture
+def jambi_kecamatan(jambi_region, data_dir):
+    """Kota Jambi (15.71) with its real kecamatan boundaries (fixes outside them are flagged)."""
+    from gis_core.importers.boundaries import import_boundaries
+
+    import_boundaries(region=jambi_region, path=data_dir / "jambi" / "kecamatan_jambi.geojson", level="kecamatan")
+    return jambi_region
+
+
 @pytest.fixture
 def jambi_network(jambi_region, data_dir):
     """Kota Jambi (15.71) with its real main-road network (roads_main_jambi_osm.graphml) active."""

@@ -14,12 +14,10 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 import pytest
-from conftest import make_agency, make_device, make_region, make_unit
+from conftest import make_agency, make_device, make_unit
 from django.utils import timezone
 
 from fleet.models import InboundMessage, PositionFix, StatusChange, Unit, UnitStatus
-from fleet.services.positions import region_envelope_cache_clear
-from gis_core.importers.boundaries import import_boundaries
 
 pytestmark = pytest.mark.django_db
 
@@ -33,23 +31,9 @@ BATCH = "/api/ingest/batch"
 STATUS = "/api/ingest/status"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_envelopes():
-    region_envelope_cache_clear()
-    yield
-    region_envelope_cache_clear()
-
-
 @pytest.fixture
-def jambi(data_dir):
-    region = make_region()
-    import_boundaries(region=region, path=data_dir / "jambi" / "kecamatan_jambi.geojson", level="kecamatan")
-    return region
-
-
-@pytest.fixture
-def unit(jambi):
-    return make_unit(agency=make_agency(region=jambi), call_sign="AMB-01")
+def unit(jambi_kecamatan):
+    return make_unit(agency=make_agency(region=jambi_kecamatan), call_sign="AMB-01")
 
 
 @pytest.fixture

@@ -38,7 +38,7 @@ from fleet.services.dispatch import (
     dispatch_assign,
     dispatch_cancel,
 )
-from fleet.services.positions import position_record, region_envelope_cache_clear
+from fleet.services.positions import position_record
 from fleet.services.status import IllegalTransitionError, unit_status_set
 from gis_core.routing.registry import engine_for
 
@@ -55,13 +55,6 @@ RSUD_ABDUL_MANAP = (103.579035273099606, -1.6410166)
 @pytest.fixture
 def dispatcher(db):
     return get_user_model().objects.create_user("dispatcher1", password="x")
-
-
-@pytest.fixture(autouse=True)
-def _fresh_envelopes():
-    region_envelope_cache_clear()
-    yield
-    region_envelope_cache_clear()
 
 
 def test_assign_sends_the_unit_marks_the_report_and_audits(dispatcher) -> None:

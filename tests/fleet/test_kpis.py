@@ -30,7 +30,6 @@ from django.utils import translation
 
 from fleet.models import Agency, AgencyKind, Assignment, AssignmentStatus, ResponseTarget
 from fleet.selectors_kpis import DEFAULT_TARGET_S, percentile_linear, response_kpis
-from gis_core.importers.boundaries import import_boundaries
 from gis_core.models import Kecamatan
 
 pytestmark = pytest.mark.django_db
@@ -61,9 +60,8 @@ def _assign(incident, unit, dispatched_s, en_route_s=None, on_scene_s=None, *, c
 
 
 @pytest.fixture
-def scene(jambi_region, data_dir):
-    region = jambi_region
-    import_boundaries(region=region, path=data_dir / "jambi" / "kecamatan_jambi.geojson", level="kecamatan")
+def scene(jambi_kecamatan):
+    region = jambi_kecamatan
     k01, k02 = Kecamatan.objects.get(code="15.71.01"), Kecamatan.objects.get(code="15.71.02")
     damkar = make_unit(agency=make_agency(region=region, code="damkar", kind=AgencyKind.FIRE, response_target_s=None))
     psc = make_unit(agency=make_agency(region=region, code="psc119", kind=AgencyKind.EMS, response_target_s=600))

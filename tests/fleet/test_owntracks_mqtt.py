@@ -16,8 +16,6 @@ from django.conf import settings
 from fleet.management.commands.mqtt_ingest import bridge_client
 from fleet.models import InboundMessage, PositionFix
 from fleet.services.owntracks_mqtt import device_identifier_of_topic, owntracks_mqtt_message
-from fleet.services.positions import region_envelope_cache_clear
-from gis_core.importers.boundaries import import_boundaries
 
 CENTRE = (103.6131, -1.5913)
 
@@ -29,12 +27,9 @@ def _location(tst: int, lonlat=CENTRE, **extra) -> bytes:
 
 
 @pytest.fixture
-def phone(jambi_region, data_dir):
-    region_envelope_cache_clear()
-    import_boundaries(region=jambi_region, path=data_dir / "jambi" / "kecamatan_jambi.geojson", level="kecamatan")
-    unit = make_unit(agency=make_agency(region=jambi_region), call_sign="PSC119-01")
-    yield make_device(unit=unit, identifier="psc119/amb01")
-    region_envelope_cache_clear()
+def phone(jambi_kecamatan):
+    unit = make_unit(agency=make_agency(region=jambi_kecamatan), call_sign="PSC119-01")
+    return make_device(unit=unit, identifier="psc119/amb01")
 
 
 def test_topics_name_the_device() -> None:

@@ -12,7 +12,7 @@ import types
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import make_agency, make_device, make_region, make_unit
+from conftest import make_agency, make_device, make_unit
 from django.db import connection
 
 from fleet.ingest.batch import UNIT_ID_ATTRIBUTE
@@ -25,9 +25,7 @@ from fleet.services.positions import (
     haversine_m,
     inbound_message_store,
     position_record,
-    region_envelope_cache_clear,
 )
-from gis_core.importers.boundaries import import_boundaries
 
 pytestmark = pytest.mark.django_db
 
@@ -38,23 +36,9 @@ MONAS_JAKARTA = (106.8272, -6.1754)  # 609,955 m away (PostGIS)
 NOW = datetime(2026, 3, 2, 1, 0, 0, tzinfo=UTC)  # 08:00 WIB; passed to position_record as its clock
 
 
-@pytest.fixture(autouse=True)
-def _fresh_envelopes():
-    region_envelope_cache_clear()
-    yield
-    region_envelope_cache_clear()
-
-
 @pytest.fixture
-def jambi(data_dir):
-    region = make_region()
-    import_boundaries(region=region, path=data_dir / "jambi" / "kecamatan_jambi.geojson", level="kecamatan")
-    return region
-
-
-@pytest.fixture
-def device(jambi):
-    return make_device(unit=make_unit(agency=make_agency(region=jambi)), identifier="psc119-amb-01")
+def device(jambi_kecamatan):
+    return make_device(unit=make_unit(agency=make_agency(region=jambi_kecamatan)), identifier="psc119-amb-01")
 
 
 def _fix(lonlat=CENTRE, *, ago_s: float | None = 60.0, identifier: str = "psc119-amb-01", **fields) -> CanonicalFix:
