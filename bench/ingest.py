@@ -48,8 +48,6 @@ import http.client
 import json
 import os
 import resource
-import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -66,6 +64,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 from bench.scratch_db import ADMIN_URL, create_database, drop_database  # noqa: E402
+from bench.server import start_server, stop_server  # noqa: E402
 
 DB_NAME = f"siaga_bench_ingest_{os.getpid()}"
 DB_URL = f"postgis://postgres@127.0.0.1:5432/{DB_NAME}"
@@ -91,55 +90,29 @@ def parse_args() -> argparse.Namespace:
 # -- database and server ------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(workers: int, worker_class: str, threads: int) -> tuple[subprocess.Popen, int]:
-    port = free_port()
+def start_gunicorn(workers: int, worker_class: str, threads: int) -> tuple[subprocess.Popen, int]:
     env = os.environ | {
         "DATABASE_URL": DB_URL,
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": "bench-ingest-not-secret",
         "SIAGA_LOG_LEVEL": "WARNING",
     }
-    command = [
-        str(Path(sys.executable).with_name("gunicorn")),
-        "config.wsgi:application",
-        "--bind", f"127.0.0.1:{port}",
-        "--workers", str(workers),
-        "--worker-class", worker_class,
-        "--threads", str(threads),
-        "--backlog", "512",
-        "--log-level", "warning",
-    ]  # fmt: skip
-    server = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/api/ingest/status")  # GET is not allowed there: a 405 proves Django answers
-            conn.getresponse().read()
-            conn.close()
-            return server, port
-        except OSError:
-            if server.poll() is not None:
-                raise RuntimeError("gunicorn exited at start; see its output above") from None
-            time.sleep(0.2)
-    stop_server(server)
-    raise RuntimeError("gunicorn did not answer within 30 s")
 
+    def launch(port: int) -> subprocess.Popen:
+        command = [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "config.wsgi:application",
+            "--bind", f"127.0.0.1:{port}",
+            "--workers", str(workers),
+            "--worker-class", worker_class,
+            "--threads", str(threads),
+            "--backlog", "512",
+            "--log-level", "warning",
+        ]  # fmt: skip
+        return subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
 
-def stop_server(server: subprocess.Popen) -> None:
-    if server.poll() is None:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+    # GET is not allowed on the status endpoint: a 405 proves Django answers.
+    return start_server(launch, probe_path="/api/ingest/status", name="gunicorn")
 
 
 def cpu_s(pids: list[int]) -> float:
@@ -372,7 +345,7 @@ def main() -> int:
     server = None
     try:
         credentials = seed(args.devices)
-        server, PORT = start_server(args.workers, args.worker_class, args.threads)
+        server, PORT = start_gunicorn(args.workers, args.worker_class, args.threads)
         print(
             f"gunicorn: {args.workers} {args.worker_class} workers x {args.threads} threads on 127.0.0.1:{PORT}; "
             f"{os.cpu_count()} cores; {args.devices} devices",

@@ -27,7 +27,6 @@ import base64
 import http.client
 import json
 import os
-import signal
 import socket
 import struct
 import subprocess
@@ -43,6 +42,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.scratch_db import create_database, drop_database  # noqa: E402
+from bench.server import start_server, stop_server  # noqa: E402
 
 DB_NAME = f"siaga_bench_live_{os.getpid()}"
 SERVER_ENV = {
@@ -91,40 +91,15 @@ def seed(units: int) -> tuple[list[tuple[str, str]], str]:
     return credentials, client.cookies["sessionid"].value
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def start_daphne() -> tuple[subprocess.Popen, int]:
+    def launch(port: int) -> subprocess.Popen:
+        env = os.environ | {"SIAGA_PORT": str(port)}
+        return subprocess.Popen(
+            ["bash", "scripts/serve.sh"], cwd=ROOT, env=env, start_new_session=True, stderr=subprocess.DEVNULL
+        )
 
-
-def start_server() -> tuple[subprocess.Popen, int]:
-    port = free_port()
-    env = os.environ | {"SIAGA_PORT": str(port)}
-    server = subprocess.Popen(
-        ["bash", "scripts/serve.sh"], cwd=ROOT, env=env, start_new_session=True, stderr=subprocess.DEVNULL
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/api/ingest/osmand")  # no id: a 400 proves Django answers
-            conn.getresponse().read()
-            return server, port
-        except OSError:
-            if server.poll() is not None:
-                raise RuntimeError("scripts/serve.sh exited at start") from None
-            time.sleep(0.2)
-    raise RuntimeError("the server did not answer within 30 s")
-
-
-def stop_server(server: subprocess.Popen) -> None:
-    if server.poll() is None:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+    # No id: a 400 proves Django answers.
+    return start_server(launch, probe_path="/api/ingest/osmand", name="scripts/serve.sh")
 
 
 class Console:
@@ -194,7 +169,7 @@ def main() -> None:
 
         credentials, session_key = seed(args.units)
         unit_ids = dict(Unit.objects.values_list("devices__identifier", "pk"))
-        server, port = start_server()
+        server, port = start_daphne()
         consoles = [Console(port, f"/ws/regions/{SLUG}/", session_key) for _ in range(args.consoles)]
         for console in consoles:
             assert console.receive()["type"] == "hello"
