@@ -8,6 +8,7 @@ COPY . .
 RUN python -m venv .venv \
  && .venv/bin/pip install --no-cache-dir -e '.[test]' \
  && sha256sum pyproject.toml | cut -d' ' -f1 > .venv/.siaga-installed
-ENV SIAGA_HOST=0.0.0.0 SIAGA_PORT=8000 SIAGA_DATA_DIR=/data
+# The demo data is the repository's own data/ (copied above); SIAGA_DATA_DIR defaults to it.
+ENV SIAGA_HOST=0.0.0.0 SIAGA_PORT=8000
 EXPOSE 8000
 CMD ["bash", "scripts/demo.sh"]

@@ -51,7 +51,8 @@ DATABASES = {
 DATABASES["default"]["ENGINE"] = "django.contrib.gis.db.backends.postgis"
 
 # Real data (boundaries, roads, population) is read from here and never copied into the repo.
-SIAGA_DATA_DIR = Path(os.environ.get("SIAGA_DATA_DIR", BASE_DIR.parent / "shared" / "data")).resolve()
+# The project's own data (data/SOURCES.md): the demo and the tests need nothing outside the repository.
+SIAGA_DATA_DIR = Path(os.environ.get("SIAGA_DATA_DIR", BASE_DIR / "data")).resolve()
 
 # Routing: the off-network leg is driven at this speed; farther than SIAGA_MAX_ACCESS_M from any
 # road of the region's network a point counts as outside the network.

@@ -85,6 +85,8 @@ def coverage_map_png(run: CoverageRun, kecamatan: list[AreaRow], *, dpi: int = 1
     ax.set_ylabel(f"{crs} northing, m")
     if ax.get_legend_handles_labels()[0]:
         ax.legend(loc="lower left", fontsize=8)
+    # The travel times come from OpenStreetMap roads: ODbL asks for the attribution on the map.
+    fig.text(0.01, 0.005, "Roads: © OpenStreetMap contributors (ODbL)", fontsize=7, color="#555555")
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
     plt.close(fig)

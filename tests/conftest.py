@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.test import override_settings
 
 
 @pytest.fixture(scope="session")
@@ -17,13 +18,31 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: N
         test["NAME"] = f"{test.get('NAME') or 'test_' + db_settings['NAME']}_{os.getpid()}"
 
 
+# The repository's own data folder (data/SOURCES.md). Tests read it through the data_dir fixture only,
+# never SIAGA_DATA_DIR: a user's own data there must not change what the suite checks.
+DATA_DIR = Path(__file__).resolve().parents[1] / "data"
+
+
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
-    """SIAGA_DATA_DIR; a test that needs it fails (never skips) with what is missing."""
-    path = Path(settings.SIAGA_DATA_DIR)
-    if not (path / "jambi").is_dir():
-        pytest.fail(f"real data not found at SIAGA_DATA_DIR={path}: expected jambi/, ambon/, balikpapan/ there")
-    return path
+    """The repository's data folder; a test that needs it fails (never skips) with what is missing."""
+    if not (DATA_DIR / "jambi").is_dir():
+        pytest.fail(f"the repository's data folder is missing or incomplete at {DATA_DIR}: expected jambi/ there")
+    return DATA_DIR
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _data_dir_is_the_repositorys():
+    """Whatever SIAGA_DATA_DIR a user exported, code under test (and the servers the browser tests start)
+    reads the repository's data folder."""
+    saved = os.environ.get("SIAGA_DATA_DIR")
+    os.environ["SIAGA_DATA_DIR"] = str(DATA_DIR)
+    with override_settings(SIAGA_DATA_DIR=DATA_DIR):
+        yield
+    if saved is None:
+        os.environ.pop("SIAGA_DATA_DIR", None)
+    else:
+        os.environ["SIAGA_DATA_DIR"] = saved
 
 
 def make_region(*, code: str = "15.71", slug: str = "kota-jambi", name: str = "Kota Jambi", metric_srid: int = 32748):

@@ -39,7 +39,7 @@ _MAX_POPULATION = 2**31 - 1
 
 @dataclass(frozen=True)
 class PopulationMapping:
-    """CSV column names; the defaults are those of ``/work/shared/data/*/population_*.csv``."""
+    """CSV column names; the defaults are those of ``data/*/population_*.csv``."""
 
     code: str = "kode_kemendagri"
     population: str = "population"

@@ -181,6 +181,8 @@ def test_map_draws_the_region_from_own_data_with_no_internet(console) -> None:
     assert map_el.get_attribute("data-kecamatan") == "11"
     assert map_el.get_attribute("data-kelurahan") == "68"
     assert int(map_el.get_attribute("data-roads")) > 0
+    # The offline roads are OpenStreetMap data: ODbL's attribution is on the map (data/SOURCES.md).
+    assert "© OpenStreetMap contributors" in page.locator(".leaflet-control-attribution").inner_text()
     assert page.locator("path.kecamatan").count() == 11
     page.wait_for_selector("#map[data-units][data-stations]")
     assert page.locator("#map").get_attribute("data-units") == str(Unit.objects.count())

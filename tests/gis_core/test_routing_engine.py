@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-import os
 import threading
 from pathlib import Path
 
@@ -435,16 +434,7 @@ SPEED_KPH = {  # a plain table, enough to give every edge a time
 }  # fmt: skip
 
 
-def data_dir() -> Path:
-    default = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-    path = Path(os.environ.get("SIAGA_DATA_DIR", default))
-    if not (path / "jambi").is_dir():
-        pytest.fail(f"real data not found at {path} (set SIAGA_DATA_DIR): need jambi/ and balikpapan/")
-    return path
-
-
-def load_network(relative: str, *, strongly_connected: bool) -> nx.MultiDiGraph:
-    path = data_dir() / relative
+def load_network(path: Path, *, strongly_connected: bool) -> nx.MultiDiGraph:
     if not path.is_file():
         pytest.fail(f"missing road network {path}")
     graph = ox.load_graphml(path)
@@ -560,9 +550,9 @@ def random_points(graph, rng: np.random.Generator, count: int, *, first_edges=()
 
 
 @pytest.fixture(scope="module", params=list(NETWORKS))
-def network(request):
+def network(request, data_dir):
     relative, crs, strongly = NETWORKS[request.param]
-    nx_graph = load_network(relative, strongly_connected=strongly)
+    nx_graph = load_network(data_dir / relative, strongly_connected=strongly)
     engine = CsgraphEngine(road_graph_from_networkx(nx_graph, metric_crs=crs))
     rng = np.random.default_rng(20260112)
     largest = max(nx.strongly_connected_components(nx_graph), key=len)

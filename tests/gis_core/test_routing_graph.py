@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import networkx as nx
@@ -218,11 +217,10 @@ def test_from_networkx_refuses_missing_times_and_projected_graphs():
         road_graph_from_networkx(projected, metric_crs=CRS)
 
 
-def test_real_network_keeps_every_edge_as_given():
-    default = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-    path = Path(os.environ.get("SIAGA_DATA_DIR", default)) / "jambi" / "roads_main_jambi_osm.graphml"
+def test_real_network_keeps_every_edge_as_given(data_dir: Path):
+    path = data_dir / "jambi" / "roads_main_jambi_osm.graphml"
     if not path.is_file():
-        pytest.fail(f"missing road network {path} (set SIAGA_DATA_DIR)")
+        pytest.fail(f"missing road network {path}")
     nx_graph = ox.load_graphml(path)
     for _, _, data in nx_graph.edges(data=True):
         data["travel_time"] = data["length"] / 10.0

@@ -86,7 +86,8 @@ window.Siaga = (function () {
         style: { color: "#4a5a66", weight: 2, fillColor: "#f7f5ef", fillOpacity: 0.55, className: "kecamatan" },
         onEachFeature: (f, l) => l.bindTooltip(escapeHtml(f.properties.name), { sticky: true }),
       }),
-      roads: L.geoJSON(null, { style: roadStyle }),
+      // The offline roads are OpenStreetMap data (ODbL): the attribution shows whenever they are drawn.
+      roads: L.geoJSON(null, { style: roadStyle, attribution: "© OpenStreetMap contributors" }),
       stations: L.layerGroup(),
       units: L.layerGroup(),
     };
