@@ -160,7 +160,7 @@ def seed(devices: int) -> list[tuple[str, str]]:
     region = Region.objects.create(code="15.71", slug="bench-ingest", name="Kota Jambi (bench)", metric_srid=32748)
     boundaries = Path(settings.SIAGA_DATA_DIR) / "jambi" / "kecamatan_jambi.geojson"
     if not boundaries.is_file():
-        raise SystemExit(f"missing {boundaries}: set SIAGA_DATA_DIR to a folder holding jambi/ (default: the repository's data/)")
+        raise SystemExit(f"missing {boundaries}: set SIAGA_DATA_DIR to a folder holding jambi/ (default: data/)")
     import_boundaries(region=region, path=boundaries, level="kecamatan")
     agency = Agency.objects.create(region=region, code="bench", name="bench agency", kind=AgencyKind.EMS)
     unit_type = UnitType.objects.create(code="bench-amb", name="bench ambulance")
