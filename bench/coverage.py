@@ -54,10 +54,10 @@ from coverage.selectors import SourceSpec  # noqa: E402
 from coverage.services import Thresholds, coverage_run_create, evaluate  # noqa: E402
 from coverage.siting import coverage_siting_run, propose_candidates  # noqa: E402
 from coverage.solvers import mclp_solve  # noqa: E402
+from gis_core.crs import transform_geometries, transformer_to_lonlat  # noqa: E402
 from gis_core.demo import region_load  # noqa: E402
 from gis_core.importers.roads import import_road_graph  # noqa: E402
 from gis_core.models import Kecamatan, PopulationKind, Region  # noqa: E402
-from gis_core.routing.graph import transform_geometries, transformer_to_lonlat  # noqa: E402
 from gis_core.routing.registry import clear_engines, engine_for  # noqa: E402
 
 THRESHOLD_S = 900  # the SPM fire target, 15 minutes; --threshold changes it for MCLP

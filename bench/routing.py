@@ -40,10 +40,10 @@ import networkx as nx  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from bench.grid import city_grid  # noqa: E402
+from gis_core.crs import transformer_to_lonlat  # noqa: E402
 from gis_core.importers.osm import read_road_file  # noqa: E402
 from gis_core.importers.roads import import_road_graph  # noqa: E402
 from gis_core.models import Region  # noqa: E402
-from gis_core.routing.graph import transformer_to_lonlat  # noqa: E402
 from gis_core.routing.registry import clear_engines, engine_for  # noqa: E402
 
 N_ORIGINS = 50

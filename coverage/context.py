@@ -16,12 +16,11 @@ import shapely
 
 from coverage import selectors
 from coverage.errors import NoSourcesError
-from coverage.matrix import Attachment, attach_points
 from coverage.population import AreaRow, DemandSet, demand_points
 from coverage.selectors import SourcePoint
+from gis_core.crs import transform_geometries, transformer_to_lonlat, transformer_to_metric
 from gis_core.models import Region
-from gis_core.routing.engine import RoutingEngine, Snap
-from gis_core.routing.graph import transform_geometries, transformer_to_lonlat, transformer_to_metric
+from gis_core.routing.engine import PointAttachment, RoutingEngine, Snap
 from gis_core.routing.registry import active_version_id, engine_for
 
 DEFAULT_CELL_M = 250.0
@@ -38,7 +37,7 @@ class Context:
     version_id: int
     engine: RoutingEngine
     demand: DemandSet
-    attachment: Attachment
+    attachment: PointAttachment
     kecamatan_rows: list[AreaRow]
     kelurahan_rows: list[AreaRow]
 
@@ -71,7 +70,7 @@ def build_context(*, region: Region, engine: RoutingEngine, version_id: int, cel
     demand = demand_points(
         kecamatan, kelurahan, total, cell_m=cell_m, metric_crs=crs, to_lonlat=transformer_to_lonlat(crs)
     )
-    return Context(region, version_id, engine, demand, attach_points(engine, demand.lonlat), kecamatan, kelurahan)
+    return Context(region, version_id, engine, demand, engine.attach_points(demand.lonlat), kecamatan, kelurahan)
 
 
 def with_engine(context: Context, engine: RoutingEngine) -> Context:
@@ -81,7 +80,7 @@ def with_engine(context: Context, engine: RoutingEngine) -> Context:
         context.version_id,
         engine,
         context.demand,
-        attach_points(engine, context.demand.lonlat),
+        engine.attach_points(context.demand.lonlat),
         context.kecamatan_rows,
         context.kelurahan_rows,
     )

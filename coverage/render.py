@@ -25,7 +25,7 @@ from shapely.geometry import mapping
 from coverage.errors import CoverageInputError
 from coverage.models import CoverageRun
 from coverage.population import AreaRow
-from gis_core.routing.graph import transformer_to_lonlat, transformer_to_metric
+from gis_core.crs import transformer_to_lonlat, transformer_to_metric
 
 _COLOURS = ["#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027"]
 _UNREACHABLE = "#9e9e9e"

@@ -14,8 +14,8 @@ from coverage.errors import CoverageInputError
 from coverage.models import CoverageRun
 from coverage.population import AreaRow, RegionTotal
 from fleet.models import Agency, Station, Unit, UnitStatus
+from gis_core.crs import transform_geometries, transformer_to_lonlat, transformer_to_metric
 from gis_core.models import Kecamatan, Kelurahan, Region
-from gis_core.routing.graph import transform_geometries, transformer_to_lonlat, transformer_to_metric
 
 
 @dataclass(frozen=True)

@@ -34,8 +34,6 @@ from coverage.solvers import moveup_rank
 from fleet.models import Agency
 from fleet.services.audit import audit_record
 from gis_core.models import Region
-from gis_core.routing.csgraph_engine import CsgraphEngine
-from gis_core.routing.variants import edge_indices_for_db_ids, edges_near, engine_with_closures
 
 GAP_LIMIT = 50
 
@@ -215,23 +213,17 @@ def coverage_whatif_run(
     closed = _closures(before_ctx, close_edge_ids, close_near, close_tolerance_m)
     if not len(closed) and not add_points:
         raise CoverageInputError("nothing to compare: close roads (close_edge_ids, close_near) or add stations")
-    after_ctx = with_engine(before_ctx, engine_with_closures(before_ctx.engine, closed)) if len(closed) else before_ctx
+    after_ctx = with_engine(before_ctx, before_ctx.engine.with_closed_edges(closed)) if len(closed) else before_ctx
     after_spec = SourceSpec(**{**asdict(spec), "points": (*spec.points, *map(tuple, add_points))})
     after_sources, after_snaps, after_dropped = _sources(after_ctx, after_spec, what="stations or units")
     _, after = times_from_sources(after_ctx.engine, after_snaps, after_ctx.attachment)
     b, a = evaluate(before_ctx, before, thresholds), evaluate(after_ctx, after, thresholds)
-    graph = before_ctx.engine.graph
     results = {
         "thresholds_s": list(thresholds.thresholds_s),
         "target_s": thresholds.target_s,
         "closed_edges": [
-            {
-                "edge_id": None if graph.edge_db_id is None else int(graph.edge_db_id[i]),
-                "name": graph.edge_name[i],
-                "highway": graph.edge_highway[i],
-                "length_m": round(float(graph.edge_length_m[i]), 1),
-            }
-            for i in closed
+            {"edge_id": edge.edge_id, "name": edge.name, "highway": edge.highway, "length_m": round(edge.length_m, 1)}
+            for edge in before_ctx.engine.edges_info(closed)
         ],
         "added_stations": [list(p) for p in add_points],
         "before": {"totals": b["totals"], "kecamatan": b["kecamatan"]},
@@ -265,13 +257,12 @@ def coverage_whatif_run(
     )
 
 
-def _closures(context: Context, edge_ids: Sequence[int], near: shapely.Geometry | None, tolerance_m: float):
-    if not isinstance(context.engine, CsgraphEngine):
-        raise CoverageInputError("what-if closures need the csgraph routing engine")
-    graph = context.engine.graph
-    picked = [edge_indices_for_db_ids(graph, edge_ids)] if len(edge_ids) else []
+def _closures(
+    context: Context, edge_ids: Sequence[int], near: shapely.Geometry | None, tolerance_m: float
+) -> np.ndarray:
+    picked = [context.engine.edge_indices_for_ids(edge_ids)] if len(edge_ids) else []
     if near is not None:
-        hits = edges_near(graph, near, tolerance_m=tolerance_m)
+        hits = context.engine.edges_near(near, tolerance_m=tolerance_m)
         if not len(hits):
             raise CoverageInputError(
                 f"no road lies within {tolerance_m:.0f} m of close_near: move it onto the road "

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import shapely
 
 from coverage import selectors
 from coverage.context import DEFAULT_CELL_M, Context, coverage_context, kecamatan_of_points, snap_sources, source_data
@@ -24,8 +23,8 @@ from coverage.services import (
     evaluate,
 )
 from coverage.solvers import SitingResult, lscp_solve, mclp_solve
+from gis_core.crs import transformer_to_metric
 from gis_core.models import Region
-from gis_core.routing.graph import RoadGraph, transformer_to_lonlat, transformer_to_metric
 
 DEFAULT_CANDIDATES = 1000
 
@@ -76,18 +75,9 @@ def _square_side(xy: np.ndarray, n: int) -> float:
 def _network_points(context: Context, n: int) -> np.ndarray:
     """The network's nodes, plus evenly spaced points along its edges when there are fewer than ``n`` nodes."""
     nodes = np.asarray(context.engine.node_lonlat, dtype=float).reshape(-1, 2)
-    graph = getattr(context.engine, "graph", None)
-    if len(nodes) >= n or not isinstance(graph, RoadGraph) or not graph.n_edges:
+    if len(nodes) >= n:
         return nodes
-    lines = graph.edge_geometry_m
-    lengths = shapely.length(lines)
-    spacing_m = max(float(lengths.sum()) / (2 * n), 1.0)
-    counts = np.floor(lengths / spacing_m).astype(np.int64)
-    edge = np.repeat(np.arange(len(lines)), counts)
-    within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    xy = shapely.get_coordinates(shapely.line_interpolate_point(lines[edge], (within + 0.5) * spacing_m))
-    lon, lat = transformer_to_lonlat(graph.metric_crs).transform(xy[:, 0], xy[:, 1])
-    return np.concatenate([nodes, np.column_stack([lon, lat])])
+    return np.concatenate([nodes, context.engine.points_along_roads_lonlat(2 * n)])
 
 
 def coverage_siting_run(

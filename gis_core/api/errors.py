@@ -36,9 +36,9 @@ from gis_core.routing.errors import (
     OutsideNetworkError,
     RoutingError,
     TooManyPointsError,
+    UnknownEdgeError,
 )
 from gis_core.routing.registry import NoNetworkError
-from gis_core.routing.variants import UnknownEdgeError
 
 _DOMAIN_STATUS: list[tuple[type[Exception], int, str]] = [
     (InvalidPointError, 400, "invalid_point"),
@@ -46,10 +46,10 @@ _DOMAIN_STATUS: list[tuple[type[Exception], int, str]] = [
     (TooManyPointsError, 400, "too_many_points"),
     (NoRouteError, 422, "no_route"),
     (NoNetworkError, 409, "no_network"),
+    (UnknownEdgeError, 400, "unknown_edge"),
     (RoutingError, 400, "routing_error"),
     (InfeasibleCoverageError, 422, "infeasible_coverage"),
     (SitingError, 400, "siting_error"),
-    (UnknownEdgeError, 400, "unknown_edge"),
     (CoverageError, 400, "coverage_error"),
     (IllegalTransitionError, 409, "illegal_transition"),
     (UnitUnavailableError, 409, "unit_unavailable"),

@@ -13,14 +13,18 @@ import logging
 from collections.abc import Sequence
 
 import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
 
-from gis_core.routing.engine import Isochrone, PointLike, Route, Snap, TravelTime
+from gis_core.crs import transformer_to_lonlat
+from gis_core.routing.engine import EdgeInfo, Isochrone, PointAttachment, PointLike, Route, Snap, TravelTime
 from gis_core.routing.errors import NoRouteError, RoutingError
-from gis_core.routing.graph import RoadGraph, transformer_to_lonlat
+from gis_core.routing.graph import RoadGraph
 from gis_core.routing.links import EdgeLinks, straight_leg_m
 from gis_core.routing.search import NetworkSearch
 from gis_core.routing.shapes import isochrone_of, route_from_pieces, straight_route, tree_pieces
-from gis_core.routing.snapping import EdgeSnapper, SnappedPoints, describe
+from gis_core.routing.snapping import EdgeSnapper, SnappedPoints, describe, valid_lonlat
+from gis_core.routing.variants import edge_indices_for_db_ids, edges_near, road_graph_with_closures
 
 logger = logging.getLogger(__name__)
 
@@ -372,3 +376,101 @@ class CsgraphEngine:
             )
             for t in thresholds
         ]
+
+    # ----------------------------------------------------------------- network analysis
+
+    def attach_points(self, points_lonlat: np.ndarray) -> PointAttachment:
+        """Attach many points once, for repeated node-time lookups (coverage's demand points).
+
+        Parameters
+        ----------
+        points_lonlat : ndarray, shape (D, 2)
+            Points in EPSG:4326; any number (snapped ``max_batch_points`` at a time).
+
+        Returns
+        -------
+        PointAttachment
+            Entry nodes and costs per point (see :meth:`EdgeLinks.entries`), access leg included. A
+            point that is not a valid (lon, lat) or lies farther than ``max_access_m`` from every road
+            is not ``inside`` and costs ``inf`` both ways; nothing is raised.
+        """
+        lonlat = np.asarray(points_lonlat, dtype=np.float64).reshape(-1, 2)
+        n = len(lonlat)
+        edge, f = np.zeros(n, dtype=np.intp), np.zeros(n)
+        offset_m, inside = np.full(n, np.nan), np.zeros(n, dtype=bool)
+        valid_at = np.flatnonzero(valid_lonlat(lonlat))
+        for start in range(0, len(valid_at), self.max_batch_points):
+            at = valid_at[start : start + self.max_batch_points]
+            batch = self._snapper.resolve([tuple(p) for p in lonlat[at].tolist()])
+            near = at[batch.inside]
+            edge[near], f[near] = batch.edge[batch.inside], batch.fraction[batch.inside]
+            offset_m[near], inside[near] = batch.offset_m[batch.inside], True
+        snapped = SnappedPoints(lonlat, edge, f, offset_m, inside, np.zeros((n, 2)))
+        entries = self._links.entries(snapped)
+        cost_s = entries.time_s + (offset_m / self.access_speed_mps)[:, None]
+        cost_s[~inside] = np.inf
+        return PointAttachment(node=entries.node.astype(np.intp), cost_s=cost_s, offset_m=offset_m, inside=inside)
+
+    def edge_indices_for_ids(self, edge_ids: Sequence[int]) -> np.ndarray:
+        """Edge positions of ``RoadEdge`` primary keys, in the order given.
+
+        Raises
+        ------
+        UnknownEdgeError
+            An id is not in this network (the first one is named), or the network has no ids.
+        """
+        return edge_indices_for_db_ids(self.graph, edge_ids)
+
+    def edges_near(self, geometry_lonlat: BaseGeometry, *, tolerance_m: float) -> np.ndarray:
+        """Edges within ``tolerance_m`` metres of a point or line (EPSG:4326), both directions, sorted."""
+        return edges_near(self.graph, geometry_lonlat, tolerance_m=tolerance_m)
+
+    def edges_info(self, edge_indices: Sequence[int] | np.ndarray) -> list[EdgeInfo]:
+        """Id, street name, highway class and length (metres) of each edge, in the order given."""
+        graph = self.graph
+        return [
+            EdgeInfo(
+                edge_index=int(i),
+                edge_id=None if graph.edge_db_id is None else int(graph.edge_db_id[i]),
+                name=graph.edge_name[i],
+                highway=graph.edge_highway[i],
+                length_m=float(graph.edge_length_m[i]),
+            )
+            for i in edge_indices
+        ]
+
+    def with_closed_edges(self, edge_indices: Sequence[int] | np.ndarray) -> CsgraphEngine:
+        """A fresh engine, with the same settings, on this graph minus the given edges (node numbering kept).
+
+        Raises
+        ------
+        UnknownEdgeError
+            An index is outside the network.
+        ValueError
+            Every edge would be closed.
+        """
+        return CsgraphEngine(
+            road_graph_with_closures(self.graph, edge_indices),
+            access_speed_kph=self.access_speed_mps * 3.6,
+            max_access_m=self.max_access_m,
+            isochrone_buffer_m=self.isochrone_buffer_m,
+            max_batch_points=self.max_batch_points,
+        )
+
+    def points_along_roads_lonlat(self, count: int) -> np.ndarray:
+        """About ``count`` points spaced evenly along every directed edge, EPSG:4326, shape (<= count, 2).
+
+        The spacing is the total length of the edge geometries over ``count`` (at least 1 m); each edge
+        gets the whole spacings that fit on it, each point at the middle of its spacing.
+        """
+        if count < 1:
+            raise ValueError(f"count must be >= 1, got {count}")
+        lines = self.graph.edge_geometry_m
+        lengths = shapely.length(lines)
+        spacing_m = max(float(lengths.sum()) / count, 1.0)
+        counts = np.floor(lengths / spacing_m).astype(np.int64)
+        edge = np.repeat(np.arange(len(lines)), counts)
+        within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        xy = shapely.get_coordinates(shapely.line_interpolate_point(lines[edge], (within + 0.5) * spacing_m))
+        lon, lat = self._to_lonlat.transform(xy[:, 0], xy[:, 1])
+        return np.column_stack([lon, lat]).reshape(-1, 2)

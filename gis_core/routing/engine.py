@@ -14,6 +14,9 @@ Conventions
 * Batch calls never abort on one bad pair: an unreachable pair, a pair beyond the cutoff or a batch
   point too far from any road becomes ``None``. A single origin or destination that cannot be
   snapped raises :class:`~gis_core.routing.errors.OutsideNetworkError`.
+* Edges are the engine's directed edges, named by position (``edge_index``, as in :class:`Snap`);
+  ``edge_id`` is the primary key of the ``RoadEdge`` row an edge was loaded from. A what-if variant
+  (:meth:`RoutingEngine.with_closed_edges`) keeps the node numbering, so node times line up.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Protocol, TypeAlias, runtime_checkable
 
 import numpy as np
 from shapely.geometry import LineString, MultiPolygon, Polygon
+from shapely.geometry.base import BaseGeometry
 
 from gis_core.routing.errors import RoutingError
 
@@ -136,9 +140,76 @@ class Isochrone:
     area_m2: float
 
 
+@dataclass(frozen=True, eq=False)
+class PointAttachment:
+    """Many points attached to the network once, so that every later search is a node-time lookup.
+
+    A point on directed edge ``e = (u -> v)`` at fraction ``f`` is entered from ``u`` along ``e`` or,
+    when the street is two-way, from ``v`` along the opposite edge, plus its straight access leg: the
+    rule the engine applies to a destination.
+
+    Attributes
+    ----------
+    node : ndarray of intp, shape (D, 2)
+        The two nodes a point is entered from.
+    cost_s : ndarray, shape (D, 2)
+        Seconds from each of those nodes to the point along the edge, access leg included; ``inf``
+        where that way is closed (one-way street) or the point is too far from every road.
+    offset_m : ndarray, shape (D,)
+        Straight-line distance from the point to its road, metres; ``nan`` where not ``inside``.
+    inside : ndarray of bool, shape (D,)
+        Whether the point is a valid (lon, lat) within the engine's ``max_access_m`` of a road.
+    """
+
+    node: np.ndarray
+    cost_s: np.ndarray
+    offset_m: np.ndarray
+    inside: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.inside)
+
+    def point_times_s(self, node_times_s: np.ndarray) -> np.ndarray:
+        """Seconds to each point given seconds to every node (shape (N,)); shape (D,), ``inf`` if unreached.
+
+        A source on the very point's street segment is credited only the way through the segment's
+        end nodes, not the direct along-edge time (at most one segment longer).
+        """
+        times_s: np.ndarray = np.min(node_times_s[self.node] + self.cost_s, axis=1)
+        return times_s
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeInfo:
+    """What a person needs to recognise one directed edge.
+
+    Attributes
+    ----------
+    edge_index : int
+        Position of the edge in the engine's network.
+    edge_id : int or None
+        Primary key of its ``RoadEdge`` row; ``None`` when the network was not loaded from the database.
+    name, highway : str or None
+        Street name and OSM ``highway`` class.
+    length_m : float
+        Length, metres.
+    """
+
+    edge_index: int
+    edge_id: int | None
+    name: str | None
+    highway: str | None
+    length_m: float
+
+
 @runtime_checkable
 class RoutingEngine(Protocol):
-    """Snap points, one-to-many travel times, route geometry and isochrones on one road network."""
+    """Snap points, one-to-many travel times, route geometry and isochrones on one road network.
+
+    Also what network analysis (``coverage``) needs without seeing the implementation: points attached
+    once for many multi-source searches, edges found by id or by place and described, what-if
+    variants with edges closed, and points spread along the roads.
+    """
 
     @property
     def node_lonlat(self) -> np.ndarray:
@@ -185,4 +256,35 @@ class RoutingEngine(Protocol):
 
     def node_times_from_sources(self, sources: Sequence[PointLike], *, cutoff_s: float | None = None) -> np.ndarray:
         """Time from the nearest source to every node, shape (N,), ``inf`` where not reached."""
+        ...
+
+    def attach_points(self, points_lonlat: np.ndarray) -> PointAttachment:
+        """Attach many points (EPSG:4326, shape (D, 2)) once; bad or far points stay unreachable, never raise."""
+        ...
+
+    def edge_indices_for_ids(self, edge_ids: Sequence[int]) -> np.ndarray:
+        """Edge positions of ``RoadEdge`` primary keys; raise ``UnknownEdgeError`` naming the first unknown."""
+        ...
+
+    def edges_near(self, geometry_lonlat: BaseGeometry, *, tolerance_m: float) -> np.ndarray:
+        """Edges (both directions) within ``tolerance_m`` metres of a point or line in EPSG:4326, sorted."""
+        ...
+
+    def edges_info(self, edge_indices: Sequence[int] | np.ndarray) -> list[EdgeInfo]:
+        """Id, street name, highway class and length of each edge, in the order given."""
+        ...
+
+    def with_closed_edges(self, edge_indices: Sequence[int] | np.ndarray) -> RoutingEngine:
+        """A new engine, same settings and node numbering, without the given edges; ``self`` is unchanged.
+
+        Raise ``UnknownEdgeError`` for an index outside the network, ``ValueError`` if none would be left.
+        """
+        ...
+
+    def points_along_roads_lonlat(self, count: int) -> np.ndarray:
+        """About ``count`` points (EPSG:4326, shape (<= count, 2)) spaced evenly along every directed edge.
+
+        The spacing is the total edge length over ``count`` (at least 1 m); each edge gets the whole
+        spacings that fit on it, centred, so short edges may get none.
+        """
         ...

@@ -61,3 +61,7 @@ class NoRouteError(RoutingError):
 
 class TooManyPointsError(RoutingError, ValueError):
     """A batch holds more points than the engine accepts in one call."""
+
+
+class UnknownEdgeError(RoutingError, ValueError):
+    """An edge named by id or index (for a closure) is not part of the network."""

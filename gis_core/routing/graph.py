@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import shapely
-from pyproj import CRS, Transformer
+from pyproj import CRS
+
+from gis_core.crs import transform_geometries, transformer_to_lonlat, transformer_to_metric
 
 _NAME_SEP = "; "
 _HIGHWAY_SEP = ";"
@@ -90,28 +91,6 @@ class Adjacency:
     time_s: np.ndarray
     length_m: np.ndarray
     edge: np.ndarray
-
-
-@lru_cache(maxsize=16)
-def transformer_to_metric(metric_crs: str) -> Transformer:
-    """Cached EPSG:4326 -> ``metric_crs`` transformer taking (lon, lat) order."""
-    return Transformer.from_crs("EPSG:4326", metric_crs, always_xy=True)
-
-
-@lru_cache(maxsize=16)
-def transformer_to_lonlat(metric_crs: str) -> Transformer:
-    """Cached ``metric_crs`` -> EPSG:4326 transformer returning (lon, lat) order."""
-    return Transformer.from_crs(metric_crs, "EPSG:4326", always_xy=True)
-
-
-def transform_geometries(geometries: Any, transformer: Transformer) -> Any:
-    """Apply ``transformer`` to a shapely geometry or an array of them, in one vectorised call."""
-
-    def _apply(coords: np.ndarray) -> np.ndarray:
-        x, y = transformer.transform(coords[:, 0], coords[:, 1])
-        return np.column_stack([x, y])
-
-    return shapely.transform(geometries, _apply)
 
 
 def min_time_adjacency(graph: RoadGraph, *, reverse: bool = False) -> Adjacency:

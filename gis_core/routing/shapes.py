@@ -13,8 +13,9 @@ import shapely
 from pyproj import Transformer
 from shapely.ops import substring
 
+from gis_core.crs import transform_geometries
 from gis_core.routing.engine import Isochrone, Route
-from gis_core.routing.graph import RoadGraph, transform_geometries
+from gis_core.routing.graph import RoadGraph
 from gis_core.routing.links import EdgeLinks
 from gis_core.routing.search import NetworkSearch, Search
 from gis_core.routing.snapping import SnappedPoints

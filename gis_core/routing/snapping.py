@@ -16,9 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
+from gis_core.crs import transformer_to_lonlat, transformer_to_metric
 from gis_core.routing.engine import PointLike, Snap
 from gis_core.routing.errors import InvalidPointError, OutsideNetworkError, RoutingError, TooManyPointsError
-from gis_core.routing.graph import RoadGraph, transformer_to_lonlat, transformer_to_metric
+from gis_core.routing.graph import RoadGraph
 from gis_core.routing.segment_grid import SegmentGrid
 
 logger = logging.getLogger(__name__)

@@ -1,8 +1,9 @@
-"""What-if networks: copies of a :class:`RoadGraph` with roads closed, and engines on them.
+"""What-if networks: copies of a :class:`RoadGraph` with roads closed, and the edges to close.
 
 Pure: the live graph and its engine are never touched (a ``RoadGraph``'s arrays are read-only); a
 variant is a new graph built with :func:`road_graph_from_arrays`, node numbering kept, so node times
-on the variant line up with node times on the live network.
+on the variant line up with node times on the live network. Callers outside the routing package
+reach these through the engine (``with_closed_edges``, ``edge_indices_for_ids``, ``edges_near``).
 """
 
 from __future__ import annotations
@@ -12,12 +13,9 @@ from collections.abc import Sequence
 import numpy as np
 import shapely
 
-from gis_core.routing.csgraph_engine import CsgraphEngine
-from gis_core.routing.graph import RoadGraph, road_graph_from_arrays, transform_geometries, transformer_to_metric
-
-
-class UnknownEdgeError(ValueError):
-    """An edge id named for closure is not part of the network."""
+from gis_core.crs import transform_geometries, transformer_to_metric
+from gis_core.routing.errors import UnknownEdgeError
+from gis_core.routing.graph import RoadGraph, road_graph_from_arrays
 
 
 def road_graph_with_closures(graph: RoadGraph, edge_indices: Sequence[int] | np.ndarray) -> RoadGraph:
@@ -94,14 +92,3 @@ def edges_near(graph: RoadGraph, geometry_lonlat: shapely.Geometry, *, tolerance
     tree = shapely.STRtree(graph.edge_geometry_m)
     hits = tree.query(shape_m, predicate="dwithin", distance=tolerance_m)
     return np.unique(hits)
-
-
-def engine_with_closures(engine: CsgraphEngine, edge_indices: Sequence[int] | np.ndarray) -> CsgraphEngine:
-    """A fresh engine, with the same settings as ``engine``, on its graph minus the given edges."""
-    return CsgraphEngine(
-        road_graph_with_closures(engine.graph, edge_indices),
-        access_speed_kph=engine.access_speed_mps * 3.6,
-        max_access_m=engine.max_access_m,
-        isochrone_buffer_m=engine.isochrone_buffer_m,
-        max_batch_points=engine.max_batch_points,
-    )

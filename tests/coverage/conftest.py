@@ -9,10 +9,10 @@ from django.contrib.gis.geos import GEOSGeometry, MultiPolygon, Point
 from bench.grid import city_grid
 from coverage.context import clear_contexts
 from fleet.models import Agency, AgencyKind, Station, StationKind, Unit, UnitType
+from gis_core.crs import transform_geometries, transformer_to_lonlat
 from gis_core.demo import region_load
 from gis_core.importers.roads import import_road_graph
 from gis_core.models import Kecamatan, Kelurahan, PopulationKind
-from gis_core.routing.graph import transform_geometries, transformer_to_lonlat
 from gis_core.routing.registry import clear_engines, engine_for
 from tests.conftest import make_region
 

@@ -6,7 +6,7 @@ import pytest
 import shapely
 
 from coverage.population import AreaRow, RegionTotal, demand_points, kecamatan_populations
-from gis_core.routing.graph import transformer_to_lonlat
+from gis_core.crs import transformer_to_lonlat
 
 CRS = "EPSG:32748"
 # Three kecamatan side by side in UTM 48S: A 1 km2 (800 people, official 2021), B 2 km2 and C 1 km2 (no figures).
