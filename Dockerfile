@@ -10,5 +10,5 @@ RUN python -m venv .venv \
  && sha256sum pyproject.toml | cut -d' ' -f1 > .venv/.siaga-installed
 # The demo data is the repository's own data/ (copied above); SIAGA_DATA_DIR defaults to it.
 ENV SIAGA_HOST=0.0.0.0 SIAGA_PORT=8000
-EXPOSE 8000
+EXPOSE 8000 8001
 CMD ["bash", "scripts/demo.sh"]

@@ -5,7 +5,7 @@ What it does:
 1. creates a throw-away PostGIS database (``siaga_bench_live_<pid>``), migrates it, and fills it with
    a ``bench-live`` region, one agency, ``--units`` units with their crew devices (``device_create``)
    and a dispatcher (group ``dispatcher``) with a session;
-2. starts ``scripts/serve.sh`` (Daphne, ``config.asgi``, DEBUG off) on a free loopback port against
+2. starts ``scripts/serve.sh`` (gunicorn for HTTP, Daphne for the WebSocket, DEBUG off) on free loopback ports against
    that database and the real Redis (its own channel-layer prefix);
 3. opens ``--consoles`` WebSocket connections to ``/ws/regions/bench-live/`` with the dispatcher's
    session cookie (a minimal standard-library client, one thread each);
@@ -42,7 +42,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.scratch_db import create_database, drop_database  # noqa: E402
-from bench.server import start_server, stop_server  # noqa: E402
+from bench.server import free_port, start_server, stop_server  # noqa: E402
 
 DB_NAME = f"siaga_bench_live_{os.getpid()}"
 SERVER_ENV = {
@@ -56,6 +56,7 @@ os.environ.update(SERVER_ENV)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 CENTRE = (103.6131, -1.5913)  # Kota Jambi (lon, lat)
 SLUG = "bench-live"
+WS_PORT = free_port()  # Daphne's; scripts/serve.sh serves HTTP on the port start_server picks
 
 
 def parse_args() -> argparse.Namespace:
@@ -93,7 +94,7 @@ def seed(units: int) -> tuple[list[tuple[str, str]], str]:
 
 def start_daphne() -> tuple[subprocess.Popen, int]:
     def launch(port: int) -> subprocess.Popen:
-        env = os.environ | {"SIAGA_PORT": str(port)}
+        env = os.environ | {"SIAGA_PORT": str(port), "SIAGA_WS_PORT": str(WS_PORT)}
         return subprocess.Popen(
             ["bash", "scripts/serve.sh"], cwd=ROOT, env=env, start_new_session=True, stderr=subprocess.DEVNULL
         )
@@ -170,7 +171,7 @@ def main() -> None:
         credentials, session_key = seed(args.units)
         unit_ids = dict(Unit.objects.values_list("devices__identifier", "pk"))
         server, port = start_daphne()
-        consoles = [Console(port, f"/ws/regions/{SLUG}/", session_key) for _ in range(args.consoles)]
+        consoles = [Console(WS_PORT, f"/ws/regions/{SLUG}/", session_key) for _ in range(args.consoles)]
         for console in consoles:
             assert console.receive()["type"] == "hello"
         threads = [threading.Thread(target=c.listen, args=(args.fixes,)) for c in consoles]

@@ -1,9 +1,10 @@
-"""ASGI entry point: Django over HTTP, the live console over WebSocket (``fleet.routing``).
+"""ASGI entry point: the live console over WebSocket (``fleet.routing``), and Django over HTTP.
 
-Served by Daphne (``scripts/serve.sh``). In DEBUG, static files are served from the apps' static
-folders by Django's own ``ASGIStaticFilesHandler``, as ``runserver`` does, so the demo needs no
-``collectstatic`` and no extra dependency; with DEBUG off a front server (or collectstatic plus a
-static server) serves ``STATIC_ROOT``.
+Daphne serves it for the WebSocket (``scripts/serve.sh``); plain HTTP goes to gunicorn and
+``config/wsgi.py``, which runs views side by side. Its HTTP side stays for ASGI-only setups. In DEBUG,
+static files are served from the apps' static folders by Django's own ``ASGIStaticFilesHandler``, as
+``runserver`` does; with DEBUG off a front server (or collectstatic plus a static server) serves
+``STATIC_ROOT``.
 """
 
 import os

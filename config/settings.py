@@ -117,6 +117,12 @@ ASGI_APPLICATION = "config.asgi.application"
 
 # Live console: GPS fixes, status changes, reports and assignments pushed over WebSocket through
 # the Redis channel layer (fleet.live publishes after commit, fleet.consumers relays).
+# The port of the WebSocket server when it is not the page's own (scripts/serve.sh: gunicorn serves HTTP,
+# Daphne the WebSocket on SIAGA_WS_PORT); unset behind a proxy that routes /ws/ on the same address.
+_ws_port = os.environ.get("SIAGA_WS_PORT", "").strip()
+if _ws_port and not (_ws_port.isdigit() and 0 < int(_ws_port) < 65536):
+    raise ImproperlyConfigured(f"SIAGA_WS_PORT must be a TCP port number, got {_ws_port!r}")
+SIAGA_WS_PORT = int(_ws_port) if _ws_port else None
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 # OwnTracks phones in MQTT mode publish to this broker; `manage.py mqtt_ingest` records them.
 SIAGA_MQTT_URL = os.environ.get("SIAGA_MQTT_URL", "mqtt://127.0.0.1:1883")

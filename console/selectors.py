@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.gis.db.models import Extent
 from django.http import HttpRequest
 from django.urls import reverse
@@ -68,6 +69,7 @@ def console_config(*, request: HttpRequest, page: str) -> dict:
         "stations": f"/api/stations/?region={region.slug}",
         "ws": f"/ws/regions/{region.slug}/",
     }
+    config["ws_port"] = settings.SIAGA_WS_PORT  # None: the WebSocket is on the page's own host and port
     config["incident_types"] = list(
         IncidentType.objects.order_by("category", "code").values("code", "name", "default_priority")
     )

@@ -84,14 +84,16 @@ def demo_db(django_db_setup, django_db_blocker, data_dir):
 
 @pytest.fixture(scope="module")
 def server(demo_db, tmp_path_factory):
-    """``scripts/serve.sh`` (Daphne) on a free port against the test database; yields its base URL."""
-    port = _free_port()
+    """``scripts/serve.sh`` (gunicorn for HTTP, Daphne for the WebSocket, each on a free port) against the test
+    database; yields the HTTP base URL (the page config tells the browser the WebSocket port)."""
+    port, ws_port = _free_port(), _free_port()
     db = demo_db
     env = {
         **os.environ,
         "DATABASE_URL": f"postgis://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
         "SIAGA_HOST": "127.0.0.1",
         "SIAGA_PORT": str(port),
+        "SIAGA_WS_PORT": str(ws_port),
         "DJANGO_DEBUG": "1",
         "WHATSAPP_APP_SECRET": WHATSAPP_APP_SECRET,
         "SIAGA_WHATSAPP_REGION": "kota-jambi",

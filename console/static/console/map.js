@@ -200,7 +200,9 @@ window.Siaga = (function () {
       const scheme = location.protocol === "https:" ? "wss" : "ws";
       let socket;
       try {
-        socket = new WebSocket(`${scheme}://${location.host}${cfg.urls.ws}`);
+        // The WebSocket server may listen on its own port (scripts/serve.sh); else the page's host and port.
+        const wsHost = cfg.ws_port ? `${location.hostname}:${cfg.ws_port}` : location.host;
+        socket = new WebSocket(`${scheme}://${wsHost}${cfg.urls.ws}`);
       } catch (err) {
         startPolling();
         setTimeout(connect, retryMs);
