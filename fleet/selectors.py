@@ -26,7 +26,7 @@ from fleet.models import (
 )
 from gis_core.models import Region
 from gis_core.routing.engine import RoutingEngine, Snap
-from gis_core.routing.errors import RoutingError
+from gis_core.routing.errors import OutsideNetworkError, RoutingError
 from gis_core.routing.registry import engine_for
 
 logger = logging.getLogger(__name__)
@@ -408,7 +408,7 @@ def units_eta(
         if missing:
             raise RecommendationInputError(f"no unit {', '.join(map(str, missing))} in region {region.slug}")
     engine = engine_for(region)
-    target = engine.snap([destination])[0]  # a bad or off-network destination is an error even with no unit
+    target = _snap_destination(engine, destination)
     rows = [
         {**row, "status": unit.status, "capabilities": sorted(unit.capabilities)}
         for unit, row in _time_units(engine, units, target)
@@ -420,6 +420,19 @@ def units_eta(
         "position_max_age_s": settings.SIAGA_POSITION_MAX_AGE_S,
         "results": rows[:limit] if limit is not None else rows,
     }
+
+
+def _snap_destination(engine: RoutingEngine, destination: tuple[float, float]) -> Snap:
+    """The destination on the network; off it, an error even with no unit, named as the route endpoint names it.
+
+    ``snap`` names a point by its index in the sequence ("point #0"), which reads as the first origin.
+    """
+    try:
+        return engine.snap([destination])[0]
+    except OutsideNetworkError as exc:
+        raise OutsideNetworkError(
+            label="destination", lon=exc.lon, lat=exc.lat, offset_m=exc.offset_m, max_access_m=exc.max_access_m
+        ) from None
 
 
 def _check_codes(queryset: QuerySet, codes: Sequence[str] | None, label: str) -> None:
