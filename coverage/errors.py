@@ -1,10 +1,14 @@
-"""Named errors of the coverage app; gis_core.api.errors maps them to the one JSON error shape."""
+"""Named errors of the coverage app; each carries its HTTP status and code (gis_core.errors)."""
 
 from __future__ import annotations
 
+from gis_core.errors import DomainError
 
-class CoverageError(ValueError):
+
+class CoverageError(DomainError, ValueError):
     """Base of coverage errors that a person can fix by changing the request."""
+
+    code = "coverage_error"
 
 
 class CoverageInputError(CoverageError):

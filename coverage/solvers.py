@@ -23,11 +23,15 @@ import numpy as np
 import pulp
 from scipy import sparse
 
+from gis_core.errors import DomainError
+
 _CBC_STATUS = {1: "optimal", 2: "feasible", 0: "not_solved", -1: "infeasible", -2: "unbounded"}
 
 
-class SitingError(ValueError):
+class SitingError(DomainError, ValueError):
     """Inputs a covering model cannot use: shapes disagree, a negative weight or time, a bad k or share."""
+
+    code = "siting_error"
 
 
 class InfeasibleCoverageError(SitingError):
@@ -38,6 +42,8 @@ class InfeasibleCoverageError(SitingError):
     required_share, achievable_share : float
         What was asked and the most that existing stations plus all candidates reach, 0..1.
     """
+
+    http_status, code = 422, "infeasible_coverage"
 
     def __init__(self, *, required_share: float, achievable_share: float):
         self.required_share = required_share

@@ -24,6 +24,7 @@ from fleet.models import (
     UnitStatus,
     UnitType,
 )
+from gis_core.errors import DomainError
 from gis_core.models import Region
 from gis_core.routing.engine import RoutingEngine, Snap
 from gis_core.routing.errors import OutsideNetworkError, RoutingError
@@ -35,12 +36,16 @@ logger = logging.getLogger(__name__)
 ROUTES_PER_NEED = 3
 
 
-class IncidentLocationMissingError(Exception):
+class IncidentLocationMissingError(DomainError):
     """The report has no location yet, so nothing can be ranked by road time to it."""
 
+    http_status, code = 409, "incident_location_missing"
 
-class RecommendationInputError(ValueError):
+
+class RecommendationInputError(DomainError, ValueError):
     """Nothing to recommend for: no incident type with needs and no capabilities given, or unknown codes."""
+
+    code = "recommendation_input"
 
 
 # --- positions ----------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from django.contrib.gis.geos import LineString
 from django.db.models import QuerySet
 
 from fleet.models import PositionFix
+from gis_core.errors import DomainError
 
 MAX_HISTORY_FIXES = 20_000
 HISTORY_FIELDS = (
@@ -16,8 +17,10 @@ HISTORY_FIELDS = (
 )  # fmt: skip
 
 
-class HistoryTooLargeError(ValueError):
+class HistoryTooLargeError(DomainError, ValueError):
     """The range holds more fixes than one answer carries; the message says how to narrow it."""
+
+    code = "history_too_large"
 
 
 def unit_fixes_between(

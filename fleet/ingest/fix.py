@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from gis_core.errors import DomainError
+
 KNOTS_TO_KPH = 1.852  # 1 international knot = 1852 m/h exactly
 MPS_TO_KPH = 3.6
 
@@ -21,8 +23,10 @@ MPS_TO_KPH = 3.6
 _SECONDS_LIMIT = 2**31 - 1
 
 
-class PayloadError(ValueError):
+class PayloadError(DomainError, ValueError):
     """The payload cannot be read; the message names the field and what was wrong with it."""
+
+    code = "bad_payload"
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,24 +23,33 @@ from django.utils.crypto import constant_time_compare
 
 from fleet.models import ActorKind, Agency, Device, Unit
 from fleet.services.audit import audit_record
+from gis_core.errors import DomainError
 
 SECRET_BYTES = 32
 
 
-class DeviceAuthError(Exception):
+class DeviceAuthError(DomainError):
     """A device could not be authenticated: no secret, or a wrong one (HTTP 401)."""
+
+    http_status, code = 401, "device_auth_failed"
 
 
 class UnknownDeviceError(DeviceAuthError):
     """No device has this identifier (HTTP 400, as Traccar answers an unknown device)."""
 
+    http_status, code = 400, "unknown_device"
+
 
 class DeviceInactiveError(DeviceAuthError):
     """The device exists but was deactivated (HTTP 403)."""
 
+    http_status, code = 403, "device_inactive"
+
 
 class DeviceUnitMismatchError(DeviceAuthError):
     """An authenticated device sent something for another device or unit (HTTP 403)."""
+
+    http_status, code = 403, "wrong_unit"
 
 
 class DeviceSecretHasher(BasePasswordHasher):

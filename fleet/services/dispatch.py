@@ -27,6 +27,7 @@ from fleet.models import (
 from fleet.selectors import unit_position
 from fleet.services.audit import audit_record
 from fleet.services.status import active_actor_kind, unit_status_set
+from gis_core.errors import DomainError
 from gis_core.routing.errors import RoutingError
 from gis_core.routing.registry import engine_for
 
@@ -36,16 +37,22 @@ logger = logging.getLogger(__name__)
 _FINISHED = (IncidentStatus.CLOSED, IncidentStatus.CANCELLED)
 
 
-class DispatchError(Exception):
+class DispatchError(DomainError):
     """Base class of the dispatch errors."""
+
+    http_status, code = 409, "dispatch_refused"
 
 
 class UnitUnavailableError(DispatchError):
     """The unit is not available (busy on another report, returning or out of service)."""
 
+    code = "unit_unavailable"
+
 
 class AssignmentNotActiveError(DispatchError):
     """The assignment was already cleared or cancelled."""
+
+    code = "assignment_not_active"
 
 
 class DispatchRefusedError(DispatchError):

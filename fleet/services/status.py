@@ -32,6 +32,7 @@ from fleet.models import (
     UnitStatus,
 )
 from fleet.services.audit import audit_record
+from gis_core.errors import DomainError
 
 S = UnitStatus
 
@@ -61,8 +62,10 @@ PHASE_FIELD = {
 }
 
 
-class StatusError(Exception):
+class StatusError(DomainError):
     """Base class of the unit-status errors."""
+
+    http_status, code = 409, "illegal_transition"
 
 
 class IllegalTransitionError(StatusError):

@@ -1,7 +1,7 @@
 """One JSON error shape for the whole API: {"error": {"code": ..., "message": ..., "detail": ...}}.
 
-Domain errors (routing, importers, later fleet) are mapped here once, so views never build error
-responses by hand and bad input never reaches a 500.
+A domain error (``gis_core.errors.DomainError``) carries its own HTTP status and code, so this handler
+knows no app: views never build error responses by hand and bad input never reaches a 500.
 """
 
 from __future__ import annotations
@@ -12,67 +12,7 @@ from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from coverage.errors import CoverageError
-from coverage.solvers import InfeasibleCoverageError, SitingError
-from fleet.ingest.fix import PayloadError
-from fleet.selectors import IncidentLocationMissingError, RecommendationInputError
-from fleet.services.devices import DeviceAuthError, DeviceInactiveError, DeviceUnitMismatchError, UnknownDeviceError
-from fleet.services.dispatch import AssignmentNotActiveError, DispatchRefusedError, UnitUnavailableError
-from fleet.services.incident_errors import (
-    InvalidLocationError,
-    InvalidPhoneError,
-    InvalidReportError,
-    NotFoundError,
-    OutsideRegionError,
-    ReportStateError,
-    UnknownIncidentTypeError,
-    UnknownOutcomeError,
-    WebhookPayloadError,
-)
-from fleet.services.status import IllegalTransitionError
-from gis_core.routing.errors import (
-    InvalidPointError,
-    NoRouteError,
-    OutsideNetworkError,
-    RoutingError,
-    TooManyPointsError,
-    UnknownEdgeError,
-)
-from gis_core.routing.registry import NoNetworkError
-
-_DOMAIN_STATUS: list[tuple[type[Exception], int, str]] = [
-    (InvalidPointError, 400, "invalid_point"),
-    (OutsideNetworkError, 400, "outside_network"),
-    (TooManyPointsError, 400, "too_many_points"),
-    (NoRouteError, 422, "no_route"),
-    (NoNetworkError, 409, "no_network"),
-    (UnknownEdgeError, 400, "unknown_edge"),
-    (RoutingError, 400, "routing_error"),
-    (InfeasibleCoverageError, 422, "infeasible_coverage"),
-    (SitingError, 400, "siting_error"),
-    (CoverageError, 400, "coverage_error"),
-    (IllegalTransitionError, 409, "illegal_transition"),
-    (UnitUnavailableError, 409, "unit_unavailable"),
-    (AssignmentNotActiveError, 409, "assignment_not_active"),
-    (DispatchRefusedError, 409, "dispatch_refused"),
-    (IncidentLocationMissingError, 409, "incident_location_missing"),
-    (RecommendationInputError, 400, "recommendation_input"),
-    (PayloadError, 400, "bad_payload"),
-    (UnknownDeviceError, 400, "unknown_device"),
-    (DeviceInactiveError, 403, "device_inactive"),
-    (DeviceUnitMismatchError, 403, "wrong_unit"),
-    (DeviceAuthError, 401, "device_auth_failed"),
-    (InvalidPhoneError, 400, "invalid_phone"),
-    (InvalidReportError, 400, "invalid_report"),
-    (UnknownIncidentTypeError, 400, "unknown_incident_type"),
-    (InvalidLocationError, 400, "invalid_location"),
-    (OutsideRegionError, 400, "outside_region"),
-    (UnknownOutcomeError, 400, "unknown_outcome"),
-    (ReportStateError, 409, "report_state"),
-    (NotFoundError, 404, "not_found"),
-    (WebhookPayloadError, 400, "invalid_payload"),
-]
-
+from gis_core.errors import DomainError
 
 _DJANGO_CODES = {Http404: "not_found", PermissionDenied: "permission_denied"}
 
@@ -90,9 +30,8 @@ def _message(detail: object) -> str:
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
-    for exc_type, http_status, code in _DOMAIN_STATUS:
-        if isinstance(exc, exc_type):
-            return Response({"error": {"code": code, "message": str(exc)}}, status=http_status)
+    if isinstance(exc, DomainError):
+        return Response({"error": {"code": exc.code, "message": str(exc)}}, status=exc.http_status)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

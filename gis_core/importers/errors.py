@@ -1,5 +1,10 @@
-class ImportValidationError(ValueError):
+from gis_core.errors import DomainError
+
+
+class ImportValidationError(DomainError, ValueError):
     """The source cannot be imported as it is; the message names the file, feature and problem."""
+
+    code = "import_invalid"
 
     def __init__(self, message: str, *, problems: list[str] | None = None) -> None:
         self.problems = problems or []

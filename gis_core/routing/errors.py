@@ -7,13 +7,19 @@ name the offending point and the number that was out of bounds.
 
 from __future__ import annotations
 
+from gis_core.errors import DomainError
 
-class RoutingError(Exception):
+
+class RoutingError(DomainError):
     """Base class of all routing errors."""
+
+    code = "routing_error"
 
 
 class InvalidPointError(RoutingError, ValueError):
     """A point is not a valid (lon, lat) pair: not finite, or outside [-180, 180] x [-90, 90]."""
+
+    code = "invalid_point"
 
 
 class OutsideNetworkError(RoutingError):
@@ -32,6 +38,8 @@ class OutsideNetworkError(RoutingError):
     max_access_m : float
         The limit that was exceeded, in metres.
     """
+
+    code = "outside_network"
 
     def __init__(
         self,
@@ -58,10 +66,16 @@ class OutsideNetworkError(RoutingError):
 class NoRouteError(RoutingError):
     """No path exists from the origin to the destination (for example a one-way dead end)."""
 
+    http_status, code = 422, "no_route"
+
 
 class TooManyPointsError(RoutingError, ValueError):
     """A batch holds more points than the engine accepts in one call."""
 
+    code = "too_many_points"
+
 
 class UnknownEdgeError(RoutingError, ValueError):
     """An edge named by id or index (for a closure) is not part of the network."""
+
+    code = "unknown_edge"

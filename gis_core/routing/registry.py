@@ -31,6 +31,8 @@ _engines: dict[int, tuple[int, RoutingEngine]] = {}
 class NoNetworkError(RoutingError):
     """The region has no active road network yet."""
 
+    http_status, code = 409, "no_network"
+
 
 def active_version_id(region: Region) -> int | None:
     """Primary key of the region's active network version, or None."""

@@ -1,0 +1,91 @@
+"""The one error contract: a domain error carries its HTTP status and code, the most specific class
+wins, and the handler that turns errors into responses knows no app (gis_core imports no app above it)."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import pathlib
+import pkgutil
+
+import pytest
+from rest_framework.test import APIRequestFactory
+
+from gis_core.api.errors import exception_handler
+from gis_core.errors import DomainError
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def _load_every_module() -> None:
+    for package in ("gis_core", "fleet", "coverage", "console"):
+        for info in pkgutil.walk_packages([str(ROOT / package)], prefix=f"{package}."):
+            if ".migrations." not in info.name and ".management." not in info.name:
+                importlib.import_module(info.name)
+
+
+def _all_subclasses(cls: type) -> list[type]:
+    found = []
+    for sub in cls.__subclasses__():
+        found += [sub, *_all_subclasses(sub)]
+    return found
+
+
+def _respond(exc: Exception):
+    request = APIRequestFactory().get("/")
+    return exception_handler(exc, {"request": request, "view": None})
+
+
+def test_the_most_specific_class_wins() -> None:
+    from fleet.services.devices import DeviceAuthError, UnknownDeviceError
+
+    assert _respond(DeviceAuthError("wrong secret")).status_code == 401
+    response = _respond(UnknownDeviceError("no device 'x'"))
+    assert response.status_code == 400
+    assert response.data == {"error": {"code": "unknown_device", "message": "no device 'x'"}}
+
+
+def test_a_new_domain_error_needs_no_registration() -> None:
+    class ParkingFullError(DomainError):
+        http_status, code = 409, "parking_full"
+
+    response = _respond(ParkingFullError("the station's bays are taken"))
+    assert (response.status_code, response.data["error"]["code"]) == (409, "parking_full")
+    assert response.data["error"]["message"] == "the station's bays are taken"
+
+
+@pytest.mark.django_db
+def test_every_domain_error_has_its_own_4xx_code() -> None:
+    _load_every_module()
+    classes = [cls for cls in _all_subclasses(DomainError) if cls.__module__.split(".")[0] != "tests"]
+    assert len(classes) >= 30  # routing, fleet, coverage: the families the handler used to list by hand
+    for cls in classes:
+        assert 400 <= cls.http_status < 500, cls
+        assert cls.code.isidentifier(), cls
+        assert cls.code.islower(), cls
+    # A subclass that changes nothing should not exist: a code says which error it is.
+    by_code: dict[str, list[type]] = {}
+    for cls in classes:
+        if "code" in vars(cls):
+            by_code.setdefault(cls.code, []).append(cls)
+    shared = {code: names for code, names in by_code.items() if len(names) > 1}
+    assert not shared, f"codes defined twice: {shared}"
+
+
+def test_gis_core_imports_no_app_above_it() -> None:
+    """gis_core is the foundation: fleet, coverage and console import it, never the other way."""
+    offenders = []
+    for path in (ROOT / "gis_core").rglob("*.py"):
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            offenders += [
+                f"{path.relative_to(ROOT)}: {name}"
+                for name in names
+                if name.split(".")[0] in {"fleet", "coverage", "console"}
+            ]
+    assert not offenders
