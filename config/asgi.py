@@ -1,4 +1,4 @@
-"""ASGI entry point: the live console over WebSocket (``fleet.routing``), and Django over HTTP.
+"""ASGI entry point: the live console over WebSocket (``fleet.websocket_urls``), and Django over HTTP.
 
 Daphne serves it for the WebSocket (``scripts/serve.sh``); plain HTTP goes to gunicorn and
 ``config/wsgi.py``, which runs views side by side. Its HTTP side stays for ASGI-only setups. In DEBUG,
@@ -21,7 +21,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
-from fleet.routing import websocket_urlpatterns  # noqa: E402
+from fleet.websocket_urls import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
