@@ -116,4 +116,5 @@ ERROR_STRINGS = {
     "siting_error": _("Cannot compute sites with these settings"),
     "unknown_edge": _("Unknown road"),
     "coverage_error": _("Cannot compute coverage with these settings"),
+    "history_too_large": _("Too many positions in this period: choose a shorter one"),
 }

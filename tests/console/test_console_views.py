@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from console.strings import ERROR_STRINGS
+from tests.domain_errors import domain_error_classes
 
 pytestmark = pytest.mark.django_db
 
@@ -75,13 +76,12 @@ def test_dispatcher_page_carries_the_map_config(role_client, jambi_region) -> No
 
 
 def test_every_api_error_code_has_a_summary_in_the_page_language(role_client, jambi_region) -> None:
-    from gis_core.api import errors
-
     config = role_client("dispatcher").get("/dispatch/").context["config"]
     assert config["errors"]["illegal_transition"] == "Perubahan status ini tidak diizinkan"
     device_or_webhook = {"bad_payload", "unknown_device", "device_inactive", "wrong_unit", "device_auth_failed",
                          "invalid_payload", "routing_error"}  # fmt: skip
-    codes = {code for _, _, code in errors._DOMAIN_STATUS} - device_or_webhook
+    command_only = {"import_invalid", "incident_types_file"}  # raised by management commands, never to the console
+    codes = {cls.code for cls in domain_error_classes()} - device_or_webhook - command_only
     assert codes <= set(config["errors"])
     with translation.override("en"):
         english = {code: str(text) for code, text in ERROR_STRINGS.items()}

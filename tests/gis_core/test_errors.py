@@ -4,31 +4,13 @@ wins, and the handler that turns errors into responses knows no app (gis_core im
 from __future__ import annotations
 
 import ast
-import importlib
-import pathlib
-import pkgutil
 
 import pytest
 from rest_framework.test import APIRequestFactory
 
 from gis_core.api.errors import exception_handler
 from gis_core.errors import DomainError
-
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-
-
-def _load_every_module() -> None:
-    for package in ("gis_core", "fleet", "coverage", "console"):
-        for info in pkgutil.walk_packages([str(ROOT / package)], prefix=f"{package}."):
-            if ".migrations." not in info.name and ".management." not in info.name:
-                importlib.import_module(info.name)
-
-
-def _all_subclasses(cls: type) -> list[type]:
-    found = []
-    for sub in cls.__subclasses__():
-        found += [sub, *_all_subclasses(sub)]
-    return found
+from tests.domain_errors import ROOT, domain_error_classes
 
 
 def _respond(exc: Exception):
@@ -56,8 +38,7 @@ def test_a_new_domain_error_needs_no_registration() -> None:
 
 @pytest.mark.django_db
 def test_every_domain_error_has_its_own_4xx_code() -> None:
-    _load_every_module()
-    classes = [cls for cls in _all_subclasses(DomainError) if cls.__module__.split(".")[0] != "tests"]
+    classes = domain_error_classes()
     assert len(classes) >= 30  # routing, fleet, coverage: the families the handler used to list by hand
     for cls in classes:
         assert 400 <= cls.http_status < 500, cls
