@@ -121,7 +121,10 @@ def utm_srid_for(lon: float, lat: float) -> int:
 
 
 def _checked_bounds(bounds: Bounds) -> tuple[float, float, float, float]:
-    values = tuple(float(v) for v in bounds)
+    try:
+        values = tuple(float(v) for v in bounds)
+    except (TypeError, ValueError):
+        values = ()
     if len(values) != 4 or not all(math.isfinite(v) for v in values):
         raise ValueError(f"bounds must be four finite numbers (west, south, east, north), not {bounds!r}")
     west, south, east, north = values

@@ -39,7 +39,7 @@ class Region(models.Model):
         the CRS itself (known, projected, metres, and known to PostGIS, which transforms with it too).
         """
         super().clean()
-        if not isinstance(self.metric_srid, int) or self.metric_srid <= 0:
+        if self.metric_srid is None:
             return  # the field's own validation reports it
         problems = metric_srid_problems(self.metric_srid, self.kecamatan_extent_lonlat())
         if not problems and not connection.ops.spatial_ref_sys().objects.filter(srid=self.metric_srid).exists():
