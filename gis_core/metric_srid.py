@@ -28,23 +28,6 @@ MAX_SCALE_ERROR = 0.02
 Bounds = Sequence[float]
 
 
-class RegionCrsInvalidError(Exception):
-    """A region's ``metric_srid`` cannot measure it: unknown, geographic, not metres, or made for elsewhere.
-
-    Attributes
-    ----------
-    srid : int or None
-        The offending EPSG code.
-    problems : list of str
-        Each reason, written for a person.
-    """
-
-    def __init__(self, message: str, *, srid: int | None = None, problems: list[str] | None = None) -> None:
-        self.srid = srid
-        self.problems = problems or []
-        super().__init__(message)
-
-
 def crs_label(srid: int) -> str:
     """``"EPSG:32748 (WGS 84 / UTM zone 48S)"``, or just ``"EPSG:n"`` when pyproj does not know it."""
     try:

@@ -1,10 +1,10 @@
 """Import kecamatan and kelurahan polygons from GeoJSON, Shapefile or GeoPackage, keyed on Kemendagri codes.
 
-The whole file is validated first (fields, geometry type, CRS, validity, unique codes, parents) and
-rejected with one ``ImportValidationError`` listing every problem; only a clean file is written, in one
-transaction, upserting on the code. Areas are measured in the region's projected CRS
-(``Region.metric_srid``), never in degrees. Population fields are never touched here, so re-importing
-boundaries keeps the figures loaded by ``import_population``.
+The whole file is validated first (fields, geometry type, CRS, validity, unique codes, parents, and that
+the region's ``metric_srid`` can measure the file's extent) and rejected with one ``ImportValidationError``
+listing every problem; only a clean file is written, in one transaction, upserting on the code. Areas are
+measured in the region's projected CRS (``Region.metric_srid``), never in degrees. Population fields are
+never touched here, so re-importing boundaries keeps the figures loaded by ``import_population``.
 """
 
 from __future__ import annotations
@@ -118,7 +118,8 @@ def import_boundaries(
     Raises
     ------
     ImportValidationError
-        Listing every problem, each naming the feature by index, code and name. Nothing is written.
+        Listing every problem, each naming the feature by index, code and name, or every reason the
+        region's ``metric_srid`` cannot measure the file (see ``gis_core.metric_srid``). Nothing is written.
     """
     mapping = mapping or BoundaryMapping.for_level(level)
     path = Path(path)

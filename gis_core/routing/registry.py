@@ -20,11 +20,11 @@ from django.conf import settings
 from django.contrib.gis.db.models import Extent
 from django.db import connection
 
-from gis_core.metric_srid import RegionCrsInvalidError, metric_srid_problems
+from gis_core.metric_srid import metric_srid_problems
 from gis_core.models import Region, RoadEdge, RoadNetworkVersion, RoadNode
 from gis_core.routing.csgraph_engine import CsgraphEngine
 from gis_core.routing.engine import RoutingEngine
-from gis_core.routing.errors import RoutingError
+from gis_core.routing.errors import RegionCrsInvalidError, RoutingError
 from gis_core.routing.graph import RoadGraph, road_graph_from_arrays
 
 logger = logging.getLogger(__name__)
