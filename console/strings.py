@@ -96,6 +96,7 @@ ERROR_STRINGS = {
     "no_route": _("No road route between these places"),
     "too_many_points": _("Too many points in one request"),
     "no_network": _("No road network loaded for this region"),
+    "region_crs_invalid": _("The region's map projection is set wrong; ask an administrator to fix it"),
     "illegal_transition": _("This status change is not allowed"),
     "unit_unavailable": _("The unit is not available (already sent?)"),
     "assignment_not_active": _("This dispatch is no longer active"),

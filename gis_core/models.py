@@ -7,7 +7,12 @@ Storage is EPSG:4326 throughout; metric work happens in the region's own project
 from __future__ import annotations
 
 from django.contrib.gis.db import models
+from django.contrib.gis.db.models import Extent
+from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import Q
+
+from gis_core.metric_srid import metric_srid_problems
 
 
 class Region(models.Model):
@@ -26,6 +31,27 @@ class Region(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
+
+    def clean(self) -> None:
+        """Refuse a ``metric_srid`` that cannot measure the region (see :mod:`gis_core.metric_srid`).
+
+        Checked against the extent of the region's kecamatan once they are imported; before that only
+        the CRS itself (known, projected, metres, and known to PostGIS, which transforms with it too).
+        """
+        super().clean()
+        if self.metric_srid is None:
+            return  # the field's own validation reports it
+        problems = metric_srid_problems(self.metric_srid, self.kecamatan_extent_lonlat())
+        if not problems and not connection.ops.spatial_ref_sys().objects.filter(srid=self.metric_srid).exists():
+            problems = [f"EPSG:{self.metric_srid} is not in PostGIS's spatial_ref_sys table"]
+        if problems:
+            raise ValidationError({"metric_srid": problems})
+
+    def kecamatan_extent_lonlat(self) -> tuple[float, float, float, float] | None:
+        """``(west, south, east, north)`` of the region's kecamatan in EPSG:4326, or None before they exist."""
+        if self.pk is None:
+            return None
+        return Kecamatan.objects.filter(region_id=self.pk).aggregate(extent=Extent("geom"))["extent"]
 
 
 class PopulationKind(models.TextChoices):

@@ -1,10 +1,10 @@
 """Import kecamatan and kelurahan polygons from GeoJSON, Shapefile or GeoPackage, keyed on Kemendagri codes.
 
-The whole file is validated first (fields, geometry type, CRS, validity, unique codes, parents) and
-rejected with one ``ImportValidationError`` listing every problem; only a clean file is written, in one
-transaction, upserting on the code. Areas are measured in the region's projected CRS
-(``Region.metric_srid``), never in degrees. Population fields are never touched here, so re-importing
-boundaries keeps the figures loaded by ``import_population``.
+The whole file is validated first (fields, geometry type, CRS, validity, unique codes, parents, and that
+the region's ``metric_srid`` can measure the file's extent) and rejected with one ``ImportValidationError``
+listing every problem; only a clean file is written, in one transaction, upserting on the code. Areas are
+measured in the region's projected CRS (``Region.metric_srid``), never in degrees. Population fields are
+never touched here, so re-importing boundaries keeps the figures loaded by ``import_population``.
 """
 
 from __future__ import annotations
@@ -16,13 +16,14 @@ from pathlib import Path
 from typing import Literal
 
 from django.contrib.gis.gdal import GDALException
-from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiPolygon
+from django.contrib.gis.geos import GeometryCollection, GEOSException, GEOSGeometry, MultiPolygon
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from gis_core.importers.errors import ImportValidationError
 from gis_core.importers.summary import ImportSummary
 from gis_core.importers.vector import feature_geometry, open_layer, outside_lonlat_range, to_storage_transform
+from gis_core.metric_srid import metric_srid_problems
 from gis_core.models import Kecamatan, Kelurahan, Region
 
 Level = Literal["kecamatan", "kelurahan"]
@@ -117,7 +118,8 @@ def import_boundaries(
     Raises
     ------
     ImportValidationError
-        Listing every problem, each naming the feature by index, code and name. Nothing is written.
+        Listing every problem, each naming the feature by index, code and name, or every reason the
+        region's ``metric_srid`` cannot measure the file (see ``gis_core.metric_srid``). Nothing is written.
     """
     mapping = mapping or BoundaryMapping.for_level(level)
     path = Path(path)
@@ -133,6 +135,52 @@ def import_boundaries(
     return summary
 
 
+@dataclass(frozen=True)
+class BoundaryFootprint:
+    """Where a boundary file lies: its extent and centroid in EPSG:4326 degrees."""
+
+    extent_lonlat: tuple[float, float, float, float]
+    centroid_lonlat: tuple[float, float]
+    feature_count: int
+
+
+def boundary_file_footprint(path: Path, *, layer: str | int | None = None) -> BoundaryFootprint:
+    """Extent and area-weighted centroid of a boundary file's polygons, for choosing a region's CRS.
+
+    Reads any polygon file the importer reads (fields are not looked at). Nothing is written.
+
+    Raises
+    ------
+    ImportValidationError
+        When the file cannot be read, has no polygon, or a coordinate is outside lon ±180 / lat ±90
+        after the transform to EPSG:4326.
+    """
+    path = Path(path)
+    _source, lyr = open_layer(path, layer=layer)
+    transform = to_storage_transform(path, lyr)
+    polygons = []
+    for index, feature in enumerate(lyr):
+        try:
+            geom = feature_geometry(feature, transform)
+        except (GDALException, GEOSException) as exc:
+            raise ImportValidationError(f"{path.name}: feature {index}: geometry cannot be read ({exc})") from exc
+        if geom is None or geom.empty or geom.geom_type not in {"Polygon", "MultiPolygon"}:
+            continue
+        if outside_lonlat_range(geom):
+            raise ImportValidationError(
+                f"{path.name}: feature {index}: coordinates outside lon/lat range after transform to EPSG:4326 "
+                f"(extent {geom.extent})"
+            )
+        polygons.append(geom)
+    if not polygons:
+        raise ImportValidationError(f"{path.name}: layer {lyr.name!r} has no polygon features")
+    collection = GeometryCollection(polygons, srid=polygons[0].srid)
+    centroid = collection.centroid
+    return BoundaryFootprint(
+        extent_lonlat=tuple(collection.extent), centroid_lonlat=(centroid.x, centroid.y), feature_count=len(polygons)
+    )
+
+
 def _read_and_validate(
     *,
     region: Region,
@@ -143,6 +191,7 @@ def _read_and_validate(
     make_valid: bool,
     summary: ImportSummary,
 ) -> list[_Area]:
+    _check_metric_srid(region, path, problems=metric_srid_problems(region.metric_srid))
     _source, lyr = open_layer(path, layer=layer)
     transform = to_storage_transform(path, lyr)
     kind_field = _kind_field(path, lyr.fields, mapping) if level == "kelurahan" else None
@@ -172,6 +221,8 @@ def _read_and_validate(
         )
         if area is not None:
             areas.append(area)
+    if areas:
+        _check_metric_srid(region, path, problems=metric_srid_problems(region.metric_srid, _extent(areas)))
     problems += _duplicate_codes(areas)
     if level == "kelurahan":
         problems += _unknown_parents(region, areas)
@@ -183,6 +234,27 @@ def _read_and_validate(
             problems=problems,
         )
     return areas
+
+
+def _check_metric_srid(region: Region, path: Path, *, problems: list[str]) -> None:
+    """Refuse the file before anything is measured or written when the region's CRS cannot measure it."""
+    if problems:
+        raise ImportValidationError(
+            f"{path.name}: {region.name}'s metric_srid EPSG:{region.metric_srid} cannot measure these areas; "
+            "nothing was imported. Set a projected CRS in metres for the region (admin: Regions) and import again",
+            problems=problems,
+        )
+
+
+def _extent(areas: list[_Area]) -> tuple[float, float, float, float]:
+    """``(west, south, east, north)`` of all the areas, EPSG:4326."""
+    extents = [area.geom.extent for area in areas]
+    return (
+        min(e[0] for e in extents),
+        min(e[1] for e in extents),
+        max(e[2] for e in extents),
+        max(e[3] for e in extents),
+    )
 
 
 def _kind_field(path: Path, fields: list[str], mapping: BoundaryMapping) -> str | None:

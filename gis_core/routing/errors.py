@@ -79,3 +79,25 @@ class UnknownEdgeError(RoutingError, ValueError):
     """An edge named by id or index (for a closure) is not part of the network."""
 
     code = "unknown_edge"
+
+
+class RegionCrsInvalidError(RoutingError):
+    """The region's ``metric_srid`` cannot measure its network: unknown, geographic, not metres, or another area's.
+
+    A configuration fault, not bad input: callers that go on without a travel time (a dispatch's ETA)
+    treat it like any routing error; the API answers 409 until an administrator fixes the region.
+
+    Attributes
+    ----------
+    srid : int
+        The offending EPSG code.
+    problems : list of str
+        Each reason, written for a person (``gis_core.metric_srid.metric_srid_problems``).
+    """
+
+    http_status, code = 409, "region_crs_invalid"
+
+    def __init__(self, message: str, *, srid: int, problems: list[str]) -> None:
+        self.srid = srid
+        self.problems = problems
+        super().__init__(message)

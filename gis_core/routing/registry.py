@@ -3,6 +3,9 @@
 The only Django-aware module of the routing package: it reads the active ``RoadNetworkVersion``
 into compact arrays once, then answers every request from memory. Each call checks the active
 version id (one indexed query), so a re-import is picked up by the next request in every process.
+Before loading, the region's ``metric_srid`` is checked against the network's extent: a CRS that
+cannot measure it (geographic, unknown, another zone) is a ``RegionCrsInvalidError``, not a wrong answer.
+A changed ``metric_srid`` reloads the engine like a new version does.
 """
 
 from __future__ import annotations
@@ -14,18 +17,21 @@ import time
 import numpy as np
 import shapely
 from django.conf import settings
+from django.contrib.gis.db.models import Extent
 from django.db import connection
 
+from gis_core.metric_srid import metric_srid_problems
 from gis_core.models import Region, RoadEdge, RoadNetworkVersion, RoadNode
 from gis_core.routing.csgraph_engine import CsgraphEngine
 from gis_core.routing.engine import RoutingEngine
-from gis_core.routing.errors import RoutingError
+from gis_core.routing.errors import RegionCrsInvalidError, RoutingError
 from gis_core.routing.graph import RoadGraph, road_graph_from_arrays
 
 logger = logging.getLogger(__name__)
 
 _lock = threading.Lock()
-_engines: dict[int, tuple[int, RoutingEngine]] = {}
+# region pk -> ((network version id, metric_srid), engine)
+_engines: dict[int, tuple[tuple[int, int], RoutingEngine]] = {}
 
 
 class NoNetworkError(RoutingError):
@@ -46,18 +52,22 @@ def engine_for(region: Region) -> RoutingEngine:
     ------
     NoNetworkError
         When no network has been imported for the region.
+    RegionCrsInvalidError
+        When the region's ``metric_srid`` cannot measure its network (checked on each load).
     """
     version_id = active_version_id(region)
     if version_id is None:
         raise NoNetworkError(
             f"{region.name} has no road network yet; import one with: manage.py import_roads {region.slug} --file ..."
         )
+    key = (version_id, region.metric_srid)
     cached = _engines.get(region.pk)
-    if cached is not None and cached[0] == version_id:
+    if cached is not None and cached[0] == key:
         return cached[1]
     with _lock:
         cached = _engines.get(region.pk)
-        if cached is None or cached[0] != version_id:
+        if cached is None or cached[0] != key:
+            _check_metric_srid(region, version_id)
             started = time.perf_counter()
             engine = CsgraphEngine(
                 load_road_graph(version_id, metric_srid=region.metric_srid),
@@ -68,9 +78,22 @@ def engine_for(region: Region) -> RoutingEngine:
             logger.info(
                 "loaded road network version %s of %s in %.2f s", version_id, region.slug, time.perf_counter() - started
             )
-            _engines[region.pk] = (version_id, engine)
+            _engines[region.pk] = (key, engine)
             cached = _engines[region.pk]
     return cached[1]
+
+
+def _check_metric_srid(region: Region, version_id: int) -> None:
+    extent = RoadNode.objects.filter(version_id=version_id).aggregate(extent=Extent("geom"))["extent"]
+    problems = metric_srid_problems(region.metric_srid, extent)
+    if problems:
+        raise RegionCrsInvalidError(
+            f"{region.name}'s metric_srid EPSG:{region.metric_srid} cannot measure its road network, so it "
+            f"cannot be routed; an administrator must set a projected CRS in metres for the region: "
+            + "; ".join(problems),
+            srid=region.metric_srid,
+            problems=problems,
+        )
 
 
 def load_road_graph(version_id: int, *, metric_srid: int) -> RoadGraph:

@@ -40,6 +40,7 @@ from fleet.services.dispatch import (
 )
 from fleet.services.positions import position_record
 from fleet.services.status import IllegalTransitionError, unit_status_set
+from gis_core.models import Region
 from gis_core.routing.registry import engine_for
 
 pytestmark = pytest.mark.django_db
@@ -254,6 +255,20 @@ def test_eta_at_dispatch_from_the_home_station_without_a_fix(jambi_network, disp
     )
     assignment = dispatch_assign(incident=make_incident(region=region, geom=CENTRE), unit=unit, user=dispatcher)
     assert assignment.eta_s_at_dispatch == _engine_eta_s(region, DAMKAR_HQ, CENTRE)
+
+
+def test_a_region_whose_crs_cannot_route_still_dispatches_without_an_eta(jambi_network, dispatcher) -> None:
+    """A metric_srid saved before the check (geographic here) must not block a dispatch; the ETA stays empty."""
+    region = jambi_network
+    Region.objects.filter(pk=region.pk).update(metric_srid=4326)
+    region.refresh_from_db()
+    agency = make_agency(region=region, kind=AgencyKind.FIRE)
+    unit = make_unit(
+        agency=agency, capabilities=["fire_engine"], home_station=make_station(agency=agency, geom=DAMKAR_HQ)
+    )
+    assignment = dispatch_assign(incident=make_incident(region=region, geom=CENTRE), unit=unit, user=dispatcher)
+    assert assignment.status == AssignmentStatus.ACTIVE
+    assert assignment.eta_s_at_dispatch is None
 
 
 # -- concurrency --------------------------------------------------------------------------------------
