@@ -1,10 +1,8 @@
 """ASGI entry point: the live console over WebSocket (``fleet.websocket_urls``), and Django over HTTP.
 
 Daphne serves it for the WebSocket (``scripts/serve.sh``); plain HTTP goes to gunicorn and
-``config/wsgi.py``, which runs views side by side. Its HTTP side stays for ASGI-only setups. In DEBUG,
-static files are served from the apps' static folders by Django's own ``ASGIStaticFilesHandler``, as
-``runserver`` does; with DEBUG off a front server (or collectstatic plus a static server) serves
-``STATIC_ROOT``.
+``config/wsgi.py``, which runs views side by side. Its HTTP side stays for ASGI-only setups; static files
+are served there too by WhiteNoise's middleware.
 """
 
 import os
@@ -18,14 +16,12 @@ django_http = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
-from django.conf import settings  # noqa: E402
-from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
 from fleet.websocket_urls import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": ASGIStaticFilesHandler(django_http) if settings.DEBUG else django_http,
+        "http": django_http,
         # The session cookie authenticates, so the Origin must be one of ALLOWED_HOSTS (no cross-site
         # page can open a console socket with a dispatcher's cookie).
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),

@@ -33,12 +33,30 @@ def _env_float(name: str, default: float) -> float:
         raise ImproperlyConfigured(f"{name}={raw!r} is not a number") from exc
 
 
-DEBUG = _env_bool("DJANGO_DEBUG", True)
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off")
-    SECRET_KEY = "siaga-insecure-development-key"
+# Production is the default: debug only when asked for (DJANGO_DEBUG=1), and outside debug no fallback secret.
+DEBUG = _env_bool("DJANGO_DEBUG", False)
+# The secret key: DJANGO_SECRET_KEY, else the file DJANGO_SECRET_KEY_FILE (scripts/setup.sh writes a random one,
+# readable by its owner only, at .secret_key when neither is given). Only debug may run on the public dev key.
+SECRET_KEY_FILE = Path(os.environ.get("DJANGO_SECRET_KEY_FILE", BASE_DIR / ".secret_key"))
+
+
+def _secret_key() -> str:
+    key = os.environ.get("DJANGO_SECRET_KEY", "").strip()
+    if not key and SECRET_KEY_FILE.is_file():
+        key = SECRET_KEY_FILE.read_text(encoding="utf-8").strip()
+    if key:
+        if len(key) < 32:
+            raise ImproperlyConfigured("the secret key is shorter than 32 characters: make a random one")
+        return key
+    if DEBUG:
+        return "siaga-insecure-development-key-for-debug-only"
+    raise ImproperlyConfigured(
+        f"no secret key: set DJANGO_SECRET_KEY, or DJANGO_SECRET_KEY_FILE, or run scripts/setup.sh "
+        f"(it writes {SECRET_KEY_FILE}); or set DJANGO_DEBUG=1 for a local debug run"
+    )
+
+
+SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = [h for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h]
 
 DATABASES = {
@@ -88,6 +106,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files (the console's scripts, Leaflet, the admin's) straight from the apps, with or without debug.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "console.middleware.ConsoleLocaleMiddleware",  # Bahasa Indonesia unless the user picks English
     "django.middleware.common.CommonMiddleware",
@@ -153,6 +173,20 @@ USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# WhiteNoise serves the apps' static folders directly (a few hundred kB), so no collectstatic step can go stale.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# Behind TLS (SIAGA_HTTPS=1; a proxy in front sets X-Forwarded-Proto): cookies only over HTTPS, and HSTS.
+SIAGA_HTTPS = _env_bool("SIAGA_HTTPS", False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SIAGA_HTTPS
+SECURE_SSL_REDIRECT = SIAGA_HTTPS
+SECURE_HSTS_SECONDS = 31536000 if SIAGA_HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SIAGA_HTTPS
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SIAGA_HTTPS else None
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REST_FRAMEWORK = {
@@ -182,7 +216,9 @@ LOGGING = {
 
 # Debian bookworm ships GDAL 3.6; the warning asks for 3.9+, which no Debian 12 package provides.
 # Spatial references here come from our own importers and settings, not from untrusted users.
-SILENCED_SYSTEM_CHECKS = ["gis.W001"]
+# HSTS preload (security.W021) commits the whole domain to HTTPS in browsers' built-in lists: the centre's
+# domain owner decides that, not the application.
+SILENCED_SYSTEM_CHECKS = ["gis.W001", "security.W021"]
 
 # Fleet: GPS fix validation. A fix is stored whatever it says; these decide its flags.
 SIAGA_FIX_MAX_FUTURE_S = _env_float("SIAGA_FIX_MAX_FUTURE_S", 300.0)  # device clock ahead of ours

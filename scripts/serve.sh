@@ -7,7 +7,7 @@
 # No setup and no data load: scripts/demo.sh does those, then ends here. The environment is read as by
 # manage.py (DATABASE_URL, REDIS_URL, DJANGO_DEBUG, ...): a browser test serves its own test database with
 # DATABASE_URL=postgis://postgres@127.0.0.1:5432/<test db> SIAGA_PORT=<free port> SIAGA_WS_PORT=<free port>.
-# Static files come from the apps (Django's static files handler) while DJANGO_DEBUG is on.
+# Static files are served by WhiteNoise (config/settings.py), with or without DJANGO_DEBUG.
 # Stopping this script (TERM or INT) stops both servers; if either exits, the other is stopped too.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent setup on a fresh Debian/Ubuntu machine (or one already set up: then it changes nothing).
 #   1. PostgreSQL with PostGIS 3 (only when DATABASE_URL is not set: then the local cluster is used),
-#   2. the virtualenv in .venv with the project installed,
+#   2. the virtualenv in .venv with the project installed from the lock files (requirements/),
 #   3. the database, the postgis extension and the migrations,
 #   4. Redis for the live console's channel layer (only when REDIS_URL is not set: then a local one is used).
 set -euo pipefail
@@ -36,7 +36,10 @@ if [ -z "${SIAGA_MQTT_URL:-}" ]; then
   dpkg -s mosquitto >/dev/null 2>&1 || missing+=(mosquitto)  # OwnTracks phones in MQTT mode
 fi
 python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
-dpkg -s chromium >/dev/null 2>&1 || missing+=(chromium)  # console end-to-end tests (Playwright drives it)
+requirements="${SIAGA_REQUIREMENTS:-requirements/test.txt}"
+if [ "$requirements" = requirements/test.txt ]; then
+  dpkg -s chromium >/dev/null 2>&1 || missing+=(chromium)  # console end-to-end tests (Playwright drives it)
+fi
 [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 
 if [ -z "${DATABASE_URL:-}" ]; then
@@ -66,15 +69,27 @@ if [ ! -x .venv/bin/python ]; then
   log "creating .venv"
   python3 -m venv .venv
 fi
+# Install exactly the lock (requirements/, written by scripts/lock.sh): every version pinned, every file's
+# hash checked, nothing resolved here. SIAGA_REQUIREMENTS=requirements/runtime.txt leaves the test tools out.
 stamp=".venv/.siaga-installed"
-want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+want="$(cat pyproject.toml requirements/build.txt "$requirements" | sha256sum | cut -d' ' -f1)"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  log "installing the project into .venv"
-  .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e '.[test]'
+  log "installing $requirements into .venv"
+  .venv/bin/python -m pip install -q --require-hashes --no-deps -r requirements/build.txt
+  .venv/bin/python -m pip install -q --require-hashes --no-deps -r "$requirements"
+  .venv/bin/python -m pip install -q --no-deps --no-build-isolation -e .
   echo "$want" > "$stamp"
+fi
+
+# Outside debug Siaga refuses to start without a secret key; a machine that names none gets a random one of
+# its own, readable by its owner only (never committed: .gitignore).
+if [ -z "${DJANGO_SECRET_KEY:-}" ] && [ -z "${DJANGO_SECRET_KEY_FILE:-}" ] && [ ! -s .secret_key ]; then
+  log "writing a new random secret key to .secret_key"
+  (umask 077 && .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(50))' > .secret_key)
 fi
 
 .venv/bin/python scripts/ensure_db.py
 .venv/bin/python manage.py migrate --noinput -v 0
+# STATIC_ROOT for a front server; WhiteNoise serves the apps' own files first, so it cannot go stale.
+.venv/bin/python manage.py collectstatic --noinput -v 0
 log "ready"

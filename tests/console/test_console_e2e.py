@@ -94,7 +94,8 @@ def server(demo_db, tmp_path_factory):
         "SIAGA_HOST": "127.0.0.1",
         "SIAGA_PORT": str(port),
         "SIAGA_WS_PORT": str(ws_port),
-        "DJANGO_DEBUG": "1",
+        "DJANGO_DEBUG": "0",  # the production path: WhiteNoise serves the scripts, a real key signs sessions
+        "DJANGO_SECRET_KEY": settings.SECRET_KEY,
         "WHATSAPP_APP_SECRET": WHATSAPP_APP_SECRET,
         "SIAGA_WHATSAPP_REGION": "kota-jambi",
     }
