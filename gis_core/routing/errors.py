@@ -101,3 +101,9 @@ class RegionCrsInvalidError(RoutingError):
         self.srid = srid
         self.problems = problems
         super().__init__(message)
+
+
+class NoNetworkError(RoutingError):
+    """The region has no active road network yet."""
+
+    http_status, code = 409, "no_network"

@@ -24,7 +24,7 @@ from gis_core.metric_srid import metric_srid_problems
 from gis_core.models import Region, RoadEdge, RoadNetworkVersion, RoadNode
 from gis_core.routing.csgraph_engine import CsgraphEngine
 from gis_core.routing.engine import RoutingEngine
-from gis_core.routing.errors import RegionCrsInvalidError, RoutingError
+from gis_core.routing.errors import NoNetworkError, RegionCrsInvalidError
 from gis_core.routing.graph import RoadGraph, road_graph_from_arrays
 
 logger = logging.getLogger(__name__)
@@ -32,12 +32,6 @@ logger = logging.getLogger(__name__)
 _lock = threading.Lock()
 # region pk -> ((network version id, metric_srid), engine)
 _engines: dict[int, tuple[tuple[int, int], RoutingEngine]] = {}
-
-
-class NoNetworkError(RoutingError):
-    """The region has no active road network yet."""
-
-    http_status, code = 409, "no_network"
 
 
 def active_version_id(region: Region) -> int | None:
