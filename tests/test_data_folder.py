@@ -51,7 +51,7 @@ def test_the_demo_regions_name_only_files_in_the_folder(data_dir: Path) -> None:
 
 def test_siaga_data_dir_defaults_to_the_repositorys_folder(data_dir: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "SIAGA_DATA_DIR"}
-    env.setdefault("DJANGO_SECRET_KEY", "test-only-key")
+    env.setdefault("DJANGO_SECRET_KEY", "test-only-key-" + "x" * 40)
     code = "import django; django.setup(); from django.conf import settings; print(settings.SIAGA_DATA_DIR)"
     out = subprocess.run(
         [sys.executable, "-c", code],

@@ -71,8 +71,9 @@ def demo_db(django_db_setup, django_db_blocker, data_dir):
         name = connection.settings_dict["NAME"]
         if not name.startswith("test_"):
             pytest.fail(f"refusing to load and flush {name!r}: not a test database")
-        for command in ("load_demo", "load_demo_fleet", "create_demo_users"):
-            call_command(command, stdout=open(os.devnull, "w"))  # noqa: SIM115
+        with open(os.devnull, "w") as devnull:
+            for command in ("load_demo", "load_demo_fleet", "create_demo_users"):
+                call_command(command, stdout=devnull)
         yield connection.settings_dict.copy()
         call_command("flush", interactive=False, verbosity=0)
         with connection.cursor() as cursor:  # the stopped server's sessions may linger a moment; end them
