@@ -102,6 +102,7 @@ ERROR_STRINGS = {
     "assignment_not_active": _("This dispatch is no longer active"),
     "dispatch_refused": _("The unit cannot be sent to this report"),
     "incident_location_missing": _("The report has no location yet"),
+    "incident_type_missing": _("The report has no type yet: choose its type, or the capability you need"),
     "recommendation_input": _("Cannot recommend units for this report"),
     "invalid_phone": _("Not a valid phone number"),
     "invalid_report": _("The report is not complete"),
