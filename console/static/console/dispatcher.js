@@ -15,9 +15,25 @@
   const unitListEl = document.getElementById("unit-list");
   const panelEl = document.getElementById("report-panel");
   // statusErrors: unit id -> the API's refusal, kept until that unit's next change so a re-render cannot hide it.
-  const state = { queue: [], selected: null, placing: false, unitSelected: null, statusErrors: {} };
+  // A live update re-renders the panel; what the dispatcher was doing there survives it: the confirmation at
+  // the top (notice), the half-filled report form (edit), the capability asked for (asked), the close form.
+  const state = {
+    queue: [], selected: null, placing: false, unitSelected: null, statusErrors: {},
+    notice: null, edit: null, asked: null,
+  };
   state.map = ctx.map;
   window.SiagaDispatch = state; // for debugging and the end-to-end tests
+
+  // Types and capabilities by their names in the page's language (the server's config); a code only when unknown.
+  const typeNames = Object.fromEntries((cfg.incident_types || []).map((t) => [t.code, t.name]));
+  const capabilityNames = Object.fromEntries((cfg.capabilities || []).map((c) => [c.code, c.name]));
+  const typeName = (code) => (code ? typeNames[code] || code : T.no_type_yet);
+  const capabilityName = (code) => capabilityNames[code] || code;
+
+  function typeOptions(selected) {
+    return `<option value="">${esc(T.choose_type)}</option>` + (cfg.incident_types || []).map((t) => `<option
+      value="${esc(t.code)}" data-priority="${t.default_priority}" ${t.code === selected ? "selected" : ""}>${esc(t.name)}</option>`).join("");
+  }
 
   // ------------------------------------------------------------------ queue
 
@@ -38,10 +54,11 @@
       li.className = `report p${p.priority}` + (id === state.selected ? " selected" : "");
       li.dataset.id = id;
       const channel = p.channel === "whatsapp" ? '<span class="badge wa">WA</span>' : '<span class="badge">☎</span>';
-      const offersBadge = (p.pending_offers || []).length ? `<span class="badge wa">📍 ${esc(T.whatsapp_location)}</span>` : "";
+      const offersBadge = (p.pending_offers || []).length
+        ? `<span class="badge wa">${S.PIN_SVG} ${esc(T.whatsapp_location)}</span>` : "";
       const flags = (p.caller_flags || []).map((x) => `<span class="badge flag">${esc(x)}</span>`).join("");
       li.innerHTML = `${channel}<span class="ref">${esc(p.reference)}</span> · P${p.priority}
-        <div>${esc(p.incident_type_name || p.incident_type || "")}</div>
+        <div class="type">${esc(typeName(p.incident_type))}</div>
         <div class="meta">${esc(p.kecamatan ? p.kecamatan.name : T[p.status] || p.status)} · ${S.clock(p.received_at)}
         · ${esc(T[p.status] || p.status)}</div>${offersBadge}${flags}`;
       li.addEventListener("click", () => openReport(id));
@@ -51,7 +68,7 @@
         L.circleMarker([lat, lon], {
           radius: 9, color: "#000", weight: 1.5, fillColor: S.PRIORITY_COLOURS[p.priority], fillOpacity: 0.9,
           className: `report-marker report-${id}`, pane: "reports",
-        }).bindTooltip(`${esc(p.reference)} · ${esc(p.incident_type_name || "")}`)
+        }).bindTooltip(`${esc(p.reference)} · ${esc(typeName(p.incident_type))}`)
           .on("click", () => openReport(id)).addTo(reports);
       }
     });
@@ -75,12 +92,10 @@
   });
 
   function newReportForm(latlng) {
-    const types = (cfg.incident_types || []).map(
-      (t) => `<option value="${esc(t.code)}" data-priority="${t.default_priority}">${esc(t.name)}</option>`).join("");
     const form = document.createElement("form");
     form.id = "new-report-form";
     form.innerHTML = `<h3>${esc(T.new_report)}</h3><div class="form-grid">
-      <label for="nr-type">${esc(T.type)}</label><select id="nr-type" name="incident_type">${types}</select>
+      <label for="nr-type">${esc(T.type)}</label><select id="nr-type" name="incident_type" required>${typeOptions(null)}</select>
       <label for="nr-priority">${esc(T.priority)}</label>
       <select id="nr-priority" name="priority">${[1, 2, 3, 4].map((p) => `<option>${p}</option>`).join("")}</select>
       <label for="nr-channel">${esc(T.channel)}</label>
@@ -91,12 +106,8 @@
       </div><p><button type="submit" class="primary">${esc(T.create)}</button>
       <button type="button" class="cancel">${esc(T.cancel)}</button></p><p class="error"></p>`;
     const typeSelect = form.querySelector("#nr-type");
-    const syncPriority = () => {
-      const option = typeSelect.selectedOptions[0];
-      if (option) form.querySelector("#nr-priority").value = option.dataset.priority;
-    };
-    typeSelect.addEventListener("change", syncPriority);
-    syncPriority();
+    // No type is chosen for the call taker (the first type would be a guess); choosing one brings its priority.
+    typeSelect.addEventListener("change", () => syncPriority(typeSelect, form.querySelector("#nr-priority")));
     const popup = L.popup({ minWidth: 280 }).setLatLng(latlng).setContent(form).openOn(ctx.map);
     form.querySelector(".cancel").addEventListener("click", () => ctx.map.closePopup(popup));
     form.addEventListener("submit", async (event) => {
@@ -116,9 +127,18 @@
     });
   }
 
+  function syncPriority(typeSelect, prioritySelect) {
+    const option = typeSelect.selectedOptions[0];
+    if (option && option.value) prioritySelect.value = option.dataset.priority;
+  }
+
   // ------------------------------------------------------------------ the report panel
 
   async function openReport(id) {
+    if (state.selected !== id) {
+      state.notice = null;
+      panelEl.scrollTop = 0;
+    }
     state.selected = id;
     renderQueue();
     panelEl.hidden = false;
@@ -153,7 +173,7 @@
     if (!pending.length) return "";
     return `<h3>${esc(T.whatsapp_location)}</h3>` + pending.map((o) => {
       const [lon, lat] = o.location.coordinates;
-      return `<div class="offer">📍 ${lat.toFixed(5)}, ${lon.toFixed(5)} ${esc(o.label || "")} · ${S.clock(o.received_at)}
+      return `<div class="offer">${S.PIN_SVG} ${lat.toFixed(5)}, ${lon.toFixed(5)} ${esc(o.label || "")} · ${S.clock(o.received_at)}
         <br><button type="button" class="apply-offer primary" data-offer="${o.id}">${esc(T.apply_location)}</button></div>`;
     }).join("");
   }
@@ -238,23 +258,43 @@
   async function loadUnits() {
     await S.loadUnits(ctx);
     renderUnitList();
+    // A report opened before the units had loaded drew its assignments without their status buttons.
+    const el = document.getElementById("phases");
+    if (el && state.report && state.report.id === state.selected) el.innerHTML = phasesHtml(state.report);
   }
+
+  const finished = (report) => report.status === "closed" || report.status === "cancelled";
 
   function renderPanel(report) {
     const where = report.kecamatan
       ? `${esc(report.kecamatan.name)}${report.kelurahan ? " / " + esc(report.kelurahan.name) : ""}` : "–";
-    panelEl.innerHTML = `<div class="pane-head"><h2>${esc(report.reference)}</h2>
-      <button type="button" class="close-panel">✕</button></div>
-      <dl><dt>${esc(T.type)}</dt><dd>${esc(report.incident_type_name || "–")}</dd>
-      <dt>${esc(T.priority)}</dt><dd>P${report.priority}</dd>
-      <dt>${esc(T.status)}</dt><dd id="report-status">${esc(T[report.status] || report.status)}</dd>
+    // The confirmation of what was just done sits at the top, where it is seen without scrolling.
+    const notice = state.notice && state.notice.id === report.id
+      ? `<p id="panel-notice" class="panel-notice" role="status">${esc(state.notice.text)}</p>` : "";
+    const editing = editState(report).open;
+    panelEl.innerHTML = `${notice}<div class="pane-head"><h2>${esc(report.reference)}</h2>
+      <span>${finished(report) || editing ? "" : `<button type="button" id="edit-report">${esc(T.edit)}</button>`}
+      <button type="button" class="close-panel">✕</button></span></div>
+      <dl><dt>${esc(T.status)}</dt><dd id="report-status">${esc(T[report.status] || report.status)}</dd>
       <dt>${esc(T.kecamatan)}</dt><dd id="report-kecamatan">${where}</dd>
-      <dt>${esc(T.address)}</dt><dd>${esc(report.address_text || "–")}</dd>
-      <dt>${esc(T.description)}</dt><dd>${esc(report.description || "–")}</dd></dl>
+      ${editing ? "" : `<dt>${esc(T.type)}</dt><dd id="report-type">${esc(typeName(report.incident_type))}</dd>
+      <dt>${esc(T.priority)}</dt><dd id="report-priority">P${report.priority}</dd>
+      <dt>${esc(T.address)}</dt><dd id="report-address">${esc(report.address_text || "–")}</dd>
+      <dt>${esc(T.caller_name)}</dt><dd id="report-caller-name">${esc(report.caller_name || "–")}</dd>
+      <dt>${esc(T.description)}</dt><dd id="report-description">${esc(report.description || "–")}</dd>`}</dl>
+      ${editing ? editFormHtml(report) : ""}
       ${offersHtml(report)}${callerHtml(report)}
-      <h3>${esc(T.recommended)}</h3><div id="recommendations">${esc(T.loading)}</div>
+      <h3>${esc(T.recommended)}</h3>${askHtml(report)}<div id="recommendations">${esc(T.loading)}</div>
       <div id="phases">${phasesHtml(report)}</div>${closeFormHtml(report)}`;
     panelEl.querySelector(".close-panel").addEventListener("click", closePanel);
+    const editButton = panelEl.querySelector("#edit-report");
+    if (editButton) editButton.addEventListener("click", () => {
+      state.edit = { id: report.id, open: true, values: null, error: "" };
+      renderPanel(report);
+      loadRecommendations(report);
+    });
+    wireEditForm(report);
+    wireAsk(report);
     wireCloseForm(report);
     panelEl.querySelectorAll(".apply-offer").forEach((button) => button.addEventListener("click", async () => {
       button.disabled = true;
@@ -267,6 +307,102 @@
       await loadQueue();
       openReport(report.id);
     }));
+  }
+
+  // ------------------------------------------------------------------ what the call taker learns (PATCH /api/incidents/<id>/)
+
+  const EDIT_FIELDS = ["incident_type", "priority", "caller_name", "address_text", "description"];
+
+  /* The report form is open by itself for a report with no type yet (a WhatsApp report): the type is what the
+     recommendations need. Its values and a refusal survive re-renders until it is saved or cancelled. */
+  function editState(report) {
+    if (!state.edit || state.edit.id !== report.id) {
+      state.edit = { id: report.id, open: !report.incident_type && !finished(report), values: null, error: "" };
+    }
+    if (finished(report)) state.edit.open = false;
+    return state.edit;
+  }
+
+  function editFormHtml(report) {
+    const v = state.edit.values || {
+      incident_type: report.incident_type || "", priority: String(report.priority),
+      caller_name: report.caller_name || "", address_text: report.address_text || "", description: report.description || "",
+    };
+    return `<form id="report-edit-form" class="report-form"><div class="form-grid">
+      <label for="re-type">${esc(T.type)}</label><select id="re-type" name="incident_type">${typeOptions(v.incident_type)}</select>
+      <label for="re-priority">${esc(T.priority)}</label><select id="re-priority" name="priority">${[1, 2, 3, 4].map(
+        (p) => `<option ${String(p) === v.priority ? "selected" : ""}>${p}</option>`).join("")}</select>
+      <label for="re-caller-name">${esc(T.caller_name)}</label>
+      <input id="re-caller-name" name="caller_name" maxlength="128" value="${esc(v.caller_name)}">
+      <label for="re-address">${esc(T.address)}</label><input id="re-address" name="address_text" value="${esc(v.address_text)}">
+      <label for="re-desc">${esc(T.description)}</label>
+      <textarea id="re-desc" name="description" rows="2">${esc(v.description)}</textarea></div>
+      <p><button type="submit" class="primary">${esc(T.save)}</button>
+      <button type="button" class="cancel">${esc(T.cancel)}</button></p><p class="error">${esc(state.edit.error)}</p></form>`;
+  }
+
+  function wireEditForm(report) {
+    const form = document.getElementById("report-edit-form");
+    if (!form) return;
+    const edit = state.edit;
+    const read = () => Object.fromEntries(EDIT_FIELDS.map((name) => [name, form.elements[name].value]));
+    form.elements.incident_type.addEventListener("change", () => syncPriority(form.elements.incident_type, form.elements.priority));
+    form.addEventListener("input", () => { edit.values = read(); });
+    form.addEventListener("change", () => { edit.values = read(); });
+    form.querySelector(".cancel").addEventListener("click", () => {
+      state.edit = { id: report.id, open: false, values: null, error: "" };
+      renderPanel(report);
+      loadRecommendations(report);
+    });
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const values = read();
+      const current = { incident_type: report.incident_type || "", priority: String(report.priority),
+        caller_name: report.caller_name || "", address_text: report.address_text || "", description: report.description || "" };
+      // Only what changed: the server keeps the rest (a type chosen brings its priority, unless one is given).
+      const changes = Object.fromEntries(EDIT_FIELDS.filter((name) => values[name] !== current[name])
+        .filter((name) => !(name === "incident_type" && !values[name]))  // a type is chosen, never taken away
+        .map((name) => [name, name === "priority" ? Number(values[name]) : values[name]]));
+      const button = form.querySelector("button[type=submit]");
+      button.disabled = true;
+      try {
+        if (Object.keys(changes).length) await api("PATCH", `/api/incidents/${report.id}/`, changes);
+        state.edit = { id: report.id, open: false, values: null, error: "" };
+        state.notice = { id: report.id, text: `${T.saved}: ${report.reference}` };
+        await loadQueue();
+        await openReport(report.id);
+      } catch (err) {
+        edit.values = values;
+        edit.error = err.message;
+        form.querySelector(".error").textContent = err.message;
+        button.disabled = false;
+      }
+    });
+  }
+
+  // ------------------------------------------------------------------ units by an asked capability
+
+  /* Units for a capability the dispatcher names: the only way to recommend for a report without a type, and a
+     way to find one more unit for a typed one. "— choose —" goes back to what the report's type needs. */
+  function askHtml(report) {
+    if (!report.location || finished(report)) return "";
+    const asked = state.asked && state.asked.id === report.id ? state.asked.capabilities : [];
+    const options = (cfg.capabilities || []).map((c) => `<option value="${esc(c.code)}"
+      ${asked.includes(c.code) ? "selected" : ""}>${esc(c.name)}</option>`).join("");
+    return `<form class="ask-capability" id="ask-capability-form"><label for="ask-capability">${esc(T.find_units_with)}</label>
+      <select id="ask-capability" name="capability"><option value="">${esc(T.choose_capability)}</option>${options}</select>
+      <button type="submit" id="find-units">${esc(T.find)}</button></form>`;
+  }
+
+  function wireAsk(report) {
+    const form = document.getElementById("ask-capability-form");
+    if (!form) return;
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const code = form.elements.capability.value;
+      state.asked = code ? { id: report.id, capabilities: [code] } : null;
+      loadRecommendations(report);
+    });
   }
 
   // ------------------------------------------------------------------ closing the report (its outcome, a note)
@@ -337,8 +473,10 @@
       if (box()) box().textContent = "–";
       return;
     }
+    const asked = state.asked && state.asked.id === report.id ? state.asked.capabilities : [];
+    const query = asked.length ? `&capabilities=${asked.map(encodeURIComponent).join(",")}` : "";
     try {
-      const result = await api("GET", `/api/incidents/${report.id}/recommendations/?routes=1`);
+      const result = await api("GET", `/api/incidents/${report.id}/recommendations/?routes=1${query}`);
       if (state.selected !== report.id || !box()) return;
       state.recommendation = result;
       box().innerHTML = result.needs.map(needHtml).join("") || esc(T.no_recommendation);
@@ -354,13 +492,15 @@
     return s.distance_m == null ? null : s.distance_m + (s.access_m || 0);
   }
 
+  /* One group per need, under the capability's name in the page's language (its code beside it, small). */
   function needHtml(need) {
     const rows = need.suggestions.slice(0, 5).map((s) => `<tr data-unit="${s.unit}">
       <td><b>${esc(s.call_sign)}</b><br><small>${esc(s.agency_name || s.agency)}</small></td>
       <td>${S.minutes(s.eta_s)}</td><td>${S.km(tripMetres(s))}</td>
       <td><button type="button" class="dispatch primary" data-unit="${s.unit}" data-capability="${esc(need.capability)}"
         ${s.eta_s == null ? "disabled" : ""}>${esc(T.dispatch)}</button></td></tr>`).join("");
-    return `<div class="need"><b>${esc(need.capability)}</b>${need.optional ? " (opsional)" : ""}
+    return `<div class="need" data-capability="${esc(need.capability)}"><span class="need-name">${esc(capabilityName(need.capability))}</span>
+      ${need.optional ? ` (${esc(T.optional)})` : ""}
       <table><tr><th></th><th>${esc(T.eta)}</th><th>${esc(T.distance)}</th><th></th></tr>
       ${rows || `<tr><td colspan="4">${esc(T.no_recommendation)}</td></tr>`}</table></div>`;
   }
@@ -382,8 +522,12 @@
         unit_id: Number(button.dataset.unit), capability: button.dataset.capability,
       });
       button.textContent = T.dispatched;
+      const row = button.closest("tr");
+      const callSign = row ? row.querySelector("b").textContent : button.dataset.unit;
+      state.notice = { id: report.id, text: `${T.dispatched}: ${callSign} → ${report.reference}` };
       await Promise.all([loadQueue(), loadUnits()]);
-      openReport(report.id);
+      await openReport(report.id);
+      panelEl.scrollTop = 0; // the confirmation is at the top of the panel
     } catch (err) {
       button.disabled = false;
       button.insertAdjacentHTML("afterend", `<br><span class="error">${esc(err.message)}</span>`);
@@ -408,7 +552,9 @@
   async function refreshPhases(id) {
     const report = await api("GET", `/api/incidents/${id}/`);
     const el = document.getElementById("phases");
-    if (el && state.selected === id) el.innerHTML = phasesHtml(report);
+    if (state.selected !== id) return;
+    state.report = report;
+    if (el) el.innerHTML = phasesHtml(report);
   }
 
   async function poll() {
