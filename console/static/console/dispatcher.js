@@ -185,6 +185,7 @@
   /* One block per unit sent: its status now, the buttons to move it on, and the phase times so far. */
   function phasesHtml(report) {
     const seen = new Set(); // assignments come newest first; a unit's controls go on its newest one
+    state.phasesMissUnits = (report.assignments || []).some((a) => !S.units[a.unit_id]);
     const blocks = (report.assignments || []).map((a) => {
       const unit = S.units[a.unit_id];
       const current = !seen.has(a.unit_id) && unit && (a.status === "active" || unit.status === "returning");
@@ -258,9 +259,12 @@
   async function loadUnits() {
     await S.loadUnits(ctx);
     renderUnitList();
-    // A report opened before the units had loaded drew its assignments without their status buttons.
+    // A report opened before its units had loaded drew their assignments without status buttons: draw them
+    // again now (only then: otherwise the report's own refresh redraws them, with the phase times to match).
     const el = document.getElementById("phases");
-    if (el && state.report && state.report.id === state.selected) el.innerHTML = phasesHtml(state.report);
+    if (el && state.phasesMissUnits && state.report && state.report.id === state.selected) {
+      el.innerHTML = phasesHtml(state.report);
+    }
   }
 
   const finished = (report) => report.status === "closed" || report.status === "cancelled";
@@ -368,6 +372,7 @@
       try {
         if (Object.keys(changes).length) await api("PATCH", `/api/incidents/${report.id}/`, changes);
         state.edit = { id: report.id, open: false, values: null, error: "" };
+        if (changes.incident_type) state.asked = null; // a type chosen: recommend what it needs
         state.notice = { id: report.id, text: `${T.saved}: ${report.reference}` };
         await loadQueue();
         await openReport(report.id);
