@@ -77,6 +77,4 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """404 for an unknown address (with DEBUG off), in the console's style; JSON under ``/api/``."""
-    return _error_page(
-        request, template="404.html", status=404, code="not_found", message=f"no page at {request.path}"
-    )
+    return _error_page(request, template="404.html", status=404, code="not_found", message=f"no page at {request.path}")
