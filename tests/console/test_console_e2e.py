@@ -555,7 +555,8 @@ def test_a_whatsapp_report_is_triaged_in_the_panel_and_a_unit_dispatched(console
     # Located but untyped: the recommendations say so in Indonesian, and how to go on.
     error = page.locator("#recommendations .error")
     error.wait_for()
-    assert error.inner_text().startswith("Laporan belum punya jenis: pilih jenisnya, atau kemampuan unit")
+    assert error.inner_text() == "Laporan belum punya jenis: pilih jenisnya, atau kemampuan unit yang dibutuhkan"
+    _shot(page, "console-whatsapp-untyped")
     # Units for a capability asked by name work without a type.
     page.select_option("#ask-capability", "bls")
     page.click("#find-units")

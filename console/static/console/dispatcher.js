@@ -488,7 +488,9 @@
       box().querySelectorAll(".dispatch").forEach((button) => button.addEventListener("click", () => dispatch(report, button)));
       drawRoutes(result);
     } catch (err) {
-      if (box()) box().innerHTML = `<span class="error">${esc(err.message)}</span>`;
+      // An untyped report: what to do is on this panel (the form, the chooser); the API's hint is for programs.
+      const text = err.code === "incident_type_missing" ? cfg.errors[err.code] : err.message;
+      if (box()) box().innerHTML = `<span class="error">${esc(text)}</span>`;
     }
   }
 
