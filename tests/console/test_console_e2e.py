@@ -203,6 +203,7 @@ def test_dispatcher_creates_a_report_on_the_map_and_dispatches_a_unit(console) -
     assert page.evaluate("() => document.getElementById('nr-type').checkValidity()") is False
     page.select_option("#nr-type", "medical")
     page.fill("#nr-phone", "0812 3456 7890")
+    page.fill("#nr-caller-name", "Siti")
     page.fill("#nr-desc", "e2e: pingsan di pinggir jalan")
     page.click("#new-report-form button[type=submit]")
     page.wait_for_selector("#report-panel:not([hidden]) #report-kecamatan")
@@ -225,6 +226,7 @@ def test_dispatcher_creates_a_report_on_the_map_and_dispatches_a_unit(console) -
     assert call_sign in page.locator("#phases").inner_text()
     assignment = Assignment.objects.select_related("incident").get(unit_id=unit_id)
     assert assignment.incident.description == "e2e: pingsan di pinggir jalan"
+    assert assignment.incident.caller_name == "Siti"
     assert abs(assignment.incident.geom.x - REPORT_LONLAT[0]) < 1e-4
     _shot(page, "console-dispatch")
 

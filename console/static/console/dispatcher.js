@@ -102,6 +102,8 @@
       <select id="nr-channel" name="channel"><option value="phone">☎ ${esc(T.phone)}</option>
         <option value="whatsapp">WhatsApp</option></select>
       <label for="nr-phone">${esc(T.caller_phone)}</label><input id="nr-phone" name="caller_phone" type="tel">
+      <label for="nr-caller-name">${esc(T.caller_name)}</label><input id="nr-caller-name" name="caller_name" maxlength="128">
+      <label for="nr-address">${esc(T.address)}</label><input id="nr-address" name="address_text">
       <label for="nr-desc">${esc(T.description)}</label><textarea id="nr-desc" name="description" rows="2"></textarea>
       </div><p><button type="submit" class="primary">${esc(T.create)}</button>
       <button type="button" class="cancel">${esc(T.cancel)}</button></p><p class="error"></p>`;
