@@ -605,7 +605,10 @@ def test_a_whatsapp_report_is_triaged_in_the_panel_and_a_unit_dispatched(console
         arg=call_sign,
     )
     assert notice.inner_text() == f"Diberangkatkan: {call_sign} → {incident.reference}"
-    box, panel = notice.bounding_box(), page.locator("#report-panel").bounding_box()
+    box, panel = page.evaluate(  # both at once: a live update may draw the panel again meanwhile
+        "() => [document.getElementById('panel-notice'), document.getElementById('report-panel')]"
+        ".map((el) => { const r = el.getBoundingClientRect(); return { y: r.top, height: r.height }; })"
+    )
     assert box["y"] >= 0  # inside the 1280x800 viewport
     assert box["y"] + box["height"] <= 800
     assert box["y"] - panel["y"] < 10  # the first thing in the panel

@@ -137,14 +137,17 @@
   // ------------------------------------------------------------------ the report panel
 
   async function openReport(id) {
-    if (state.selected !== id) {
+    const another = state.selected !== id || panelEl.hidden;
+    if (another) {
       state.notice = null;
       panelEl.scrollTop = 0;
     }
     state.selected = id;
     renderQueue();
     panelEl.hidden = false;
-    panelEl.innerHTML = `<p>${esc(T.loading)}</p>`;
+    // The same report drawn again (a live update, after a dispatch) stays on screen until its new state is in,
+    // so the panel does not flicker and the confirmation at its top does not blink away.
+    if (another) panelEl.innerHTML = `<p>${esc(T.loading)}</p>`;
     try {
       const report = await api("GET", `/api/incidents/${id}/`);
       state.report = report;
