@@ -12,3 +12,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("console.urls")),
 ]
+
+# Refusals and unknown addresses are pages in the console's style (console/templates/403.html, 404.html).
+handler403 = "console.views.permission_denied"
+handler404 = "console.views.page_not_found"

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from console import roles
 from console.strings import ERROR_STRINGS, JS_STRINGS
-from fleet.models import Agency, IncidentType, UnitStatus
+from fleet.models import Agency, Capability, IncidentType, UnitStatus
 from fleet.services.incidents import CLOSING_OUTCOMES
 from fleet.services.status import CANCELLABLE_STATUSES, NEXT_STATUSES
 from gis_core.models import Kecamatan, Region
@@ -70,9 +70,12 @@ def console_config(*, request: HttpRequest, page: str) -> dict:
         "ws": f"/ws/regions/{region.slug}/",
     }
     config["ws_port"] = settings.SIAGA_WS_PORT  # None: the WebSocket is on the page's own host and port
-    config["incident_types"] = list(
-        IncidentType.objects.order_by("category", "code").values("code", "name", "default_priority")
-    )
+    # Names in the page's language (``name_in``): the scripts show these, never a code.
+    config["incident_types"] = [
+        {"code": t.code, "name": t.name_in(), "default_priority": t.default_priority}
+        for t in IncidentType.objects.order_by("category", "code")
+    ]
+    config["capabilities"] = [{"code": c.code, "name": c.name_in()} for c in Capability.objects.order_by("code")]
     config["unit_next_statuses"] = unit_next_statuses()
     config["cancellable_statuses"] = sorted(CANCELLABLE_STATUSES)  # a dispatch is cancelled, not set available
     config["closing_outcomes"] = list(CLOSING_OUTCOMES)

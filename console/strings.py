@@ -1,6 +1,7 @@
 """Words the map scripts show, translated on the server and handed to the page as JSON."""
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 JS_STRINGS = {
     "offline_basemap": _("Offline basemap (own data)"),
@@ -19,6 +20,15 @@ JS_STRINGS = {
     "create": _("Create"),
     "cancel": _("Cancel"),
     "type": _("Type"),
+    "choose_type": _("— choose a type —"),
+    "no_type_yet": _("no type yet"),
+    "caller_name": _("Caller name"),
+    "edit": _("Edit"),
+    "save": _("Save"),
+    "saved": _("Saved"),
+    "find_units_with": _("Find units with"),
+    "choose_capability": _("— choose a capability —"),
+    "find": _("Find"),
     "priority": _("Priority"),
     "channel": _("Channel"),
     "phone": _("Phone"),
@@ -33,7 +43,7 @@ JS_STRINGS = {
     "previous_reports": _("previous reports"),
     "recommended": _("Recommended units"),
     "no_recommendation": _("No unit available"),
-    "dispatch": _("Dispatch"),
+    "dispatch": pgettext_lazy("button", "Dispatch"),  # the verb on the button ("Kirim"), not the page's name
     "dispatched": _("Dispatched"),
     "eta": _("ETA"),
     "distance": _("Distance"),
@@ -90,6 +100,14 @@ JS_STRINGS = {
 # What an API refusal means, by its ``error.code`` (``gis_core.api.errors``), shown before the server's
 # own message (which names the unit, the status or the field, in English).
 ERROR_STRINGS = {
+    # DRF's own codes, and what the console says for any other refusal or a server failure
+    "error": _("The request was refused"),
+    "server_error": _("The server failed; try again, and tell the administrator if it happens again"),
+    "parse_error": _("The request could not be read"),
+    "authentication_failed": _("Log in again"),
+    "method_not_allowed": _("Not possible here"),
+    "unsupported_media_type": _("The request could not be read"),
+    "throttled": _("Too many requests: wait a moment"),
     "invalid": _("Check the input"),
     "invalid_point": _("Not a valid location"),
     "outside_network": _("Too far from every road in the map"),
@@ -102,6 +120,7 @@ ERROR_STRINGS = {
     "assignment_not_active": _("This dispatch is no longer active"),
     "dispatch_refused": _("The unit cannot be sent to this report"),
     "incident_location_missing": _("The report has no location yet"),
+    "incident_type_missing": _("The report has no type yet: choose its type, or the capability you need"),
     "recommendation_input": _("Cannot recommend units for this report"),
     "invalid_phone": _("Not a valid phone number"),
     "invalid_report": _("The report is not complete"),

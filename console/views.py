@@ -1,6 +1,8 @@
 """Console pages: one HTML shell per role, filled by the map scripts from the JSON API.
 
-A page needs a login (anonymous: 302 to the login page) and the page's role (otherwise 403).
+A page needs a login (anonymous: 302 to the login page) and the page's role (otherwise 403). A refusal
+and an unknown address are pages in the console's style and language (``403.html``, ``404.html``,
+wired as the project's ``handler403`` and ``handler404``); under ``/api/`` they are the API's JSON error.
 """
 
 from __future__ import annotations
@@ -8,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 
 from console import roles, selectors
@@ -52,3 +55,26 @@ def dispatcher_page(request: HttpRequest) -> HttpResponse:
 def planner_page(request: HttpRequest) -> HttpResponse:
     config = selectors.console_config(request=request, page="plan")
     return render(request, "console/planner.html", {"config": config, "page": "plan"})
+
+
+def _error_page(request: HttpRequest, *, template: str, status: int, code: str, message: str) -> HttpResponse:
+    if request.path.startswith("/api/"):  # another program is calling: the API's one error shape
+        return JsonResponse({"error": {"code": code, "message": message}}, status=status)
+    user = getattr(request, "user", None) or AnonymousUser()
+    config = {"roles": sorted(roles.roles_of(user))}  # the header's links to the pages the user may open
+    return render(request, template, {"config": config, "page": None}, status=status)
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """403: a console page of another role (a planner opening /dispatch/), in the console's style.
+
+    Who calls it: Django, for a ``PermissionDenied`` outside the API (the API answers its own 403s).
+    """
+    return _error_page(
+        request, template="403.html", status=403, code="permission_denied", message=str(exception or "forbidden")
+    )
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """404 for an unknown address (with DEBUG off), in the console's style; JSON under ``/api/``."""
+    return _error_page(request, template="404.html", status=404, code="not_found", message=f"no page at {request.path}")

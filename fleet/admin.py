@@ -74,14 +74,14 @@ class AuditedAdmin(admin.ModelAdmin):
 
 @admin.register(Capability)
 class CapabilityAdmin(AuditedAdmin):
-    list_display = ("code", "name")
-    search_fields = ("code", "name")
+    list_display = ("code", "name", "name_id")
+    search_fields = ("code", "name", "name_id")
 
 
 @admin.register(UnitType)
 class UnitTypeAdmin(AuditedAdmin):
-    list_display = ("code", "name")
-    search_fields = ("code", "name")
+    list_display = ("code", "name", "name_id")
+    search_fields = ("code", "name", "name_id")
     filter_horizontal = ("capabilities",)
 
 
@@ -96,9 +96,9 @@ class IncidentTypeAdmin(AuditedAdmin):
     """The type -> needs table. ``load_incident_types`` (and ``load_demo_fleet``) reset the types the
     fixture lists to the fixture, so a lasting change belongs in ``fixtures/incident_types.json`` too."""
 
-    list_display = ("code", "name", "category", "default_priority", "needs_summary")
+    list_display = ("code", "name", "name_id", "category", "default_priority", "needs_summary")
     list_filter = ("category", "default_priority")
-    search_fields = ("code", "name")
+    search_fields = ("code", "name", "name_id")
     inlines = (IncidentTypeNeedInline,)
 
     def get_queryset(self, request: HttpRequest):

@@ -12,6 +12,7 @@ from django.contrib.gis.db import models
 from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MinValueValidator
 from django.db.models import Q
+from django.utils import translation
 
 from gis_core.models import Facility, Kecamatan, Kelurahan, Region
 
@@ -77,11 +78,25 @@ class Station(models.Model):
         return self.name
 
 
-class Capability(models.Model):
+class NamedInTwoLanguages(models.Model):
+    """A table row with an English ``name`` and an Indonesian ``name_id``, shown in the console's language."""
+
+    name = models.CharField(max_length=128, help_text="English")
+    name_id = models.CharField(max_length=128, blank=True, help_text="Bahasa Indonesia (the English name when empty)")
+
+    class Meta:
+        abstract = True
+
+    def name_in(self, language: str | None = None) -> str:
+        """The name in ``language`` (default: the active one): ``name_id`` for Indonesian when set, else ``name``."""
+        language = language or translation.get_language() or settings.LANGUAGE_CODE
+        return self.name_id if language.split("-")[0] == "id" and self.name_id else self.name
+
+
+class Capability(NamedInTwoLanguages):
     """What a unit can do: als, bls, moto_ambulance, fire_engine, water_tanker, rescue, police_patrol, ..."""
 
     code = models.SlugField(max_length=32, unique=True)
-    name = models.CharField(max_length=128)
 
     class Meta:
         ordering = ["code"]
@@ -91,9 +106,8 @@ class Capability(models.Model):
         return self.code
 
 
-class UnitType(models.Model):
+class UnitType(NamedInTwoLanguages):
     code = models.SlugField(max_length=32, unique=True)
-    name = models.CharField(max_length=128)
     capabilities = models.ManyToManyField(Capability, related_name="unit_types")
 
     class Meta:
@@ -216,11 +230,10 @@ class StatusChange(models.Model):
         ordering = ["at", "pk"]
 
 
-class IncidentType(models.Model):
+class IncidentType(NamedInTwoLanguages):
     """The taxonomy a call taker picks from; what it needs is in IncidentTypeNeed."""
 
     code = models.SlugField(max_length=32, unique=True)
-    name = models.CharField(max_length=128)
     category = models.CharField(max_length=32, help_text="fire, medical, traffic, disaster, security, social, ...")
     default_priority = models.PositiveSmallIntegerField(default=2)
 

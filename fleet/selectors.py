@@ -48,6 +48,12 @@ class RecommendationInputError(DomainError, ValueError):
     code = "recommendation_input"
 
 
+class IncidentTypeMissingError(RecommendationInputError):
+    """The report has no type yet (a WhatsApp report before triage) and no capability was asked for."""
+
+    http_status, code = 409, "incident_type_missing"
+
+
 # --- positions ----------------------------------------------------------------------------------
 
 
@@ -151,7 +157,7 @@ def incident_needs(*, incident: Incident, capabilities: Sequence[str] | None = N
         _check_codes(Capability.objects.all(), capabilities, "capability")
         return [Need(None, code, 1) for code in dict.fromkeys(capabilities)]
     if incident.incident_type_id is None:
-        raise RecommendationInputError(
+        raise IncidentTypeMissingError(
             f"report {incident.reference} has no incident type; set one or ask for capabilities explicitly "
             "(e.g. ?capabilities=als,fire_engine)"
         )

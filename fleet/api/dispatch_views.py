@@ -24,8 +24,9 @@ Response shapes
     origin [lon, lat], reason (why eta_s is null), route (GeoJSON LineString | null; present with
     routes=1 for the best 3 of each need, and for the units named in route_units wherever they
     rank)}]}]}``. Suggestions are sorted by ``eta_s``.
-    Without ``capabilities`` the needs come from the report's incident type. 409 when the report
-    has no location yet.
+    Without ``capabilities`` the needs come from the report's incident type; a report without a
+    type and without ``capabilities`` is a 409 ``incident_type_missing``. 409 when the report has
+    no location yet.
 ``POST /api/units/eta/ {region, destination [lon, lat], units?, agencies?, capabilities?, available_only?, limit?}``
     Road ETAs of the region's units (any status unless ``available_only``) to a point, each placed as
     for a recommendation; ``units`` [id], ``agencies`` and ``capabilities`` [code] narrow them.

@@ -55,8 +55,17 @@ class IncidentLocationSerializer(serializers.Serializer):
 
 
 class IncidentClassifySerializer(serializers.Serializer):
+    """Triage: the fields given change, the others stay (an empty text clears it)."""
+
     incident_type = serializers.CharField(required=False, max_length=32, default=None, allow_null=True)
     priority = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1, max_value=4)
+    description = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, default=None, trim_whitespace=False
+    )
+    caller_name = serializers.CharField(required=False, allow_blank=True, allow_null=True, default=None, max_length=128)
+    address_text = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, default=None, trim_whitespace=False
+    )
 
 
 class IncidentCloseSerializer(serializers.Serializer):

@@ -99,7 +99,7 @@ class IncidentListCreate(generics.GenericAPIView, DispatcherAPIView):
 
 
 class IncidentDetail(DispatcherAPIView):
-    """GET: one report in full. PATCH: its type and/or priority (triage)."""
+    """GET: one report in full. PATCH: its type, priority, description, caller name or address (triage)."""
 
     @extend_schema(responses={200: s.IncidentDetailSerializer})
     def get(self, request: Request, pk: int) -> Response:

@@ -82,13 +82,19 @@ def _upsert(model, lookup: dict, values: dict, summary: LoadSummary, kind: str):
     return obj
 
 
+def _names(entry: dict) -> dict:
+    """A table row's names: ``name`` (English) and ``name_id`` (Bahasa Indonesia, empty when not given)."""
+    return {"name": entry["name"], "name_id": str(entry.get("name_id") or "").strip()}
+
+
 def capabilities_load(*, path: Path | str = CAPABILITIES_PATH) -> LoadSummary:
     """Create or update capabilities and unit types (a type's capabilities become the file's list).
 
     Parameters
     ----------
     path
-        ``{"capabilities": [{"code", "name"}], "unit_types": [{"code", "name", "capabilities": [code]}]}``.
+        ``{"capabilities": [{"code", "name", "name_id"}], "unit_types": [{"code", "name", "name_id",
+        "capabilities": [code]}]}``; ``name`` is English, ``name_id`` Bahasa Indonesia (optional).
     """
     data = _read(Path(path))
     caps = data.get("capabilities") or []
@@ -100,10 +106,10 @@ def capabilities_load(*, path: Path | str = CAPABILITIES_PATH) -> LoadSummary:
         raise DemoFleetError(f"{path}: " + "; ".join(errors))
     summary = LoadSummary("capabilities")
     with transaction.atomic():
-        by_code = {c["code"]: _upsert(Capability, {"code": c["code"]}, {"name": c["name"]}, summary, "capabilities")
+        by_code = {c["code"]: _upsert(Capability, {"code": c["code"]}, _names(c), summary, "capabilities")
                    for c in caps}  # fmt: skip
         for t in types:
-            unit_type = _upsert(UnitType, {"code": t["code"]}, {"name": t["name"]}, summary, "unit types")
+            unit_type = _upsert(UnitType, {"code": t["code"]}, _names(t), summary, "unit types")
             wanted = {by_code[c].pk for c in t["capabilities"]}
             if set(unit_type.capabilities.values_list("pk", flat=True)) != wanted:
                 unit_type.capabilities.set(wanted)

@@ -14,7 +14,7 @@ from fleet.services.audit import audit_record
 from fleet.services.incident_errors import IncidentTypesFileError
 
 DEFAULT_PATH = Path(settings.BASE_DIR) / "fixtures" / "incident_types.json"
-_TYPE_FIELDS = ("name", "category", "default_priority")
+_TYPE_FIELDS = ("name", "name_id", "category", "default_priority")
 
 
 @dataclass
@@ -35,8 +35,9 @@ def incident_types_load(*, path: Path | str | None = None) -> IncidentTypesLoadS
     Parameters
     ----------
     path
-        The table (default ``fixtures/incident_types.json``): ``{"types": [{"code", "name", "category",
-        "default_priority", "needs": [{"agency_kind", "capability", "count", "optional"}]}]}``.
+        The table (default ``fixtures/incident_types.json``): ``{"types": [{"code", "name", "name_id",
+        "category", "default_priority", "needs": [{"agency_kind", "capability", "count", "optional"}]}]}``;
+        ``name`` is English, ``name_id`` Bahasa Indonesia (optional).
 
     Returns
     -------
@@ -99,6 +100,8 @@ def _spec(entry: object, i: int, errors: list[str]) -> dict:
     for key in ("code", "name", "category"):
         if not isinstance(entry.get(key), str) or not entry[key].strip():
             errors.append(f"{where}.{key} must be a non-empty string")
+    if not isinstance(entry.get("name_id", ""), str):
+        errors.append(f"{where}.name_id must be a string (the Indonesian name)")
     priority = entry.get("default_priority", Priority.HIGH)
     if priority not in Priority.values or isinstance(priority, bool):
         errors.append(f"{where}.default_priority must be 1 to 4, got {priority!r}")
@@ -130,6 +133,7 @@ def _spec(entry: object, i: int, errors: list[str]) -> dict:
     return {
         "code": entry.get("code"),
         "name": entry.get("name"),
+        "name_id": str(entry.get("name_id") or "").strip(),
         "category": entry.get("category"),
         "default_priority": priority,
         "needs": needs,

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.gis.geos import Point
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import IntegerField, Max
 from django.db.models.functions import Cast, Substr
@@ -297,26 +298,45 @@ def incident_classify(
     incident: Incident,
     incident_type: IncidentType | str | None = None,
     priority: int | None = None,
+    description: str | None = None,
+    caller_name: str | None = None,
+    address_text: str | None = None,
     user: Any = None,
     remote_addr: str | None = None,
 ) -> Incident:
-    """Set a report's type and/or priority (triage of a WhatsApp report, or a correction).
+    """Set what the call taker learns about a report: its type, priority, description, caller name, address.
 
-    A new type without a priority brings the type's default priority; an explicit priority wins.
+    Triage of a WhatsApp report (it arrives with none of these), or a correction. Only the fields given
+    (not None) change; an empty text clears it. A new type without a priority brings the type's default
+    priority; an explicit priority wins; a change of other fields leaves the priority alone.
+
+    Raises
+    ------
+    InvalidReportError
+        Nothing to change, a priority out of range, or a text too long.
+    UnknownIncidentTypeError
+        ``incident_type`` is not in the taxonomy.
     """
-    if incident_type is None and priority is None:
-        raise InvalidReportError("give incident_type, priority or both")
+    texts = {"description": description, "caller_name": caller_name, "address_text": address_text}
+    texts = {name: value.strip() for name, value in texts.items() if value is not None}
+    if incident_type is None and priority is None and not texts:
+        raise InvalidReportError("give at least one of incident_type, priority, description, caller_name, address_text")
     with transaction.atomic():
         incident = Incident.objects.select_for_update(of=("self",)).select_related("incident_type").get(pk=incident.pk)
-        before = {
-            "type": incident.incident_type.code if incident.incident_type else None,
-            "priority": incident.priority,
-        }
+        before = _triage_fields(incident)
         if incident_type is not None:
             incident.incident_type = _incident_type(incident_type)
-        incident.priority = _priority(priority, incident.incident_type)
-        incident.full_clean()
+        if incident_type is not None or priority is not None:
+            incident.priority = _priority(priority, incident.incident_type)
+        for name, value in texts.items():
+            setattr(incident, name, value)
+        try:
+            incident.full_clean()
+        except ValidationError as exc:
+            raise InvalidReportError("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())) from None
         incident.save()
+        after = _triage_fields(incident)
+        changed = [name for name in after if after[name] != before[name]]
         audit_record(
             action="incident.classify",
             actor_kind=ActorKind.DISPATCHER,
@@ -324,15 +344,22 @@ def incident_classify(
             remote_addr=remote_addr,
             obj=incident,
             data={
-                "before": before,
-                "after": {
-                    "type": incident.incident_type.code if incident.incident_type else None,
-                    "priority": incident.priority,
-                },
+                "before": {name: before[name] for name in changed},
+                "after": {name: after[name] for name in changed},
             },
         )
     live_incident_changed(incident.pk)
     return incident
+
+
+def _triage_fields(incident: Incident) -> dict:
+    return {
+        "type": incident.incident_type.code if incident.incident_type else None,
+        "priority": incident.priority,
+        "description": incident.description,
+        "caller_name": incident.caller_name,
+        "address_text": incident.address_text,
+    }
 
 
 def incident_close(

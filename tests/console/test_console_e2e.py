@@ -199,8 +199,13 @@ def test_dispatcher_creates_a_report_on_the_map_and_dispatches_a_unit(console) -
     page.click("#new-report")
     _click_map_at(page, REPORT_LONLAT)
     page.wait_for_selector("#new-report-form")
+    # No type is chosen for the call taker: the list starts on an empty, required choice.
+    assert page.locator("#nr-type").input_value() == ""
+    assert page.locator("#nr-type option").first.inner_text() == "— pilih jenis —"
+    assert page.evaluate("() => document.getElementById('nr-type').checkValidity()") is False
     page.select_option("#nr-type", "medical")
     page.fill("#nr-phone", "0812 3456 7890")
+    page.fill("#nr-caller-name", "Siti")
     page.fill("#nr-desc", "e2e: pingsan di pinggir jalan")
     page.click("#new-report-form button[type=submit]")
     page.wait_for_selector("#report-panel:not([hidden]) #report-kecamatan")
@@ -223,6 +228,7 @@ def test_dispatcher_creates_a_report_on_the_map_and_dispatches_a_unit(console) -
     assert call_sign in page.locator("#phases").inner_text()
     assignment = Assignment.objects.select_related("incident").get(unit_id=unit_id)
     assert assignment.incident.description == "e2e: pingsan di pinggir jalan"
+    assert assignment.incident.caller_name == "Siti"
     assert abs(assignment.incident.geom.x - REPORT_LONLAT[0]) < 1e-4
     _shot(page, "console-dispatch")
 
@@ -525,3 +531,110 @@ def test_planner_closes_a_road_for_a_what_if_and_runs_siting(console) -> None:
     before, after = (int(part.split("%")[0].split()[-1]) for part in result.split("→"))
     assert after >= before  # two new sites cover at least the people covered before
     _shot(page, "console-planner-siting")
+
+
+# ---------------------------------------------------------------- a WhatsApp report, from the delivery to the dispatch
+
+
+def test_a_whatsapp_report_is_triaged_in_the_panel_and_a_unit_dispatched(console, server) -> None:
+    sender, shared = "6281299990002", (103.6150, -1.6010)  # a point on Kota Jambi's main roads
+    _whatsapp(server, {"from": sender, "id": "wamid.e2e-3", "type": "text", "text": {"body": "e2e: asap dari dapur"}})
+    location = {"latitude": shared[1], "longitude": shared[0], "name": "Rumah Pak Budi"}
+    _whatsapp(server, {"from": sender, "id": "wamid.e2e-4", "type": "location", "location": location})
+    incident = Incident.objects.get(caller_phone="+" + sender)
+    assert incident.incident_type is None  # a WhatsApp report arrives without a type
+    page = console("dispatcher")
+    item = page.locator(f"#queue li[data-id='{incident.pk}']")
+    assert item.locator(".type").inner_text() == "belum ada jenis"
+    assert item.locator(".badge.wa svg.pin").count() == 1  # the pin is drawn, not an emoji glyph
+    item.click()
+
+    # The panel opens with the report form, since the report has no type yet.
+    page.wait_for_selector("#report-edit-form")
+    assert page.locator("#re-type").input_value() == ""
+    apply = page.locator("#report-panel button.apply-offer")
+    assert apply.inner_text() == "Pakai lokasi ini"
+    apply.click()
+    page.wait_for_selector("#report-panel .offer", state="detached")
+    # Located but untyped: the recommendations say so in Indonesian, and how to go on.
+    error = page.locator("#recommendations .error")
+    error.wait_for()
+    assert error.inner_text() == "Laporan belum punya jenis: pilih jenisnya, atau kemampuan unit yang dibutuhkan"
+    _shot(page, "console-whatsapp-untyped")
+    # Units for a capability asked by name work without a type.
+    page.select_option("#ask-capability", "bls")
+    page.click("#find-units")
+    page.wait_for_selector("#recommendations .need[data-capability=bls]")
+    assert (
+        page.locator("#recommendations .need-name").inner_text()
+        == "bantuan hidup dasar (tandu, oksigen, P3K; angkut pasien)"
+    )
+    assert "Laporan belum punya jenis" not in page.locator("#recommendations").inner_text()
+
+    # The call taker sets the type (its priority follows) and what the caller said.
+    page.select_option("#re-type", "fire_house")
+    assert page.locator("#re-priority").input_value() == "1"  # the type's default priority
+    page.fill("#re-caller-name", "Budi")
+    page.fill("#re-address", "Jl. Sultan Thaha 12")
+    page.fill("#re-desc", "e2e: api di dapur, dua orang di dalam")
+    page.click("#report-edit-form button[type=submit]")
+    page.wait_for_selector("#report-edit-form", state="detached")
+    incident.refresh_from_db()
+    assert (incident.incident_type.code, incident.priority, incident.caller_name) == ("fire_house", 1, "Budi")
+    assert (incident.address_text, incident.description) == (
+        "Jl. Sultan Thaha 12",
+        "e2e: api di dapur, dua orang di dalam",
+    )
+    assert page.locator("#report-type").inner_text() == "Kebakaran rumah/gedung"  # the type in Indonesian
+
+    # The type's needs, each under its Indonesian name, never a code; the button reads "Kirim".
+    first = page.locator("#recommendations .need[data-capability=fire_engine] button.dispatch:not([disabled])").first
+    first.wait_for()
+    names = page.locator("#recommendations .need-name").all_inner_texts()
+    assert names[:2] == ["mobil pemadam (pompa, selang, regu)", "mobil tangki air (pasokan air untuk pemadam)"]
+    assert not {"fire_engine", "water_tanker", "bls"} & set(names)
+    assert first.inner_text() == "Kirim"
+    _shot(page, "console-whatsapp-triaged")
+    unit_id = int(first.get_attribute("data-unit"))
+    call_sign = Unit.objects.get(pk=unit_id).call_sign
+    first.click()
+
+    # Dispatched: in the database, and confirmed at the top of the panel, in view without scrolling.
+    notice = page.locator("#panel-notice")
+    page.wait_for_function(
+        "(callSign) => { const n = document.getElementById('panel-notice');"
+        " return Boolean(n) && n.textContent.includes(callSign); }",
+        arg=call_sign,
+    )
+    assert notice.inner_text() == f"Diberangkatkan: {call_sign} → {incident.reference}"
+    box, panel = page.evaluate(  # both at once: a live update may draw the panel again meanwhile
+        "() => [document.getElementById('panel-notice'), document.getElementById('report-panel')]"
+        ".map((el) => { const r = el.getBoundingClientRect(); return { y: r.top, height: r.height }; })"
+    )
+    assert box["y"] >= 0  # inside the 1280x800 viewport
+    assert box["y"] + box["height"] <= 800
+    assert box["y"] - panel["y"] < 10  # the first thing in the panel
+    assignment = Assignment.objects.get(incident=incident, unit_id=unit_id)
+    assert (assignment.status, assignment.capability.code, assignment.unit.status) == (
+        "active",
+        "fire_engine",
+        "dispatched",
+    )
+    incident.refresh_from_db()
+    assert incident.status == "dispatched"
+    page.wait_for_selector(f"#phases .assignment[data-unit='{unit_id}']")
+    assert call_sign in page.locator("#phases").inner_text()
+    _shot(page, "console-whatsapp-dispatched")
+    _api(server, "POST", f"/api/assignments/{assignment.pk}/cancel/", {})  # leave the unit free for other tests
+
+
+def test_a_planner_opening_dispatch_sees_the_console_refusal_page(console, server) -> None:
+    page = console("planner")
+    response = page.goto(server + "/dispatch/")
+    assert response.status == 403
+    assert page.locator("#refusal h1").inner_text() == "Halaman ini bukan untuk peran Anda"
+    assert page.locator("header.topbar").is_visible()  # the console's own header and style
+    assert page.locator("#refusal").evaluate("el => getComputedStyle(el).borderTopStyle") == "solid"
+    _shot(page, "console-planner-refused")
+    page.click("#refusal a[href='/plan/']")
+    page.wait_for_url("**/plan/")

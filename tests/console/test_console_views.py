@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import translation
@@ -185,3 +186,46 @@ def test_closing_outcomes_are_the_ones_the_service_accepts(role_client, jambi_re
     strings = config["strings"]
     assert all(f"outcome_{o}" in strings for o in config["closing_outcomes"])  # each has a label
     assert strings["transporting"] == "mengantar pasien"  # Indonesian by default
+
+
+# ---------------------------------------------------------------- refusals are pages in the console's style
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_planner_opening_dispatch_gets_the_console_403_page(role_client, jambi_region, settings, debug) -> None:
+    settings.DEBUG = debug  # the 403 page is the same with debug on (Django only swaps the 404 page)
+    response = role_client("planner").get("/dispatch/")
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert "/static/console/console.css" in body  # the console's look, not Django's bare "403 Forbidden"
+    assert 'id="refusal"' in body
+    assert "Halaman ini bukan untuk peran Anda" in body  # in the console's language
+    assert 'href="/plan/"' in body  # and where this user may go instead
+    assert "403 Forbidden" not in body
+
+
+def test_a_user_without_a_role_is_told_to_ask_for_one(role_client, settings) -> None:
+    settings.DEBUG = False
+    body = role_client().get("/").content.decode()
+    assert "belum punya peran konsol" in body
+    assert 'href="/dispatch/"' not in body
+
+
+def test_an_unknown_address_gets_the_console_404_page_in_english_on_request(role_client, settings) -> None:
+    settings.DEBUG = False
+    client = role_client("dispatcher")
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    body = response.content.decode()
+    assert "/static/console/console.css" in body
+    assert "Halaman tidak ditemukan" in body
+    assert 'href="/dispatch/"' in body  # the header's link to the dispatcher's page
+    client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert "Page not found" in client.get("/no-such-page/").content.decode()
+
+
+def test_an_unknown_api_address_is_the_api_json_error(client, settings) -> None:
+    settings.DEBUG = False
+    response = client.get("/api/no-such-endpoint/")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"

@@ -189,6 +189,22 @@ def test_recommendations_bad_input(api, jambi_region) -> None:
     _error(api.get(url), 409, "no_network")
 
 
+def test_an_untyped_report_gets_units_for_the_capability_asked(api, jambi_network) -> None:
+    psc = make_agency(region=jambi_network, code="psc119", kind=AgencyKind.EMS)
+    near = make_unit(agency=psc, call_sign="NEAR", capabilities=["bls"])
+    make_fix(unit=near, geom=DAMKAR_HQ)
+    untyped = make_incident(region=jambi_network, geom=CENTRE, channel="whatsapp")  # a WhatsApp report, untriaged
+    url = f"/api/incidents/{untyped.pk}/recommendations/"
+    message = _error(api.get(url), 409, "incident_type_missing")
+    assert "has no incident type" in message
+    assert "capabilities=" in message  # says how to ask anyway
+    body = api.get(url + "?capabilities=bls").json()
+    assert [(n["capability"], [r["call_sign"] for r in n["suggestions"]]) for n in body["needs"]] == [("bls", ["NEAR"])]
+    created = api.post(f"/api/incidents/{untyped.pk}/assignments/", {"unit_id": near.pk, "capability": "bls"},
+                       format="json")  # fmt: skip
+    assert created.status_code == 201, created.content
+
+
 # -- units ETA ----------------------------------------------------------------------------------------
 
 

@@ -154,6 +154,26 @@ def test_a_shared_location_is_applied_by_a_person_once(api, jambi) -> None:
     _error(api.post(f"/api/incidents/{incident.pk}/location-offers/999999/apply/", format="json"), 404)
 
 
+def test_a_call_taker_sets_what_a_whatsapp_report_lacks(api, jambi) -> None:
+    incident = make_incident(region=jambi, channel="whatsapp", geom=None, caller_phone=PHONE)  # no type, no details
+    url = f"/api/incidents/{incident.pk}/"
+    body = {"incident_type": "fire_house", "priority": 2, "description": "asap dari dapur", "caller_name": "Budi",
+            "address_text": "Jl. Sudirman 5"}  # fmt: skip
+    response = api.patch(url, body, format="json")
+    assert response.status_code == 200, response.content
+    got = response.json()
+    assert {k: got[k] for k in body} == body
+    assert got["needs"] == [{"agency_kind": "fire", "capability": "fire_engine", "count": 1, "optional": False}]
+    # One field at a time: the others stay, the explicit priority too.
+    got = api.patch(url, {"description": "api sudah padam"}, format="json").json()
+    assert (got["description"], got["caller_name"], got["priority"]) == ("api sudah padam", "Budi", 2)
+    assert "at least one of" in _error(api.patch(url, {}, format="json"), 400, "invalid_report")
+    assert "caller_name" in _error(api.patch(url, {"caller_name": "x" * 129}, format="json"), 400, "invalid")
+    assert "NUL" in _error(api.patch(url, {"description": "a\x00b"}, format="json"), 400, "parse_error")
+    assert "description" in _error(api.patch(url, {"description": ["a"]}, format="json"), 400, "invalid")
+    _error(api.patch(url, {"incident_type": "warp"}, format="json"), 400, "unknown_incident_type")
+
+
 def test_three_pranks_flag_the_number_the_next_report_is_marked_and_a_lift_is_audited(api, jambi) -> None:
     # SIAGA_PRANK_FLAG_COUNT = 3 in SIAGA_PRANK_WINDOW_DAYS = 30 (settings defaults).
     for _ in range(3):

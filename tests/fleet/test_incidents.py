@@ -210,6 +210,30 @@ def test_classify_sets_type_and_priority(jambi, fire_type, dispatcher) -> None:
     assert AuditEntry.objects.filter(action="incident.classify").count() == 3
 
 
+def test_triage_fills_in_a_whatsapp_report_field_by_field(jambi, fire_type, dispatcher) -> None:
+    incident = incident_create(region=jambi, channel=Channel.WHATSAPP, caller_phone="+6281234567890")
+    incident = incident_classify(incident=incident, incident_type="fire_house", priority=2, user=dispatcher)
+    incident = incident_classify(
+        incident=incident, description="  asap tebal dari dapur ", caller_name="Budi", address_text="Jl. Sudirman 5",
+        user=dispatcher,
+    )  # fmt: skip
+    incident.refresh_from_db()
+    # The texts are set (trimmed); type and the explicit priority 2 are left alone (not reset to the type's 1).
+    assert (incident.description, incident.caller_name, incident.address_text) == (
+        "asap tebal dari dapur", "Budi", "Jl. Sudirman 5",
+    )  # fmt: skip
+    assert (incident.incident_type.code, incident.priority) == ("fire_house", 2)
+    incident = incident_classify(incident=incident, address_text="", user=dispatcher)  # empty clears it
+    assert (incident.address_text, incident.description) == ("", "asap tebal dari dapur")
+    audit = AuditEntry.objects.filter(action="incident.classify").order_by("pk")
+    assert audit[1].data == {
+        "before": {"description": "", "caller_name": "", "address_text": ""},
+        "after": {"description": "asap tebal dari dapur", "caller_name": "Budi", "address_text": "Jl. Sudirman 5"},
+    }
+    with pytest.raises(InvalidReportError, match="caller_name"):
+        incident_classify(incident=incident, caller_name="x" * 129, user=dispatcher)
+
+
 def test_close_checks_outcome_state_and_active_units(jambi, fire_type, dispatcher) -> None:
     incident = _create(jambi, location=DAMKAR_HQ)
     with pytest.raises(UnknownOutcomeError, match="genuine, false_alarm, prank, silent"):

@@ -15,9 +15,20 @@
   const unitListEl = document.getElementById("unit-list");
   const panelEl = document.getElementById("report-panel");
   // statusErrors: unit id -> the API's refusal, kept until that unit's next change so a re-render cannot hide it.
-  const state = { queue: [], selected: null, placing: false, unitSelected: null, statusErrors: {} };
+  // A live update re-renders the panel; what the dispatcher was doing there survives it: the confirmation at
+  // the top (notice), the half-filled report form (edit), the capability asked for (asked), the close form.
+  const state = {
+    queue: [], selected: null, placing: false, unitSelected: null, statusErrors: {},
+    notice: null, edit: null, asked: null,
+  };
   state.map = ctx.map;
   window.SiagaDispatch = state; // for debugging and the end-to-end tests
+
+  // Types and capabilities by their names in the page's language (the server's config); a code only when unknown.
+  const typeNames = Object.fromEntries((cfg.incident_types || []).map((t) => [t.code, t.name]));
+  const capabilityNames = Object.fromEntries((cfg.capabilities || []).map((c) => [c.code, c.name]));
+  const typeName = (code) => (code ? typeNames[code] || code : T.no_type_yet);
+  const capabilityName = (code) => capabilityNames[code] || code;
 
   // ------------------------------------------------------------------ queue
 
@@ -38,10 +49,11 @@
       li.className = `report p${p.priority}` + (id === state.selected ? " selected" : "");
       li.dataset.id = id;
       const channel = p.channel === "whatsapp" ? '<span class="badge wa">WA</span>' : '<span class="badge">☎</span>';
-      const offersBadge = (p.pending_offers || []).length ? `<span class="badge wa">📍 ${esc(T.whatsapp_location)}</span>` : "";
+      const offersBadge = (p.pending_offers || []).length
+        ? `<span class="badge wa">${S.PIN_SVG} ${esc(T.whatsapp_location)}</span>` : "";
       const flags = (p.caller_flags || []).map((x) => `<span class="badge flag">${esc(x)}</span>`).join("");
       li.innerHTML = `${channel}<span class="ref">${esc(p.reference)}</span> · P${p.priority}
-        <div>${esc(p.incident_type_name || p.incident_type || "")}</div>
+        <div class="type">${esc(typeName(p.incident_type))}</div>
         <div class="meta">${esc(p.kecamatan ? p.kecamatan.name : T[p.status] || p.status)} · ${S.clock(p.received_at)}
         · ${esc(T[p.status] || p.status)}</div>${offersBadge}${flags}`;
       li.addEventListener("click", () => openReport(id));
@@ -51,7 +63,7 @@
         L.circleMarker([lat, lon], {
           radius: 9, color: "#000", weight: 1.5, fillColor: S.PRIORITY_COLOURS[p.priority], fillOpacity: 0.9,
           className: `report-marker report-${id}`, pane: "reports",
-        }).bindTooltip(`${esc(p.reference)} · ${esc(p.incident_type_name || "")}`)
+        }).bindTooltip(`${esc(p.reference)} · ${esc(typeName(p.incident_type))}`)
           .on("click", () => openReport(id)).addTo(reports);
       }
     });
@@ -75,28 +87,24 @@
   });
 
   function newReportForm(latlng) {
-    const types = (cfg.incident_types || []).map(
-      (t) => `<option value="${esc(t.code)}" data-priority="${t.default_priority}">${esc(t.name)}</option>`).join("");
     const form = document.createElement("form");
     form.id = "new-report-form";
     form.innerHTML = `<h3>${esc(T.new_report)}</h3><div class="form-grid">
-      <label for="nr-type">${esc(T.type)}</label><select id="nr-type" name="incident_type">${types}</select>
+      <label for="nr-type">${esc(T.type)}</label><select id="nr-type" name="incident_type" required>${typeOptions(null)}</select>
       <label for="nr-priority">${esc(T.priority)}</label>
       <select id="nr-priority" name="priority">${[1, 2, 3, 4].map((p) => `<option>${p}</option>`).join("")}</select>
       <label for="nr-channel">${esc(T.channel)}</label>
       <select id="nr-channel" name="channel"><option value="phone">☎ ${esc(T.phone)}</option>
         <option value="whatsapp">WhatsApp</option></select>
       <label for="nr-phone">${esc(T.caller_phone)}</label><input id="nr-phone" name="caller_phone" type="tel">
+      <label for="nr-caller-name">${esc(T.caller_name)}</label><input id="nr-caller-name" name="caller_name" maxlength="128">
+      <label for="nr-address">${esc(T.address)}</label><input id="nr-address" name="address_text">
       <label for="nr-desc">${esc(T.description)}</label><textarea id="nr-desc" name="description" rows="2"></textarea>
       </div><p><button type="submit" class="primary">${esc(T.create)}</button>
       <button type="button" class="cancel">${esc(T.cancel)}</button></p><p class="error"></p>`;
     const typeSelect = form.querySelector("#nr-type");
-    const syncPriority = () => {
-      const option = typeSelect.selectedOptions[0];
-      if (option) form.querySelector("#nr-priority").value = option.dataset.priority;
-    };
-    typeSelect.addEventListener("change", syncPriority);
-    syncPriority();
+    // No type is chosen for the call taker (the first type would be a guess); choosing one brings its priority.
+    typeSelect.addEventListener("change", () => syncPriority(typeSelect, form.querySelector("#nr-priority")));
     const popup = L.popup({ minWidth: 280 }).setLatLng(latlng).setContent(form).openOn(ctx.map);
     form.querySelector(".cancel").addEventListener("click", () => ctx.map.closePopup(popup));
     form.addEventListener("submit", async (event) => {
@@ -119,10 +127,17 @@
   // ------------------------------------------------------------------ the report panel
 
   async function openReport(id) {
+    const another = state.selected !== id || panelEl.hidden;
+    if (another) {
+      state.notice = null;
+      panelEl.scrollTop = 0;
+    }
     state.selected = id;
     renderQueue();
     panelEl.hidden = false;
-    panelEl.innerHTML = `<p>${esc(T.loading)}</p>`;
+    // The same report drawn again (a live update, after a dispatch) stays on screen until its new state is in,
+    // so the panel does not flicker and the confirmation at its top does not blink away.
+    if (another) panelEl.innerHTML = `<p>${esc(T.loading)}</p>`;
     try {
       const report = await api("GET", `/api/incidents/${id}/`);
       state.report = report;
@@ -153,7 +168,7 @@
     if (!pending.length) return "";
     return `<h3>${esc(T.whatsapp_location)}</h3>` + pending.map((o) => {
       const [lon, lat] = o.location.coordinates;
-      return `<div class="offer">📍 ${lat.toFixed(5)}, ${lon.toFixed(5)} ${esc(o.label || "")} · ${S.clock(o.received_at)}
+      return `<div class="offer">${S.PIN_SVG} ${lat.toFixed(5)}, ${lon.toFixed(5)} ${esc(o.label || "")} · ${S.clock(o.received_at)}
         <br><button type="button" class="apply-offer primary" data-offer="${o.id}">${esc(T.apply_location)}</button></div>`;
     }).join("");
   }
@@ -165,6 +180,7 @@
   /* One block per unit sent: its status now, the buttons to move it on, and the phase times so far. */
   function phasesHtml(report) {
     const seen = new Set(); // assignments come newest first; a unit's controls go on its newest one
+    state.phasesMissUnits = (report.assignments || []).some((a) => !S.units[a.unit_id]);
     const blocks = (report.assignments || []).map((a) => {
       const unit = S.units[a.unit_id];
       const current = !seen.has(a.unit_id) && unit && (a.status === "active" || unit.status === "returning");
@@ -238,23 +254,54 @@
   async function loadUnits() {
     await S.loadUnits(ctx);
     renderUnitList();
+    // A report opened before its units had loaded drew their assignments without status buttons: draw them
+    // again now (only then: otherwise the report's own refresh redraws them, with the phase times to match).
+    const el = document.getElementById("phases");
+    if (el && state.phasesMissUnits && state.report && state.report.id === state.selected) {
+      el.innerHTML = phasesHtml(state.report);
+    }
   }
+
+  const finished = (report) => report.status === "closed" || report.status === "cancelled";
+  // The report form and the capability chooser (report_forms.js), drawn into this panel.
+  const forms = window.SiagaReportForms({
+    state, finished, loadQueue,
+    redraw: (report) => { renderPanel(report); loadRecommendations(report); },
+    reopen: (id) => openReport(id),
+    refreshRecommendations: (report) => loadRecommendations(report),
+  });
+  const { typeOptions, syncPriority, editState, editFormHtml, wireEditForm, askHtml, wireAsk } = forms;
 
   function renderPanel(report) {
     const where = report.kecamatan
       ? `${esc(report.kecamatan.name)}${report.kelurahan ? " / " + esc(report.kelurahan.name) : ""}` : "–";
-    panelEl.innerHTML = `<div class="pane-head"><h2>${esc(report.reference)}</h2>
-      <button type="button" class="close-panel">✕</button></div>
-      <dl><dt>${esc(T.type)}</dt><dd>${esc(report.incident_type_name || "–")}</dd>
-      <dt>${esc(T.priority)}</dt><dd>P${report.priority}</dd>
-      <dt>${esc(T.status)}</dt><dd id="report-status">${esc(T[report.status] || report.status)}</dd>
+    // The confirmation of what was just done sits at the top, where it is seen without scrolling.
+    const notice = state.notice && state.notice.id === report.id
+      ? `<p id="panel-notice" class="panel-notice" role="status">${esc(state.notice.text)}</p>` : "";
+    const editing = editState(report).open;
+    panelEl.innerHTML = `${notice}<div class="pane-head"><h2>${esc(report.reference)}</h2>
+      <span>${finished(report) || editing ? "" : `<button type="button" id="edit-report">${esc(T.edit)}</button>`}
+      <button type="button" class="close-panel">✕</button></span></div>
+      <dl><dt>${esc(T.status)}</dt><dd id="report-status">${esc(T[report.status] || report.status)}</dd>
       <dt>${esc(T.kecamatan)}</dt><dd id="report-kecamatan">${where}</dd>
-      <dt>${esc(T.address)}</dt><dd>${esc(report.address_text || "–")}</dd>
-      <dt>${esc(T.description)}</dt><dd>${esc(report.description || "–")}</dd></dl>
+      ${editing ? "" : `<dt>${esc(T.type)}</dt><dd id="report-type">${esc(typeName(report.incident_type))}</dd>
+      <dt>${esc(T.priority)}</dt><dd id="report-priority">P${report.priority}</dd>
+      <dt>${esc(T.address)}</dt><dd id="report-address">${esc(report.address_text || "–")}</dd>
+      <dt>${esc(T.caller_name)}</dt><dd id="report-caller-name">${esc(report.caller_name || "–")}</dd>
+      <dt>${esc(T.description)}</dt><dd id="report-description">${esc(report.description || "–")}</dd>`}</dl>
+      ${editing ? editFormHtml(report) : ""}
       ${offersHtml(report)}${callerHtml(report)}
-      <h3>${esc(T.recommended)}</h3><div id="recommendations">${esc(T.loading)}</div>
+      <h3>${esc(T.recommended)}</h3>${askHtml(report)}<div id="recommendations">${esc(T.loading)}</div>
       <div id="phases">${phasesHtml(report)}</div>${closeFormHtml(report)}`;
     panelEl.querySelector(".close-panel").addEventListener("click", closePanel);
+    const editButton = panelEl.querySelector("#edit-report");
+    if (editButton) editButton.addEventListener("click", () => {
+      state.edit = { id: report.id, open: true, values: null, error: "" };
+      renderPanel(report);
+      loadRecommendations(report);
+    });
+    wireEditForm(report);
+    wireAsk(report);
     wireCloseForm(report);
     panelEl.querySelectorAll(".apply-offer").forEach((button) => button.addEventListener("click", async () => {
       button.disabled = true;
@@ -337,15 +384,19 @@
       if (box()) box().textContent = "–";
       return;
     }
+    const asked = state.asked && state.asked.id === report.id ? state.asked.capabilities : [];
+    const query = asked.length ? `&capabilities=${asked.map(encodeURIComponent).join(",")}` : "";
     try {
-      const result = await api("GET", `/api/incidents/${report.id}/recommendations/?routes=1`);
+      const result = await api("GET", `/api/incidents/${report.id}/recommendations/?routes=1${query}`);
       if (state.selected !== report.id || !box()) return;
       state.recommendation = result;
       box().innerHTML = result.needs.map(needHtml).join("") || esc(T.no_recommendation);
       box().querySelectorAll(".dispatch").forEach((button) => button.addEventListener("click", () => dispatch(report, button)));
       drawRoutes(result);
     } catch (err) {
-      if (box()) box().innerHTML = `<span class="error">${esc(err.message)}</span>`;
+      // An untyped report: what to do is on this panel (the form, the chooser); the API's hint is for programs.
+      const text = err.code === "incident_type_missing" ? cfg.errors[err.code] : err.message;
+      if (box()) box().innerHTML = `<span class="error">${esc(text)}</span>`;
     }
   }
 
@@ -354,13 +405,15 @@
     return s.distance_m == null ? null : s.distance_m + (s.access_m || 0);
   }
 
+  /* One group per need, under the capability's name in the page's language (its code beside it, small). */
   function needHtml(need) {
     const rows = need.suggestions.slice(0, 5).map((s) => `<tr data-unit="${s.unit}">
       <td><b>${esc(s.call_sign)}</b><br><small>${esc(s.agency_name || s.agency)}</small></td>
       <td>${S.minutes(s.eta_s)}</td><td>${S.km(tripMetres(s))}</td>
       <td><button type="button" class="dispatch primary" data-unit="${s.unit}" data-capability="${esc(need.capability)}"
         ${s.eta_s == null ? "disabled" : ""}>${esc(T.dispatch)}</button></td></tr>`).join("");
-    return `<div class="need"><b>${esc(need.capability)}</b>${need.optional ? " (opsional)" : ""}
+    return `<div class="need" data-capability="${esc(need.capability)}"><span class="need-name">${esc(capabilityName(need.capability))}</span>
+      ${need.optional ? ` (${esc(T.optional)})` : ""}
       <table><tr><th></th><th>${esc(T.eta)}</th><th>${esc(T.distance)}</th><th></th></tr>
       ${rows || `<tr><td colspan="4">${esc(T.no_recommendation)}</td></tr>`}</table></div>`;
   }
@@ -382,8 +435,12 @@
         unit_id: Number(button.dataset.unit), capability: button.dataset.capability,
       });
       button.textContent = T.dispatched;
+      const row = button.closest("tr");
+      const callSign = row ? row.querySelector("b").textContent : button.dataset.unit;
+      state.notice = { id: report.id, text: `${T.dispatched}: ${callSign} → ${report.reference}` };
       await Promise.all([loadQueue(), loadUnits()]);
-      openReport(report.id);
+      await openReport(report.id);
+      panelEl.scrollTop = 0; // the confirmation is at the top of the panel
     } catch (err) {
       button.disabled = false;
       button.insertAdjacentHTML("afterend", `<br><span class="error">${esc(err.message)}</span>`);
@@ -408,7 +465,9 @@
   async function refreshPhases(id) {
     const report = await api("GET", `/api/incidents/${id}/`);
     const el = document.getElementById("phases");
-    if (el && state.selected === id) el.innerHTML = phasesHtml(report);
+    if (state.selected !== id) return;
+    state.report = report;
+    if (el) el.innerHTML = phasesHtml(report);
   }
 
   async function poll() {

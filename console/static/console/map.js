@@ -12,6 +12,12 @@ window.Siaga = (function () {
     transporting: "#8e44ad", at_hospital: "#8e44ad", returning: "#2980b9", out_of_service: "#7f8c8d",
   };
   const PRIORITY_COLOURS = { 1: "#c0392b", 2: "#e67e22", 3: "#d4ac0d", 4: "#3498db" };
+  // An answer without the API's JSON error (a page's 403 or 404, a proxy): its code by HTTP status.
+  const STATUS_CODES = { 401: "not_authenticated", 403: "permission_denied", 404: "not_found" };
+  // A map pin drawn inline, so it shows without an emoji font (the pushpin emoji was an empty box there).
+  const PIN_SVG = '<svg class="pin" viewBox="0 0 12 16" aria-hidden="true" focusable="false">'
+    + '<path d="M6 0C2.7 0 0 2.6 0 5.9 0 10.3 6 16 6 16s6-5.7 6-10.1C12 2.6 9.3 0 6 0z" fill="currentColor"/>'
+    + '<circle cx="6" cy="6" r="2.2" fill="#fff"/></svg>';
 
   function csrfToken() {
     const input = document.querySelector("input[name=csrfmiddlewaretoken]");
@@ -32,10 +38,16 @@ window.Siaga = (function () {
     const isJson = (response.headers.get("content-type") || "").includes("json");
     const data = isJson ? await response.json() : null;
     if (!response.ok) {
-      const message = (data && data.error && data.error.message) || (data && data.detail) || response.statusText;
-      // What the refusal means in the console's language, then the server's details (which name the unit or field).
-      const summary = data && data.error && (cfg.errors || {})[data.error.code];
-      throw new Error(summary ? `${summary}: ${message}` : `${response.status}: ${message}`);
+      const code = (data && data.error && data.error.code) || STATUS_CODES[response.status];
+      const message = (data && data.error && data.error.message) || (data && data.detail) || "";
+      // What the refusal means in the console's language, then the server's details (which name the unit or
+      // field); a code the console does not know still gets a summary in the page's language, never a bare status.
+      const errors = cfg.errors || {};
+      const summary = errors[code] || (response.status >= 500 ? errors.server_error : errors.error) || T.error;
+      const error = new Error(message && response.status < 500 ? `${summary}: ${message}` : `${summary} (${response.status})`);
+      error.code = code;
+      error.status = response.status;
+      throw error;
     }
     return data;
   }
@@ -228,6 +240,6 @@ window.Siaga = (function () {
 
   return {
     cfg, T, api, escapeHtml, minutes, km, clock, createMap, loadBasemap, loadStations, loadUnits,
-    unitMessage, units, live, markLoaded, STATUS_COLOURS, PRIORITY_COLOURS,
+    unitMessage, units, live, markLoaded, STATUS_COLOURS, PRIORITY_COLOURS, PIN_SVG,
   };
 })();
