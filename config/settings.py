@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -102,6 +103,8 @@ INSTALLED_APPS = [
     # Console: the dispatcher's and planner's web map; django-leaflet ships Leaflet's static files.
     "leaflet",
     "console",
+    # Counts failed log-ins (login page, admin, HTTP Basic) and locks a user name out for a while.
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -115,6 +118,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into console.lockout's answer
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -188,6 +192,21 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Failed log-ins: after SIAGA_LOGIN_FAILURE_LIMIT failures for one user name from one client address, that
+# pair is locked out for SIAGA_LOGIN_COOLOFF_S (a dispatcher elsewhere in the centre can still log in).
+# Every failure and lockout is kept in axes' tables (admin: Axes). A success resets the count.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(_env_float("SIAGA_LOGIN_FAILURE_LIMIT", 5))
+AXES_COOLOFF_TIME = timedelta(seconds=_env_float("SIAGA_LOGIN_COOLOFF_S", 900.0))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_LOCKOUT_CALLABLE = "console.lockout.lockout_response"
+AXES_VERBOSE = False
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -12,7 +12,8 @@ pytestmark = pytest.mark.django_db
 
 def _client(username: str, password: str) -> Client:
     client = Client()
-    assert client.login(username=username, password=password)
+    response = client.post("/login/", {"username": username, "password": password})
+    assert response.status_code == 302, response.content  # through the login page, as a person logs in
     return client
 
 

@@ -122,7 +122,7 @@ def test_create_demo_users_prints_passwords_and_is_idempotent(client, capsys) ->
     from django.contrib.auth.models import User
 
     assert sorted(User.objects.values_list("username", flat=True)) == ["admin", "dispatcher", "planner"]
-    assert client.login(username="planner", password="demo-planner")
+    assert client.post("/login/", {"username": "planner", "password": "demo-planner"}).status_code == 302
     assert client.get("/plan/").status_code == 200
     assert client.get("/dispatch/").status_code == 403
 
