@@ -54,7 +54,8 @@ Response shapes
     200 and the assignment (now ``cancelled``; the unit is available again); 409 when it is no
     longer active or the unit already arrived.
 ``POST /api/units/<id>/status/ {status, note?}``
-    200 ``{id, call_sign, status, status_changed_at, allowed_next [status]}``; 409
+    200: the unit as on the map (a Feature's ``properties``, see ``GET /api/units/``) and
+    ``allowed_next [status]``; 409
     ``illegal_transition`` whose message lists the allowed next statuses.
 ``GET /api/kpis/response/?region=&since=&until=&group_by=agency|priority|kecamatan``
     ``{region, group_by, since, until, percentile_method, groups: [{key, label, target_s,
@@ -80,10 +81,10 @@ from fleet.api import dispatch_serializers as s
 from fleet.api.incident_serializers import AssignmentSerializer
 from fleet.api.incident_views import DispatcherAPIView
 from fleet.models import Assignment, Incident, Unit
-from fleet.representations import assignment_public, unit_feature
+from fleet.representations import assignment_public, unit_feature, unit_public
 from fleet.selectors import recommendation_public, stations_for_map, units_eta, units_recommend
 from fleet.selectors_kpis import response_kpis
-from fleet.selectors_units import unit_states
+from fleet.selectors_units import unit_state, unit_states
 from fleet.services.dispatch import dispatch_assign, dispatch_cancel
 from fleet.services.status import active_actor_kind, allowed_next, unit_status_set
 from gis_core.models import Region
@@ -238,15 +239,8 @@ class UnitStatusSet(DispatcherAPIView):
             note=data["note"],
             remote_addr=_remote(request),
         )
-        return Response(
-            {
-                "id": unit.pk,
-                "call_sign": unit.call_sign,
-                "status": unit.status,
-                "status_changed_at": unit.status_changed_at,
-                "allowed_next": allowed_next(unit.status),
-            }
-        )
+        state = unit_state(unit_id=unit.pk, now=timezone.now())
+        return Response({**unit_public(state), "allowed_next": allowed_next(unit.status)})
 
 
 @extend_schema(parameters=[s.KpiQuerySerializer], responses={200: OpenApiTypes.OBJECT})

@@ -181,3 +181,16 @@ def test_a_report_in_the_queue_and_in_the_live_message_is_one_representation() -
     assert queued["geometry"] == {"type": "Point", "coordinates": list(CENTRE)}
     assert (live["status"], live["active_units"], live["assignments"][0]["unit_id"]) == ("dispatched", 1, unit.pk)
     assert queued["properties"] == live
+
+
+@pytest.mark.django_db
+def test_a_status_change_answers_with_the_unit_as_the_map_shows_it() -> None:
+    region = make_region()
+    unit, _ = _stale_unit(region)
+    client = _api(_dispatcher())
+    response = client.post(f"/api/units/{unit.pk}/status/", {"status": "out_of_service"}, format="json")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body.pop("allowed_next") == ["available"]
+    assert (body["status"], body["position_source"]) == ("out_of_service", "home_station")
+    assert _without_ages(body) == _without_ages(_rest_feature(client, unit.pk)["properties"])
