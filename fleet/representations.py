@@ -197,7 +197,7 @@ def incidents_loaded(queryset: QuerySet[Incident]) -> QuerySet[Incident]:
 def incident_public(
     incident: Incident, *, assignments: Iterable[Assignment], pending_offers: Iterable[LocationOffer]
 ) -> dict:
-    """A report as the queue and the live messages show it.
+    """A report as the queue, the live messages and (with more beside it) the report's detail show it.
 
     Parameters
     ----------
@@ -212,7 +212,7 @@ def incident_public(
     -------
     dict
         ``id, reference, region (slug), status, outcome, priority, channel, incident_type (code),
-        incident_type_name, description, address_text, location {lon, lat, accuracy_m, source} | null,
+        incident_type_name, description, address_text, location (GeoJSON Point | null),
         location_accuracy_m, location_source, kecamatan {code, name} | null, kelurahan, caller_phone,
         caller_name, caller_flags, received_at, closed_at, pending_offers [{id, location [lon, lat],
         label, source, received_at}] (newest first), active_units (how many assignments are active),
@@ -221,7 +221,6 @@ def incident_public(
     rows = sorted(assignments, key=lambda a: (a.dispatched_at, a.pk))
     offers = sorted(pending_offers, key=lambda o: (o.received_at, o.pk), reverse=True)
     geom, itype = incident.geom, incident.incident_type
-    location_quality = {"accuracy_m": incident.location_accuracy_m, "source": incident.location_source}
     return {
         "id": incident.pk,
         "reference": incident.reference,
@@ -234,7 +233,7 @@ def incident_public(
         "incident_type_name": itype.name if itype is not None else None,
         "description": incident.description,
         "address_text": incident.address_text,
-        "location": None if geom is None else {"lon": geom.x, "lat": geom.y, **location_quality},
+        "location": None if geom is None else _point((geom.x, geom.y)),
         "location_accuracy_m": incident.location_accuracy_m,
         "location_source": incident.location_source,
         "kecamatan": area_public(incident.kecamatan),

@@ -12,7 +12,7 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from fleet.incident_selectors import CallerHistory
 from fleet.models import Assignment, CallerFlag, Channel, Incident, LocationOffer, LocationSource, WhatsAppMessage
-from fleet.representations import area_public, assignment_public, incident_feature, seconds_between
+from fleet.representations import area_public, assignment_public, incident_feature, incident_public, seconds_between
 from fleet.services.callers import FLAG_KINDS
 from gis_core.api.fields import PointField
 from gis_core.api.serializers import RegionField
@@ -86,7 +86,7 @@ class IncidentQueueSerializer(GeoFeatureModelSerializer):
     region = serializers.CharField(source="region.slug")
     incident_type = serializers.SlugRelatedField(slug_field="code", read_only=True)
     incident_type_name = serializers.CharField(source="incident_type.name", default=None)
-    location = serializers.JSONField(help_text="{lon, lat, accuracy_m, source} or null")
+    location = GeometryField(source="geom", allow_null=True)
     kecamatan = serializers.JSONField(help_text="{code, name} or null")
     kelurahan = serializers.JSONField(help_text="{code, name} or null")
     pending_offers = serializers.JSONField(help_text="[{id, location [lon, lat], label, source, received_at}]")
@@ -242,7 +242,12 @@ def caller_history_data(history: CallerHistory, *, exclude_pk: int | None = None
 
 
 class IncidentDetailSerializer(serializers.ModelSerializer):
-    """A report in full; ``caller`` is filled from the context (``caller_history``)."""
+    """A report in full; ``caller`` is filled from the context (``caller_history``).
+
+    The report itself is ``fleet.representations.incident_public`` (as in the queue and the live
+    messages); the detail adds its needs, creator, response times, every location offer, the
+    WhatsApp messages and the caller's record. The fields describe the schema.
+    """
 
     region = serializers.CharField(source="region.slug")
     location = GeometryField(source="geom", allow_null=True)
@@ -253,6 +258,8 @@ class IncidentDetailSerializer(serializers.ModelSerializer):
     kelurahan = serializers.SerializerMethodField()
     created_by = serializers.CharField(source="created_by.username", default=None)
     location_offers = LocationOfferSerializer(many=True)
+    pending_offers = serializers.JSONField(help_text="as in the queue")
+    active_units = serializers.IntegerField(help_text="as in the queue")
     assignments = AssignmentSerializer(many=True)
     whatsapp_messages = WhatsAppMessageSerializer(source="whatsapp", many=True)
     times_s = serializers.SerializerMethodField()
@@ -286,10 +293,26 @@ class IncidentDetailSerializer(serializers.ModelSerializer):
             "created_by",
             "times_s",
             "location_offers",
+            "pending_offers",
+            "active_units",
             "assignments",
             "whatsapp_messages",
             "caller",
         )
+
+    def to_representation(self, instance: Incident) -> dict:
+        offers = list(instance.location_offers.all())
+        pending = [o for o in offers if o.applied_at is None]
+        data = incident_public(instance, assignments=instance.assignments.all(), pending_offers=pending)
+        data.update(
+            needs=self.get_needs(instance),
+            created_by=instance.created_by.username if instance.created_by is not None else None,
+            times_s=self.get_times_s(instance),
+            location_offers=LocationOfferSerializer(offers, many=True).data,
+            whatsapp_messages=WhatsAppMessageSerializer(instance.whatsapp.all(), many=True).data,
+            caller=self.get_caller(instance),
+        )
+        return data
 
     def get_needs(self, incident: Incident) -> list[dict]:
         if incident.incident_type is None:

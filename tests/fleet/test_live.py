@@ -179,7 +179,7 @@ def test_a_dispatch_sends_the_unit_and_the_report_as_committed(redis_up, unit, j
         # The report is set dispatched after the unit's status in the same transaction: the message
         # is built after commit, so it shows the final state.
         assert (report["id"], report["status"]) == (incident.pk, "dispatched")
-        assert report["location"]["lon"] == CENTRE[0]
+        assert report["location"]["coordinates"][0] == CENTRE[0]  # a GeoJSON Point, as in the REST API
         [assignment] = report["assignments"]
         assert (assignment["unit_id"], assignment["call_sign"], assignment["status"]) == (unit.pk, "AMB-01", "active")
         assert assignment["dispatched_at"] is not None

@@ -194,3 +194,18 @@ def test_a_status_change_answers_with_the_unit_as_the_map_shows_it() -> None:
     assert body.pop("allowed_next") == ["available"]
     assert (body["status"], body["position_source"]) == ("out_of_service", "home_station")
     assert _without_ages(body) == _without_ages(_rest_feature(client, unit.pk)["properties"])
+
+
+@pytest.mark.django_db
+def test_a_reports_detail_holds_the_report_as_the_queue_shows_it() -> None:
+    region = make_region()
+    unit = make_unit(agency=make_agency(region=region), call_sign="AMB-01")
+    incident = make_incident(region=region, geom=CENTRE, address_text="Jl. Sultan Thaha")
+    user = _dispatcher()
+    dispatch_assign(incident=incident, unit=unit, user=user)
+    client = _api(user)
+    [queued] = [f for f in client.get("/api/incidents/?region=kota-jambi").json()["features"] if f["id"] == incident.pk]
+    detail = client.get(f"/api/incidents/{incident.pk}/").json()
+    assert detail["location"] == queued["geometry"] == {"type": "Point", "coordinates": list(CENTRE)}
+    # The detail adds what only it shows (needs, every offer, WhatsApp, the caller); the rest is the same.
+    assert {key: detail.get(key) for key in queued["properties"]} == queued["properties"]
