@@ -102,7 +102,8 @@ def unit_states(
     list of UnitState
         Ordered by agency code, then call sign.
     """
-    where, params = [], {"active": AssignmentStatus.ACTIVE.value}
+    where: list[str] = []
+    params: dict[str, object] = {"active": str(AssignmentStatus.ACTIVE)}
     if region_id is not None:
         where.append("a.region_id = %(region)s")
         params["region"] = region_id
