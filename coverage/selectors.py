@@ -6,7 +6,6 @@ import datetime as dt
 from dataclasses import dataclass
 
 import shapely
-from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -14,6 +13,7 @@ from coverage.errors import CoverageInputError
 from coverage.models import CoverageRun
 from coverage.population import AreaRow, RegionTotal
 from fleet.models import Agency, Station, Unit, UnitStatus
+from fleet.selectors import unit_position
 from gis_core.crs import transform_geometries, transformer_to_lonlat, transformer_to_metric
 from gis_core.models import Kecamatan, Kelurahan, Region
 
@@ -145,22 +145,14 @@ def _units(region: Region, spec: SourceSpec, agencies: list[Agency], now: dt.dat
         units = units.filter(agency__in=agencies)
     if spec.available_only:
         units = units.filter(status=UnitStatus.AVAILABLE)
-    fresh_after = now - dt.timedelta(seconds=settings.SIAGA_POSITION_MAX_AGE_S)
     out = []
     for unit in units.select_related("agency", "home_station", "last_fix").order_by("agency__code", "call_sign"):
-        fix = unit.last_fix
-        if (
-            fix is not None
-            and fix.is_valid
-            and fix.geom is not None
-            and fix.recorded_at
-            and fix.recorded_at >= fresh_after
-        ):
-            lon, lat, position = fix.geom.x, fix.geom.y, "gps"
-        elif unit.home_station is not None:
-            lon, lat, position = unit.home_station.geom.x, unit.home_station.geom.y, "home_station"
-        else:
+        # Where dispatch and the map place the unit; an old fix without a home station to fall back
+        # on (stale_gps) is no place to plan from.
+        where = unit_position(unit, now=now)
+        if where.lonlat is None or where.source not in ("gps", "home_station"):
             continue
+        (lon, lat), position = where.lonlat, where.source
         out.append(SourcePoint("unit", unit.call_sign, unit.call_sign, unit.agency.code, lon, lat, position))
     return out
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 from django.utils import timezone
 
 from fleet.models import (
@@ -21,6 +21,7 @@ from fleet.models import (
     Outcome,
     WhatsAppMessage,
 )
+from fleet.representations import incidents_loaded
 from fleet.services.callers import caller_flags_active, caller_pranks_counted
 from fleet.services.incidents import OPEN_STATUSES
 from gis_core.models import Region
@@ -39,19 +40,13 @@ def incidents_queue(*, region: Region | None = None, statuses: list[str] | None 
     Returns
     -------
     QuerySet
-        With type, kecamatan and kelurahan joined, the pending location offers prefetched
-        (``pending_offers``) and the number of active assignments annotated (``active_units``).
+        With what ``fleet.representations.incident_public`` reads loaded (type, areas, the pending
+        location offers as ``pending_offers``, the assignments with their units).
     """
     queryset = Incident.objects.filter(status__in=statuses or list(OPEN_STATUSES))
     if region is not None:
         queryset = queryset.filter(region=region)
-    pending = LocationOffer.objects.filter(applied_at__isnull=True).order_by("-received_at", "-pk")
-    return (
-        queryset.select_related("region", "incident_type", "kecamatan", "kelurahan")
-        .prefetch_related(Prefetch("location_offers", queryset=pending, to_attr="pending_offers"))
-        .annotate(active_units=Count("assignments", filter=Q(assignments__status="active")))
-        .order_by("priority", "received_at", "pk")
-    )
+    return incidents_loaded(queryset).order_by("priority", "received_at", "pk")
 
 
 def incident_detail(*, pk: int) -> Incident | None:

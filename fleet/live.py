@@ -16,24 +16,17 @@ A failed publish (Redis down, slow or misconfigured) is logged and dropped: it n
 fix or the dispatch that caused it. A console reloads its state through the REST API when its
 WebSocket reconnects.
 
-Messages (JSON objects sent to the browser; times ISO 8601 with offset, positions EPSG:4326):
+Messages (JSON objects sent to the browser; times ISO 8601 with offset, positions EPSG:4326). Each
+carries the object exactly as the REST API shows it (``fleet.representations``), so a console applies
+a message as it would a fresh read:
 
 ``{"type": "unit", "sent_at", "unit": {...}}``
-    ``id, call_sign, agency, agency_kind, unit_type, status, status_changed_at``,
-    ``position``: ``{lon, lat, source, age_s, recorded_at, accuracy_m, speed_kph, heading_deg}`` or
-    null (``source``: gps, stale_gps, home_station; ``age_s``/``recorded_at`` of the newest valid fix,
-    null without one; see ``fleet.selectors.unit_position``),
-    ``assignment``: the active one, ``{id, incident_id, incident_reference, current_eta_s,
-    eta_updated_at}`` or null.
+    ``unit_public``: what ``GET /api/units/`` gives as a feature's ``properties``, with the unit
+    placed by ``fleet.selectors.position_of`` (a fix at most ``SIAGA_POSITION_MAX_AGE_S`` old, else
+    the home station) and its active assignment.
 ``{"type": "incident", "sent_at", "incident": {...}}``
-    ``id, reference, status, priority, channel, incident_type, outcome, caller_flags, received_at,
-    closed_at, address_text``,
-    ``location``: ``{lon, lat, accuracy_m, source}`` or null, ``kecamatan``/``kelurahan``:
-    ``{id, code, name}`` or null,
-    ``assignments``: ``[{id, unit_id, call_sign, capability, status, dispatched_at, en_route_at,
-    on_scene_at, transporting_at, at_hospital_at, cleared_at, cancelled_at, eta_s_at_dispatch,
-    current_eta_s}]`` (all of the report's, oldest first),
-    ``location_offers``: the pending ones, ``[{id, lon, lat, label, source, received_at}]``.
+    ``incident_public``: what the queue ``GET /api/incidents/`` gives as a feature's ``properties``,
+    with all of the report's assignments (oldest first) and its pending location offers.
 """
 
 from __future__ import annotations
@@ -51,21 +44,12 @@ from typing import Any
 
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.db import connection, connections, transaction
+from django.db import connections, transaction
 from django.utils import timezone
 
-from fleet.models import (
-    Agency,
-    Assignment,
-    AssignmentStatus,
-    Incident,
-    LocationOffer,
-    PositionFix,
-    Station,
-    Unit,
-    UnitType,
-)
-from fleet.selectors import position_of
+from fleet.models import Incident
+from fleet.representations import incident_public, incidents_loaded, iso, unit_public
+from fleet.selectors_units import unit_state
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +57,6 @@ logger = logging.getLogger(__name__)
 CONSOLE_ROLES = ("dispatcher", "planner", "admin")
 # The channel layer's handler name: RegionLiveConsumer.live_relay.
 RELAY_TYPE = "live.relay"
-_PHASES = ("dispatched_at", "en_route_at", "on_scene_at", "transporting_at", "at_hospital_at", "cleared_at")
 
 
 def user_may_watch(user: Any) -> bool:
@@ -244,150 +227,18 @@ def _publish(build: Callable[[int, datetime], tuple[int, dict] | None], pk: int)
         sender.healthy = True
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
 def _unit_message(unit_id: int, now: datetime) -> tuple[int, dict] | None:
-    # One hand-written query (every fix that moves a unit runs it): the ORM's select_related chains for
-    # the same row cost several times more CPU to build than PostgreSQL needs to answer them.
-    with connection.cursor() as cursor:
-        cursor.execute(_UNIT_SQL, {"unit": unit_id, "active": AssignmentStatus.ACTIVE.value})
-        row = cursor.fetchone()
-    if row is None:
+    # One query (every fix that moves a unit runs it), the same read and shape as GET /api/units/.
+    state = unit_state(unit_id=unit_id, now=now)
+    if state is None:
         return None
-    (
-        pk, call_sign, status, status_changed_at, region_id, agency_code, agency_kind, unit_type_code,
-        station_lon, station_lat, fix_lon, fix_lat, recorded_at, accuracy_m, speed_kph, heading_deg,
-        assignment_id, incident_id, incident_reference, current_eta_s, eta_updated_at,
-    ) = row  # fmt: skip
-    has_fix = fix_lon is not None
-    where = position_of(
-        fix_lonlat=(fix_lon, fix_lat) if has_fix else None,
-        fix_recorded_at=recorded_at if has_fix else None,
-        station_lonlat=(station_lon, station_lat) if station_lon is not None else None,
-        now=now,
-    )
-    position = None
-    if where.lonlat is not None:
-        fixed = has_fix and where.age_s is not None
-        position = {
-            "lon": where.lonlat[0],
-            "lat": where.lonlat[1],
-            "source": where.source,
-            "age_s": round(where.age_s, 1) if where.age_s is not None else None,
-            "recorded_at": _iso(recorded_at) if fixed else None,
-            "accuracy_m": accuracy_m if fixed else None,
-            "speed_kph": speed_kph if fixed else None,
-            "heading_deg": heading_deg if fixed else None,
-        }
-    return region_id, {
-        "type": "unit",
-        "sent_at": now.isoformat(),
-        "unit": {
-            "id": pk,
-            "call_sign": call_sign,
-            "agency": agency_code,
-            "agency_kind": agency_kind,
-            "unit_type": unit_type_code,
-            "status": status,
-            "status_changed_at": _iso(status_changed_at),
-            "position": position,
-            "assignment": None
-            if assignment_id is None
-            else {
-                "id": assignment_id,
-                "incident_id": incident_id,
-                "incident_reference": incident_reference,
-                "current_eta_s": current_eta_s,
-                "eta_updated_at": _iso(eta_updated_at),
-            },
-        },
-    }
-
-
-# The unit, its agency and type, its home station's and valid last fix's coordinates, and its active
-# assignment (the newest dispatched, as Assignment's ordering has it) with the report's reference.
-_UNIT_SQL = f"""
-    SELECT u.id, u.call_sign, u.status, u.status_changed_at, a.region_id, a.code, a.kind, t.code,
-        ST_X(s.geom), ST_Y(s.geom),
-        ST_X(f.geom), ST_Y(f.geom), f.recorded_at, f.accuracy_m, f.speed_kph, f.heading_deg,
-        asg.id, asg.incident_id, i.reference, asg.current_eta_s, asg.eta_updated_at
-    FROM {Unit._meta.db_table} u
-    JOIN {Agency._meta.db_table} a ON a.id = u.agency_id
-    JOIN {UnitType._meta.db_table} t ON t.id = u.unit_type_id
-    LEFT JOIN {Station._meta.db_table} s ON s.id = u.home_station_id
-    LEFT JOIN {PositionFix._meta.db_table} f ON f.id = u.last_fix_id AND f.is_valid AND f.geom IS NOT NULL
-    LEFT JOIN LATERAL (
-        SELECT x.id, x.incident_id, x.current_eta_s, x.eta_updated_at FROM {Assignment._meta.db_table} x
-        WHERE x.unit_id = u.id AND x.status = %(active)s ORDER BY x.dispatched_at DESC, x.id DESC LIMIT 1
-    ) asg ON true
-    LEFT JOIN {Incident._meta.db_table} i ON i.id = asg.incident_id
-    WHERE u.id = %(unit)s
-"""
+    return state.region_id, {"type": "unit", "sent_at": iso(now), "unit": unit_public(state)}
 
 
 def _incident_message(incident_id: int, now: datetime) -> tuple[int, dict] | None:
-    incident = Incident.objects.select_related("incident_type", "kecamatan", "kelurahan").filter(pk=incident_id).first()
+    # The same read and shape as a feature of the queue (GET /api/incidents/).
+    incident = incidents_loaded(Incident.objects.filter(pk=incident_id)).first()
     if incident is None:
         return None
-    assignments = Assignment.objects.filter(incident_id=incident_id).select_related("unit", "capability")
-    offers = LocationOffer.objects.filter(incident_id=incident_id, applied_at__isnull=True)
-    geom = incident.geom
-    return incident.region_id, {
-        "type": "incident",
-        "sent_at": now.isoformat(),
-        "incident": {
-            "id": incident.pk,
-            "reference": incident.reference,
-            "status": incident.status,
-            "priority": incident.priority,
-            "channel": incident.channel,
-            "incident_type": incident.incident_type.code if incident.incident_type else None,
-            "outcome": incident.outcome,
-            "caller_flags": list(incident.caller_flags),
-            "received_at": _iso(incident.received_at),
-            "closed_at": _iso(incident.closed_at),
-            "address_text": incident.address_text,
-            "location": None
-            if geom is None
-            else {
-                "lon": geom.x,
-                "lat": geom.y,
-                "accuracy_m": incident.location_accuracy_m,
-                "source": incident.location_source,
-            },
-            "kecamatan": _area(incident.kecamatan),
-            "kelurahan": _area(incident.kelurahan),
-            "assignments": [_assignment(a) for a in sorted(assignments, key=lambda a: (a.dispatched_at, a.pk))],
-            "location_offers": [
-                {
-                    "id": o.pk,
-                    "lon": o.geom.x,
-                    "lat": o.geom.y,
-                    "label": o.label,
-                    "source": o.source,
-                    "received_at": _iso(o.received_at),
-                }
-                for o in offers
-            ],
-        },
-    }
-
-
-def _area(area: Any) -> dict | None:
-    return None if area is None else {"id": area.pk, "code": area.code, "name": area.name}
-
-
-def _assignment(a: Assignment) -> dict:
-    return {
-        "id": a.pk,
-        "unit_id": a.unit_id,
-        "call_sign": a.unit.call_sign,
-        "capability": a.capability.code if a.capability else None,
-        "status": a.status,
-        **{phase: _iso(getattr(a, phase)) for phase in _PHASES},
-        "cancelled_at": _iso(a.cancelled_at),
-        "eta_s_at_dispatch": a.eta_s_at_dispatch,
-        "current_eta_s": a.current_eta_s,
-    }
+    body = incident_public(incident, assignments=incident.assignments.all(), pending_offers=incident.pending_offers)
+    return incident.region_id, {"type": "incident", "sent_at": iso(now), "incident": body}

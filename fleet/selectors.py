@@ -24,6 +24,7 @@ from fleet.models import (
     UnitStatus,
     UnitType,
 )
+from fleet.representations import iso
 from gis_core.errors import DomainError
 from gis_core.models import Region
 from gis_core.routing.engine import RoutingEngine, Snap
@@ -57,24 +58,38 @@ class IncidentTypeMissingError(RecommendationInputError):
 # --- positions ----------------------------------------------------------------------------------
 
 
+# What a unit's position was taken from: a fresh valid fix, the home station (no fix, or one older than
+# SIAGA_POSITION_MAX_AGE_S), or the old fix when there is no home station to fall back on.
+POSITION_SOURCES = ("gps", "home_station", "stale_gps")
+
+
 @dataclass(frozen=True, slots=True)
 class UnitPosition:
-    """Where a unit is taken to be.
+    """Where a unit is taken to be: the one rule the map, the live messages, dispatch and coverage use.
 
     Attributes
     ----------
     lonlat : (float, float) or None
         EPSG:4326; None when the unit has neither a valid fix nor a home station.
-    source : str
-        ``gps`` (newest valid fix, fresh), ``home_station`` (no fix, or older than
-        ``SIAGA_POSITION_MAX_AGE_S``), ``stale_gps`` (old fix, no home station) or ``none``.
+    source : str or None
+        One of ``POSITION_SOURCES``: ``gps`` (newest valid fix, at most ``SIAGA_POSITION_MAX_AGE_S``
+        old), ``home_station`` (no fix, or an older one), ``stale_gps`` (old fix, no home station);
+        None when ``lonlat`` is None.
     age_s : float or None
-        Age of the newest valid fix, seconds; None without one.
+        Age of the newest valid fix, seconds, whichever ``source`` won; None without one.
+    recorded_at : datetime or None
+        The device's time of that fix; None without one.
     """
 
     lonlat: tuple[float, float] | None
-    source: str
+    source: str | None
     age_s: float | None
+    recorded_at: datetime | None = None
+
+    @property
+    def from_fix(self) -> bool:
+        """Whether ``lonlat`` is the fix's (fresh or stale) rather than the home station's."""
+        return self.source in ("gps", "stale_gps")
 
 
 def unit_position(unit: Unit, *, now: datetime, max_age_s: float | None = None) -> UnitPosition:
@@ -84,7 +99,7 @@ def unit_position(unit: Unit, *, now: datetime, max_age_s: float | None = None) 
     station = unit.home_station
     return position_of(
         fix_lonlat=fix_lonlat,
-        fix_recorded_at=fix.recorded_at if fix_lonlat is not None else None,
+        fix_recorded_at=fix.recorded_at if fix is not None and fix_lonlat is not None else None,
         station_lonlat=(station.geom.x, station.geom.y) if station is not None else None,
         now=now,
         max_age_s=max_age_s,
@@ -102,36 +117,37 @@ def position_of(
     """Where a unit is taken to be, from its newest valid fix and its home station (EPSG:4326 lon, lat).
 
     The fix counts when it is at most ``max_age_s`` (default ``SIAGA_POSITION_MAX_AGE_S``) old;
-    otherwise the home station does, and without one the old fix (``stale_gps``).
+    otherwise the home station does, and without one the old fix (``stale_gps``). A fix without a
+    device time counts as no fix: its age is unknown.
     """
     max_age_s = settings.SIAGA_POSITION_MAX_AGE_S if max_age_s is None else max_age_s
     if fix_lonlat is None or fix_recorded_at is None:
-        return _position_by_age(None, None, station_lonlat, max_age_s)
-    return _position_by_age(fix_lonlat, max(0.0, (now - fix_recorded_at).total_seconds()), station_lonlat, max_age_s)
+        return position_by_age(None, None, station_lonlat, max_age_s)
+    age_s = max(0.0, (now - fix_recorded_at).total_seconds())
+    return position_by_age(fix_lonlat, age_s, station_lonlat, max_age_s, recorded_at=fix_recorded_at)
 
 
-def _position_by_age(
+def position_by_age(
     fix_lonlat: tuple[float, float] | None,
     age_s: float | None,
     station_lonlat: tuple[float, float] | None,
     max_age_s: float,
+    *,
+    recorded_at: datetime | None = None,
 ) -> UnitPosition:
-    """:func:`position_of` once the fix's age is known; ``fix_lonlat`` and ``age_s`` are None without a fix."""
+    """:func:`position_of` once the fix's age is known (for rows whose age SQL computed).
+
+    ``fix_lonlat``, ``age_s`` and ``recorded_at`` are None without a fix.
+    """
+    if fix_lonlat is None or age_s is None:
+        fix_lonlat, age_s, recorded_at = None, None, None
     if fix_lonlat is not None and age_s is not None and age_s <= max_age_s:
-        return UnitPosition(fix_lonlat, "gps", age_s)
+        return UnitPosition(fix_lonlat, "gps", age_s, recorded_at)
     if station_lonlat is not None:
-        return UnitPosition(station_lonlat, "home_station", age_s)
+        return UnitPosition(station_lonlat, "home_station", age_s, recorded_at)
     if fix_lonlat is not None:
-        return UnitPosition(fix_lonlat, "stale_gps", age_s)
-    return UnitPosition(None, "none", None)
-
-
-def units_for_map(*, region: Region | None = None) -> QuerySet[Unit]:
-    """Units with everything the map and the unit list show, in two queries (units, capabilities)."""
-    qs = Unit.objects.select_related("agency", "unit_type", "home_station", "last_fix").prefetch_related(
-        "unit_type__capabilities"
-    )
-    return qs.filter(agency__region=region) if region is not None else qs
+        return UnitPosition(fix_lonlat, "stale_gps", age_s, recorded_at)
+    return UnitPosition(None, None, None, None)
 
 
 def stations_for_map(*, region: Region | None = None) -> QuerySet[Station]:
@@ -204,14 +220,15 @@ def _candidates_sql(*, statuses: bool, codes: bool, unit_ids: bool, agencies: bo
     where += ["u.id = ANY(%s)"] if unit_ids else []
     where += ["a.code = ANY(%s)"] if agencies else []
     return (
-        f"SELECT u.id, u.call_sign, a.code, a.name, a.kind, t.code, f.lon, f.lat, "
+        f"SELECT u.id, u.call_sign, a.code, a.name, a.kind, t.code, ST_X(f.geom), ST_Y(f.geom), "
         # The fix's age in seconds, computed here: no timestamp to parse per row.
         f"GREATEST(0, EXTRACT(EPOCH FROM (%s - f.recorded_at)))::float8, ST_X(s.geom), ST_Y(s.geom), c.code, "
-        f"u.status "
+        f"u.status, f.recorded_at "
         f"FROM {unit} u JOIN {agency} a ON a.id = u.agency_id JOIN {unit_type} t ON t.id = u.unit_type_id "
         f"LEFT JOIN {type_caps} tc ON tc.unittype_id = u.unit_type_id LEFT JOIN {cap} c ON c.id = tc.capability_id "
         f"LEFT JOIN {station} s ON s.id = u.home_station_id "
-        f"LEFT JOIN {fix} f ON f.id = u.last_fix_id AND f.is_valid AND f.lon IS NOT NULL AND f.lat IS NOT NULL "
+        # The same valid fix as fleet.selectors_units and unit_position: valid, with a geometry.
+        f"LEFT JOIN {fix} f ON f.id = u.last_fix_id AND f.is_valid AND f.geom IS NOT NULL "
         f"WHERE {' AND '.join(where)} ORDER BY u.id"
     )
 
@@ -245,10 +262,10 @@ def _candidates(
         first.setdefault(row[0], row)
     out = []
     for pk, row in first.items():
-        _, call_sign, a_code, a_name, a_kind, type_code, lon, lat, age_s, s_lon, s_lat, _, status = row
-        fix_lonlat = (lon, lat) if lon is not None and age_s is not None else None
+        _, call_sign, a_code, a_name, a_kind, type_code, lon, lat, age_s, s_lon, s_lat, _, status, recorded_at = row
+        fix_lonlat = (lon, lat) if lon is not None else None
         station_lonlat = (s_lon, s_lat) if s_lon is not None else None
-        position = _position_by_age(fix_lonlat, age_s if fix_lonlat else None, station_lonlat, max_age_s)
+        position = position_by_age(fix_lonlat, age_s, station_lonlat, max_age_s, recorded_at=recorded_at)
         out.append(_Candidate(pk, call_sign, a_code, a_name, a_kind, type_code, frozenset(caps[pk]), position, status))
     return out
 
@@ -496,6 +513,7 @@ def _time_units(
             "access_s": None,
             "access_m": None,
             "position_age_s": None if pos.age_s is None else round(pos.age_s, 1),
+            "position_recorded_at": iso(pos.recorded_at),
             "position_source": pos.source,
             "ranked_from": _RANKED_FROM.get(pos.source),
             "origin": list(pos.lonlat) if pos.lonlat else None,

@@ -5,14 +5,10 @@ Points are EPSG:4326 GeoJSON geometries ([lon, lat]); durations are seconds (``_
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from django.conf import settings
 from rest_framework import serializers
-from rest_framework_gis.fields import GeometrySerializerMethodField
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
-from fleet.models import Capability, Station, Unit, UnitStatus
+from fleet.models import Capability, Station, UnitStatus
 from fleet.selectors_kpis import GROUP_BY
 from gis_core.api.fields import PointField
 
@@ -93,17 +89,6 @@ class UnitsEtaInputSerializer(serializers.Serializer):
 # ---------------------------------------------------------------- output
 
 
-def _position(unit: Unit, now: datetime) -> tuple[object, str | None, float | None]:
-    """The map position: the newest valid fix, else the home station; with its source and age."""
-    fix = unit.last_fix if unit.last_fix_id is not None else None
-    if fix is not None and fix.is_valid and fix.geom is not None:
-        age_s = None if fix.recorded_at is None else round(max(0.0, (now - fix.recorded_at).total_seconds()), 1)
-        return fix.geom, "gps", age_s
-    if unit.home_station is not None:
-        return unit.home_station.geom, "station", None
-    return None, None, None
-
-
 class _FeatureWithIdSerializer(GeoFeatureModelSerializer):
     """A Feature with the row's id both as the Feature ``id`` (map libraries key on it) and in ``properties``."""
 
@@ -111,56 +96,6 @@ class _FeatureWithIdSerializer(GeoFeatureModelSerializer):
         feature = super().to_representation(instance)
         feature["id"] = instance.pk
         return feature
-
-
-class UnitFeatureSerializer(_FeatureWithIdSerializer):
-    """One unit as a GeoJSON Feature at its last valid fix (or home station); needs ``context["now"]``."""
-
-    position = GeometrySerializerMethodField()
-    agency = serializers.CharField(source="agency.code")
-    agency_name = serializers.CharField(source="agency.name")
-    agency_kind = serializers.CharField(source="agency.kind")
-    unit_type = serializers.CharField(source="unit_type.code")
-    capabilities = serializers.SerializerMethodField()
-    position_age_s = serializers.SerializerMethodField()
-    position_source = serializers.SerializerMethodField()
-    position_stale = serializers.SerializerMethodField()
-    station = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Unit
-        geo_field = "position"
-        id_field = False
-        fields = (
-            "id", "call_sign", "agency", "agency_name", "agency_kind", "unit_type", "capabilities", "status",
-            "status_changed_at", "position_age_s", "position_source", "position_stale", "station", "is_demo",
-        )  # fmt: skip
-
-    def _pos(self, unit: Unit):
-        cache = self.context.setdefault("_positions", {})
-        if unit.pk not in cache:
-            cache[unit.pk] = _position(unit, self.context["now"])
-        return cache[unit.pk]
-
-    def get_position(self, unit: Unit):
-        return self._pos(unit)[0]
-
-    def get_capabilities(self, unit: Unit) -> list[str]:
-        return sorted(c.code for c in unit.unit_type.capabilities.all())
-
-    def get_position_age_s(self, unit: Unit) -> float | None:
-        return self._pos(unit)[2]
-
-    def get_position_source(self, unit: Unit) -> str | None:
-        return self._pos(unit)[1]
-
-    def get_position_stale(self, unit: Unit) -> bool | None:
-        age_s = self._pos(unit)[2]
-        return None if age_s is None else age_s > settings.SIAGA_POSITION_MAX_AGE_S
-
-    def get_station(self, unit: Unit) -> dict | None:
-        st = unit.home_station
-        return None if st is None else {"id": st.pk, "code": st.code, "name": st.name}
 
 
 class StationFeatureSerializer(_FeatureWithIdSerializer):

@@ -8,19 +8,26 @@ durations seconds, distances metres.
 Response shapes
 ---------------
 ``GET /api/units/?region=<slug|code>``
-    GeoJSON FeatureCollection, one Feature per unit. ``geometry``: the newest valid GPS fix, else the
-    home station, else null. ``properties``: ``id, call_sign, agency, agency_name, agency_kind,
-    unit_type, capabilities [code], status, status_changed_at, position_age_s (null unless gps),
-    position_source ("gps" | "station" | null), position_stale (age over SIAGA_POSITION_MAX_AGE_S;
-    null unless gps), station {id, code, name} | null, is_demo``. Without ``region``: every unit.
+    GeoJSON FeatureCollection, one Feature per unit. ``geometry``: where the unit is taken to be
+    (``fleet.selectors.position_of``, the rule recommendation ranks from): the newest valid GPS fix
+    when at most SIAGA_POSITION_MAX_AGE_S old, else the home station, else that old fix, else null.
+    ``properties`` (``fleet.representations.unit_public``, the same dict a live unit message carries):
+    ``id, call_sign, agency, agency_name, agency_kind, unit_type, capabilities [code], status,
+    status_changed_at, is_demo, station {id, code, name} | null, position_source ("gps" |
+    "home_station" | "stale_gps" | null), position_age_s and position_recorded_at (of the newest valid
+    fix, whichever won; null without one), position_stale (that fix older than
+    SIAGA_POSITION_MAX_AGE_S; null without one), position {lon, lat, source, age_s, recorded_at,
+    accuracy_m, speed_kph, heading_deg} | null, assignment {id, incident_id, incident_reference,
+    current_eta_s, eta_updated_at} | null``. Without ``region``: every unit.
 ``GET /api/stations/?region=<slug|code>``
     GeoJSON FeatureCollection; ``properties``: ``id, code, name, kind, agency, agency_name,
     agency_kind, facility (id | null), units (how many are based there), is_demo``.
 ``GET /api/incidents/<id>/recommendations/?routes=1&capabilities=als,fire_engine&limit=5&route_units=12,15``
     ``{incident, reference, destination [lon, lat], position_max_age_s, needs: [{agency_kind,
     capability, count, optional, suggestions: [{unit, call_sign, agency, agency_name, agency_kind,
-    unit_type, capability, eta_s, distance_m, access_s, access_m, position_age_s, position_source
-    ("gps" | "home_station" | "stale_gps" | "none"), ranked_from ("gps" | "home_station" | null),
+    unit_type, capability, eta_s, distance_m, access_s, access_m, position_age_s, position_recorded_at,
+    position_source ("gps" | "home_station" | "stale_gps" | null, as on the map), ranked_from ("gps" |
+    "home_station" | null),
     origin [lon, lat], reason (why eta_s is null), route (GeoJSON LineString | null; present with
     routes=1 for the best 3 of each need, and for the units named in route_units wherever they
     rank)}]}]}``. Suggestions are sorted by ``eta_s``.
@@ -48,7 +55,8 @@ Response shapes
     200 and the assignment (now ``cancelled``; the unit is available again); 409 when it is no
     longer active or the unit already arrived.
 ``POST /api/units/<id>/status/ {status, note?}``
-    200 ``{id, call_sign, status, status_changed_at, allowed_next [status]}``; 409
+    200: the unit as on the map (a Feature's ``properties``, see ``GET /api/units/``) and
+    ``allowed_next [status]``; 409
     ``illegal_transition`` whose message lists the allowed next statuses.
 ``GET /api/kpis/response/?region=&since=&until=&group_by=agency|priority|kecamatan``
     ``{region, group_by, since, until, percentile_method, groups: [{key, label, target_s,
@@ -74,8 +82,10 @@ from fleet.api import dispatch_serializers as s
 from fleet.api.incident_serializers import AssignmentSerializer
 from fleet.api.incident_views import DispatcherAPIView
 from fleet.models import Assignment, Incident, Unit
-from fleet.selectors import recommendation_public, stations_for_map, units_eta, units_for_map, units_recommend
+from fleet.representations import assignment_public, unit_feature, unit_public
+from fleet.selectors import recommendation_public, stations_for_map, units_eta, units_recommend
 from fleet.selectors_kpis import response_kpis
+from fleet.selectors_units import unit_state, unit_states
 from fleet.services.dispatch import dispatch_assign, dispatch_cancel
 from fleet.services.status import active_actor_kind, allowed_next, unit_status_set
 from gis_core.models import Region
@@ -119,27 +129,21 @@ def _unit(pk: int) -> Unit:
 
 def _assignment_data(pk: int) -> dict:
     assignment = Assignment.objects.select_related("incident", "unit__agency", "capability").get(pk=pk)
-    return _assignment_dict(assignment)
-
-
-def _assignment_dict(assignment: Assignment) -> dict:
-    data = AssignmentSerializer(assignment).data
-    return {"id": data.pop("id"), "incident": assignment.incident_id, "reference": assignment.incident.reference,
-            **data}  # fmt: skip
+    return assignment_public(assignment)
 
 
 def _remote(request: Request) -> str | None:
     return request.META.get("REMOTE_ADDR")
 
 
-@extend_schema(parameters=[REGION_PARAM], responses={200: s.UnitFeatureSerializer(many=True)})
+@extend_schema(parameters=[REGION_PARAM], responses={200: OpenApiTypes.OBJECT})
 class UnitList(DispatcherAPIView):
-    """GET: units as a GeoJSON FeatureCollection at their last valid fix or home station."""
+    """GET: units as a GeoJSON FeatureCollection where they are taken to be (as live messages place them)."""
 
     def get(self, request: Request) -> Response:
         region = _region(request.query_params.get("region"))
-        units = units_for_map(region=region).order_by("agency__code", "call_sign")
-        return Response(s.UnitFeatureSerializer(units, many=True, context={"now": timezone.now()}).data)
+        states = unit_states(now=timezone.now(), region_id=region.pk if region is not None else None)
+        return Response({"type": "FeatureCollection", "features": [unit_feature(state) for state in states]})
 
 
 @extend_schema(parameters=[REGION_PARAM], responses={200: s.StationFeatureSerializer(many=True)})
@@ -192,7 +196,7 @@ class IncidentAssignments(DispatcherAPIView):
     def get(self, request: Request, pk: int) -> Response:
         incident = _incident(pk)
         rows = incident.assignments.select_related("incident", "unit__agency", "capability")
-        return Response([_assignment_dict(a) for a in rows])
+        return Response([assignment_public(a) for a in rows])
 
     @extend_schema(request=s.AssignmentCreateSerializer, responses={201: AssignmentSerializer})
     def post(self, request: Request, pk: int) -> Response:
@@ -236,15 +240,8 @@ class UnitStatusSet(DispatcherAPIView):
             note=data["note"],
             remote_addr=_remote(request),
         )
-        return Response(
-            {
-                "id": unit.pk,
-                "call_sign": unit.call_sign,
-                "status": unit.status,
-                "status_changed_at": unit.status_changed_at,
-                "allowed_next": allowed_next(unit.status),
-            }
-        )
+        state = unit_state(unit_id=unit.pk, now=timezone.now())
+        return Response({**unit_public(state), "allowed_next": allowed_next(unit.status)})
 
 
 @extend_schema(parameters=[s.KpiQuerySerializer], responses={200: OpenApiTypes.OBJECT})

@@ -6,14 +6,13 @@ Durations are seconds (``_s``).
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from rest_framework import serializers
 from rest_framework_gis.fields import GeometryField
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from fleet.incident_selectors import CallerHistory
 from fleet.models import Assignment, CallerFlag, Channel, Incident, LocationOffer, LocationSource, WhatsAppMessage
+from fleet.representations import area_public, assignment_public, incident_feature, incident_public, seconds_between
 from fleet.services.callers import FLAG_KINDS
 from gis_core.api.fields import PointField
 from gis_core.api.serializers import RegionField
@@ -86,33 +85,22 @@ class CallerFlagLiftSerializer(serializers.Serializer):
 # ---------------------------------------------------------------- output
 
 
-def _seconds(start: datetime | None, end: datetime | None) -> float | None:
-    return round((end - start).total_seconds(), 1) if start is not None and end is not None else None
-
-
-def _area(area) -> dict | None:
-    return {"code": area.code, "name": area.name} if area is not None else None
-
-
-def _offer_ref(offer: LocationOffer) -> dict:
-    return {
-        "id": offer.pk,
-        "location": [offer.geom.x, offer.geom.y],
-        "label": offer.label,
-        "received_at": offer.received_at,
-    }
-
-
 class IncidentQueueSerializer(GeoFeatureModelSerializer):
-    """One report of the queue as a GeoJSON Feature (geometry null while it awaits its location)."""
+    """One report of the queue as a GeoJSON Feature (geometry null while it awaits its location).
+
+    The fields describe the schema; the Feature is ``fleet.representations.incident_feature``, the
+    shape a live report message carries too. The queryset comes from ``incidents_queue``.
+    """
 
     region = serializers.CharField(source="region.slug")
     incident_type = serializers.SlugRelatedField(slug_field="code", read_only=True)
     incident_type_name = serializers.CharField(source="incident_type.name", default=None)
-    kecamatan = serializers.SerializerMethodField()
-    kelurahan = serializers.SerializerMethodField()
-    pending_offers = serializers.SerializerMethodField()
+    location = GeometryField(source="geom", allow_null=True)
+    kecamatan = serializers.JSONField(help_text="{code, name} or null")
+    kelurahan = serializers.JSONField(help_text="{code, name} or null")
+    pending_offers = serializers.JSONField(help_text="[{id, location [lon, lat], label, source, received_at}]")
     active_units = serializers.IntegerField()
+    assignments = serializers.JSONField(help_text="all of the report's, oldest first, as in assignment lists")
 
     class Meta:
         model = Incident
@@ -128,6 +116,8 @@ class IncidentQueueSerializer(GeoFeatureModelSerializer):
             "incident_type_name",
             "description",
             "address_text",
+            "outcome",
+            "location",
             "location_accuracy_m",
             "location_source",
             "kecamatan",
@@ -136,18 +126,16 @@ class IncidentQueueSerializer(GeoFeatureModelSerializer):
             "caller_name",
             "caller_flags",
             "received_at",
+            "closed_at",
             "pending_offers",
             "active_units",
+            "assignments",
         )
 
-    def get_kecamatan(self, incident: Incident) -> dict | None:
-        return _area(incident.kecamatan)
-
-    def get_kelurahan(self, incident: Incident) -> dict | None:
-        return _area(incident.kelurahan)
-
-    def get_pending_offers(self, incident: Incident) -> list[dict]:
-        return [_offer_ref(o) for o in incident.pending_offers]
+    def to_representation(self, instance: Incident) -> dict:
+        return incident_feature(
+            instance, assignments=instance.assignments.all(), pending_offers=instance.pending_offers
+        )
 
 
 class LocationOfferSerializer(serializers.ModelSerializer):
@@ -160,21 +148,31 @@ class LocationOfferSerializer(serializers.ModelSerializer):
 
 
 class AssignmentSerializer(serializers.ModelSerializer):
-    """One unit on the report: its phase timestamps and the response times derived from them."""
+    """One unit on the report: its phase timestamps and the response times derived from them.
 
+    The fields describe the schema; the output is ``fleet.representations.assignment_public``, the
+    shape the queue, the live messages and the dispatch endpoints use too.
+    """
+
+    incident = serializers.IntegerField(source="incident_id")
+    reference = serializers.CharField(source="incident.reference")
     unit = serializers.CharField(source="unit.call_sign")
     unit_id = serializers.IntegerField()
+    call_sign = serializers.CharField(source="unit.call_sign")
     agency = serializers.CharField(source="unit.agency.code")
     agency_name = serializers.CharField(source="unit.agency.name")
     capability = serializers.CharField(source="capability.code", default=None)
-    times_s = serializers.SerializerMethodField()
+    times_s = serializers.JSONField(help_text="dispatch_s, turnout_s, travel_s, response_s, on_scene_s, ...")
 
     class Meta:
         model = Assignment
         fields = (
             "id",
+            "incident",
+            "reference",
             "unit",
             "unit_id",
+            "call_sign",
             "agency",
             "agency_name",
             "capability",
@@ -192,18 +190,8 @@ class AssignmentSerializer(serializers.ModelSerializer):
             "times_s",
         )
 
-    def get_times_s(self, a: Assignment) -> dict:
-        """Seconds between phases; None where a phase has not happened (yet)."""
-        received = a.incident.received_at
-        return {
-            "dispatch_s": _seconds(received, a.dispatched_at),  # report received -> unit dispatched
-            "turnout_s": _seconds(a.dispatched_at, a.en_route_at),  # dispatched -> rolling
-            "travel_s": _seconds(a.en_route_at, a.on_scene_at),
-            "response_s": _seconds(received, a.on_scene_at),  # report received -> on scene
-            "on_scene_s": _seconds(a.on_scene_at, a.transporting_at or a.cleared_at),
-            "transport_s": _seconds(a.transporting_at, a.at_hospital_at),
-            "total_s": _seconds(a.dispatched_at, a.cleared_at or a.cancelled_at),
-        }
+    def to_representation(self, instance: Assignment) -> dict:
+        return assignment_public(instance)
 
 
 class WhatsAppMessageSerializer(serializers.ModelSerializer):
@@ -263,7 +251,12 @@ def caller_history_data(history: CallerHistory, *, exclude_pk: int | None = None
 
 
 class IncidentDetailSerializer(serializers.ModelSerializer):
-    """A report in full; ``caller`` is filled from the context (``caller_history``)."""
+    """A report in full; ``caller`` is filled from the context (``caller_history``).
+
+    The report itself is ``fleet.representations.incident_public`` (as in the queue and the live
+    messages); the detail adds its needs, creator, response times, every location offer, the
+    WhatsApp messages and the caller's record. The fields describe the schema.
+    """
 
     region = serializers.CharField(source="region.slug")
     location = GeometryField(source="geom", allow_null=True)
@@ -274,6 +267,8 @@ class IncidentDetailSerializer(serializers.ModelSerializer):
     kelurahan = serializers.SerializerMethodField()
     created_by = serializers.CharField(source="created_by.username", default=None)
     location_offers = LocationOfferSerializer(many=True)
+    pending_offers = serializers.JSONField(help_text="as in the queue")
+    active_units = serializers.IntegerField(help_text="as in the queue")
     assignments = AssignmentSerializer(many=True)
     whatsapp_messages = WhatsAppMessageSerializer(source="whatsapp", many=True)
     times_s = serializers.SerializerMethodField()
@@ -307,10 +302,26 @@ class IncidentDetailSerializer(serializers.ModelSerializer):
             "created_by",
             "times_s",
             "location_offers",
+            "pending_offers",
+            "active_units",
             "assignments",
             "whatsapp_messages",
             "caller",
         )
+
+    def to_representation(self, instance: Incident) -> dict:
+        offers = list(instance.location_offers.all())
+        pending = [o for o in offers if o.applied_at is None]
+        data = incident_public(instance, assignments=instance.assignments.all(), pending_offers=pending)
+        data.update(
+            needs=self.get_needs(instance),
+            created_by=instance.created_by.username if instance.created_by is not None else None,
+            times_s=self.get_times_s(instance),
+            location_offers=LocationOfferSerializer(offers, many=True).data,
+            whatsapp_messages=WhatsAppMessageSerializer(instance.whatsapp.all(), many=True).data,
+            caller=self.get_caller(instance),
+        )
+        return data
 
     def get_needs(self, incident: Incident) -> list[dict]:
         if incident.incident_type is None:
@@ -321,10 +332,10 @@ class IncidentDetailSerializer(serializers.ModelSerializer):
         ]
 
     def get_kecamatan(self, incident: Incident) -> dict | None:
-        return _area(incident.kecamatan)
+        return area_public(incident.kecamatan)
 
     def get_kelurahan(self, incident: Incident) -> dict | None:
-        return _area(incident.kelurahan)
+        return area_public(incident.kelurahan)
 
     def get_times_s(self, incident: Incident) -> dict:
         """The report's own response times: to the first dispatch and to the first unit on scene."""
@@ -334,9 +345,9 @@ class IncidentDetailSerializer(serializers.ModelSerializer):
             for phase in ("dispatched_at", "on_scene_at")
         }
         return {
-            "first_dispatch_s": _seconds(incident.received_at, first["dispatched_at"]),
-            "first_on_scene_s": _seconds(incident.received_at, first["on_scene_at"]),
-            "open_s": _seconds(incident.received_at, incident.closed_at),
+            "first_dispatch_s": seconds_between(incident.received_at, first["dispatched_at"]),
+            "first_on_scene_s": seconds_between(incident.received_at, first["on_scene_at"]),
+            "open_s": seconds_between(incident.received_at, incident.closed_at),
         }
 
     def get_caller(self, incident: Incident) -> dict | None:

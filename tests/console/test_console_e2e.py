@@ -638,3 +638,40 @@ def test_a_planner_opening_dispatch_sees_the_console_refusal_page(console, serve
     _shot(page, "console-planner-refused")
     page.click("#refusal a[href='/plan/']")
     page.wait_for_url("**/plan/")
+
+
+def test_a_unit_with_an_old_fix_stays_at_its_station_on_load_and_on_live_messages(console, server) -> None:
+    # An hour-old fix is valid (SIAGA_FIX_MAX_PAST_S is a week) but older than SIAGA_POSITION_MAX_AGE_S:
+    # the unit is taken to be at its home station, on the map layer and in every live message alike.
+    device = Device.objects.select_related("unit__home_station").get(identifier="demo-psc119-01")
+    station = device.unit.home_station
+    assert station is not None, "demo unit PSC119-01 needs its home station (fixtures/demo_fleet_jambi.json)"
+    hour_ago = int(time.time()) - 3600
+
+    def send_fix(lon: float, lat: float, timestamp: int) -> None:
+        query = urllib.parse.urlencode(
+            {"id": device.identifier, "key": "demo-secret-psc119-01", "lat": lat, "lon": lon, "timestamp": timestamp}
+        )
+        with urllib.request.urlopen(f"{server}/api/ingest/osmand/?{query}", data=b"", timeout=10) as response:
+            assert response.status == 200
+
+    send_fix(103.6150, -1.6010, hour_ago)  # a main road away from every station
+    at_station = (
+        "([id, lon, lat]) => { const u = Siaga.units[id]; if (!u || !u.marker) return false;"
+        " const p = u.marker.getLatLng(); return Math.abs(p.lng - lon) < 1e-6 && Math.abs(p.lat - lat) < 1e-6; }"
+    )
+    page = console("dispatcher")
+    page.wait_for_function("() => document.body.dataset.live === 'live'")
+    page.wait_for_function(f"() => Boolean(Siaga.units[{device.unit_id}])")
+    station_lonlat = [device.unit_id, station.geom.x, station.geom.y]
+    assert page.evaluate(at_station, station_lonlat), "on load the unit is drawn at its old fix, not its station"
+    # A newer fix that is still too old comes in over the live link: the marker does not jump to it.
+    send_fix(103.6152, -1.6012, hour_ago + 60)
+    page.wait_for_function(
+        "([id, t]) => { const u = Siaga.units[id]; return Boolean(u.position_recorded_at)"
+        " && Date.parse(u.position_recorded_at) === t * 1000; }",
+        arg=[device.unit_id, hour_ago + 60],
+        timeout=5000,
+    )
+    assert page.evaluate(at_station, station_lonlat), "a live message moved the unit off its station"
+    assert page.evaluate(f"() => Siaga.units[{device.unit_id}].position_source") == "home_station"

@@ -89,7 +89,8 @@ def test_units_geojson_at_fix_or_station(api, jambi_region, django_assert_max_nu
     assert props["id"] == a1["id"] == at_fix.pk
     a2 = features["A-2"]
     assert a2["geometry"]["coordinates"] == list(RSUD_ABDUL_MANAP)
-    assert (a2["properties"]["position_source"], a2["properties"]["position_age_s"]) == ("station", None)
+    # One vocabulary with the live messages and recommendations (was "station" here alone).
+    assert (a2["properties"]["position_source"], a2["properties"]["position_age_s"]) == ("home_station", None)
     assert (features["A-3"]["geometry"], features["A-3"]["properties"]["position_source"]) == (None, None)
     assert len(api.get("/api/units/").json()["features"]) == 24  # without region: every unit
 

@@ -11,7 +11,7 @@ import copy
 import logging
 import os
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -131,7 +131,7 @@ def test_a_recorded_fix_moves_the_unit_on_an_open_console(redis_up, unit) -> Non
         assert (got["id"], got["call_sign"], got["status"]) == (unit.pk, "AMB-01", "available")
         position = got["position"]
         assert (position["lon"], position["lat"], position["source"]) == (CENTRE[0], CENTRE[1], "gps")
-        assert position["recorded_at"] == recorded_at.isoformat()
+        assert datetime.fromisoformat(position["recorded_at"]) == recorded_at  # in the API's time zone
         assert position["accuracy_m"] == 8.0
         assert 20.0 <= position["age_s"] < 20.0 + RECEIVE_TIMEOUT_S  # recorded 20 s before the fix was sent
         assert got["assignment"] is None
@@ -179,7 +179,7 @@ def test_a_dispatch_sends_the_unit_and_the_report_as_committed(redis_up, unit, j
         # The report is set dispatched after the unit's status in the same transaction: the message
         # is built after commit, so it shows the final state.
         assert (report["id"], report["status"]) == (incident.pk, "dispatched")
-        assert report["location"]["lon"] == CENTRE[0]
+        assert report["location"]["coordinates"][0] == CENTRE[0]  # a GeoJSON Point, as in the REST API
         [assignment] = report["assignments"]
         assert (assignment["unit_id"], assignment["call_sign"], assignment["status"]) == (unit.pk, "AMB-01", "active")
         assert assignment["dispatched_at"] is not None
@@ -225,7 +225,7 @@ def test_a_new_report_reaches_the_console(redis_up, jambi) -> None:
         report = message["incident"]
         assert (report["id"], report["reference"], report["priority"]) == (created.pk, created.reference, 1)
         assert (report["status"], report["location"], report["channel"]) == ("awaiting_location", None, "whatsapp")
-        assert (report["assignments"], report["location_offers"]) == ([], [])
+        assert (report["assignments"], report["pending_offers"]) == ([], [])
 
     _run(scenario)
 

@@ -182,14 +182,13 @@ window.Siaga = (function () {
     markLoaded("units", Object.values(units).filter((unit) => unit.marker).length);
   }
 
-  /* A live message about a unit (fleet/live.py: {"type": "unit", "unit": {...}}): move and recolour it. */
+  /* A live message about a unit (fleet/live.py: {"type": "unit", "unit": {...}}): move and recolour it.
+     The message's unit is the same dict as a feature's properties from /api/units/ (fleet/representations.py),
+     placed by the same rule, so it is applied as it comes. */
   function unitMessage(ctx, message) {
     if (message.type !== "unit" || !message.unit) return false;
-    const unit = message.unit;
-    const position = unit.position;
-    const props = { call_sign: unit.call_sign, agency: unit.agency, status: unit.status };
-    if (position) props.position_age_s = position.age_s;
-    unitUpsert(ctx, unit.id, props, position ? [position.lon, position.lat] : null);
+    const position = message.unit.position;
+    unitUpsert(ctx, message.unit.id, message.unit, position ? [position.lon, position.lat] : null);
     return true;
   }
 
