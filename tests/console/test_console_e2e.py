@@ -590,7 +590,11 @@ def test_a_whatsapp_report_is_triaged_in_the_panel_and_a_unit_dispatched(console
     # The type's needs, each under its Indonesian name, never a code; the button reads "Kirim".
     first = page.locator("#recommendations .need[data-capability=fire_engine] button.dispatch:not([disabled])").first
     first.wait_for()
-    names = page.locator("#recommendations .need-name").all_inner_texts()
+    # Read the names in one step: a live update of the report may draw the recommendations again meanwhile.
+    names = page.wait_for_function(
+        "() => { const n = [...document.querySelectorAll('#recommendations .need-name')].map((e) => e.innerText);"
+        " return n.length >= 2 ? n : null; }"
+    ).json_value()
     assert names[:2] == ["mobil pemadam (pompa, selang, regu)", "mobil tangki air (pasokan air untuk pemadam)"]
     assert not {"fire_engine", "water_tanker", "bls"} & set(names)
     assert first.inner_text() == "Kirim"
