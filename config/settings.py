@@ -88,6 +88,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "gis_core.middleware.CredentialCookiesMiddleware",  # a broken session/CSRF cookie is a 401 on the API
     "django.contrib.sessions.middleware.SessionMiddleware",
     "console.middleware.ConsoleLocaleMiddleware",  # Bahasa Indonesia unless the user picks English
     "django.middleware.common.CommonMiddleware",
@@ -155,7 +156,15 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Django's database sessions, never querying a key Django could not have issued (a NUL was a 500).
+SESSION_ENGINE = "gis_core.sessions"
+
 REST_FRAMEWORK = {
+    # DRF's defaults, with HTTP Basic refusing impossible credentials (NUL, 10,000 chars) with a 401.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "gis_core.api.authentication.BasicAuthentication",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "gis_core.api.errors.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
