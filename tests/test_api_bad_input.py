@@ -108,7 +108,7 @@ def test_osmand_junk_values_are_stored_and_refused_or_flagged_never_a_500(world)
     # Every one of them was stored first, NUL bytes as the text \x00.
     stored = InboundMessage.objects.filter(channel="osmand").order_by("pk")
     assert [m.outcome for m in stored] == ["rejected"] * 5
-    assert stored[3].body.startswith("id=%00")
+    assert stored[3].query.startswith("id=%00")
     assert stored[3].headers["User-Agent"] == "Traccar\\x00Client"
 
 

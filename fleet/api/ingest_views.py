@@ -1,8 +1,10 @@
 """HTTP ingest for crews' devices, the crew status endpoint, and a unit's position history.
 
 Every device request is stored raw (``InboundMessage``) before it is authenticated or parsed, so
-nothing a crew sent is lost even when it is refused; the stored copy never holds the secret (no
-Authorization header, ``key`` masked).
+nothing a crew sent is lost even when it is refused: its query string and its body, whichever were
+sent (Traccar Client for Android POSTs everything in the query string with an empty body). The stored
+copy never holds the secret (no Authorization header; ``key`` and other secret-named values masked,
+``fleet.ingest.masking``).
 
 Credentials (each device has its own secret, see ``fleet.services.devices``):
 
@@ -19,7 +21,6 @@ another device or unit a 403; all in the one JSON error shape.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import timedelta
 from urllib.parse import parse_qsl
@@ -38,6 +39,7 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from fleet.ingest import batch, osmand, owntracks, traccar_json
 from fleet.ingest.fix import loads_json
+from fleet.ingest.masking import mask_body, mask_query
 from fleet.models import ActorKind, Device, InboundMessage, PositionFix, Unit, UnitStatus
 from fleet.selectors_positions import HistoryTooLargeError, fixes_track, unit_fixes_between
 from fleet.services.devices import DeviceAuthError, DeviceUnitMismatchError, device_authenticate
@@ -54,15 +56,10 @@ _KEPT_HEADERS = {
     "HTTP_X_LIMIT_D": "X-Limit-D",
     "HTTP_X_FORWARDED_FOR": "X-Forwarded-For",
 }
-_KEY_RE = re.compile(r"(^|&)key=[^&]*")
 HISTORY_DEFAULT = timedelta(hours=24)
 
 
 # -- shared plumbing ----------------------------------------------------------------------------------
-
-
-def _mask_key(query: str) -> str:
-    return _KEY_RE.sub(r"\1key=***", query)
 
 
 def _basic_credentials(request) -> tuple[str, str] | None:
@@ -70,12 +67,11 @@ def _basic_credentials(request) -> tuple[str, str] | None:
     return basic_credentials(request.META.get("HTTP_AUTHORIZATION"))
 
 
-def _store(request, channel: str, body: bytes | str | None = None) -> InboundMessage:
+def _store(request, channel: str) -> InboundMessage:
+    """Store the request as it came: query string and body (whichever were sent, both when both were),
+    secrets masked, and the headers worth keeping."""
     headers = {name: request.META[key] for key, name in _KEPT_HEADERS.items() if request.META.get(key)}
     headers["Method"] = request.method
-    query = request.META.get("QUERY_STRING", "")
-    if query and body is None and request.method == "POST":
-        headers["Query-String"] = _mask_key(query)
     try:
         basic = _basic_credentials(request)
     except CredentialsInvalidError as exc:
@@ -83,9 +79,14 @@ def _store(request, channel: str, body: bytes | str | None = None) -> InboundMes
         headers["Authorization-Invalid"] = str(exc)  # refused by _authenticate; never the secret
     if basic is not None:
         headers["Authorization-User"] = basic[0]  # who it claimed to be; never the secret
-    raw = request.body if body is None else body
-    remote_addr = request.META.get("REMOTE_ADDR")
-    return inbound_message_store(channel=channel, body=raw, headers=headers, remote_addr=remote_addr)
+    body = request.body.decode("utf-8", errors="backslashreplace")
+    return inbound_message_store(
+        channel=channel,
+        query=mask_query(request.META.get("QUERY_STRING", "")),
+        body=mask_body(body, content_type=request.META.get("CONTENT_TYPE", "")),
+        headers=headers,
+        remote_addr=request.META.get("REMOTE_ADDR"),
+    )
 
 
 def _authenticate(basic: tuple[str, str] | None, *, identifier: str | None, key: str | None = None) -> Device:
@@ -153,12 +154,7 @@ class OsmAndIngestView(_DeviceEndpoint):
     def _ingest(self, request) -> Response:
         is_json = request.method == "POST" and request.content_type == "application/json"
         query = request.META.get("QUERY_STRING", "")
-        if is_json:
-            message = _store(request, "traccar_json")
-        elif request.method == "GET":
-            message = _store(request, "osmand", body=_mask_key(query))
-        else:
-            message = _store(request, "osmand", body=_mask_key(request.body.decode("utf-8", "replace")))
+        message = _store(request, "traccar_json" if is_json else "osmand")
         return _handled(message, lambda: self._work(request, message, is_json, query))
 
     def _work(self, request, message: InboundMessage, is_json: bool, query: str) -> Response:
