@@ -111,6 +111,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Static files (the console's scripts, Leaflet, the admin's) straight from the apps, with or without debug.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "gis_core.middleware.CredentialCookiesMiddleware",  # a broken session/CSRF cookie is a 401 on the API
     "django.contrib.sessions.middleware.SessionMiddleware",
     "console.middleware.ConsoleLocaleMiddleware",  # Bahasa Indonesia unless the user picks English
     "django.middleware.common.CommonMiddleware",
@@ -207,8 +208,15 @@ AXES_RESET_ON_SUCCESS = True
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_LOCKOUT_CALLABLE = "console.lockout.lockout_response"
 AXES_VERBOSE = False
+# Django's database sessions, never querying a key Django could not have issued (a NUL was a 500).
+SESSION_ENGINE = "gis_core.sessions"
 
 REST_FRAMEWORK = {
+    # DRF's defaults, with HTTP Basic refusing impossible credentials (NUL, 10,000 chars) with a 401.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "gis_core.api.authentication.BasicAuthentication",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "gis_core.api.errors.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",

@@ -173,14 +173,19 @@ class Device(models.Model):
 
 
 class InboundMessage(models.Model):
-    """Every raw payload a device, tracker bridge or webhook sent, stored before anything can fail."""
+    """Every raw payload a device, tracker bridge or webhook sent, stored before anything can fail.
+
+    The request as it came: its query string and its body (both, when both were given), the headers
+    worth keeping, and never a secret (``fleet.ingest.masking``).
+    """
 
     channel = models.CharField(max_length=24, help_text="osmand, traccar_json, owntracks, batch, whatsapp")
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
     remote_addr = models.GenericIPAddressField(null=True, blank=True)
     device = models.ForeignKey(Device, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages")
     headers = models.JSONField(default=dict, blank=True)
-    body = models.TextField(blank=True)
+    query = models.TextField(blank=True, help_text="the query string as sent, secrets masked")
+    body = models.TextField(blank=True, help_text="the body as sent (form, JSON, ...), secrets masked")
     outcome = models.CharField(max_length=24, blank=True, help_text="accepted, rejected, duplicate, ...")
     error = models.TextField(blank=True)
 

@@ -7,6 +7,7 @@ what refuses them) at URLs whose ids exist, so the input itself is what is judge
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
@@ -107,7 +108,7 @@ def test_osmand_junk_values_are_stored_and_refused_or_flagged_never_a_500(world)
     # Every one of them was stored first, NUL bytes as the text \x00.
     stored = InboundMessage.objects.filter(channel="osmand").order_by("pk")
     assert [m.outcome for m in stored] == ["rejected"] * 5
-    assert stored[3].body.startswith("id=%00")
+    assert stored[3].query.startswith("id=%00")
     assert stored[3].headers["User-Agent"] == "Traccar\\x00Client"
 
 
@@ -121,3 +122,109 @@ def test_a_nul_character_is_a_400_that_says_so(world) -> None:
     response = client.get("/api/units/?region=kota%00")  # a query string: an unknown region
     assert response.status_code == 400
     assert "unknown region" in response.json()["error"]["message"]
+
+
+# -- credentials PostgreSQL cannot store ----------------------------------------------------------------
+
+
+def _basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+# The header: base64 of "\x1eC3\x00:" and three bytes that are not UTF-8, sent logged out.
+NUL_BASIC = "Basic HkMzADrsv1g="
+BAD_BASIC = {
+    "nul_in_user": NUL_BASIC,
+    "nul_in_password": _basic("root", "p\x00w"),
+    "long_user": _basic("x" * 10_000, "pw"),
+    "long_password": _basic("root", "x" * 10_000),
+    "not_base64": "Basic !!!not*base64",
+    "no_colon": "Basic " + base64.b64encode(b"rootpw").decode(),
+    "latin1_header": "Basic \xe9t\xe9",  # a header's raw bytes as WSGI decodes them (latin-1)
+}
+# Views that read no Authorization header at all: the WhatsApp webhook proves itself by its signature.
+IGNORES_AUTHORIZATION = {"/api/whatsapp/webhook/"}
+
+
+def _all_urls(world: dict) -> list[str]:
+    return sorted({u for u in (_concrete(p, world) for p in _paths(get_resolver().url_patterns)) if u})
+
+
+def test_a_nul_in_the_basic_user_name_is_a_401_on_every_api_url_never_a_500(world) -> None:
+    client = APIClient(raise_request_exception=False)
+    urls = _all_urls(world)
+    assert len(urls) >= 40
+    failures = []
+    for url in urls:
+        for method in ("get", "post"):
+            response = getattr(client, method)(url, HTTP_AUTHORIZATION=NUL_BASIC)
+            if url in IGNORES_AUTHORIZATION:
+                ok = response.status_code < 500
+            elif response.status_code == 405:  # the method is refused before anything is authenticated
+                ok = True
+            else:  # the code in the JSON or YAML error body; the Swagger page is HTML (DRF's 401 page)
+                says = b"credentials_invalid" in response.content or "html" in response["Content-Type"]
+                ok = response.status_code == 401 and says
+            if not ok:
+                failures.append(f"{method.upper()} {url}: {response.status_code} {response.content[:120]!r}")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("header", BAD_BASIC.values(), ids=BAD_BASIC.keys())
+@pytest.mark.parametrize("url", ["/api/regions/", "/api/incidents/", "/api/units/999/positions/"])
+def test_bad_basic_credentials_are_a_401_that_says_what_is_wrong(world, url: str, header: str) -> None:
+    client = APIClient(raise_request_exception=False)
+    response = client.get(url, HTTP_AUTHORIZATION=header)
+    assert response.status_code == 401, response.content[:300]
+    error = response.json()["error"]
+    assert error["code"] == "credentials_invalid"
+    assert "HTTP Basic" in error["message"]
+
+
+@pytest.mark.parametrize("header", BAD_BASIC.values(), ids=BAD_BASIC.keys())
+@pytest.mark.parametrize("path", ["/api/ingest/batch/", "/api/ingest/owntracks/", "/api/ingest/status/"])
+def test_bad_basic_credentials_of_a_device_are_a_401_recorded_as_refused(world, path: str, header: str) -> None:
+    client = APIClient(raise_request_exception=False)
+    response = client.post(path, b'{"fixes": []}', content_type="application/json", HTTP_AUTHORIZATION=header)
+    assert response.status_code == 401, response.content[:300]
+    assert response.json()["error"]["code"] == "credentials_invalid"
+    message = InboundMessage.objects.get()
+    assert message.outcome == "rejected"
+    assert message.body == '{"fixes": []}'  # stored as it came all the same
+
+
+@pytest.mark.parametrize("key", ["se\x00cret", "x" * 10_000])
+def test_a_device_key_or_id_postgresql_cannot_store_is_a_401_recorded_as_refused(world, key: str) -> None:
+    client = APIClient(raise_request_exception=False)
+    response = client.get("/api/ingest/osmand/", {"id": "amb-1", "lat": "-1.6", "lon": "103.6", "key": key})
+    assert response.status_code == 401, response.content[:300]
+    assert response.json()["error"]["code"] == "credentials_invalid"
+    assert InboundMessage.objects.get().outcome == "rejected"
+    response = client.post("/api/ingest/batch/?key=pw", b'{"device": "amb\\u0000", "fixes": []}',
+                           content_type="application/json")  # fmt: skip
+    assert response.status_code in {400, 401}, response.content[:300]
+
+
+BAD_COOKIES = {"nul": "abc\x00defghijk", "long": "a" * 10_000, "control": "abc\x1bdefghijk"}
+
+
+@pytest.mark.parametrize("value", BAD_COOKIES.values(), ids=BAD_COOKIES.keys())
+@pytest.mark.parametrize("cookie", ["sessionid", "csrftoken"])
+def test_a_bad_session_or_csrf_cookie_is_a_401_on_the_api(world, cookie: str, value: str) -> None:
+    client = APIClient(raise_request_exception=False)
+    for url in ("/api/regions/", "/api/incidents/", "/api/ingest/batch/"):
+        response = client.get(url, HTTP_COOKIE=f"{cookie}={value}")
+        assert response.status_code == 401, (url, response.status_code, response.content[:300])
+        error = response.json()["error"]
+        assert error["code"] == "credentials_invalid"
+        assert f"{cookie} cookie" in error["message"]
+
+
+@pytest.mark.parametrize("value", BAD_COOKIES.values(), ids=BAD_COOKIES.keys())
+def test_a_bad_session_cookie_on_a_web_page_is_never_a_500(world, value: str) -> None:
+    client = APIClient(raise_request_exception=False)
+    for url in ("/", "/dispatch/", "/plan/", "/admin/", "/admin/login/", "/login/"):
+        response = client.get(url, HTTP_COOKIE=f"sessionid={value}")
+        assert response.status_code < 500, (url, response.status_code)
+        # The broken cookie is dropped, so the browser comes back without it.
+        assert response.cookies["sessionid"].value == "", url

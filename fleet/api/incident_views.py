@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
-from rest_framework.authentication import BasicAuthentication, SessionAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -20,6 +20,7 @@ from fleet.api import incident_serializers as s
 from fleet.incident_selectors import caller_history, incident_detail, incidents_queue, statuses_parse
 from fleet.models import CallerFlag, Incident
 from fleet.services import callers, incidents
+from gis_core.api.authentication import BasicAuthentication
 from gis_core.models import Region
 from gis_core.selectors import region_by_slug_or_code
 

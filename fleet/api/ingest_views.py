@@ -1,8 +1,10 @@
 """HTTP ingest for crews' devices, the crew status endpoint, and a unit's position history.
 
 Every device request is stored raw (``InboundMessage``) before it is authenticated or parsed, so
-nothing a crew sent is lost even when it is refused; the stored copy never holds the secret (no
-Authorization header, ``key`` masked).
+nothing a crew sent is lost even when it is refused: its query string and its body, whichever were
+sent (Traccar Client for Android POSTs everything in the query string with an empty body). The stored
+copy never holds the secret (no Authorization header; ``key`` and other secret-named values masked,
+``fleet.ingest.masking``).
 
 Credentials (each device has its own secret, see ``fleet.services.devices``):
 
@@ -19,9 +21,6 @@ another device or unit a 403; all in the one JSON error shape.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import re
 from collections.abc import Callable
 from datetime import timedelta
 from urllib.parse import parse_qsl
@@ -30,7 +29,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
-from rest_framework.authentication import BasicAuthentication, SessionAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
@@ -39,12 +38,16 @@ from rest_framework.views import APIView
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from fleet.ingest import batch, osmand, owntracks, traccar_json
-from fleet.ingest.fix import PayloadError, loads_json
+from fleet.ingest.fix import loads_json
+from fleet.ingest.masking import mask_body, mask_query
 from fleet.models import ActorKind, Device, InboundMessage, PositionFix, Unit, UnitStatus
 from fleet.selectors_positions import HistoryTooLargeError, fixes_track, unit_fixes_between
 from fleet.services.devices import DeviceAuthError, DeviceUnitMismatchError, device_authenticate
 from fleet.services.positions import PositionRecordResult, inbound_message_close, inbound_message_store, position_record
-from fleet.services.status import StatusError, unit_status_set
+from fleet.services.status import unit_status_set
+from gis_core.api.authentication import BasicAuthentication
+from gis_core.credentials import CredentialsInvalidError, basic_credentials
+from gis_core.errors import DomainError
 
 _KEPT_HEADERS = {
     "CONTENT_TYPE": "Content-Type",
@@ -53,51 +56,42 @@ _KEPT_HEADERS = {
     "HTTP_X_LIMIT_D": "X-Limit-D",
     "HTTP_X_FORWARDED_FOR": "X-Forwarded-For",
 }
-_KEY_RE = re.compile(r"(^|&)key=[^&]*")
 HISTORY_DEFAULT = timedelta(hours=24)
 
 
 # -- shared plumbing ----------------------------------------------------------------------------------
 
 
-def _mask_key(query: str) -> str:
-    return _KEY_RE.sub(r"\1key=***", query)
-
-
 def _basic_credentials(request) -> tuple[str, str] | None:
-    header = request.META.get("HTTP_AUTHORIZATION", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        user, sep, password = base64.b64decode(value.strip(), validate=True).decode("utf-8").partition(":")
-    except (binascii.Error, UnicodeDecodeError) as exc:
-        raise DeviceAuthError("Authorization: not valid HTTP Basic credentials (base64 of user:secret)") from exc
-    if not sep:
-        raise DeviceAuthError("Authorization: HTTP Basic credentials need a ':' between user and secret")
-    return user, password
+    """The request's HTTP Basic ``(user, secret)``, or None; ``CredentialsInvalidError`` (401) if malformed."""
+    return basic_credentials(request.META.get("HTTP_AUTHORIZATION"))
 
 
-def _store(request, channel: str, body: bytes | str | None = None) -> InboundMessage:
+def _store(request, channel: str) -> InboundMessage:
+    """Store the request as it came: query string and body (whichever were sent, both when both were),
+    secrets masked, and the headers worth keeping."""
     headers = {name: request.META[key] for key, name in _KEPT_HEADERS.items() if request.META.get(key)}
     headers["Method"] = request.method
-    query = request.META.get("QUERY_STRING", "")
-    if query and body is None and request.method == "POST":
-        headers["Query-String"] = _mask_key(query)
     try:
         basic = _basic_credentials(request)
-    except DeviceAuthError:
+    except CredentialsInvalidError as exc:
         basic = None
+        headers["Authorization-Invalid"] = str(exc)  # refused by _authenticate; never the secret
     if basic is not None:
         headers["Authorization-User"] = basic[0]  # who it claimed to be; never the secret
-    raw = request.body if body is None else body
-    remote_addr = request.META.get("REMOTE_ADDR")
-    return inbound_message_store(channel=channel, body=raw, headers=headers, remote_addr=remote_addr)
+    body = request.body.decode("utf-8", errors="backslashreplace")
+    return inbound_message_store(
+        channel=channel,
+        query=mask_query(request.META.get("QUERY_STRING", "")),
+        body=mask_body(body, content_type=request.META.get("CONTENT_TYPE", "")),
+        headers=headers,
+        remote_addr=request.META.get("REMOTE_ADDR"),
+    )
 
 
-def _authenticate(request, *, identifier: str | None, key: str | None = None) -> Device:
-    """The device the request authenticates as; it must be the one the payload names."""
-    basic = _basic_credentials(request)
+def _authenticate(basic: tuple[str, str] | None, *, identifier: str | None, key: str | None = None) -> Device:
+    """The device the request authenticates as (``basic``: its HTTP Basic pair); it must be the one the
+    payload names."""
     if basic is not None and basic[0]:
         device = device_authenticate(identifier=basic[0], secret=basic[1])
         if identifier is not None and device.identifier != identifier:
@@ -111,10 +105,14 @@ def _authenticate(request, *, identifier: str | None, key: str | None = None) ->
 
 
 def _handled(message: InboundMessage, work: Callable[[], Response]) -> Response:
-    """Run ``work``; a refusal or failure is written on the stored message before it propagates."""
+    """Run ``work``; a refusal or failure is written on the stored message before it propagates.
+
+    Any domain error (bad payload, bad credentials, illegal status change) or validation error is a
+    refusal; the API's handler turns it into its status and code.
+    """
     try:
         return work()
-    except (PayloadError, DeviceAuthError, ValidationError, StatusError) as exc:
+    except (DomainError, ValidationError) as exc:
         inbound_message_close(message=message, outcome="rejected", error=str(exc))
         raise
     except Exception as exc:
@@ -156,27 +154,23 @@ class OsmAndIngestView(_DeviceEndpoint):
     def _ingest(self, request) -> Response:
         is_json = request.method == "POST" and request.content_type == "application/json"
         query = request.META.get("QUERY_STRING", "")
-        if is_json:
-            message = _store(request, "traccar_json")
-        elif request.method == "GET":
-            message = _store(request, "osmand", body=_mask_key(query))
-        else:
-            message = _store(request, "osmand", body=_mask_key(request.body.decode("utf-8", "replace")))
+        message = _store(request, "traccar_json" if is_json else "osmand")
         return _handled(message, lambda: self._work(request, message, is_json, query))
 
     def _work(self, request, message: InboundMessage, is_json: bool, query: str) -> Response:
+        basic = _basic_credentials(request)
         query_pairs = parse_qsl(query, keep_blank_values=True)
         if is_json:
             payload = loads_json(request.body)
             device = _authenticate(
-                request, identifier=traccar_json.identifier_of(payload), key=dict(query_pairs).get("key")
+                basic, identifier=traccar_json.identifier_of(payload), key=dict(query_pairs).get("key")
             )
             _record(device, traccar_json.parse_traccar_json(payload), "traccar_json", message)
         else:
             pairs = query_pairs
             if request.method == "POST":
                 pairs = pairs + parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True)
-            device = _authenticate(request, identifier=osmand.identifier_of(pairs), key=dict(pairs).get("key"))
+            device = _authenticate(basic, identifier=osmand.identifier_of(pairs), key=dict(pairs).get("key"))
             _record(device, osmand.parse_osmand(pairs), "osmand", message)
         return Response(status=200)
 
@@ -216,10 +210,11 @@ class BatchIngestView(_DeviceEndpoint):
         return _handled(message, lambda: self._work(request, message))
 
     def _work(self, request, message: InboundMessage) -> Response:
+        basic = _basic_credentials(request)
         payload = loads_json(request.body)
         named = batch.identifier_of(payload)
         key = dict(parse_qsl(request.META.get("QUERY_STRING", ""))).get("key")
-        device = _authenticate(request, identifier=None if _basic_credentials(request) else named, key=key)
+        device = _authenticate(basic, identifier=None if basic else named, key=key)
         fixes = batch.parse_batch(payload, device_identifier_default=device.identifier)
         result = _record(device, fixes, "batch", message)
         flagged = {i: row.flags for i, row in enumerate(result.fixes) if row.flags}
@@ -253,7 +248,7 @@ class CrewStatusView(_DeviceEndpoint):
         return _handled(message, lambda: self._work(request, message))
 
     def _work(self, request, message: InboundMessage) -> Response:
-        device = _authenticate(request, identifier=None)
+        device = _authenticate(_basic_credentials(request), identifier=None)
         payload = loads_json(request.body)
         serializer = CrewStatusSerializer(data=payload if isinstance(payload, dict) else {})
         serializer.is_valid(raise_exception=True)

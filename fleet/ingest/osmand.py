@@ -35,8 +35,10 @@ from fleet.ingest.fix import (
     known_or_none,
     optional_float,
 )
+from fleet.ingest.masking import SECRET_NAMES
 
-CREDENTIAL_KEYS = frozenset({"key"})
+# key, and any other secret-named field a client might add: never stored with a fix.
+CREDENTIAL_KEYS = SECRET_NAMES
 _REPEATABLE = frozenset({"cell", "wifi"})
 _HANDLED = frozenset(
     {"id", "deviceid", "lat", "lon", "location", "timestamp", "speed", "bearing", "heading", "altitude", "accuracy"}

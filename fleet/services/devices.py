@@ -23,6 +23,7 @@ from django.utils.crypto import constant_time_compare
 
 from fleet.models import ActorKind, Agency, Device, Unit
 from fleet.services.audit import audit_record
+from gis_core.credentials import credential_check
 from gis_core.errors import DomainError
 
 SECRET_BYTES = 32
@@ -176,7 +177,13 @@ def device_authenticate(*, identifier: str, secret: str | None) -> Device:
         No secret, or a wrong one.
     DeviceInactiveError
         The secret is right but the device was deactivated.
+    gis_core.credentials.CredentialsInvalidError
+        The identifier or secret holds what no device has (a NUL, which PostgreSQL refuses; control
+        characters; over 1,024 characters): a 401 before any query.
     """
+    credential_check(identifier, name="the device identifier")
+    if secret:
+        credential_check(secret, name="the device secret")
     device = _device_with_unit(identifier)
     if device is None:
         _HASHER.verify(secret or "", _DUMMY_HASH)
@@ -201,8 +208,9 @@ def device_for_broker(*, identifier: str) -> Device:
 
     Raises
     ------
-    UnknownDeviceError, DeviceInactiveError
+    UnknownDeviceError, DeviceInactiveError, gis_core.credentials.CredentialsInvalidError
     """
+    credential_check(identifier, name="the device identifier")
     device = _device_with_unit(identifier)
     if device is None:
         raise UnknownDeviceError(f"unknown device {identifier!r}: register it for a unit first")

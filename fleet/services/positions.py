@@ -103,35 +103,41 @@ class PositionRecordResult:
 
 
 def inbound_message_store(
-    *, channel: str, body: bytes | str, headers: dict[str, str], remote_addr: str | None
+    *, channel: str, body: bytes | str, headers: dict[str, str], remote_addr: str | None, query: str = ""
 ) -> InboundMessage:
-    """Store a raw payload as received, in its own commit, before anything about it can fail.
+    """Store a raw request as received, in its own commit, before anything about it can fail.
 
     Parameters
     ----------
     channel
         osmand, traccar_json, owntracks, batch, crew_status.
     body
-        The raw body (or the query string of a GET). Bytes that are not UTF-8 are kept as ``\\xNN``
-        escapes, and NUL (which PostgreSQL text cannot hold) as ``\\x00``.
+        The raw body as sent (empty when none was sent). Bytes that are not UTF-8 are kept as
+        ``\\xNN`` escapes, and NUL (which PostgreSQL text cannot hold) as ``\\x00``.
     headers
-        The headers worth keeping; never a credential (the caller leaves Authorization out and
-        masks ``key``).
+        The headers worth keeping; never a credential (the caller leaves Authorization out).
     remote_addr
         The client's address.
+    query
+        The query string as sent (a device may send everything there, with a body or without).
+
+    The caller masks secrets in ``query`` and ``body`` (``fleet.ingest.masking``).
     """
     text = body.decode("utf-8", errors="backslashreplace") if isinstance(body, bytes) else body
     headers = {name: value.replace("\x00", "\\x00") for name, value in headers.items()}  # jsonb cannot hold NUL either
     message = InboundMessage(
-        channel=channel, body=text.replace("\x00", "\\x00"), headers=headers, remote_addr=remote_addr,
-        outcome="received", received_at=timezone.now(),
+        channel=channel, query=query.replace("\x00", "\\x00"), body=text.replace("\x00", "\\x00"),
+        headers=headers, remote_addr=remote_addr, outcome="received", received_at=timezone.now(),
     )  # fmt: skip
     # Hand-written INSERT: every device request runs it, and Model.save() costs more to build than to run.
     with connection.cursor() as cursor:
         cursor.execute(
             _MESSAGE_INSERT_SQL,
-            [channel, message.received_at, remote_addr, json.dumps(message.headers), message.body, message.outcome],
-        )
+            [
+                channel, message.received_at, remote_addr, json.dumps(message.headers), message.query, message.body,
+                message.outcome,
+            ],
+        )  # fmt: skip
         (message.pk,) = cursor.fetchone()
     message._state.adding = False
     message._state.db = connection.alias
@@ -140,8 +146,8 @@ def inbound_message_store(
 
 _MESSAGE_TABLE = InboundMessage._meta.db_table
 _MESSAGE_INSERT_SQL = f"""
-    INSERT INTO {_MESSAGE_TABLE} (channel, received_at, remote_addr, headers, body, outcome, error)
-    VALUES (%s, %s, %s::inet, %s::jsonb, %s, %s, '') RETURNING id
+    INSERT INTO {_MESSAGE_TABLE} (channel, received_at, remote_addr, headers, query, body, outcome, error)
+    VALUES (%s, %s, %s::inet, %s::jsonb, %s, %s, %s, '') RETURNING id
 """
 
 

@@ -29,9 +29,17 @@ def _message(detail: object) -> str:
     return str(detail)
 
 
+def domain_error_body(exc: DomainError) -> dict:
+    """The JSON body answering a domain error (also for responses made outside DRF, by middleware)."""
+    return {"error": {"code": exc.code, "message": str(exc)}}
+
+
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, DomainError):
-        return Response({"error": {"code": exc.code, "message": str(exc)}}, status=exc.http_status)
+        response = Response(domain_error_body(exc), status=exc.http_status)
+        if getattr(exc, "auth_header", None):  # DRF sets it on an authentication failure it answers with 401
+            response["WWW-Authenticate"] = exc.auth_header
+        return response
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

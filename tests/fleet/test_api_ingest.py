@@ -84,8 +84,8 @@ def test_osmand_get_query_string_with_key_stores_speed_in_kph(client, device) ->
     assert _last_fix(device.unit_id) == fix
     message = InboundMessage.objects.get(pk=fix.message_id)
     assert (message.channel, message.outcome, message.device_id) == ("osmand", "accepted", device.pk)
-    assert SECRET not in message.body  # the stored copy never holds the secret
-    assert "key=***" in message.body
+    assert SECRET not in message.query  # the stored copy never holds the secret
+    assert "key=***" in message.query
 
 
 def test_traccar_client_post_with_empty_body_and_basic_auth(client, device) -> None:
@@ -281,7 +281,8 @@ def test_bad_credentials(client, device, query_extra: dict, status: int, code: s
     assert not PositionFix.objects.exists()
     message = InboundMessage.objects.get()
     assert message.outcome == "rejected"
-    assert "wrong" not in message.body  # the presented key is masked too
+    assert "wrong" not in message.query + message.body  # the presented key is masked too
+    assert ("key=***" in message.query) == ("key" in query)
 
 
 @pytest.mark.parametrize("named", [{"id": 1}, [], True, "x" * 65])
@@ -521,3 +522,114 @@ def test_history_defaults_to_the_last_24_hours(client, device, dispatcher) -> No
     points = [f for f in response.json()["features"] if f["properties"]["kind"] == "fix"]
     assert len(points) == 1
     assert datetime.fromisoformat(points[0]["properties"]["recorded_at"]) > timezone.now() - timedelta(hours=1)
+
+
+# -- the raw request as it came -----------------------------------------------------------------------
+
+
+def _message(channel: str = "osmand") -> InboundMessage:
+    return InboundMessage.objects.get(channel=channel)
+
+
+@pytest.mark.parametrize("rotated", [False, True], ids=["wrong_secret", "rotated_secret"])
+def test_a_refused_traccar_client_post_keeps_its_query_string(client, device, rotated: bool) -> None:
+    # Traccar Client (Android) POSTs everything in the query string with an empty body.
+    old = SECRET
+    if rotated:
+        from fleet.services.devices import device_secret_rotate
+
+        device_secret_rotate(device=device)
+    query = urlencode(_osmand_query(ago_s=40, key=old if rotated else "wrong-one"))
+    response = client.post(f"{OSMAND}?{query}", data=b"", content_type="")
+    assert response.status_code == 401, response.content
+    message = _message()
+    assert message.outcome == "rejected"
+    assert message.body == ""
+    kept = query.replace(f"key={old if rotated else 'wrong-one'}", "key=***")
+    assert message.query == kept  # every key the device sent, in its order, the secret masked
+    assert "lat=-1.5913" in message.query
+    assert not PositionFix.objects.exists()
+
+
+def test_a_fix_refused_for_a_bad_timestamp_keeps_its_query_string(client, device) -> None:
+    query = urlencode(_osmand_query(timestamp="yesterday-ish", key=SECRET))
+    response = client.post(f"{OSMAND}?{query}", data=b"", content_type="")
+    assert response.status_code == 400, response.content
+    message = _message()
+    assert (message.outcome, message.body) == ("rejected", "")
+    assert "timestamp=yesterday-ish" in message.query
+    assert "timestamp" in message.error
+
+
+def test_form_body_and_query_string_are_both_kept(client, device) -> None:
+    body = urlencode(_osmand_query(speed="20"))
+    response = client.post(f"{OSMAND}?key={SECRET}&source=fw", data=body,
+                           content_type="application/x-www-form-urlencoded")  # fmt: skip
+    assert response.status_code == 200, response.content
+    message = _message()
+    assert (message.query, message.body) == ("key=***&source=fw", body)
+    # Refused the same way, both are kept too.
+    response = client.post(f"{OSMAND}?key=wrong&source=fw", data=body,
+                           content_type="application/x-www-form-urlencoded")  # fmt: skip
+    assert response.status_code == 401
+    refused = InboundMessage.objects.filter(outcome="rejected").get()
+    assert (refused.query, refused.body) == ("key=***&source=fw", body)
+
+
+def test_traccar_json_body_and_query_string_are_both_kept(client, device) -> None:
+    coords = {"latitude": CENTRE[1], "longitude": CENTRE[0]}
+    body = json.dumps(
+        {"device_id": "356938035643809", "location": {"timestamp": datetime.now(UTC).isoformat(), "coords": coords}}
+    )
+    for key, status in ((SECRET, 200), ("wrong", 401)):
+        response = client.post(f"{OSMAND}?key={key}", data=body, content_type="application/json")
+        assert response.status_code == status, response.content
+    accepted, refused = InboundMessage.objects.filter(channel="traccar_json").order_by("pk")
+    assert (accepted.outcome, refused.outcome) == ("accepted", "rejected")
+    for message in (accepted, refused):
+        assert (message.query, message.body) == ("key=***", body)
+
+
+def test_secrets_are_masked_in_query_form_and_json_alike(client, device) -> None:
+    form = urlencode(_osmand_query()) + f"&%6Bey={SECRET}&password=hunter2"  # %6Bey is key to the parser
+    assert client.post(f"{OSMAND}?token=t0k3n", data=form,
+                       content_type="application/x-www-form-urlencoded").status_code == 200  # fmt: skip
+    message = _message()
+    assert SECRET not in message.body
+    assert "hunter2" not in message.body
+    assert "t0k3n" not in message.query
+    assert message.body.endswith("&%6Bey=***&password=***")
+    assert message.query == "token=***"
+    fix = PositionFix.objects.get(message=message)
+    assert not {"key", "password", "token"} & set(fix.attributes)  # nor in the fix's extra attributes
+    batch_body = json.dumps({"fixes": [_batch_fix()], "auth": {"Secret": "s-123", "password": 4711}})
+    response = client.post(f"{BATCH}?key={SECRET}", data=batch_body, content_type="application/json",
+                           HTTP_AUTHORIZATION=_basic("356938035643809", SECRET))  # fmt: skip
+    assert response.status_code == 400, response.content  # "auth" is no batch key: refused, stored masked
+    stored = _message("batch")
+    assert "s-123" not in stored.body
+    assert "4711" not in stored.body
+    assert '"auth": {"Secret": "***", "password": "***"}' in stored.body
+    assert stored.query == "key=***"
+
+
+@pytest.mark.parametrize("path", [OWNTRACKS, BATCH, STATUS])
+def test_every_device_endpoint_keeps_query_and_body_when_refused(client, device, path: str) -> None:
+    body = json.dumps({"_type": "location", "status": "en_route", "fixes": [_batch_fix()]})
+    response = client.post(f"{path}?key=wrong&fw=2.1", data=body, content_type="application/json",
+                           HTTP_AUTHORIZATION=_basic("356938035643809", "wrong"))  # fmt: skip
+    assert response.status_code == 401, response.content
+    message = InboundMessage.objects.get()
+    assert (message.outcome, message.query, message.body) == ("rejected", "key=***&fw=2.1", body)
+
+
+def test_a_resent_query_string_post_is_flagged_duplicate_not_recorded_twice(client, device) -> None:
+    url = f"{OSMAND}?{urlencode(_osmand_query(ago_s=30))}"
+    for _ in range(2):
+        response = client.post(url, data=b"", content_type="", HTTP_AUTHORIZATION=_basic("", SECRET))
+        assert response.status_code == 200, response.content
+    original, retry = _fixes(device.unit_id)
+    assert (original.flags, retry.flags) == ([], ["duplicate"])
+    assert (original.is_valid, retry.is_valid) == (True, False)
+    assert _last_fix(device.unit_id) == original
+    assert [m.query for m in InboundMessage.objects.order_by("pk")] == [url.partition("?")[2]] * 2

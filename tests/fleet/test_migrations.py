@@ -1,0 +1,45 @@
+"""Data migrations keep what is stored: rows written under the old schema read the same after it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+from fleet.models import InboundMessage
+
+BEFORE = [("fleet", "0003_response_target_per_priority")]
+AFTER = [("fleet", "0004_inbound_message_query")]
+
+
+def _migrate(targets) -> None:
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_0004_moves_old_query_strings_to_the_query_field() -> None:
+    _migrate(BEFORE)
+    try:
+        rows = [  # what the old _store wrote: a GET's query as body, a JSON POST's query in a header
+            ("osmand", {"Method": "GET"}, "id=1&lat=-1.6&key=***"),
+            ("traccar_json", {"Method": "POST", "Query-String": "key=***"}, '{"device_id": "1"}'),
+            ("osmand", {"Method": "POST"}, "id=1&lat=-1.6"),  # a form POST: its query string was never kept
+        ]
+        with connection.cursor() as cursor:
+            for channel, headers, body in rows:
+                cursor.execute(
+                    "INSERT INTO fleet_inboundmessage (channel, received_at, headers, body, outcome, error)"
+                    " VALUES (%s, now(), %s::jsonb, %s, 'rejected', '')",
+                    [channel, json.dumps(headers), body],
+                )
+    finally:
+        _migrate(AFTER)
+    get, json_post, form_post = InboundMessage.objects.order_by("pk")
+    assert (get.query, get.body, get.headers) == ("id=1&lat=-1.6&key=***", "", {"Method": "GET"})
+    assert (json_post.query, json_post.body) == ("key=***", '{"device_id": "1"}')
+    assert "Query-String" not in json_post.headers
+    assert (form_post.query, form_post.body) == ("", "id=1&lat=-1.6")
