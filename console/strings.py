@@ -132,6 +132,7 @@ ERROR_STRINGS = {
     "not_found": _("Not found (deleted or closed meanwhile?)"),
     "not_authenticated": _("Log in again"),
     "credentials_invalid": _("The login details sent are unusable: log in again"),
+    "login_locked": _("Too many failed log-ins: wait, then log in again"),
     "permission_denied": _("Your role does not allow this"),
     "infeasible_coverage": _("No placement of sites reaches that share"),
     "siting_error": _("Cannot compute sites with these settings"),

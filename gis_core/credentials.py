@@ -29,6 +29,19 @@ class CredentialsInvalidError(DomainError):
     http_status, code = 401, "credentials_invalid"
 
 
+class LoginLockedError(DomainError):
+    """Too many failed log-ins for this user name from this address (django-axes): wait, or ask an admin.
+
+    ``retry_after_s`` (when the lock ends by itself) becomes the response's ``Retry-After`` header.
+    """
+
+    http_status, code = 429, "login_locked"
+
+    def __init__(self, message: str, *, retry_after_s: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
 def credential_problem(value: str) -> str | None:
     """What makes ``value`` impossible as a credential, or None when it may be looked up.
 

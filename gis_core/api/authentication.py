@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from rest_framework import authentication, exceptions
 
-from gis_core.credentials import CredentialsInvalidError, basic_credentials
+from gis_core.credentials import CredentialsInvalidError, LoginLockedError, basic_credentials
+from gis_core.lockout import lockout_message
 
 
 class BasicCredentialsInvalid(CredentialsInvalidError, exceptions.AuthenticationFailed):
@@ -19,6 +20,16 @@ class BasicCredentialsInvalid(CredentialsInvalidError, exceptions.Authentication
     project's JSON error with the domain error's status and code."""
 
     status_code = CredentialsInvalidError.http_status
+
+
+class BasicLoginLocked(LoginLockedError, exceptions.AuthenticationFailed):
+    """A locked-out user name on HTTP Basic: a 429 with Retry-After, as the login page answers."""
+
+    status_code = LoginLockedError.http_status
+
+    def __init__(self, message: str, retry_after_s: int | None) -> None:
+        LoginLockedError.__init__(self, message, retry_after_s=retry_after_s)
+        exceptions.AuthenticationFailed.__init__(self, message)
 
 
 class BasicAuthentication(authentication.BasicAuthentication):
@@ -32,4 +43,10 @@ class BasicAuthentication(authentication.BasicAuthentication):
         if credentials is None:
             return None
         user, password = credentials
-        return self.authenticate_credentials(user, password, request)
+        try:
+            return self.authenticate_credentials(user, password, request)
+        except exceptions.AuthenticationFailed:
+            # django-axes marks the request it was given (DRF's) when the user name is locked out.
+            if getattr(request, "axes_locked_out", False):
+                raise BasicLoginLocked(*lockout_message(request)) from None
+            raise

@@ -39,6 +39,9 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         response = Response(domain_error_body(exc), status=exc.http_status)
         if getattr(exc, "auth_header", None):  # DRF sets it on an authentication failure it answers with 401
             response["WWW-Authenticate"] = exc.auth_header
+        retry_after_s = getattr(exc, "retry_after_s", None)  # e.g. a locked-out log-in: when to try again
+        if retry_after_s:
+            response["Retry-After"] = str(retry_after_s)
         return response
     response = drf_exception_handler(exc, context)
     if response is None:

@@ -52,6 +52,20 @@ def test_a_lockout_is_per_user_name_so_the_rest_of_the_centre_still_logs_in(clie
 
 
 @override_settings(AXES_FAILURE_LIMIT=LIMIT)
+def test_http_basic_on_the_api_is_locked_out_with_a_json_429(client: Client) -> None:
+    demo_users_create()
+    assert client.get("/api/incidents/", **_basic("dispatcher", "demo-dispatcher")).status_code == 200
+    for _ in range(LIMIT - 1):
+        assert client.get("/api/incidents/", **_basic("dispatcher", "wrong")).status_code == 401
+    assert client.get("/api/incidents/", **_basic("dispatcher", "wrong")).status_code == 429  # the one that locks
+    locked = client.get("/api/incidents/", **_basic("dispatcher", "demo-dispatcher"))
+    assert locked.status_code == 429
+    assert locked.json()["error"]["code"] == "login_locked"
+    assert int(locked["Retry-After"]) == 900
+    assert "15" in locked.json()["error"]["message"]
+
+
+@override_settings(AXES_FAILURE_LIMIT=LIMIT)
 def test_failures_and_lockouts_are_kept_for_the_admin(client: Client) -> None:
     demo_users_create()
     _fail_login_page(client, "dispatcher", LIMIT - 1)

@@ -10,8 +10,8 @@ from django.db.migrations.executor import MigrationExecutor
 
 from fleet.models import InboundMessage
 
-BEFORE = [("fleet", "0003_response_target_per_priority")]
-AFTER = [("fleet", "0004_inbound_message_query")]
+BEFORE = [("fleet", "0004_names_in_two_languages")]
+AFTER = [("fleet", "0005_inbound_message_query")]
 
 
 def _migrate(targets) -> None:
@@ -21,7 +21,7 @@ def _migrate(targets) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_0004_moves_old_query_strings_to_the_query_field() -> None:
+def test_0005_moves_old_query_strings_to_the_query_field() -> None:
     _migrate(BEFORE)
     try:
         rows = [  # what the old _store wrote: a GET's query as body, a JSON POST's query in a header

@@ -23,7 +23,7 @@ UPDATE fleet_inboundmessage SET headers = headers || jsonb_build_object('Query-S
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("fleet", "0003_response_target_per_priority"),
+        ("fleet", "0004_names_in_two_languages"),
     ]
 
     operations = [
