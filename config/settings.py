@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "gis_core",
     "fleet",
     "coverage",
+    "access",
     # Console: the dispatcher's and planner's web map; django-leaflet ships Leaflet's static files.
     "leaflet",
     "console",
