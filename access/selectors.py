@@ -48,7 +48,4 @@ def home_region_for_user(user: Any) -> Region | None:
 def region_for_user(user: Any, *, slug_or_code: str) -> Region | None:
     """The region named by ``slug_or_code`` if ``user`` may see it, else None (unknown and not allowed alike,
     so a caller answers both with the same 404 and never confirms that another centre's region exists)."""
-    region = region_by_slug_or_code(slug_or_code)
-    if region is None or not regions_for_user(user).filter(pk=region.pk).exists():
-        return None
-    return region
+    return region_by_slug_or_code(slug_or_code, among=regions_for_user(user))
