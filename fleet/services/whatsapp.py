@@ -175,6 +175,9 @@ def whatsapp_inbound_replay(*, inbound: InboundMessage, user: Any = None) -> Web
     before = {"outcome": inbound.outcome, "error": inbound.error}
     try:
         result = whatsapp_inbound_process(inbound=inbound)
+        if before["outcome"] == "accepted" and inbound.outcome == "duplicate":
+            # Its own messages, found again: the delivery stays what it was, not a duplicate of itself.
+            _finish(result, outcome="accepted")
     finally:
         audit_record(
             action="whatsapp.replay",

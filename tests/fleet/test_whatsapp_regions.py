@@ -92,6 +92,8 @@ def test_replay_after_the_number_is_set_records_the_report_once(client, regions)
     incident = Incident.objects.get()
     assert (incident.region, incident.location_offers.count()) == (jambi, 1)
     call_command("whatsapp_replay", str(delivery.pk))  # again, and Meta's own retry: nothing twice
+    delivery.refresh_from_db()
+    assert delivery.outcome == "accepted"  # its own messages found again: not a duplicate of itself
     _post(client, _envelope(_text("wamid.R1", "rumah terbakar"), _location("wamid.R2")))
     assert (Incident.objects.count(), WhatsAppMessage.objects.count()) == (1, 2)
     assert incident.location_offers.count() == 1
