@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
@@ -18,8 +20,6 @@ def ambon(jambi_region):
 
 
 def _switcher_slugs(body: str) -> list[str]:
-    import re
-
     switcher = re.search(r'<form[^>]*class="region-switch".*?</form>', body, re.S)
     assert switcher is not None, "no region switcher in the page header"
     return re.findall(r'<option value="([^"]+)"', switcher.group(0))
