@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "gis_core",
     "fleet",
     "coverage",
+    "access",
     # Console: the dispatcher's and planner's web map; django-leaflet ships Leaflet's static files.
     "leaflet",
     "console",
@@ -259,8 +260,8 @@ SIAGA_POSITION_MAX_AGE_S = _env_float("SIAGA_POSITION_MAX_AGE_S", 600.0)
 # WhatsApp Cloud API webhook.
 WHATSAPP_APP_SECRET = os.environ.get("WHATSAPP_APP_SECRET", "")
 WHATSAPP_VERIFY_TOKEN = os.environ.get("WHATSAPP_VERIFY_TOKEN", "")
-# The region (slug or code) whose centre owns the WhatsApp number; may stay empty while only one region exists.
-SIAGA_WHATSAPP_REGION = os.environ.get("SIAGA_WHATSAPP_REGION", "")
+# Which region a delivery belongs to is not a setting: the receiving number's phone_number_id is looked up in
+# Region.whatsapp_phone_number_id (admin), so one server takes WhatsApp for several centres.
 # A shared location attaches to the sender's open report from this many seconds back.
 SIAGA_WHATSAPP_ATTACH_WINDOW_S = _env_float("SIAGA_WHATSAPP_ATTACH_WINDOW_S", 900.0)
 

@@ -8,6 +8,7 @@ from django.contrib.gis.db.models.functions import AsGeoJSON
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
+from access.selectors import region_for_user, regions_for_user
 from console import roles
 from gis_core.models import Region, RoadEdge
 
@@ -47,9 +48,9 @@ def roads_geojson(request: HttpRequest, slug: str) -> JsonResponse:
         return JsonResponse({"error": {"code": "not_authenticated", "message": "log in first"}}, status=401)
     if not (roles.can_dispatch(request.user) or roles.can_plan(request.user)):
         return JsonResponse({"error": {"code": "permission_denied", "message": "no console role"}}, status=403)
-    region = Region.objects.filter(slug=slug).first()
-    if region is None:
-        known = ", ".join(Region.objects.order_by("slug").values_list("slug", flat=True)) or "none yet"
-        message = f"unknown region {slug!r}; known regions: {known}"
+    region = region_for_user(request.user, slug_or_code=slug)
+    if region is None:  # unknown or another centre's: the same answer, so it does not confirm the region exists
+        known = ", ".join(r.slug for r in regions_for_user(request.user)) or "none"
+        message = f"unknown region {slug!r}; your regions: {known}"
         return JsonResponse({"error": {"code": "not_found", "message": message}}, status=404)
     return JsonResponse({"type": "FeatureCollection", "features": road_features(region=region)})

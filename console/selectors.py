@@ -2,28 +2,36 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.gis.db.models import Extent
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.urls import reverse
 
+from access.selectors import home_region_for_user, region_for_user, regions_for_user
 from console import roles
 from console.strings import ERROR_STRINGS, JS_STRINGS
 from fleet.models import Agency, Capability, IncidentType, UnitStatus
 from fleet.services.incidents import CLOSING_OUTCOMES
 from fleet.services.status import CANCELLABLE_STATUSES, NEXT_STATUSES
 from gis_core.models import Kecamatan, Region
-from gis_core.selectors import region_by_slug_or_code
 
 
-def region_for_console(*, slug: str | None) -> Region | None:
-    """The region named by ``slug`` (or code), else the first (by slug) with kecamatan loaded, else the first."""
-    if slug:
-        found = region_by_slug_or_code(slug)
-        if found is not None:
-            return found
-    with_areas = Region.objects.filter(kecamatan__isnull=False).order_by("slug").distinct().first()
-    return with_areas or Region.objects.order_by("slug").first()
+def region_for_console(*, user: Any, slug: str | None) -> Region | None:
+    """The region the console shows ``user``: the one asked for (slug or code), else the user's home region.
+
+    Raises
+    ------
+    Http404
+        ``slug`` names no region the user may see (another centre's region, or none at all: the same answer).
+    """
+    if slug is None:
+        return home_region_for_user(user)
+    region = region_for_user(user, slug_or_code=slug)
+    if region is None:
+        raise Http404("no region of yours has this slug or code; the region menu in the header lists yours")
+    return region
 
 
 def region_bbox(*, region: Region) -> list[float] | None:
@@ -47,17 +55,20 @@ def unit_next_statuses() -> dict[str, list[str]]:
 
 def console_config(*, request: HttpRequest, page: str) -> dict:
     """Everything a page's script needs to start, as JSON-ready data."""
-    region = region_for_console(slug=request.GET.get("region"))
+    region = region_for_console(user=request.user, slug=request.GET.get("region"))
+    regions = list(regions_for_user(request.user).values("slug", "name"))
     config: dict = {
         "page": page,
         "region": None,
-        "regions": list(Region.objects.order_by("slug").values("slug", "name")),
+        "regions": regions,  # the header's region switcher
         "roles": sorted(roles.roles_of(request.user)),
         "strings": {key: str(text) for key, text in JS_STRINGS.items()},
         "errors": {code: str(text) for code, text in ERROR_STRINGS.items()},
         "osm_tiles": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
     }
     if region is None:
+        # Why there is none: no region loaded on this server, or none the user is a member of.
+        config["region_missing"] = "no_membership" if Region.objects.exists() else "no_region"
         return config
     config["region"] = {"slug": region.slug, "name": region.name, "bbox": region_bbox(region=region)}
     config["urls"] = {

@@ -1,4 +1,4 @@
-"""Writes for the console: demo accounts for the three roles."""
+"""Writes for the console: demo accounts for the three roles, members of the demo's regions."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from access.services import membership_grant
 from console import roles
+from gis_core.models import Region
 
 # Demo accounts only: the passwords are public (printed, and in this file). Never use them on a real centre.
 DEMO_USERS: tuple[tuple[str, str, str], ...] = (
@@ -26,7 +28,8 @@ class DemoUser:
 
 
 def demo_users_create(*, reset_passwords: bool = True) -> list[DemoUser]:
-    """Create (or reset) the dispatcher, planner and admin demo accounts, each in its role's group.
+    """Create (or reset) the dispatcher, planner and admin demo accounts, each in its role's group and a
+    member of every region loaded (by code, so Kota Jambi, 15.71, is home unless the account has a home).
 
     Parameters
     ----------
@@ -52,5 +55,21 @@ def demo_users_create(*, reset_passwords: bool = True) -> list[DemoUser]:
             user.full_clean()
             user.save()
             user.groups.add(groups[role])
+            for region in Region.objects.order_by("code"):
+                membership_grant(user=user, region=region)
             out.append(DemoUser(username=username, password=password, role=role, created=created))
     return out
+
+
+def demo_users_join(*, region: Region) -> list[str]:
+    """Make the demo accounts that exist members of ``region`` (a region the demo just loaded); idempotent.
+
+    Their home region stays what it was. Returns the usernames that are members now.
+    """
+    user_model = get_user_model()
+    names = [username for username, _, _ in DEMO_USERS]
+    with transaction.atomic():
+        users = list(user_model.objects.filter(username__in=names).order_by("username"))
+        for user in users:
+            membership_grant(user=user, region=region)
+    return [user.username for user in users]

@@ -14,6 +14,7 @@ JS_STRINGS = {
     "reports": _("Reports"),
     "routes": _("Routes"),
     "no_region": _("No region loaded yet: run manage.py load_demo"),
+    "no_membership": _("Your account is not a member of any region: ask an administrator to add you"),
     "queue_empty": _("No open reports"),
     "click_map_to_place": _("Click the map where the emergency is"),
     "new_report": _("New report"),

@@ -28,6 +28,7 @@ from fleet.models import (
     AuditEntry,
     Capability,
     Device,
+    InboundMessage,
     IncidentType,
     IncidentTypeNeed,
     ResponseTarget,
@@ -37,6 +38,9 @@ from fleet.models import (
 )
 from fleet.services.audit import audit_record
 from fleet.services.devices import device_create, device_secret_rotate
+from fleet.services.incident_errors import WebhookPayloadError
+from fleet.services.whatsapp import CHANNEL as WHATSAPP
+from fleet.services.whatsapp import whatsapp_inbound_replay
 
 
 def _admin_audit(request: HttpRequest, obj: models.Model, action: str, data: dict[str, Any]) -> None:
@@ -235,3 +239,56 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: AuditEntry | None = None) -> bool:
         return False
+
+
+@admin.register(InboundMessage)
+class InboundMessageAdmin(admin.ModelAdmin):
+    """Read-only: every raw payload as it came, with its outcome and the reason it failed. WhatsApp deliveries
+    whose messages could not be processed (outcome failed or partial) are replayed with the "replay" action."""
+
+    list_display = ("pk", "received_at", "channel", "outcome", "error_short", "device", "remote_addr")
+    list_filter = ("channel", "outcome")
+    search_fields = ("error", "body")
+    date_hierarchy = "received_at"
+    list_select_related = ("device",)
+    actions = ("replay",)
+
+    @admin.display(description="error")
+    def error_short(self, obj: InboundMessage) -> str:
+        return obj.error if len(obj.error) <= 160 else obj.error[:159] + "…"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: InboundMessage | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: InboundMessage | None = None) -> bool:
+        return False
+
+    def has_replay_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("fleet.change_inboundmessage")
+
+    @admin.action(description="Replay the selected WhatsApp deliveries (nothing is recorded twice)",
+                  permissions=("replay",))  # fmt: skip
+    def replay(self, request: HttpRequest, queryset) -> None:
+        for delivery in queryset.order_by("received_at", "pk"):
+            if delivery.channel != WHATSAPP:
+                self.message_user(request, f"Delivery {delivery.pk} is {delivery.channel}, not WhatsApp: skipped.",
+                                  messages.WARNING)  # fmt: skip
+                continue
+            before = delivery.outcome
+            try:
+                result = whatsapp_inbound_replay(inbound=delivery, user=request.user)
+            except WebhookPayloadError as exc:
+                self.message_user(request, f"Delivery {delivery.pk} cannot be replayed: {exc}", messages.ERROR)
+                continue
+            level = messages.SUCCESS if delivery.outcome in ("accepted", "duplicate") else messages.WARNING
+            self.message_user(
+                request,
+                f"Delivery {delivery.pk}: {before} → {delivery.outcome}; {result.messages_new} new, "
+                f"{result.messages_duplicate} already recorded"
+                + (f"; reports {', '.join(result.incidents)}" if result.incidents else "")
+                + (f"; {delivery.error}" if delivery.error else ""),
+                level,
+            )

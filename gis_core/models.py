@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.contrib.gis.db import models
 from django.contrib.gis.db.models import Extent
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import connection
 from django.db.models import Q
 
@@ -25,12 +26,28 @@ class Region(models.Model):
     population = models.PositiveIntegerField(null=True, blank=True)
     population_year = models.PositiveSmallIntegerField(null=True, blank=True)
     population_source = models.TextField(blank=True)
+    whatsapp_phone_number_id = models.CharField(
+        max_length=32,
+        unique=True,
+        null=True,
+        blank=True,
+        validators=[RegexValidator(r"^[0-9]+$", "a WhatsApp phone number id is digits only, e.g. 106540352242922")],
+        verbose_name="WhatsApp phone number id",
+        help_text="The Cloud API's phone_number_id of the centre's WhatsApp business number (Meta's WhatsApp "
+        "Manager, API setup); deliveries to that number become this region's reports. Empty: none.",
+    )
 
     class Meta:
         ordering = ["code"]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
+
+    def clean_fields(self, exclude=None) -> None:
+        # Empty is "no number" (NULL), so that many regions can be without one under the unique constraint.
+        if isinstance(self.whatsapp_phone_number_id, str):
+            self.whatsapp_phone_number_id = self.whatsapp_phone_number_id.strip() or None
+        super().clean_fields(exclude=exclude)
 
     def clean(self) -> None:
         """Refuse a ``metric_srid`` that cannot measure the region (see :mod:`gis_core.metric_srid`).

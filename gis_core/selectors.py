@@ -10,18 +10,20 @@ from __future__ import annotations
 import shapely
 from django.contrib.gis.db.models import Union
 from django.contrib.gis.geos import GEOSGeometry, Point
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from gis_core.models import Kecamatan, Kelurahan, Region
 
 
-def region_by_slug_or_code(slug_or_code: str) -> Region | None:
+def region_by_slug_or_code(slug_or_code: str, *, among: QuerySet[Region] | None = None) -> Region | None:
     """The region with this slug (``kota-jambi``) or Kemendagri code (``15.71``), or None.
 
     Parameters
     ----------
     slug_or_code
         A slug or a code; a slug match wins should one region's slug equal another's code.
+    among
+        Look only in these regions (e.g. the ones a user may see); default all.
 
     Returns
     -------
@@ -30,7 +32,8 @@ def region_by_slug_or_code(slug_or_code: str) -> Region | None:
     value = slug_or_code.strip()
     if "\x00" in value:  # no slug or code holds one, and PostgreSQL text cannot even be compared with it
         return None
-    matches = sorted(Region.objects.filter(Q(slug=value) | Q(code=value)), key=lambda r: r.slug != value)
+    regions = Region.objects.all() if among is None else among
+    matches = sorted(regions.filter(Q(slug=value) | Q(code=value)), key=lambda r: r.slug != value)
     return matches[0] if matches else None
 
 

@@ -2,8 +2,9 @@
 
 No session or user authentication and no CSRF check: Meta authenticates a delivery by signing its raw
 body (``X-Hub-Signature-256``), which is verified before anything is parsed or stored. A correctly signed
-delivery is answered 200 as soon as it is stored and processed; a wrongly signed one 403, with nothing
-stored.
+delivery is answered 200 as soon as it is stored and processed, also when its messages could not be
+processed yet (a number no region holds): it is kept for a replay, and Meta must not retry it; a wrongly
+signed one 403, with nothing stored.
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ class WhatsAppWebhook(APIView):
                 "outcome": result.inbound.outcome,
                 "messages_new": result.messages_new,
                 "messages_duplicate": result.messages_duplicate,
+                "messages_unroutable": result.messages_unroutable,
                 "statuses": result.statuses,
                 "ignored": result.ignored,
                 "incidents": result.incidents,

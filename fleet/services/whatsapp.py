@@ -19,6 +19,12 @@ What a message does:
 - anything else (image, audio, reaction, ...): stored, linked to the open report if there is one,
   otherwise ignored; delivery statuses are kept in the raw delivery only.
 
+Which region a message belongs to is decided by the business number that received it: a value's
+``metadata.phone_number_id`` is looked up in ``Region.whatsapp_phone_number_id`` (set in the admin). The
+messages of a number that no region holds are not stored as messages yet: the delivery keeps them, with
+the reason in its ``error`` (outcome ``failed`` or ``partial``), until ``whatsapp_inbound_replay`` runs it
+again once the number is set; a message id already stored is skipped, so a replay records nothing twice.
+
 "Open report from the last window" means a report of that number, not closed or cancelled, whose
 newest activity (received, or a WhatsApp message on it) is at most the window before the message.
 """
@@ -31,10 +37,11 @@ import json
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
@@ -45,7 +52,6 @@ from fleet.services.callers import phone_normalise
 from fleet.services.incident_errors import InvalidLocationError, ReportError, WebhookPayloadError
 from fleet.services.incidents import OPEN_STATUSES, incident_create, location_offer_create
 from gis_core.models import Region
-from gis_core.selectors import region_by_slug_or_code
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +66,7 @@ class WebhookResult:
     inbound: InboundMessage
     messages_new: int = 0
     messages_duplicate: int = 0
+    messages_unroutable: int = 0
     statuses: int = 0
     ignored: int = 0
     errors: list[str] = field(default_factory=list)
@@ -128,20 +135,65 @@ def whatsapp_inbound_process(*, inbound: InboundMessage) -> WebhookResult:
     if document.get("object") != "whatsapp_business_account":
         result.ignored += 1
         return _finish(result, outcome="ignored", error=f"object {document.get('object')!r} is not whatsapp")
-    region = _region()
-    if region is None:
-        known = ", ".join(Region.objects.values_list("slug", flat=True)) or "none"
-        error = f"no region for WhatsApp reports: set SIAGA_WHATSAPP_REGION (known regions: {known}), then replay"
-        logger.error("WhatsApp delivery %s not processed: %s", inbound.pk, error)
-        return _finish(result, outcome="failed", error=error)
     for value in _values(document):
         names = {
             str(c.get("wa_id")): str((c.get("profile") or {}).get("name") or "") for c in _dicts(value, "contacts")
         }
         result.statuses += len(_dicts(value, "statuses"))
-        for message in _dicts(value, "messages"):
+        messages = _dicts(value, "messages")
+        if not messages:
+            continue
+        region, problem = _region_of(value)
+        if region is None:
+            logger.error("WhatsApp delivery %s: %d message(s) not processed: %s", inbound.pk, len(messages), problem)
+            result.messages_unroutable += len(messages)
+            result.errors.append(f"{len(messages)} message(s) not processed: {problem}")
+            continue
+        for message in messages:
             _message_process(message=message, names=names, region=region, result=result)
     return _finish(result)
+
+
+def whatsapp_inbound_replay(*, inbound: InboundMessage, user: Any = None) -> WebhookResult:
+    """Process a stored WhatsApp delivery again (after its number was set on a region, or a fault fixed).
+
+    Idempotent: a message id already stored (turned into or added to a report) is counted as a duplicate
+    and changes nothing. The replay is audited with the outcome before and after.
+
+    Parameters
+    ----------
+    inbound
+        A delivery of the ``whatsapp`` channel.
+    user
+        Who asked for the replay (the admin action); None for the command.
+
+    Raises
+    ------
+    WebhookPayloadError
+        The stored body is not a webhook envelope (outcome ``rejected``): replaying cannot help.
+    """
+    before = {"outcome": inbound.outcome, "error": inbound.error}
+    try:
+        result = whatsapp_inbound_process(inbound=inbound)
+        if before["outcome"] == "accepted" and inbound.outcome == "duplicate":
+            # Its own messages, found again: the delivery stays what it was, not a duplicate of itself.
+            _finish(result, outcome="accepted")
+    finally:
+        audit_record(
+            action="whatsapp.replay",
+            actor_kind=ActorKind.DISPATCHER if user is not None else ActorKind.SYSTEM,
+            user=user,
+            obj=inbound,
+            data={"before": before, "after": {"outcome": inbound.outcome, "error": inbound.error}},
+        )
+    return result
+
+
+def whatsapp_deliveries_to_replay() -> QuerySet[InboundMessage]:
+    """WhatsApp deliveries with messages not yet processed (outcome failed or partial), oldest first."""
+    return InboundMessage.objects.filter(channel=CHANNEL, outcome__in=("failed", "partial")).order_by(
+        "received_at", "pk"
+    )
 
 
 def _values(document: dict) -> list[dict]:
@@ -158,11 +210,21 @@ def _dicts(value: dict, key: str) -> list[dict]:
     return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
 
 
-def _region() -> Region | None:
-    if settings.SIAGA_WHATSAPP_REGION:
-        return region_by_slug_or_code(settings.SIAGA_WHATSAPP_REGION)
-    regions = list(Region.objects.all()[:2])
-    return regions[0] if len(regions) == 1 else None
+def _region_of(value: dict) -> tuple[Region | None, str]:
+    """The region whose business number received ``value`` (``metadata.phone_number_id``), or the reason why none."""
+    metadata = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
+    number_id = str(metadata.get("phone_number_id") or "").strip()
+    if not number_id:
+        return None, "no metadata.phone_number_id: the receiving WhatsApp number, hence the region, is unknown"
+    region = Region.objects.filter(whatsapp_phone_number_id=number_id[:32]).first()
+    if region is None:
+        display = str(metadata.get("display_phone_number") or "").strip()[:32]
+        shown = f"{number_id[:32]} ({display})" if display else number_id[:32]
+        return None, (
+            f"WhatsApp number id {shown} is not set on any region: enter it as the region's "
+            "WhatsApp phone number id in the admin, then replay this delivery"
+        )
+    return region, ""
 
 
 def _finish(result: WebhookResult, *, outcome: str | None = None, error: str = "") -> WebhookResult:

@@ -7,13 +7,19 @@ from django.contrib.auth.models import Group, User
 from django.contrib.gis.geos import LineString, Point
 
 
-def make_user(username: str, *role_names: str) -> User:
+def make_user(username: str, *role_names: str, regions=None) -> User:
+    """A user in those role groups, a member of ``regions`` (default: every region existing now; the first is home)."""
+    from access.services import membership_grant
+    from gis_core.models import Region
+
     user = User(username=username)
     user.set_password("pw-" + username)
     user.full_clean()
     user.save()
     for name in role_names:
         user.groups.add(Group.objects.get_or_create(name=name)[0])
+    for region in Region.objects.order_by("code") if regions is None else regions:
+        membership_grant(user=user, region=region)
     return user
 
 
@@ -25,10 +31,11 @@ def user_factory(db):
 
 @pytest.fixture
 def role_client(db, client):
-    """``role_client("dispatcher")``: the test client logged in as a new user with those roles."""
+    """``role_client("dispatcher")``: the test client logged in as a new user with those roles (and
+    ``regions=`` as ``make_user`` takes them)."""
 
-    def login(*role_names: str):
-        user = make_user("u-" + "-".join(role_names or ("none",)), *role_names)
+    def login(*role_names: str, regions=None):
+        user = make_user("u-" + "-".join(role_names or ("none",)), *role_names, regions=regions)
         client.force_login(user)
         return client
 

@@ -29,7 +29,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from fleet.models import Assignment, AuditEntry, Device, Incident, Unit
-from gis_core.models import Kecamatan
+from gis_core.models import Kecamatan, Region
 
 # The marker makes pytest-django create the test database at all: without a django_db test in the session it
 # sets none up and the ORM would reach the development database. Each test reads in its own transaction.
@@ -41,6 +41,7 @@ OUTPUT = Path(settings.BASE_DIR) / "test-output"
 REPORT_LONLAT = (103.6131, -1.6062)
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost"}
 WHATSAPP_APP_SECRET = "e2e-whatsapp-app-secret"  # the server's, for signing test deliveries as Meta would
+WHATSAPP_NUMBER_ID = "106540352242922"  # the phone_number_id of Kota Jambi's business number in the test server
 
 
 def _free_port() -> int:
@@ -64,7 +65,8 @@ def _wait_http(url: str, *, process: subprocess.Popen, timeout_s: float = 30.0) 
 
 @pytest.fixture(scope="module")
 def demo_db(django_db_setup, django_db_blocker, data_dir):
-    """The Kota Jambi demo committed into the test database for the whole module, flushed afterwards."""
+    """The Kota Jambi demo (and Kota Ambon's boundaries, a second region) committed into the test database for
+    the whole module, flushed afterwards."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} not found: scripts/setup.sh installs Debian's chromium package")
     with django_db_blocker.unblock():
@@ -72,8 +74,10 @@ def demo_db(django_db_setup, django_db_blocker, data_dir):
         if not name.startswith("test_"):
             pytest.fail(f"refusing to load and flush {name!r}: not a test database")
         with open(os.devnull, "w") as devnull:
-            for command in ("load_demo", "load_demo_fleet", "create_demo_users"):
-                call_command(command, stdout=devnull)
+            for command in (("load_demo",), ("load_demo_fleet",), ("create_demo_users",), ("load_demo", "kota-ambon")):
+                call_command(*command, stdout=devnull)
+        # The business number _whatsapp() delivers to is Kota Jambi's (set in the admin on a real server).
+        Region.objects.filter(slug="kota-jambi").update(whatsapp_phone_number_id=WHATSAPP_NUMBER_ID)
         yield connection.settings_dict.copy()
         call_command("flush", interactive=False, verbosity=0)
         with connection.cursor() as cursor:  # the stopped server's sessions may linger a moment; end them
@@ -98,7 +102,6 @@ def server(demo_db, tmp_path_factory):
         "DJANGO_DEBUG": "0",  # the production path: WhiteNoise serves the scripts, a real key signs sessions
         "DJANGO_SECRET_KEY": settings.SECRET_KEY,
         "WHATSAPP_APP_SECRET": WHATSAPP_APP_SECRET,
-        "SIAGA_WHATSAPP_REGION": "kota-jambi",
     }
     log = tmp_path_factory.mktemp("console-server") / "server.log"
     with log.open("w") as out:
@@ -192,6 +195,27 @@ def test_map_draws_the_region_from_own_data_with_no_internet(console) -> None:
     assert page.locator("#map").get_attribute("data-units") == str(Unit.objects.count())
     assert "Laporan masuk" in page.content()  # Bahasa Indonesia although the browser asks for en-US
     _shot(page, "console-offline-map")
+
+
+def test_dispatcher_opens_on_jambi_and_switches_to_ambon_and_back(console) -> None:
+    page = console("dispatcher")  # Kota Ambon sorts first by slug; the dispatcher's home is Kota Jambi
+    switch = page.locator("form.region-switch select")
+    assert switch.input_value() == "kota-jambi"
+    assert page.evaluate("JSON.parse(document.getElementById('console-config').textContent).region.slug") == (
+        "kota-jambi"
+    )
+    with page.expect_navigation():
+        switch.select_option("kota-ambon")
+    page.wait_for_selector("#map[data-kecamatan]")
+    assert "region=kota-ambon" in page.url
+    assert page.locator("form.region-switch select").input_value() == "kota-ambon"
+    config = page.evaluate("JSON.parse(document.getElementById('console-config').textContent)")
+    assert (config["region"]["slug"], config["urls"]["ws"]) == ("kota-ambon", "/ws/regions/kota-ambon/")
+    _shot(page, "region-switched-to-ambon")
+    with page.expect_navigation():
+        page.locator("form.region-switch select").select_option("kota-jambi")
+    page.wait_for_selector("#map[data-kecamatan]")
+    assert page.locator("form.region-switch select").input_value() == "kota-jambi"
 
 
 def test_dispatcher_creates_a_report_on_the_map_and_dispatches_a_unit(console) -> None:
@@ -440,7 +464,7 @@ def _whatsapp(server: str, message: dict) -> None:
     """One message delivered to the webhook in Meta's envelope, signed with the server's app secret."""
     value = {
         "messaging_product": "whatsapp",
-        "metadata": {"display_phone_number": "62741112112", "phone_number_id": "106540352242922"},
+        "metadata": {"display_phone_number": "62741112112", "phone_number_id": WHATSAPP_NUMBER_ID},
         "contacts": [{"profile": {"name": "Budi"}, "wa_id": message["from"]}],
         "messages": [{"timestamp": str(int(time.time())), **message}],
     }

@@ -89,13 +89,11 @@ def test_every_api_error_code_has_a_summary_in_the_page_language(role_client, ja
     assert not [code for code, text in config["errors"].items() if text == english[code]]  # all in Indonesian
 
 
-def test_region_by_code_and_junk_region_falls_back(role_client, jambi_region) -> None:
+def test_region_by_code_and_junk_region_is_a_404(role_client, jambi_region) -> None:
     client = role_client("dispatcher")
     assert client.get("/dispatch/?region=15.71").context["config"]["region"]["slug"] == "kota-jambi"
-    for junk in ("atlantis", "%00", "%5B%5D"):  # unknown or unusable: the default region, never a 500
-        response = client.get(f"/dispatch/?region={junk}")
-        assert response.status_code == 200, junk
-        assert response.context["config"]["region"]["slug"] == "kota-jambi"
+    for junk in ("atlantis", "%00", "%5B%5D"):  # unknown or unusable: a 404 (never a 500, never another region)
+        assert client.get(f"/dispatch/?region={junk}").status_code == 404, junk
 
 
 def test_page_without_any_region_says_how_to_load_one(role_client) -> None:

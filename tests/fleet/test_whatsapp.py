@@ -41,13 +41,14 @@ SENDER_E164 = "+6281234567890"
 DISPATCHER_POINT = (103.6131, -1.5913)  # Kota Jambi centre, set by a call taker
 SHARED_POINT = (103.6200, -1.6000)  # what the caller shares on WhatsApp
 
-whatsapp_settings = override_settings(
-    WHATSAPP_APP_SECRET=APP_SECRET, WHATSAPP_VERIFY_TOKEN=VERIFY_TOKEN, SIAGA_WHATSAPP_REGION=""
-)
+whatsapp_settings = override_settings(WHATSAPP_APP_SECRET=APP_SECRET, WHATSAPP_VERIFY_TOKEN=VERIFY_TOKEN)
 
 
 @pytest.fixture(autouse=True)
-def _whatsapp_settings():
+def _whatsapp_settings(jambi_region):
+    jambi_region.whatsapp_phone_number_id = "106540352242922"  # the number of _envelope's metadata
+    jambi_region.full_clean()
+    jambi_region.save()
     with whatsapp_settings:
         yield
 

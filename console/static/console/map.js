@@ -117,7 +117,7 @@ window.Siaga = (function () {
 
   async function loadBasemap(ctx) {
     if (!cfg.region) {
-      L.control.attribution({ prefix: T.no_region }).addTo(ctx.map);
+      L.control.attribution({ prefix: T[cfg.region_missing] || T.no_region }).addTo(ctx.map);
       return;
     }
     const [kecamatan, kelurahan, roads] = await Promise.all([

@@ -1,15 +1,23 @@
-"""Load a demo region (default Kota Jambi) from SIAGA_DATA_DIR; idempotent."""
+"""Load a demo region (default Kota Jambi) from SIAGA_DATA_DIR and let the demo's users in; idempotent.
+
+The command lives with the console rather than with ``gis_core`` because it does more than geography: the
+demo accounts (``create_demo_users``) become members of the region it loads.
+"""
 
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from console.services import demo_users_join
 from gis_core.demo import known_regions, region_load
 from gis_core.importers.errors import ImportValidationError
 
 
 class Command(BaseCommand):
-    help = "Load a region's boundaries, population, facilities and road network from SIAGA_DATA_DIR."
+    help = (
+        "Load a region's boundaries, population, facilities and road network from SIAGA_DATA_DIR; "
+        "the demo accounts that exist become members of it."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("region", nargs="?", default="kota-jambi", choices=sorted(known_regions()))
@@ -20,4 +28,7 @@ class Command(BaseCommand):
             loaded = region_load(slug=region, reload_roads=reload_roads, say=self.stdout.write)
         except (ImportValidationError, FileNotFoundError) as exc:
             raise CommandError(str(exc)) from exc
+        members = demo_users_join(region=loaded)
+        if members:
+            self.stdout.write(f"demo users {', '.join(members)} are members of {loaded.name}")
         self.stdout.write(self.style.SUCCESS(f"{loaded.name} is loaded."))
