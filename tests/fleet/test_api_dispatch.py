@@ -10,9 +10,9 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils import timezone
+from factories.access import make_user
 from factories.fleet import make_agency, make_fix, make_incident, make_incident_type, make_station, make_unit
 from factories.gis_core import make_region
 from rest_framework.test import APIClient
@@ -28,7 +28,7 @@ RSUD_ABDUL_MANAP = (103.579035273099606, -1.6410166)  # jambi/health_facilities_
 
 @pytest.fixture
 def user(db):
-    return get_user_model().objects.create_user("dispatcher1", password="pw")
+    return make_user("dispatcher1", "dispatcher", password="pw")
 
 
 @pytest.fixture
@@ -390,7 +390,7 @@ def test_concurrent_api_assignments_one_201_the_rest_409() -> None:
     n = 8
     unit = make_unit()
     incidents = [make_incident() for _ in range(n)]
-    users = [get_user_model().objects.create_user(f"d{i}", password="pw") for i in range(n)]
+    users = [make_user(f"d{i}", "dispatcher", password="pw") for i in range(n)]
     barrier = threading.Barrier(n)
     answers: list[tuple[int, dict]] = []
     lock = threading.Lock()
