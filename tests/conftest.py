@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.test import override_settings
+from factories.gis_core import make_region
 
 
 @pytest.fixture(scope="session")
@@ -43,15 +44,6 @@ def _data_dir_is_the_repositorys():
         os.environ.pop("SIAGA_DATA_DIR", None)
     else:
         os.environ["SIAGA_DATA_DIR"] = saved
-
-
-def make_region(*, code: str = "15.71", slug: str = "kota-jambi", name: str = "Kota Jambi", metric_srid: int = 32748):
-    from gis_core.models import Region
-
-    region = Region(code=code, slug=slug, name=name, metric_srid=metric_srid)
-    region.full_clean()
-    region.save()
-    return region
 
 
 @pytest.fixture

@@ -73,6 +73,7 @@ from fleet.ingest.batch import UNIT_ID_ATTRIBUTE
 from fleet.ingest.fix import CanonicalFix
 from fleet.live import live_unit_changed
 from fleet.models import Device, InboundMessage, PositionFix, Unit, UnitStatus
+from fleet.services import dispatch
 from fleet.services.devices import DeviceUnitMismatchError
 from gis_core.models import Region
 from gis_core.selectors import region_area_lonlat
@@ -411,11 +412,7 @@ def _new_last(rows: list[PositionFix], last_recorded_at: datetime | None) -> int
 
 def _eta_refresh(unit: Unit) -> None:
     try:
-        from fleet.services.dispatch import assignment_eta_refresh
-    except ImportError:
-        return
-    try:
-        assignment_eta_refresh(unit=unit)
+        dispatch.assignment_eta_refresh(unit=unit)
     except Exception:
         # The fix is stored and the unit moved; a failed ETA refresh must not make the device resend.
         logger.exception("assignment_eta_refresh failed for unit %s", unit.pk)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import IntegrityError, transaction
+from factories.gis_core import make_region
 
 from access.models import Membership
 from access.selectors import home_region_for_user, region_for_user, regions_for_user
 from access.services import membership_grant
-from tests.conftest import make_region
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,7 @@ import re
 import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
-
-from tests.conftest import make_region
+from factories.gis_core import make_region
 
 pytestmark = pytest.mark.django_db
 

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import pytest
 import shapely
-from django.contrib.gis.geos import GEOSGeometry, MultiPolygon, Point
+from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
+from factories.gis_core import make_region
 
 from bench.grid import city_grid
 from coverage.context import clear_contexts
-from fleet.models import Agency, AgencyKind, Station, StationKind, Unit, UnitType
 from gis_core.crs import transform_geometries, transformer_to_lonlat
 from gis_core.demo import region_load
 from gis_core.importers.roads import import_road_graph
 from gis_core.models import Kecamatan, Kelurahan, PopulationKind
 from gis_core.routing.registry import clear_engines, engine_for
-from tests.conftest import make_region
 
 # The grid of bench/grid.py starts at (103.55, -1.66); 11 x 11 nodes 100 m apart span about 1 km.
 GRID_SIDE, SPACING_M = 11, 100.0
@@ -74,48 +73,6 @@ def tiny_region(db):
     yield region
     clear_engines()
     clear_contexts()
-
-
-def make_agency(region, *, code: str = "damkar", kind: str = AgencyKind.FIRE, response_target_s: int | None = None):
-    agency = Agency(region=region, code=code, name=code.title(), kind=kind, response_target_s=response_target_s)
-    agency.full_clean()
-    agency.save()
-    return agency
-
-
-def make_station(agency, *, code: str, lon: float, lat: float, kind: str = StationKind.POSKO):
-    station = Station(agency=agency, code=code, name=f"Pos {code}", kind=kind, geom=Point(lon, lat, srid=4326))
-    station.full_clean()
-    station.save()
-    return station
-
-
-def make_unit(agency, *, call_sign: str, station=None, status: str = "available", type_code: str = "ambulance"):
-    unit_type = UnitType.objects.filter(code=type_code).first()
-    if unit_type is None:
-        unit_type = UnitType(code=type_code, name=type_code.title())
-        unit_type.full_clean()
-        unit_type.save()
-    unit = Unit(agency=agency, call_sign=call_sign, unit_type=unit_type, home_station=station, status=status)
-    unit.full_clean()
-    unit.save()
-    return unit
-
-
-def node_point(region, index: int) -> tuple[float, float]:
-    """A network node of the region's engine, as (lon, lat)."""
-    lon, lat = engine_for(region).graph.node_lonlat[index]
-    return float(lon), float(lat)
-
-
-def node_at(region, fx: float, fy: float) -> tuple[float, float]:
-    """The network node nearest the spot at fractions (fx, fy) of the network's extent (0, 0 = south-west)."""
-    graph = engine_for(region).graph
-    xy = graph.node_xy_m
-    lo, hi = xy.min(axis=0), xy.max(axis=0)
-    index = int(((xy - (lo + (hi - lo) * [fx, fy])) ** 2).sum(axis=1).argmin())
-    lon, lat = graph.node_lonlat[index]
-    return float(lon), float(lat)
 
 
 @pytest.fixture

@@ -6,12 +6,12 @@ import csv
 import io
 
 import pytest
+from factories.coverage import make_agency, make_station, make_unit, node_at
 from rest_framework.test import APIClient
 
 from coverage.models import CoverageRun
 from fleet.models import UnitStatus
 from gis_core.routing.registry import engine_for
-from tests.coverage.conftest import make_agency, make_station, make_unit, node_at
 
 pytestmark = pytest.mark.django_db
 

@@ -6,9 +6,9 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
+from factories.coverage import make_agency, make_station, make_unit, node_at
 
 from coverage.models import CoverageRun
-from tests.coverage.conftest import make_agency, make_station, make_unit, node_at
 
 pytestmark = [pytest.mark.django_db, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import shapely
+from factories.coverage import make_agency, make_station, make_unit, node_at
+from factories.gis_core import make_region
 
 from coverage.context import coverage_context
 from coverage.errors import CoverageInputError, NoSourcesError
@@ -19,8 +21,6 @@ from coverage.services import (
 )
 from fleet.models import UnitStatus
 from gis_core.routing.registry import engine_for
-from tests.conftest import make_region
-from tests.coverage.conftest import make_agency, make_station, make_unit, node_at
 from tests.coverage.oracle import networkx_point_times, population_within
 
 pytestmark = pytest.mark.django_db

@@ -7,6 +7,7 @@ import itertools
 import numpy as np
 import pulp
 import pytest
+from factories.coverage import make_agency, make_station, node_at
 from spopt.locate import MCLP
 
 from coverage.context import coverage_context
@@ -16,7 +17,6 @@ from coverage.selectors import SourceSpec
 from coverage.services import coverage_run_create
 from coverage.siting import coverage_siting_run, propose_candidates
 from coverage.solvers import InfeasibleCoverageError
-from tests.coverage.conftest import make_agency, make_station, node_at
 
 pytestmark = [pytest.mark.django_db, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import make_agency, make_capability, make_device, make_incident, make_incident_type, make_unit
+from factories.fleet import make_agency, make_capability, make_device, make_incident, make_incident_type, make_unit
 
 from fleet.models import AgencyKind, AuditEntry, Device, IncidentTypeNeed, UnitStatus
 from fleet.selectors import Need, incident_needs

@@ -10,18 +10,11 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import (
-    make_agency,
-    make_fix,
-    make_incident,
-    make_incident_type,
-    make_region,
-    make_station,
-    make_unit,
-)
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils import timezone
+from factories.fleet import make_agency, make_fix, make_incident, make_incident_type, make_station, make_unit
+from factories.gis_core import make_region
 from rest_framework.test import APIClient
 
 from fleet.models import AgencyKind, Assignment, AuditEntry, IncidentStatus, StatusChange, UnitStatus

@@ -11,9 +11,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import make_incident, make_incident_type, make_unit
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from factories.fleet import make_incident, make_incident_type, make_unit
 from rest_framework.test import APIClient
 
 from fleet.models import ActorKind, AuditEntry, CallerFlag, Incident

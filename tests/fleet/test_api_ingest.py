@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 import pytest
-from conftest import make_agency, make_device, make_unit
 from django.utils import timezone
+from factories.fleet import make_agency, make_device, make_unit
 
 from fleet.models import InboundMessage, PositionFix, StatusChange, Unit, UnitStatus
 

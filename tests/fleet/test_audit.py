@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from conftest import make_device, make_unit
 from django.contrib.auth import get_user_model
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
+from factories.fleet import make_device, make_unit
 
 from fleet.models import ActorKind, AuditEntry
 from fleet.services.audit import audit_record

@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import make_incident, make_region
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from factories.fleet import make_incident
+from factories.gis_core import make_region
 
 from fleet.models import AuditEntry, Caller, CallerFlag, Channel, Incident, Outcome
 from fleet.services.callers import (

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import make_agency, make_device, make_unit
 from django.core.management import CommandError, call_command
+from factories.fleet import make_agency, make_device, make_unit
 
 from fleet.models import AuditEntry
 from fleet.services.devices import DeviceAuthError, device_authenticate

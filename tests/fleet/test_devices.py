@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from conftest import make_device, make_unit
 from django.contrib.auth.hashers import make_password
+from factories.fleet import make_device, make_unit
 
 from fleet.models import AuditEntry, Device
 from fleet.services.devices import (

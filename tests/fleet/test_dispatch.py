@@ -6,18 +6,11 @@ import threading
 from datetime import timedelta
 
 import pytest
-from conftest import (
-    make_agency,
-    make_device,
-    make_fix,
-    make_incident,
-    make_region,
-    make_station,
-    make_unit,
-)
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils import timezone
+from factories.fleet import make_agency, make_device, make_fix, make_incident, make_station, make_unit
+from factories.gis_core import make_region
 
 from fleet.ingest.fix import CanonicalFix
 from fleet.models import (

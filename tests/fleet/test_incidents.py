@@ -9,10 +9,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import make_incident_type, make_region, make_unit
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils import timezone
+from factories.fleet import make_incident_type, make_unit
+from factories.gis_core import make_region
 
 from fleet.models import Assignment, AuditEntry, Channel, Incident, IncidentStatus, LocationOffer, Outcome
 from fleet.services.incident_errors import (

@@ -24,9 +24,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import make_agency, make_incident, make_unit
 from django.core.exceptions import ValidationError
 from django.utils import translation
+from factories.fleet import make_agency, make_incident, make_unit
 
 from fleet.models import Agency, AgencyKind, Assignment, AssignmentStatus, ResponseTarget
 from fleet.selectors_kpis import DEFAULT_TARGET_S, percentile_linear, response_kpis

@@ -18,11 +18,12 @@ from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
-from conftest import make_agency, make_device, make_incident, make_region, make_unit
 from django.contrib.auth.models import Group, User
 from django.db import transaction
 from django.test import Client
 from django.utils import timezone
+from factories.fleet import make_agency, make_device, make_incident, make_unit
+from factories.gis_core import make_region
 
 from config.asgi import application
 from fleet.consumers import CLOSE_UNKNOWN_REGION

@@ -10,8 +10,8 @@ import uuid
 
 import paho.mqtt.client as mqtt
 import pytest
-from conftest import make_agency, make_device, make_unit
 from django.conf import settings
+from factories.fleet import make_agency, make_device, make_unit
 
 from fleet.management.commands.mqtt_ingest import bridge_client
 from fleet.models import InboundMessage, PositionFix

@@ -7,18 +7,16 @@ point::geography)``): the margin around the city is 5 km.
 
 from __future__ import annotations
 
-import sys
-import types
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import make_agency, make_device, make_unit
 from django.db import connection
+from factories.fleet import make_agency, make_device, make_unit
 
 from fleet.ingest.batch import UNIT_ID_ATTRIBUTE
 from fleet.ingest.fix import CanonicalFix
 from fleet.models import InboundMessage, PositionFix, Unit, UnitStatus
-from fleet.services import positions
+from fleet.services import dispatch, positions
 from fleet.services.devices import DeviceUnitMismatchError
 from fleet.services.positions import (
     WARNING_FLAGS,
@@ -245,7 +243,7 @@ def test_region_without_boundaries_cannot_flag_outside_region() -> None:
 
 def test_queries_per_request_do_not_grow_with_the_batch(device, monkeypatch, django_assert_num_queries) -> None:
     # The dispatch side's ETA refresh is measured by its own tests; here only the ingest path counts.
-    monkeypatch.setitem(sys.modules, "fleet.services.dispatch", types.ModuleType("fleet.services.dispatch"))
+    monkeypatch.setattr(dispatch, "assignment_eta_refresh", lambda *, unit: None)
     positions._envelope(device.unit.agency.region_id)  # the region envelope is cached per process
     message = inbound_message_store(channel="batch", body=b"{}", headers={}, remote_addr=None)
     # Lock unit + previous valid fixes, duplicates and last fix time (two statements sent as one
@@ -262,9 +260,7 @@ def test_queries_per_request_do_not_grow_with_the_batch(device, monkeypatch, dja
 
 def test_eta_refresh_is_called_only_when_the_unit_moved(device, monkeypatch) -> None:
     calls = []
-    fake = types.ModuleType("fleet.services.dispatch")
-    fake.assignment_eta_refresh = lambda *, unit: calls.append((unit.pk, unit.last_fix_id))
-    monkeypatch.setitem(sys.modules, "fleet.services.dispatch", fake)
+    monkeypatch.setattr(dispatch, "assignment_eta_refresh", lambda *, unit: calls.append((unit.pk, unit.last_fix_id)))
     # An available unit has no assignment, so there is no ETA to refresh (and no query spent on it).
     assert _record(device, _fix(ago_s=40)).last_fix_changed
     assert calls == []
@@ -276,7 +272,7 @@ def test_eta_refresh_is_called_only_when_the_unit_moved(device, monkeypatch) -> 
     def broken(*, unit):
         raise RuntimeError("routing down")
 
-    fake.assignment_eta_refresh = broken
+    monkeypatch.setattr(dispatch, "assignment_eta_refresh", broken)
     assert _record(device, _fix(ago_s=10)).last_fix_changed  # stored and moved despite the failure
 
 

@@ -5,18 +5,18 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import (
+from django.conf import settings
+from django.utils import timezone
+from factories.fleet import (
     make_agency,
     make_fix,
     make_incident,
     make_incident_type,
-    make_region,
     make_station,
     make_unit,
     make_unit_type,
 )
-from django.conf import settings
-from django.utils import timezone
+from factories.gis_core import make_region
 
 from fleet.models import AgencyKind, UnitStatus
 from fleet.selectors import (

@@ -15,11 +15,12 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
-from conftest import make_agency, make_fix, make_incident, make_region, make_station, make_unit
 from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.test import Client
 from django.utils import timezone
+from factories.fleet import make_agency, make_fix, make_incident, make_station, make_unit
+from factories.gis_core import make_region
 from rest_framework.test import APIClient
 
 from config.asgi import application

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 from io import StringIO
 
 import pytest
-from conftest import make_fix, make_unit
 from django.core.management import CommandError, call_command
+from factories.fleet import make_fix, make_unit
 
 from fleet.models import AuditEntry, InboundMessage, PositionFix, Unit, WhatsAppMessage
 from fleet.services.retention import RetentionError, positions_prune

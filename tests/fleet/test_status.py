@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import make_incident, make_unit
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from factories.fleet import make_incident, make_unit
 
 from fleet.models import ActorKind, Assignment, AssignmentStatus, AuditEntry, StatusChange, UnitStatus
 from fleet.services.dispatch import dispatch_assign, dispatch_cancel

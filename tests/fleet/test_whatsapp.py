@@ -13,9 +13,9 @@ import json
 from datetime import timedelta
 
 import pytest
-from conftest import make_incident
 from django.test import override_settings
 from django.utils import timezone
+from factories.fleet import make_incident
 
 from fleet.models import (
     AuditEntry,

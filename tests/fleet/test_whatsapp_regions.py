@@ -11,11 +11,11 @@ import json
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
+from factories.gis_core import make_region
 from test_whatsapp import _envelope, _location, _post, _text, whatsapp_settings
 
 from fleet.models import AuditEntry, InboundMessage, Incident, WhatsAppMessage
 from gis_core.models import Region
-from tests.conftest import make_region
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
-from conftest import make_region
 from django.core.management import CommandError, call_command
+from factories.gis_core import make_region
 
 from gis_core.importers.boundaries import BoundaryMapping, import_boundaries
 from gis_core.importers.errors import ImportValidationError

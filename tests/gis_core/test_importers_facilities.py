@@ -8,8 +8,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import make_region
 from django.core.management import CommandError, call_command
+from factories.gis_core import make_region
 
 from gis_core.importers.boundaries import import_boundaries
 from gis_core.importers.errors import ImportValidationError

@@ -6,8 +6,8 @@ import csv
 from pathlib import Path
 
 import pytest
-from conftest import make_region
 from django.core.management import CommandError, call_command
+from factories.gis_core import make_region
 
 from gis_core.importers.boundaries import import_boundaries
 from gis_core.importers.errors import ImportValidationError

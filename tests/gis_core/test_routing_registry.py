@@ -11,7 +11,7 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 import pytest
-from conftest import make_region
+from factories.gis_core import make_region
 
 from gis_core.importers.roads import import_roads
 from gis_core.models import RoadEdge, RoadNode

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 import shapely
-from conftest import make_region
 from django.db import connection
+from factories.gis_core import make_region
 from shapely.geometry import shape
 
 from gis_core.importers.boundaries import import_boundaries
