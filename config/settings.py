@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "channels",
     "gis_core",
+    "gazetteer",
     "fleet",
     "coverage",
     # Console: the dispatcher's and planner's web map; django-leaflet ships Leaflet's static files.
