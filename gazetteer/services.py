@@ -69,7 +69,7 @@ def gazetteer_import(
     say("merging street segments by name")
     streets = sources.streets(sources.graph_named_edges(graph), metric_srid=region.metric_srid,
                               alt_names_by_way=alt_by_way)  # fmt: skip
-    return _store(region=region, source=source, source_kind=kind, candidates=streets + landmarks)
+    return gazetteer_store(region=region, source=source, source_kind=kind, candidates=streets + landmarks)
 
 
 def gazetteer_build_from_region(*, region: Region) -> GazetteerImport:
@@ -84,7 +84,7 @@ def gazetteer_build_from_region(*, region: Region) -> GazetteerImport:
     # A stored edge of several names holds them joined by "; " (gis_core.importers.osm).
     named = ((n, _shapely(geom), way) for names, geom, way in rows for n in names.split("; "))
     streets = sources.streets(named, metric_srid=region.metric_srid)
-    return _store(region=region, source="database", source_kind="database", candidates=streets)
+    return gazetteer_store(region=region, source="database", source_kind="database", candidates=streets)
 
 
 def _shapely(geom: GEOSGeometry) -> shapely.Geometry:
@@ -108,7 +108,9 @@ def _area_and_facility_candidates(region: Region, taken_refs: set[str]) -> list[
     return out
 
 
-def _store(*, region: Region, source: str, source_kind: str, candidates: list[sources.Candidate]) -> GazetteerImport:
+def gazetteer_store(
+    *, region: Region, source: str, source_kind: str, candidates: list[sources.Candidate]
+) -> GazetteerImport:
     candidates = candidates + _area_and_facility_candidates(region, {c.osm_ref for c in candidates if c.osm_ref})
     with transaction.atomic():
         # Lock the region's imports so two imports cannot both believe they are the newest.
