@@ -196,7 +196,7 @@ def place_at(*, region: Region, lon: float, lat: float) -> ReversePlace:
 
 
 def _rounded_m(distance_m: float) -> int:
-    return int(round(distance_m / 10.0) * 10) if distance_m >= 10 else int(round(distance_m))
+    return int(round(distance_m / 10.0) * 10) if distance_m >= 10 else round(distance_m)
 
 
 def _nearest(region: Region, lon: float, lat: float, *, kinds: tuple[str, ...], radius_m: float) -> NamedPlace | None:

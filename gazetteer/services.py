@@ -111,6 +111,11 @@ def _area_and_facility_candidates(region: Region, taken_refs: set[str]) -> list[
 def gazetteer_store(
     *, region: Region, source: str, source_kind: str, candidates: list[sources.Candidate]
 ) -> GazetteerImport:
+    """Store names as the region's new active import, with its kecamatan, kelurahan and facilities.
+
+    One transaction: the previous import's entries are deleted and the new ones written, so a reader
+    sees one set or the other; local names (no import) stay. Returns the import with ``counts`` per kind.
+    """
     candidates = candidates + _area_and_facility_candidates(region, {c.osm_ref for c in candidates if c.osm_ref})
     with transaction.atomic():
         # Lock the region's imports so two imports cannot both believe they are the newest.

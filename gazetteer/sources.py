@@ -185,6 +185,7 @@ def place_landmarks(place: str) -> list[Candidate]:
             continue
         point = row.geometry if row.geometry.geom_type == "Point" else row.geometry.representative_point()
         element, osm_id = index if isinstance(index, tuple) else ("node", index)
+        ref = f"osm:{element}/{osm_id}"
         out.append(Candidate(kind="landmark", name=tags["name"][:256], geom=point, point=point,
-                             alt_names=alt_names_of(tags), category=category, osm_ref=f"osm:{element}/{osm_id}"))  # fmt: skip
+                             alt_names=alt_names_of(tags), category=category, osm_ref=ref))  # fmt: skip
     return out

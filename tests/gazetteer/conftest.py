@@ -20,8 +20,8 @@ def _square(west: float, south: float, east: float, north: float) -> MultiPolygo
 
 def street(name: str, coords: list[tuple[float, float]], ref: str = "", **kw) -> Candidate:
     line = LineString(coords)
-    return Candidate(kind="street", name=name, geom=MultiLineString([line]), point=line.interpolate(0.5, normalized=True),
-                     osm_ref=ref, **kw)  # fmt: skip
+    middle = line.interpolate(0.5, normalized=True)
+    return Candidate(kind="street", name=name, geom=MultiLineString([line]), point=middle, osm_ref=ref, **kw)
 
 
 def landmark(name: str, lon: float, lat: float, ref: str = "") -> Candidate:
