@@ -27,6 +27,7 @@ ALT_NAME_TAGS = ("alt_name", "old_name", "short_name", "official_name", "loc_nam
 # OSM keys whose named features a caller would use as a landmark (docs/ADDRESSES.md, "Landmarks callers use").
 LANDMARK_KEYS = ("amenity", "shop", "tourism", "leisure", "office", "healthcare", "historic", "building",
                  "man_made", "public_transport", "railway", "aeroway", "place", "bridge", "landuse")  # fmt: skip
+_STATIONS = {"station", "halt", "tram_stop"}
 _PLACE_VALUES = {"neighbourhood", "hamlet", "quarter", "suburb", "village", "isolated_dwelling", "locality"}
 # Segments of one name closer than this belong to one street; farther apart, two same-named streets.
 STREET_JOIN_M = 60.0
@@ -59,8 +60,8 @@ def landmark_category(tags) -> str | None:
         value = tags.get(key)
         if not value or value == "no":
             continue
-        if key == "place" and value not in _PLACE_VALUES:
-            continue
+        if (key == "place" and value not in _PLACE_VALUES) or (key == "railway" and value not in _STATIONS):
+            continue  # a named railway line or a region's name is not a place to send a unit to
         return f"{key}={value}"[:64]
     return None
 

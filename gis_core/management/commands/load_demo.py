@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.apps import apps
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from gis_core.demo import known_regions, region_load
@@ -20,4 +22,8 @@ class Command(BaseCommand):
             loaded = region_load(slug=region, reload_roads=reload_roads, say=self.stdout.write)
         except (ImportValidationError, FileNotFoundError) as exc:
             raise CommandError(str(exc)) from exc
+        if apps.is_installed("gazetteer"):
+            # By name: the foundation imports nothing above it; the gazetteer app builds its names from
+            # what was just loaded (streets of the demo roads, facilities, kecamatan, kelurahan).
+            call_command("import_gazetteer", loaded.slug, "--from-database", stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS(f"{loaded.name} is loaded."))
