@@ -33,6 +33,9 @@ class GazetteerImport(models.Model):
     imported_at = models.DateTimeField(auto_now_add=True)
     is_active = models.BooleanField(default=False)
     counts = models.JSONField(default=dict, blank=True, help_text="Names per kind")
+    common_words = models.JSONField(
+        default=list, blank=True, help_text="Normalised words in more than 1% of the names (jalan, gang, ...)"
+    )
 
     class Meta:
         ordering = ["-imported_at"]

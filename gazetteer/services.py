@@ -126,6 +126,8 @@ def gazetteer_store(
         GazetteerEntry.objects.filter(region=region, source_import__isnull=False).delete()
         GazetteerEntry.objects.bulk_create((_entry(region, record, c) for c in candidates), batch_size=_BATCH)
         _areas_set(region)
+        record.common_words = _common_words(region)
+        record.save(update_fields=["common_words"])
         GazetteerImport.objects.filter(region=region, is_active=True).update(is_active=False)
         GazetteerImport.objects.filter(pk=record.pk).update(is_active=True)
         record.is_active = True
@@ -139,6 +141,23 @@ def _entry(region: Region, record: GazetteerImport, c: sources.Candidate) -> Gaz
         name_norm=name_norm, search_text=search_text, osm_ref=c.osm_ref[:64],
         geom=GEOSGeometry(memoryview(c.geom.wkb), srid=4326), point=GEOSGeometry(memoryview(c.point.wkb), srid=4326),
     )  # fmt: skip
+
+
+COMMON_WORD_SHARE = 0.01
+COMMON_WORD_MIN = 20
+
+
+def _common_words(region: Region) -> list[str]:
+    """The words in more than 1% (and at least 20) of the region's names: they rank but do not select."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""WITH w AS (SELECT DISTINCT id, unnest(string_to_array(name_norm, ' ')) AS word
+                           FROM {GazetteerEntry._meta.db_table} WHERE region_id = %s)
+                SELECT word FROM w GROUP BY word
+                HAVING count(*) > greatest(%s, %s * (SELECT count(DISTINCT id) FROM w)) ORDER BY count(*) DESC""",
+            [region.pk, COMMON_WORD_MIN, COMMON_WORD_SHARE],
+        )
+        return [row[0] for row in cursor.fetchall()]
 
 
 def _areas_set(region: Region) -> None:
