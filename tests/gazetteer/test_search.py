@@ -81,3 +81,10 @@ def test_other_regions_names_are_not_found(town, dispatcher) -> None:
     response = dispatcher.get("/api/regions/kota-ambon/search/", {"q": "sultan thaha"})
     assert response.status_code == 200
     assert response.json()["results"] == []
+
+
+def test_a_search_costs_a_fixed_number_of_queries(town, dispatcher, django_assert_max_num_queries) -> None:
+    # Session/user lookups, the region, the permission's group check, the area lookup, the common words,
+    # set_config and the candidates: independent of how many names match.
+    with django_assert_max_num_queries(9):
+        assert results(dispatcher, q="gang melati talang banjar", near="103.62,-1.60")
