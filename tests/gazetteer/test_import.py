@@ -100,3 +100,32 @@ def test_load_demo_builds_the_gazetteer(data_dir, db, capsys) -> None:
     assert (record.counts["kecamatan"], record.counts["kelurahan"], record.counts["landmark"]) == (11, 68, 40)
     assert record.counts["street"] > 50
     assert "gazetteer" in capsys.readouterr().out
+
+
+def test_import_by_place_name_through_osmnx(jambi_region, data_dir, monkeypatch) -> None:
+    # Offline: osmnx's two downloads are replaced by the repository's graph and a two-row features frame
+    # shaped as osmnx 2 returns it (index of (element, id), one column per tag, NaN where untagged).
+    import geopandas as gpd
+    import osmnx as ox
+    from shapely.geometry import Point as ShapelyPoint
+    from shapely.geometry import Polygon as ShapelyPolygon
+
+    from gazetteer import services
+
+    graph = read_graphml(data_dir / "jambi" / "roads_main_jambi_osm.graphml")
+    monkeypatch.setattr(services, "read_place", lambda place: graph)
+    frame = gpd.GeoDataFrame(
+        {"name": ["Masjid Agung Al-Falah", "Pasar Angso Duo"], "amenity": ["place_of_worship", None],
+         "shop": [None, "mall"], "alt_name": ["Masjid Seribu Tiang", None]},
+        geometry=[ShapelyPoint(103.6128, -1.5921),
+                  ShapelyPolygon([(103.62, -1.59), (103.621, -1.59), (103.621, -1.591), (103.62, -1.591)])],
+        index=[("node", 1), ("way", 2)], crs="EPSG:4326",
+    )  # fmt: skip
+    monkeypatch.setattr(ox, "features_from_place", lambda place, tags: frame)
+    record = gazetteer_import(region=jambi_region, place="Kota Jambi, Indonesia")
+    assert (record.source_kind, record.source) == ("place", "Kota Jambi, Indonesia")
+    landmarks = {e.osm_ref: e for e in GazetteerEntry.objects.filter(region=jambi_region, kind="landmark")}
+    assert landmarks["osm:node/1"].alt_names == ["Masjid Seribu Tiang"]
+    assert landmarks["osm:node/1"].category == "amenity=place_of_worship"
+    assert landmarks["osm:way/2"].category == "shop=mall"
+    assert record.counts["street"] > 50
