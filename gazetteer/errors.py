@@ -14,4 +14,4 @@ class GazetteerQueryError(DomainError):
 class PointOutsideRegionError(DomainError):
     """A reverse-geocoding point too far from every kecamatan of the region."""
 
-    code = "outside_region"  # the same refusal as an incident placed outside the region
+    code = "point_outside_region"

@@ -55,7 +55,7 @@ def test_no_landmark_beyond_a_few_hundred_metres(town, dispatcher) -> None:
 def test_a_point_far_outside_the_region_is_a_400(town, dispatcher) -> None:
     response = dispatcher.get(URL, {"lon": 106.8, "lat": -6.2})  # Jakarta
     assert response.status_code == 400
-    assert response.json()["error"]["code"] == "outside_region"
+    assert response.json()["error"]["code"] == "point_outside_region"
 
 
 def test_a_point_just_outside_the_boundary_still_answers(town, dispatcher) -> None:
