@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "channels",
     "gis_core",
+    "gazetteer",
     "fleet",
     "coverage",
     "access",

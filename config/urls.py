@@ -7,6 +7,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/", include("gis_core.api.urls")),
+    path("api/", include("gazetteer.api.urls")),
     path("api/", include("fleet.api.urls")),
     path("api/coverage/", include("coverage.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -128,6 +128,8 @@ ERROR_STRINGS = {
     "unknown_incident_type": _("Unknown report type"),
     "invalid_location": _("Not a valid location"),
     "outside_region": _("The location is outside the region"),
+    "point_outside_region": _("The point is outside the region"),
+    "gazetteer_query_invalid": _("Check the place search (at least 2 characters, a valid point)"),
     "unknown_outcome": _("Unknown outcome"),
     "report_state": _("Not possible in the report's current state"),
     "not_found": _("Not found (deleted or closed meanwhile?)"),

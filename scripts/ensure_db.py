@@ -28,7 +28,9 @@ def main() -> int:
                 print(f"[setup] creating database {name}")
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         with psycopg.connect(dbname=name, autocommit=True, **conninfo) as conn:
-            conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+            # pg_trgm and unaccent: the gazetteer's typo-tolerant search (its migration creates them too).
+            for extension in ("postgis", "pg_trgm", "unaccent"):
+                conn.execute(sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(sql.Identifier(extension)))
     except psycopg.OperationalError as exc:
         print(
             f"[setup] cannot reach PostgreSQL at {conninfo['host']}:{conninfo['port']} as {conninfo['user']}: "

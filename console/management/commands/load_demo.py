@@ -1,11 +1,13 @@
 """Load a demo region (default Kota Jambi) from SIAGA_DATA_DIR and let the demo's users in; idempotent.
 
 The command lives with the console rather than with ``gis_core`` because it does more than geography: the
-demo accounts (``create_demo_users``) become members of the region it loads.
+demo accounts (``create_demo_users``) become members of the region it loads, and the gazetteer is built
+from what it loaded.
 """
 
 from __future__ import annotations
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from console.services import demo_users_join
@@ -31,4 +33,6 @@ class Command(BaseCommand):
         members = demo_users_join(region=loaded)
         if members:
             self.stdout.write(f"demo users {', '.join(members)} are members of {loaded.name}")
+        # The gazetteer's names from what was just loaded (streets of the demo roads, facilities, areas).
+        call_command("import_gazetteer", loaded.slug, "--from-database", stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS(f"{loaded.name} is loaded."))
