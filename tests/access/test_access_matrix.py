@@ -74,6 +74,9 @@ FOR = {
         ],
         DISPATCH,
     ),
+    # gazetteer: placing a report is the dispatcher's.
+    "gazetteer-search": DISPATCH,
+    "gazetteer-reverse": DISPATCH,
     # coverage: the planner's.
     **dict.fromkeys(
         [
