@@ -9,7 +9,7 @@ from gazetteer.services import gazetteer_store
 
 
 def test_an_admin_adds_a_local_name_and_a_reimport_keeps_it(town, client) -> None:
-    from conftest import TOWN_CANDIDATES
+    from factories.gazetteer import TOWN_CANDIDATES
 
     admin = User.objects.create_superuser("root", password="pw")
     client.force_login(admin)

@@ -33,7 +33,7 @@ def test_same_named_streets_far_apart_are_two_entries() -> None:
 
 
 def test_reimport_replaces_imported_names_and_keeps_local_ones(town, dispatcher) -> None:
-    from conftest import TOWN_CANDIDATES
+    from factories.gazetteer import TOWN_CANDIDATES
 
     local = GazetteerEntry(region=town, kind=EntryKind.LOCAL, name="Posko Simpang Rimbo", geom=Point(103.62, -1.61))
     local.point = local.geom
