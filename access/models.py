@@ -2,7 +2,7 @@
 
 A membership is the one place that says which regions' work a user may see. Issue 11 extends this same
 row with the role the user holds in the region and the agencies the user is limited to; the console's
-global role groups (``console.roles``) stay until then.
+global role groups (``access.roles``) stay until then.
 """
 
 from __future__ import annotations

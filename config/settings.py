@@ -214,6 +214,9 @@ AXES_VERBOSE = False
 SESSION_ENGINE = "gis_core.sessions"
 
 REST_FRAMEWORK = {
+    # Deny by default: a view that names no permission needs a logged-in user with a console role. A view
+    # open to others names AllowAny in its own code, saying who may call it and how they prove it.
+    "DEFAULT_PERMISSION_CLASSES": ["access.permissions.HasRole"],
     # DRF's defaults, with HTTP Basic refusing impossible credentials (NUL, 10,000 chars) with a 401.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
@@ -234,6 +237,9 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Siaga API",
     "DESCRIPTION": "Dispatch and resource tracking for Indonesian 112 centres: boundaries, routing and ETAs.",
     "VERSION": "0.1.0",
+    # The schema and its docs page describe the API's shape and hold no data: open to anyone, so a
+    # centre's integrators can read them before they have an account.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
 }
 
 LOGGING = {

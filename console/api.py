@@ -8,8 +8,8 @@ from django.contrib.gis.db.models.functions import AsGeoJSON
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
+from access import roles
 from access.selectors import region_for_user, regions_for_user
-from console import roles
 from gis_core.models import Region, RoadEdge
 
 

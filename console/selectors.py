@@ -9,8 +9,8 @@ from django.contrib.gis.db.models import Extent
 from django.http import Http404, HttpRequest
 from django.urls import reverse
 
+from access import roles
 from access.selectors import home_region_for_user, region_for_user, regions_for_user
-from console import roles
 from console.strings import ERROR_STRINGS, JS_STRINGS
 from fleet.models import Agency, Capability, IncidentType, UnitStatus
 from fleet.services.incidents import CLOSING_OUTCOMES

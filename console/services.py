@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from access import roles
 from access.services import membership_grant
-from console import roles
 from gis_core.models import Region
 
 # Demo accounts only: the passwords are public (printed, and in this file). Never use them on a real centre.

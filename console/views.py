@@ -16,7 +16,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 
-from console import roles, selectors
+from access import roles
+from console import selectors
 
 
 def _role_required(check: Callable[[object], bool]) -> Callable:

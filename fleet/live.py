@@ -48,8 +48,9 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from fleet.models import Incident
-from fleet.representations import incident_public, incidents_loaded, iso, unit_public
+from fleet.representations import incident_public, incidents_loaded, unit_public
 from fleet.selectors_units import unit_state
+from gis_core.api.fields import iso
 
 logger = logging.getLogger(__name__)
 

@@ -17,20 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db.models import Prefetch, QuerySet
-from rest_framework.fields import DateTimeField
 
 from fleet.models import Assignment, AssignmentStatus, Incident, LocationOffer
+from gis_core.api.fields import iso
 
 if TYPE_CHECKING:  # fleet.selectors (and so selectors_units) writes its times with iso() from here
     from fleet.selectors_units import UnitState
 
-_DATETIME = DateTimeField()
 PHASES = ("dispatched_at", "en_route_at", "on_scene_at", "transporting_at", "at_hospital_at", "cleared_at")
-
-
-def iso(value: datetime | None) -> str | None:
-    """A time as the REST API writes it (ISO 8601, the project's time zone), or None."""
-    return _DATETIME.to_representation(value) if value is not None else None
 
 
 def _point(lonlat: tuple[float, float] | None) -> dict | None:

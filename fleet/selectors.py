@@ -24,7 +24,7 @@ from fleet.models import (
     UnitStatus,
     UnitType,
 )
-from fleet.representations import iso
+from gis_core.api.fields import iso
 from gis_core.errors import DomainError
 from gis_core.models import Region
 from gis_core.routing.engine import RoutingEngine, Snap

@@ -13,8 +13,15 @@ from shapely.geometry import mapping
 
 from coverage import render, selectors, services, siting
 from coverage.api import serializers as s
+from coverage.api.permissions import CanPlan
 from coverage.models import CoverageRun, RunKind
 from gis_core.api.views import region_or_404
+
+
+class PlannerAPIView(APIView):
+    """A planner's endpoint: HTTP Basic or a session (the API's defaults), and the planner role."""
+
+    permission_classes = (CanPlan,)
 
 
 def _valid(serializer_class: type[serializers.Serializer], request: Request) -> dict:
@@ -64,7 +71,7 @@ def _coverage_run(request: Request, kind: str) -> CoverageRun:
     )
 
 
-class SurfaceView(APIView):
+class SurfaceView(PlannerAPIView):
     """Travel time from the nearest source to every grid cell and kelurahan, as GeoJSON (seconds)."""
 
     @extend_schema(request=s.CoverageInputSerializer, responses={201: dict})
@@ -92,7 +99,7 @@ class SurfaceView(APIView):
         )
 
 
-class CoverageReportView(APIView):
+class CoverageReportView(PlannerAPIView):
     """Coverage per kecamatan at each threshold: people and area within reach, people outside, worst places."""
 
     @extend_schema(request=s.CoverageInputSerializer, responses={201: dict})
@@ -110,7 +117,7 @@ class CoverageReportView(APIView):
         )
 
 
-class GapsView(APIView):
+class GapsView(PlannerAPIView):
     """Kecamatan and grid cells ranked by people beyond the target; CSV and PNG under the run's links."""
 
     @extend_schema(request=s.CoverageInputSerializer, responses={201: dict})
@@ -121,7 +128,7 @@ class GapsView(APIView):
         )
 
 
-class SitingView(APIView):
+class SitingView(PlannerAPIView):
     """New sites: MCLP (k sites covering the most people) or LSCP (fewest sites for a share), existing kept."""
 
     @extend_schema(request=s.SitingInputSerializer, responses={201: dict})
@@ -145,7 +152,7 @@ class SitingView(APIView):
         return Response({**_head(run), **results, "existing": run.inputs["existing"]}, status=201)
 
 
-class LiveView(APIView):
+class LiveView(PlannerAPIView):
     """Coverage now from available units, what dispatches left uncovered, and move-up suggestions."""
 
     @extend_schema(request=s.LiveInputSerializer, responses={201: dict})
@@ -177,7 +184,7 @@ class LiveView(APIView):
         )
 
 
-class WhatIfView(APIView):
+class WhatIfView(PlannerAPIView):
     """Coverage before and after closing roads or bridges and/or adding stations (live network untouched)."""
 
     @extend_schema(request=s.WhatIfInputSerializer, responses={201: dict})
@@ -200,7 +207,7 @@ class WhatIfView(APIView):
         return Response({**_head(run), **results}, status=201)
 
 
-class RunListView(APIView):
+class RunListView(PlannerAPIView):
     """Stored runs, newest first (inputs only); filter by ``region`` slug and ``kind``."""
 
     @extend_schema(parameters=[OpenApiParameter("region", str), OpenApiParameter("kind", str)], responses={200: dict})
@@ -213,7 +220,7 @@ class RunListView(APIView):
         return Response({"results": [{**_head(run), "inputs": run.inputs} for run in runs]})
 
 
-class RunDetailView(APIView):
+class RunDetailView(PlannerAPIView):
     """One stored run: its inputs and its results, as computed."""
 
     def get(self, request: Request, run_id: int) -> Response:
@@ -221,14 +228,14 @@ class RunDetailView(APIView):
         return Response({**_head(run), "inputs": run.inputs, "results": run.results})
 
 
-class RunCompareView(APIView):
+class RunCompareView(PlannerAPIView):
     """People within each threshold per kecamatan: run ``other`` minus run ``run_id``."""
 
     def get(self, request: Request, run_id: int, other_id: int) -> Response:
         return Response(services.coverage_runs_compare(run_a=_run_or_404(run_id), run_b=_run_or_404(other_id)))
 
 
-class RunGapsCsvView(APIView):
+class RunGapsCsvView(PlannerAPIView):
     """The run's gap ranking as CSV."""
 
     def get(self, request: Request, run_id: int) -> HttpResponse:
@@ -238,7 +245,7 @@ class RunGapsCsvView(APIView):
         return response
 
 
-class RunMapView(APIView):
+class RunMapView(PlannerAPIView):
     """The run's travel-time map as a PNG (kecamatan outlines, cells coloured by seconds to the nearest source)."""
 
     def get(self, request: Request, run_id: int) -> HttpResponse:

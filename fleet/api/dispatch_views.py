@@ -81,6 +81,7 @@ from rest_framework.response import Response
 from fleet.api import dispatch_serializers as s
 from fleet.api.incident_serializers import AssignmentSerializer
 from fleet.api.incident_views import DispatcherAPIView
+from fleet.api.permissions import CanSeeFleet
 from fleet.models import Assignment, Incident, Unit
 from fleet.representations import assignment_public, unit_feature, unit_public
 from fleet.selectors import recommendation_public, stations_for_map, units_eta, units_recommend
@@ -140,6 +141,8 @@ def _remote(request: Request) -> str | None:
 class UnitList(DispatcherAPIView):
     """GET: units as a GeoJSON FeatureCollection where they are taken to be (as live messages place them)."""
 
+    permission_classes = (CanSeeFleet,)  # the planner's map shows them too
+
     def get(self, request: Request) -> Response:
         region = _region(request.query_params.get("region"))
         states = unit_states(now=timezone.now(), region_id=region.pk if region is not None else None)
@@ -149,6 +152,8 @@ class UnitList(DispatcherAPIView):
 @extend_schema(parameters=[REGION_PARAM], responses={200: s.StationFeatureSerializer(many=True)})
 class StationList(DispatcherAPIView):
     """GET: stations and posts as a GeoJSON FeatureCollection."""
+
+    permission_classes = (CanSeeFleet,)  # the planner's map shows them too
 
     def get(self, request: Request) -> Response:
         region = _region(request.query_params.get("region"))

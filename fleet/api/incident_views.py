@@ -10,13 +10,13 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import NotFound
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_gis.pagination import GeoJsonPagination
 
 from fleet.api import incident_serializers as s
+from fleet.api.permissions import CanDispatch
 from fleet.incident_selectors import caller_history, incident_detail, incidents_queue, statuses_parse
 from fleet.models import CallerFlag, Incident
 from fleet.services import callers, incidents
@@ -26,9 +26,11 @@ from gis_core.selectors import region_by_slug_or_code
 
 
 class DispatcherAPIView(APIView):
+    """A dispatcher's or call taker's endpoint: HTTP Basic or a session, and the dispatcher role."""
+
     # Basic first so an anonymous request gets a 401 with WWW-Authenticate rather than a bare 403.
     authentication_classes = (BasicAuthentication, SessionAuthentication)
-    permission_classes = (IsAuthenticated,)
+    permission_classes = (CanDispatch,)
 
 
 class QueuePagination(GeoJsonPagination):

@@ -31,12 +31,13 @@ from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import ValidationError
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
+from fleet.api.permissions import CanDispatch
 from fleet.ingest import batch, osmand, owntracks, traccar_json
 from fleet.ingest.fix import loads_json
 from fleet.ingest.masking import mask_body, mask_query
@@ -131,7 +132,7 @@ class _DeviceEndpoint(APIView):
     """
 
     authentication_classes = ()
-    permission_classes = (AllowAny,)
+    permission_classes = (AllowAny,)  # open to devices: each request proves itself with its device secret
     throttle_classes = ()
     renderer_classes = (JSONRenderer,)
 
@@ -287,7 +288,7 @@ class UnitPositionsView(APIView):
     """
 
     authentication_classes = (BasicAuthentication, SessionAuthentication)
-    permission_classes = (IsAuthenticated,)
+    permission_classes = (CanDispatch,)  # a unit's track: dispatchers (and admins)
 
     def get(self, request, unit_id: int):
         unit = get_object_or_404(Unit.objects.only("id", "call_sign"), pk=unit_id)

@@ -34,6 +34,8 @@ def _forbidden(code: str, message: str) -> Response:
 
 class WhatsAppWebhook(APIView):
     authentication_classes = ()
+    # Open to Meta: a delivery proves itself with X-Hub-Signature-256 over its raw body (the app secret), the
+    # subscription check with the verify token; both are checked below before anything is read.
     permission_classes = (AllowAny,)
 
     @extend_schema(

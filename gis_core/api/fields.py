@@ -1,13 +1,23 @@
-"""Input parsing shared by the API: points as [lon, lat] or GeoJSON, with messages a person can act on."""
+"""Fields shared by the API: points as [lon, lat] or GeoJSON parsed with messages a person can act on, and
+times written one way (``iso``) wherever a representation is built."""
 
 from __future__ import annotations
 
 import math
+from datetime import datetime
 
 from django.contrib.gis.geos import Polygon
 from rest_framework import serializers
 from rest_framework.exceptions import ParseError
+from rest_framework.fields import DateTimeField
 from rest_framework_gis.filters import InBBoxFilter
+
+_DATETIME = DateTimeField()
+
+
+def iso(value: datetime | None) -> str | None:
+    """A time as the REST API writes it (ISO 8601, the project's time zone), or None."""
+    return _DATETIME.to_representation(value) if value is not None else None
 
 
 def parse_lonlat(value: object, *, label: str = "point") -> tuple[float, float]:

@@ -128,7 +128,7 @@ def test_create_demo_users_prints_passwords_and_is_idempotent(client, capsys) ->
 def test_groups_exist_after_migrate() -> None:
     from django.contrib.auth.models import Group
 
-    from console import roles
+    from access import roles
 
     roles.groups_ensure()  # a flush by an earlier transactional test empties what the data migration made
     assert set(Group.objects.values_list("name", flat=True)) >= {"dispatcher", "planner", "admin"}

@@ -6,6 +6,7 @@ import csv
 import io
 
 import pytest
+from factories.access import api_client
 from factories.coverage import make_agency, make_station, make_unit, node_at
 from rest_framework.test import APIClient
 
@@ -17,8 +18,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def api() -> APIClient:
-    return APIClient()
+def api(db) -> APIClient:
+    """A planner's client: the API's permissions ask for a console role (tests/access checks who is refused)."""
+    return api_client("planner")
 
 
 @pytest.fixture
@@ -51,7 +53,7 @@ def test_report_then_show_list_and_compare(api, fleet, django_assert_max_num_que
     shown = api.get(f"/api/coverage/runs/{one['run_id']}/").json()
     assert shown["results"]["kecamatan"] == one["kecamatan"]  # shown again exactly as computed
     assert shown["inputs"]["spec"]["agencies"] == ["damkar"]
-    with django_assert_max_num_queries(2):
+    with django_assert_max_num_queries(3):  # + the role check
         listed = api.get("/api/coverage/runs/", {"region": "tiny", "kind": "coverage"}).json()["results"]
     assert [r["run_id"] for r in listed] == [two["run_id"], one["run_id"]]
     compared = api.get(f"/api/coverage/runs/{one['run_id']}/compare/{two['run_id']}/").json()

@@ -6,7 +6,7 @@ import io
 
 import pytest
 from django.core.management import call_command
-from rest_framework.test import APIClient
+from factories.access import api_client
 
 from coverage.context import coverage_context
 from coverage.models import CoverageRun
@@ -27,7 +27,7 @@ def jambi_fleet(jambi):
 
 def test_psc119_ambulance_coverage_per_kecamatan_equals_networkx(jambi_fleet) -> None:
     body = {"region": "kota-jambi", "sources": {"agencies": ["psc119"], "units": True, "stations": False}}
-    response = APIClient().post("/api/coverage/report/", body, format="json")
+    response = api_client("planner").post("/api/coverage/report/", body, format="json")
     assert response.status_code == 201, response.content[:300]
     data = response.json()
     # The three ambulances have no GPS fix: each stands at its home station (RSUD Raden Mattaher, RSUD H.

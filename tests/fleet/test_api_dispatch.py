@@ -10,9 +10,9 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils import timezone
+from factories.access import make_user
 from factories.fleet import make_agency, make_fix, make_incident, make_incident_type, make_station, make_unit
 from factories.gis_core import make_region
 from rest_framework.test import APIClient
@@ -28,7 +28,7 @@ RSUD_ABDUL_MANAP = (103.579035273099606, -1.6410166)  # jambi/health_facilities_
 
 @pytest.fixture
 def user(db):
-    return get_user_model().objects.create_user("dispatcher1", password="pw")
+    return make_user("dispatcher1", "dispatcher", password="pw")
 
 
 @pytest.fixture
@@ -95,7 +95,7 @@ def test_stations_geojson(api, jambi_region, django_assert_max_num_queries) -> N
         make_unit(agency=damkar, home_station=hq)
     for i in range(10):
         make_station(agency=damkar, code=f"posko-{i}")
-    with django_assert_max_num_queries(2):  # region, stations with agency and unit count
+    with django_assert_max_num_queries(3):  # the role check, region, stations with agency and unit count
         response = api.get("/api/stations/?region=15.71")
     assert response.status_code == 200
     features = {f["properties"]["code"]: f for f in response.json()["features"]}
@@ -130,7 +130,7 @@ def test_recommendations_query_budget(api, jambi_network, django_assert_max_num_
     engine_for(jambi_network)  # loading the network is a one-off, not part of the budget
     # The report, its type's needs, the candidates (positions, stations and capabilities in one), the active
     # network version.
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(5):  # + the role check
         response = api.get(f"/api/incidents/{incident.pk}/recommendations/")
     assert len(response.json()["needs"][0]["suggestions"]) == 30
 
@@ -219,7 +219,7 @@ def test_units_eta_ranks_every_unit_of_the_region(api, jambi_network, django_ass
         "ENGINE": round(engine.travel_times_to([CENTRE], CENTRE)[0].eta_s, 1),
     }
     # The region, the candidates (positions, stations and capabilities in one), the active network version.
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(4):  # + the role check
         response = api.post("/api/units/eta/", {"region": "kota-jambi", "destination": CENTRE}, format="json")
     assert response.status_code == 200, response.content
     body = response.json()
@@ -390,7 +390,7 @@ def test_concurrent_api_assignments_one_201_the_rest_409() -> None:
     n = 8
     unit = make_unit()
     incidents = [make_incident() for _ in range(n)]
-    users = [get_user_model().objects.create_user(f"d{i}", password="pw") for i in range(n)]
+    users = [make_user(f"d{i}", "dispatcher", password="pw") for i in range(n)]
     barrier = threading.Barrier(n)
     answers: list[tuple[int, dict]] = []
     lock = threading.Lock()

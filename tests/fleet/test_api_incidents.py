@@ -11,8 +11,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.utils import timezone
+from factories.access import make_user
 from factories.fleet import make_incident, make_incident_type, make_unit
 from rest_framework.test import APIClient
 
@@ -40,7 +40,7 @@ def jambi(jambi_region, data_dir: Path):
 
 @pytest.fixture
 def user(db):
-    return get_user_model().objects.create_user("calltaker1", password="pw")
+    return make_user("calltaker1", "dispatcher", password="pw")
 
 
 @pytest.fixture

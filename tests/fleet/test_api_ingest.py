@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 import pytest
 from django.utils import timezone
+from factories.access import make_user
 from factories.fleet import make_agency, make_device, make_unit
 
 from fleet.models import InboundMessage, PositionFix, StatusChange, Unit, UnitStatus
@@ -443,7 +444,7 @@ def test_crew_status_unknown_value_is_400(client, device) -> None:
 
 @pytest.fixture
 def dispatcher(client, django_user_model):
-    user = django_user_model.objects.create_user(username="dispatcher", password="pw")
+    user = make_user("dispatcher", "dispatcher", password="pw")
     client.force_login(user)
     return user
 
@@ -508,7 +509,7 @@ def test_history_bad_query_params_are_400(client, device, dispatcher, params: di
 
 def test_history_anonymous_is_refused_and_unknown_unit_is_404(client, device, django_user_model) -> None:
     assert client.get(_history_url(device.unit_id)).status_code in (401, 403)
-    client.force_login(django_user_model.objects.create_user(username="d2", password="pw"))
+    client.force_login(make_user("d2", "dispatcher", password="pw"))
     response = client.get(_history_url(999_999))
     assert response.status_code == 404
     assert _error(response)["code"] == "not_found"

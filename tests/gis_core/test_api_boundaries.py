@@ -6,6 +6,7 @@ import json
 
 import pytest
 import shapely
+from factories.access import api_client
 from rest_framework.test import APIClient
 from shapely.geometry import shape
 
@@ -16,8 +17,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def api() -> APIClient:
-    return APIClient()
+def api(db) -> APIClient:
+    """A dispatcher's client: the API's permissions ask for a console role (tests/access checks who is refused)."""
+    return api_client("dispatcher")
 
 
 @pytest.fixture
@@ -29,7 +31,7 @@ def jambi(jambi_region, data_dir):
 
 def test_regions_list_shows_the_active_network(api, jambi, data_dir, django_assert_max_num_queries) -> None:
     import_roads(region=jambi, path=data_dir / "jambi" / "roads_main_jambi_osm.graphml")
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(4):  # + the role check
         response = api.get("/api/regions/")
     assert response.status_code == 200
     (region,) = response.json()["results"]
@@ -38,7 +40,7 @@ def test_regions_list_shows_the_active_network(api, jambi, data_dir, django_asse
 
 
 def test_kecamatan_geojson_with_pagination(api, jambi, django_assert_max_num_queries) -> None:
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(4):  # + the role check
         response = api.get("/api/regions/kota-jambi/kecamatan/?page_size=5")
     assert response.status_code == 200
     body = response.json()
@@ -81,7 +83,7 @@ def test_kecamatan_bbox_filter_pages_through_exactly_the_overlapping_areas(
     url = "/api/regions/kota-jambi/kecamatan/?in_bbox={},{},{},{}&page_size=3".format(*box)
     codes = []
     while url:
-        with django_assert_max_num_queries(3):
+        with django_assert_max_num_queries(4):  # + the role check
             response = api.get(url)
         assert response.status_code == 200, response.content
         body = response.json()
@@ -95,7 +97,7 @@ def test_kecamatan_bbox_filter_pages_through_exactly_the_overlapping_areas(
 
 
 def test_kelurahan_of_one_kecamatan(api, jambi, django_assert_max_num_queries) -> None:
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(4):  # + the role check
         response = api.get("/api/regions/kota-jambi/kelurahan/?kecamatan=15.71.01")
     features = response.json()["features"]
     assert len(features) == 7  # SOURCES.md: Telanaipura has 7 kelurahan

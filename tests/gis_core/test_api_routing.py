@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from factories.access import api_client
 from rest_framework.test import APIClient
 
 from gis_core.importers.roads import import_roads
@@ -20,8 +21,9 @@ JAKARTA_MONAS = [106.8272, -6.1754]
 
 
 @pytest.fixture
-def api() -> APIClient:
-    return APIClient()
+def api(db) -> APIClient:
+    """A dispatcher's client: the API's permissions ask for a console role (tests/access checks who is refused)."""
+    return api_client("dispatcher")
 
 
 @pytest.fixture

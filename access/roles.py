@@ -1,6 +1,9 @@
-"""Console roles: Django groups, and the checks the pages use.
+"""Roles: Django groups (dispatcher, planner, admin), and the checks pages and API permissions use.
 
-Crew devices authenticate with their device secret on the ingest endpoints and never log in here.
+Crew devices authenticate with their device secret on the ingest endpoints and never log in here; the
+WhatsApp webhook proves itself with Meta's signature. Each app's API says which role it needs in its own
+permissions module (``fleet/api/permissions.py``, ``coverage/api/permissions.py``); the default for a
+view that names none is ``access.permissions.HasRole``.
 """
 
 from __future__ import annotations
@@ -32,6 +35,11 @@ def can_dispatch(user) -> bool:
 
 def can_plan(user) -> bool:
     return bool(roles_of(user) & {PLANNER, ADMIN})
+
+
+def has_role(user) -> bool:
+    """Any console role: what reading the shared map (boundaries, roads, units, routing) needs."""
+    return bool(roles_of(user))
 
 
 def groups_ensure() -> list[Group]:
