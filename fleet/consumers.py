@@ -8,8 +8,8 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils import timezone
 
+from access.selectors import regions_for_user
 from fleet.live import live_group, user_may_watch
-from gis_core.models import Region
 
 # Close codes a console can act on (sent after the handshake; 4000-4999 are the application's own).
 CLOSE_FORBIDDEN = 4403
@@ -18,18 +18,21 @@ CLOSE_UNKNOWN_REGION = 4404
 
 @database_sync_to_async
 def _watchable_region(user: Any, slug: str) -> tuple[bool, int | None]:
+    """Whether ``user`` may open a live console, and the id of the region ``slug`` among the user's own
+    (None: unknown, or another centre's, which looks the same: a region is not confirmed to outsiders)."""
     if not user_may_watch(user):
         return False, None
-    return True, Region.objects.filter(slug=slug).values_list("pk", flat=True).first()
+    return True, regions_for_user(user).filter(slug=slug).values_list("pk", flat=True).first()
 
 
 class RegionLiveConsumer(AsyncJsonWebsocketConsumer):
     """``ws/regions/<slug>/``: unit and report updates of one region, for signed-in console users.
 
     Anonymous users, crew devices (they have no session) and users without a console role are
-    refused at the handshake (HTTP 403). An unknown region is accepted and closed at once with code
-    4404 so the console can say why. Once joined, the server sends ``{"type": "hello", "region": slug}``
-    and then every message of ``fleet.live`` as it is; a client's ``{"type": "ping"}`` gets a ``pong``.
+    refused at the handshake (HTTP 403). An unknown region, or one the user is not a member of
+    (``access``), is accepted and closed at once with code 4404 so the console can say why. Once
+    joined, the server sends ``{"type": "hello", "region": slug}`` and then every message of
+    ``fleet.live`` as it is; a client's ``{"type": "ping"}`` gets a ``pong``.
     """
 
     group: str | None = None

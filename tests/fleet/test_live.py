@@ -18,10 +18,11 @@ from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.test import Client
 from django.utils import timezone
+from factories.access import make_user
 from factories.fleet import make_agency, make_device, make_incident, make_unit
 from factories.gis_core import make_region
 
@@ -76,11 +77,9 @@ def unit(jambi):
     return make_unit(agency=make_agency(region=jambi), call_sign="AMB-01")
 
 
-def _user(username: str, *, role: str | None = "dispatcher") -> User:
-    user = User.objects.create_user(username=username, password="x")
-    if role is not None:
-        user.groups.add(Group.objects.get_or_create(name=role)[0])
-    return user
+def _user(username: str, *, role: str | None = "dispatcher", regions=None) -> User:
+    """A user in ``role``'s group, a member of ``regions`` (default: every region existing now)."""
+    return make_user(username, *([role] if role else []), regions=regions)
 
 
 def _cookie(user: User) -> tuple[bytes, bytes]:
@@ -262,7 +261,7 @@ def test_a_rolled_back_change_is_never_sent(redis_up, unit, jambi) -> None:
 def test_a_console_sees_only_its_own_region(redis_up, unit, jambi) -> None:
     ambon = make_region(code="81.71", slug="kota-ambon", name="Kota Ambon", metric_srid=32752)
     ambon_unit = make_unit(agency=make_agency(region=ambon), call_sign="AMQ-01")
-    user = _user("dispatcher1")
+    user = _user("dispatcher1")  # a member of both centres
     headers = _headers(user)
 
     async def scenario() -> None:
@@ -328,8 +327,26 @@ def test_an_unknown_region_is_closed_with_4404(redis_up, jambi) -> None:
     _run(scenario)
 
 
+def test_another_centres_region_is_closed_with_4404_like_an_unknown_one(redis_up, jambi) -> None:
+    make_region(code="81.71", slug="kota-ambon", name="Kota Ambon", metric_srid=32752)
+    jambi_only = _user("dispatcher-jambi", regions=[jambi])
+    headers = _headers(jambi_only)
+
+    async def scenario() -> None:
+        await (await _joined("kota-jambi", headers)).disconnect()
+        communicator = _communicator("kota-ambon", headers)
+        connected, _ = await communicator.connect()
+        assert connected
+        closed = await communicator.receive_output(timeout=RECEIVE_TIMEOUT_S)
+        assert closed == {"type": "websocket.close", "code": CLOSE_UNKNOWN_REGION}
+
+    _run(scenario)
+
+
 def test_a_staff_user_may_watch_and_gets_pong(redis_up, jambi) -> None:
-    staff = User.objects.create_user(username="kepala", password="x", is_staff=True)
+    staff = make_user("kepala", regions=[jambi])
+    staff.is_staff = True
+    staff.save()
     headers = _headers(staff)
 
     async def scenario() -> None:

@@ -16,9 +16,10 @@ from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
+from factories.access import make_user
 from factories.fleet import make_agency, make_fix, make_incident, make_station, make_unit
 from factories.gis_core import make_region
 from rest_framework.test import APIClient
@@ -44,9 +45,7 @@ def _own_channel_layer(settings):
 
 
 def _dispatcher(username: str = "dispatcher1") -> User:
-    user = User.objects.create_user(username=username, password="x")
-    user.groups.add(Group.objects.get_or_create(name="dispatcher")[0])
-    return user
+    return make_user(username, "dispatcher")  # a member of every region existing now
 
 
 def _api(user: User) -> APIClient:
