@@ -46,7 +46,7 @@ def roads_geojson(request: HttpRequest, slug: str) -> JsonResponse:
     """GET: the region's active road network as a GeoJSON FeatureCollection (console users only)."""
     if not request.user.is_authenticated:
         return JsonResponse({"error": {"code": "not_authenticated", "message": "log in first"}}, status=401)
-    if not (roles.can_dispatch(request.user) or roles.can_plan(request.user)):
+    if not roles.has_role(request.user):
         return JsonResponse({"error": {"code": "permission_denied", "message": "no console role"}}, status=403)
     region = region_for_user(request.user, slug_or_code=slug)
     if region is None:  # unknown or another centre's: the same answer, so it does not confirm the region exists

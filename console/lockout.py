@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
+from gis_core.api.errors import domain_error_body
 from gis_core.credentials import LoginLockedError
 from gis_core.lockout import lockout_message
 
@@ -21,8 +22,8 @@ def lockout_response(
 ) -> HttpResponse:
     message, retry_after_s = lockout_message(request)
     if request.path.startswith("/api/"):
-        body = {"error": {"code": LoginLockedError.code, "message": message}}
-        response: HttpResponse = JsonResponse(body, status=LoginLockedError.http_status)
+        error = LoginLockedError(message, retry_after_s=retry_after_s)
+        response: HttpResponse = JsonResponse(domain_error_body(error), status=error.http_status)
     else:
         response = render(request, "console/login.html", {"locked_out_message": message}, status=429)
     if retry_after_s:

@@ -47,6 +47,7 @@ from django.conf import settings
 from django.db import connections, transaction
 from django.utils import timezone
 
+from access import roles
 from fleet.models import Incident
 from fleet.representations import incident_public, incidents_loaded, unit_public
 from fleet.selectors_units import unit_state
@@ -54,14 +55,13 @@ from gis_core.api.fields import iso
 
 logger = logging.getLogger(__name__)
 
-# Users in these groups (and superusers and staff) may watch a region's live updates.
-CONSOLE_ROLES = ("dispatcher", "planner", "admin")
 # The channel layer's handler name: RegionLiveConsumer.live_relay.
 RELAY_TYPE = "live.relay"
 
 
 def user_may_watch(user: Any) -> bool:
-    """Whether ``user`` may open the live console (checks groups: one query; call it off the event loop).
+    """Whether ``user`` may open the live console: a console role (``access.roles``) or staff (checks groups:
+    one query; call it off the event loop).
 
     Parameters
     ----------
@@ -70,9 +70,7 @@ def user_may_watch(user: Any) -> bool:
     """
     if user is None or not user.is_authenticated or not user.is_active:
         return False
-    if user.is_superuser or user.is_staff:
-        return True
-    return user.groups.filter(name__in=CONSOLE_ROLES).exists()
+    return user.is_staff or roles.has_role(user)
 
 
 def live_group(region_id: int) -> str:

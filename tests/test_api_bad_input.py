@@ -14,6 +14,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
+from factories.access import basic_header
 from rest_framework.test import APIClient
 
 from fleet.models import Agency, AgencyKind, InboundMessage, Incident, Unit, UnitType
@@ -127,17 +128,13 @@ def test_a_nul_character_is_a_400_that_says_so(world) -> None:
 # -- credentials PostgreSQL cannot store ----------------------------------------------------------------
 
 
-def _basic(user: str, password: str) -> str:
-    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
-
-
 # The header: base64 of "\x1eC3\x00:" and three bytes that are not UTF-8, sent logged out.
 NUL_BASIC = "Basic HkMzADrsv1g="
 BAD_BASIC = {
     "nul_in_user": NUL_BASIC,
-    "nul_in_password": _basic("root", "p\x00w"),
-    "long_user": _basic("x" * 10_000, "pw"),
-    "long_password": _basic("root", "x" * 10_000),
+    "nul_in_password": basic_header("root", "p\x00w"),
+    "long_user": basic_header("x" * 10_000, "pw"),
+    "long_password": basic_header("root", "x" * 10_000),
     "not_base64": "Basic !!!not*base64",
     "no_colon": "Basic " + base64.b64encode(b"rootpw").decode(),
     "latin1_header": "Basic \xe9t\xe9",  # a header's raw bytes as WSGI decodes them (latin-1)

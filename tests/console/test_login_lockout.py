@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import base64
-
 import pytest
 from axes.models import AccessAttempt, AccessFailureLog
 from django.test import Client, override_settings
+from factories.access import basic_header
 
 from console.services import demo_users_create
 
@@ -16,8 +15,7 @@ LIMIT = 3
 
 
 def _basic(username: str, password: str) -> dict[str, str]:
-    token = base64.b64encode(f"{username}:{password}".encode()).decode()
-    return {"HTTP_AUTHORIZATION": f"Basic {token}"}
+    return {"HTTP_AUTHORIZATION": basic_header(username, password)}
 
 
 def _fail_login_page(client: Client, username: str, times: int) -> None:

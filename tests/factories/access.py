@@ -28,3 +28,10 @@ def api_client(*role_names: str, username: str | None = None):
     client = APIClient()
     client.force_authenticate(make_user(username or "api-" + "-".join(role_names or ("none",)), *role_names))
     return client
+
+
+def basic_header(username: str, password: str) -> str:
+    """An ``Authorization`` header value for HTTP Basic."""
+    import base64
+
+    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()

@@ -8,14 +8,13 @@ whose distances to the Kota Jambi kecamatan union were measured with PostGIS.
 
 from __future__ import annotations
 
-import base64
 import json
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 import pytest
 from django.utils import timezone
-from factories.access import make_user
+from factories.access import basic_header, make_user
 from factories.fleet import make_agency, make_device, make_unit
 
 from fleet.models import InboundMessage, PositionFix, StatusChange, Unit, UnitStatus
@@ -40,10 +39,6 @@ def unit(jambi_kecamatan):
 @pytest.fixture
 def device(unit):
     return make_device(unit=unit, identifier="356938035643809", secret=SECRET)
-
-
-def _basic(user: str, password: str) -> str:
-    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
 
 def _unix(ago_s: float) -> int:
@@ -93,7 +88,7 @@ def test_traccar_client_post_with_empty_body_and_basic_auth(client, device) -> N
     # Traccar Client (Android 8.x) POSTs the query string with an empty body.
     query = _osmand_query(speed="5.399568")  # 2.7777 m/s x 1.943844 = 5.3996 kn
     response = client.post(
-        f"{OSMAND}?{urlencode(query)}", data=b"", content_type="", HTTP_AUTHORIZATION=_basic("", SECRET)
+        f"{OSMAND}?{urlencode(query)}", data=b"", content_type="", HTTP_AUTHORIZATION=basic_header("", SECRET)
     )
     assert response.status_code == 200, response.content
     [fix] = _fixes(device.unit_id)
@@ -155,7 +150,7 @@ def test_owntracks_http_with_basic_auth_and_limit_headers(client, unit) -> None:
         OWNTRACKS,
         data=json.dumps(body),
         content_type="application/json",
-        HTTP_AUTHORIZATION=_basic("amb01", SECRET),
+        HTTP_AUTHORIZATION=basic_header("amb01", SECRET),
         HTTP_X_LIMIT_U="amb01",
         HTTP_X_LIMIT_D="phone",
     )
@@ -168,7 +163,7 @@ def test_owntracks_http_with_basic_auth_and_limit_headers(client, unit) -> None:
     for other in ({"_type": "lwt", "tst": _unix(5)}, {"_type": "transition", "event": "enter", "tst": _unix(5)}):
         response = client.post(
             OWNTRACKS, data=json.dumps(other), content_type="application/json",
-            HTTP_AUTHORIZATION=_basic("amb01", SECRET), HTTP_X_LIMIT_D="phone",
+            HTTP_AUTHORIZATION=basic_header("amb01", SECRET), HTTP_X_LIMIT_D="phone",
         )  # fmt: skip
         assert (response.status_code, response.json()) == (200, [])
     assert len(_fixes(device.unit_id)) == 1
@@ -194,7 +189,7 @@ def _post_batch(client, fixes: list[dict], *, user: str = "356938035643809", sec
         BATCH,
         data=json.dumps({"fixes": fixes, **top}),
         content_type="application/json",
-        HTTP_AUTHORIZATION=_basic(user, secret),
+        HTTP_AUTHORIZATION=basic_header(user, secret),
     )
 
 
@@ -232,7 +227,7 @@ def test_osmand_device_posting_as_another_device_is_403_and_kept(client, device)
     make_device(unit=other_unit, identifier="other-phone", secret="other-secret")
     query = urlencode(_osmand_query("other-phone"))
     # Authenticated as 356938035643809 but reporting for other-phone (another unit).
-    response = client.get(f"{OSMAND}?{query}", HTTP_AUTHORIZATION=_basic("356938035643809", SECRET))
+    response = client.get(f"{OSMAND}?{query}", HTTP_AUTHORIZATION=basic_header("356938035643809", SECRET))
     assert response.status_code == 403
     assert "authenticated as device '356938035643809'" in _error(response)["message"]
     assert not PositionFix.objects.exists()
@@ -245,7 +240,7 @@ def test_traccar_json_for_another_device_is_403_and_kept(client, device) -> None
     body = {"device_id": "other-phone", "location": {"timestamp": datetime.now(UTC).isoformat(),
             "coords": {"latitude": CENTRE[1], "longitude": CENTRE[0], "speed": 10}}}  # fmt: skip
     response = client.post(OSMAND, data=json.dumps(body), content_type="application/json",
-                           HTTP_AUTHORIZATION=_basic("356938035643809", SECRET))  # fmt: skip
+                           HTTP_AUTHORIZATION=basic_header("356938035643809", SECRET))  # fmt: skip
     assert response.status_code == 403
     assert _error(response)["code"] == "wrong_unit"
     assert not PositionFix.objects.exists()
@@ -259,7 +254,7 @@ def test_owntracks_message_for_another_devices_topic_is_403_and_kept(client, uni
     body = {"_type": "location", "lat": CENTRE[1], "lon": CENTRE[0], "tst": _unix(15),
             "topic": "owntracks/amb02/phone"}  # fmt: skip
     response = client.post(OWNTRACKS, data=json.dumps(body), content_type="application/json",
-                           HTTP_AUTHORIZATION=_basic("amb01", SECRET), HTTP_X_LIMIT_D="phone")  # fmt: skip
+                           HTTP_AUTHORIZATION=basic_header("amb01", SECRET), HTTP_X_LIMIT_D="phone")  # fmt: skip
     assert response.status_code == 403
     assert "sent a message for topic 'owntracks/amb02/phone'" in _error(response)["message"]
     assert not PositionFix.objects.exists()
@@ -321,7 +316,7 @@ def test_batch_with_a_wrong_password_is_401(client, device) -> None:
     ],
 )
 def test_bad_batch_bodies_are_400_with_a_message(client, device, body: str, fragment: str) -> None:
-    response = client.post(BATCH, data=body, content_type="application/json", HTTP_AUTHORIZATION=_basic(
+    response = client.post(BATCH, data=body, content_type="application/json", HTTP_AUTHORIZATION=basic_header(
         "356938035643809", SECRET
     ))  # fmt: skip
     assert response.status_code == 400
@@ -409,7 +404,7 @@ def _post_status(client, status: str):
         STATUS,
         data=json.dumps({"status": status, "note": "ban bocor"}),
         content_type="application/json",
-        HTTP_AUTHORIZATION=_basic("356938035643809", SECRET),
+        HTTP_AUTHORIZATION=basic_header("356938035643809", SECRET),
     )
 
 
@@ -605,7 +600,7 @@ def test_secrets_are_masked_in_query_form_and_json_alike(client, device) -> None
     assert not {"key", "password", "token"} & set(fix.attributes)  # nor in the fix's extra attributes
     batch_body = json.dumps({"fixes": [_batch_fix()], "auth": {"Secret": "s-123", "password": 4711}})
     response = client.post(f"{BATCH}?key={SECRET}", data=batch_body, content_type="application/json",
-                           HTTP_AUTHORIZATION=_basic("356938035643809", SECRET))  # fmt: skip
+                           HTTP_AUTHORIZATION=basic_header("356938035643809", SECRET))  # fmt: skip
     assert response.status_code == 400, response.content  # "auth" is no batch key: refused, stored masked
     stored = _message("batch")
     assert "s-123" not in stored.body
@@ -618,7 +613,7 @@ def test_secrets_are_masked_in_query_form_and_json_alike(client, device) -> None
 def test_every_device_endpoint_keeps_query_and_body_when_refused(client, device, path: str) -> None:
     body = json.dumps({"_type": "location", "status": "en_route", "fixes": [_batch_fix()]})
     response = client.post(f"{path}?key=wrong&fw=2.1", data=body, content_type="application/json",
-                           HTTP_AUTHORIZATION=_basic("356938035643809", "wrong"))  # fmt: skip
+                           HTTP_AUTHORIZATION=basic_header("356938035643809", "wrong"))  # fmt: skip
     assert response.status_code == 401, response.content
     message = InboundMessage.objects.get()
     assert (message.outcome, message.query, message.body) == ("rejected", "key=***&fw=2.1", body)
@@ -627,7 +622,7 @@ def test_every_device_endpoint_keeps_query_and_body_when_refused(client, device,
 def test_a_resent_query_string_post_is_flagged_duplicate_not_recorded_twice(client, device) -> None:
     url = f"{OSMAND}?{urlencode(_osmand_query(ago_s=30))}"
     for _ in range(2):
-        response = client.post(url, data=b"", content_type="", HTTP_AUTHORIZATION=_basic("", SECRET))
+        response = client.post(url, data=b"", content_type="", HTTP_AUTHORIZATION=basic_header("", SECRET))
         assert response.status_code == 200, response.content
     original, retry = _fixes(device.unit_id)
     assert (original.flags, retry.flags) == ([], ["duplicate"])
