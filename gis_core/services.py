@@ -77,6 +77,7 @@ def region_create(
         problems = metric_srid_problems(srid, footprint.extent_lonlat)
         if problems:
             raise ValidationError({"metric_srid": problems})
+    assert srid is not None  # given, or chosen from the boundary file (one of the two is required above)
     region = Region(name=name.strip(), code=code.strip(), slug=(slug or slugify(name)).strip(), metric_srid=srid)
     region.full_clean()
     region.save()

@@ -151,11 +151,15 @@ def _report_samples(incident: Incident, group_by: str):
         yield (kec.code if kec else None,), (kec.name if kec else "no kecamatan", None, None), sample
 
 
+def _round1(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
 def _stats(values: list[float]) -> dict:
     return {
         "n": len(values),
         "mean": round(float(np.mean(values)), 1) if values else None,
-        "p90": round(percentile_linear(values, 90), 1) if values else None,
+        "p90": _round1(percentile_linear(values, 90)),
     }
 
 

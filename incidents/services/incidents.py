@@ -244,6 +244,8 @@ def location_offer_create(
     applying such an offer is refused like any location outside the region.
     """
     geom, _ = _point(location, None)
+    if geom is None:
+        raise InvalidLocationError("a location offer needs a location (lon, lat)")
     with transaction.atomic():
         offer = LocationOffer(incident=incident, geom=geom, source=source, label=label.strip(), received_at=received_at)
         offer.full_clean()

@@ -213,7 +213,8 @@ def _dicts(value: dict, key: str) -> list[dict]:
 
 def _region_of(value: dict) -> tuple[Region | None, str]:
     """The region whose business number received ``value`` (``metadata.phone_number_id``), or the reason why none."""
-    metadata = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
+    found = value.get("metadata")
+    metadata: dict = found if isinstance(found, dict) else {}
     number_id = str(metadata.get("phone_number_id") or "").strip()
     if not number_id:
         return None, "no metadata.phone_number_id: the receiving WhatsApp number, hence the region, is unknown"
