@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.gis.db.models import Extent
 from django.http import Http404, HttpRequest
 from django.urls import reverse
+from django.utils import timezone
 
 from access import roles
 from access.selectors import home_region_for_user, region_for_user, regions_for_user
@@ -16,6 +17,7 @@ from fleet.models import Agency, Capability, IncidentType, UnitStatus
 from fleet.services.incidents import CLOSING_OUTCOMES
 from fleet.services.status import CANCELLABLE_STATUSES, NEXT_STATUSES
 from gis_core.models import Kecamatan, Region
+from gis_core.time_zones import zone_label
 
 
 def region_for_console(*, user: Any, slug: str | None) -> Region | None:
@@ -70,7 +72,13 @@ def console_config(*, request: HttpRequest, page: str) -> dict:
         # Why there is none: no region loaded on this server, or none the user is a member of.
         config["region_missing"] = "no_membership" if Region.objects.exists() else "no_region"
         return config
-    config["region"] = {"slug": region.slug, "name": region.name, "bbox": region_bbox(region=region)}
+    config["region"] = {
+        "slug": region.slug,
+        "name": region.name,
+        "bbox": region_bbox(region=region),
+        # The scripts show every time in the region's zone (Intl.DateTimeFormat timeZone), labelled WIB/WITA/WIT.
+        "time_zone": zone_label(region.time_zone, at=timezone.now()),
+    }
     config["urls"] = {
         "kecamatan": reverse("kecamatan-list", kwargs={"slug": region.slug}) + "?page_size=500",
         "kelurahan": reverse("kelurahan-list", kwargs={"slug": region.slug}) + "?page_size=500",
