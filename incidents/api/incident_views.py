@@ -55,11 +55,19 @@ def _incident_or_404(pk: int) -> Incident:
     return incident
 
 
-def _detail_response(pk: int, *, status_code: int = status.HTTP_200_OK) -> Response:
+def _caller_read(request: Request, *, phone: str, via: str, obj) -> None:
+    """Audit a person's read of caller data; a machine client (a request carrying a token) is not a person."""
+    if request.auth is None:  # a login (session or HTTP Basic), not a token
+        callers.caller_read_record(phone=phone, user=request.user, remote_addr=_remote(request), via=via, obj=obj)
+
+
+def _detail_response(request: Request, pk: int, *, status_code: int = status.HTTP_200_OK) -> Response:
     incident = incident_detail(pk=pk)
     if incident is None:
         raise NotFound(f"no report with id {pk}")
     history = caller_history(phone=incident.caller_phone, limit=11) if incident.caller_phone else None
+    if incident.caller_phone:  # the answer shows the caller's number and record
+        _caller_read(request, phone=incident.caller_phone, via="incident_detail", obj=incident)
     data = s.IncidentDetailSerializer(incident, context={"caller_history": history}).data
     return Response(data, status=status_code)
 
@@ -98,7 +106,7 @@ class IncidentListCreate(generics.GenericAPIView, DispatcherAPIView):
     def post(self, request: Request) -> Response:
         data = _valid(s.IncidentCreateSerializer, request)
         incident = incidents.incident_create(**data, user=request.user, remote_addr=_remote(request))
-        return _detail_response(incident.pk, status_code=status.HTTP_201_CREATED)
+        return _detail_response(request, incident.pk, status_code=status.HTTP_201_CREATED)
 
 
 class IncidentDetail(DispatcherAPIView):
@@ -106,7 +114,7 @@ class IncidentDetail(DispatcherAPIView):
 
     @extend_schema(responses={200: s.IncidentDetailSerializer})
     def get(self, request: Request, pk: int) -> Response:
-        return _detail_response(pk)
+        return _detail_response(request, pk)
 
     @extend_schema(request=s.IncidentClassifySerializer, responses={200: s.IncidentDetailSerializer})
     def patch(self, request: Request, pk: int) -> Response:
@@ -114,7 +122,7 @@ class IncidentDetail(DispatcherAPIView):
         incidents.incident_classify(
             incident=_incident_or_404(pk), **data, user=request.user, remote_addr=_remote(request)
         )
-        return _detail_response(pk)
+        return _detail_response(request, pk)
 
 
 class IncidentLocation(DispatcherAPIView):
@@ -132,7 +140,7 @@ class IncidentLocation(DispatcherAPIView):
             user=request.user,
             remote_addr=_remote(request),
         )
-        return _detail_response(pk)
+        return _detail_response(request, pk)
 
 
 class LocationOfferApply(DispatcherAPIView):
@@ -143,7 +151,7 @@ class LocationOfferApply(DispatcherAPIView):
         incidents.location_offer_apply(
             incident=_incident_or_404(pk), offer_id=offer_id, user=request.user, remote_addr=_remote(request)
         )
-        return _detail_response(pk)
+        return _detail_response(request, pk)
 
 
 class IncidentClose(DispatcherAPIView):
@@ -159,7 +167,7 @@ class IncidentClose(DispatcherAPIView):
             user=request.user,
             remote_addr=_remote(request),
         )
-        return _detail_response(pk)
+        return _detail_response(request, pk)
 
 
 class CallerDetail(DispatcherAPIView):
@@ -170,6 +178,7 @@ class CallerDetail(DispatcherAPIView):
         history = caller_history(phone=number)
         if history.caller is None and not history.report_count:
             raise NotFound(f"no report or flag for {number} yet")
+        _caller_read(request, phone=number, via="caller_detail", obj=history.caller)
         return Response(s.caller_history_data(history))
 
 

@@ -491,7 +491,7 @@ def _areas(region: Region, geom: Point | None) -> tuple[Kecamatan | None, Kelura
 def _next_reference(region: Region, at: datetime) -> str:
     """``<PREFIX>-<year>-<number>``, numbered per region and local year; serialised by an advisory lock."""
     prefix = REFERENCE_PREFIXES.get(region.code) or _prefix_from_slug(region.slug)
-    stem = f"{prefix}-{timezone.localtime(at).year}-"
+    stem = f"{prefix}-{timezone.localtime(at, region.zone).year}-"
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [zlib.crc32(f"siaga.incident_reference:{stem}".encode())])
     last = (

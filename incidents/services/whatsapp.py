@@ -371,7 +371,7 @@ def _new_report(*, region: Region, wa: WhatsAppMessage, description: str) -> Inc
 
 def _append(incident: Incident, wa: WhatsAppMessage, text: str) -> None:
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
-    stamp = timezone.localtime(wa.sent_at).strftime("%H:%M")
+    stamp = timezone.localtime(wa.sent_at, incident.region.zone).strftime("%H:%M %Z")  # the centre's clock: 14:05 WIT
     line = f"[WhatsApp {stamp}] {text}"
     incident.description = f"{incident.description}\n{line}" if incident.description else line
     incident.full_clean()
