@@ -17,7 +17,7 @@ from fleet.models import Agency, Capability, UnitStatus
 from gis_core.models import Kecamatan, Region
 from gis_core.time_zones import zone_label
 from incidents.models import IncidentType
-from incidents.services.incidents import CLOSING_OUTCOMES
+from incidents.services.incidents import CLOSING_OUTCOMES, OPEN_STATUSES
 from incidents.services.status import CANCELLABLE_STATUSES, NEXT_STATUSES
 
 
@@ -56,6 +56,38 @@ def unit_next_statuses() -> dict[str, list[str]]:
     }
 
 
+# The API's addresses the scripts call, each by URL name with ``{placeholder}`` for what varies per call
+# (``Siaga.url("incident", {id: 7})``): the scripts hard-code no path.
+_TEMPLATES = {
+    "incident": ("incident-detail", {"pk": "id"}),
+    "incident_location": ("incident-location", {"pk": "id"}),
+    "offer_apply": ("incident-location-offer-apply", {"pk": "id", "offer_id": "offer"}),
+    "incident_close": ("incident-close", {"pk": "id"}),
+    "recommendations": ("incident-recommendations", {"pk": "id"}),
+    "assignments": ("incident-assignments", {"pk": "id"}),
+    "assignment_cancel": ("assignment-cancel", {"pk": "id"}),
+    "unit_status": ("unit-status", {"pk": "id"}),
+    "coverage_surface": ("coverage-surface", {}),
+    "coverage_report": ("coverage-report", {}),
+    "coverage_gaps": ("coverage-gaps", {}),
+    "coverage_siting": ("coverage-siting", {}),
+    "coverage_whatif": ("coverage-whatif", {}),
+}
+_SENTINEL = 987654321  # reversed in place of each integer argument, then replaced by its placeholder
+
+
+def url_templates() -> dict[str, str]:
+    """``{name: path}`` for the API calls the scripts make, ``{id}``-style placeholders in the paths."""
+    out = {}
+    for name, (url_name, args) in _TEMPLATES.items():
+        kwargs = {arg: _SENTINEL + i for i, arg in enumerate(args)}
+        path = reverse(url_name, kwargs=kwargs)
+        for i, placeholder in enumerate(args.values()):
+            path = path.replace(str(_SENTINEL + i), "{" + placeholder + "}")
+        out[name] = path
+    return out
+
+
 def console_config(*, request: HttpRequest, page: str) -> dict:
     """Everything a page's script needs to start, as JSON-ready data."""
     region = region_for_console(user=request.user, slug=request.GET.get("region"))
@@ -85,9 +117,10 @@ def console_config(*, request: HttpRequest, page: str) -> dict:
         "kelurahan": reverse("kelurahan-list", kwargs={"slug": region.slug}) + "?page_size=500",
         "roads": reverse("console:roads", kwargs={"slug": region.slug}),
         "incidents": reverse("incident-list"),
-        "units": f"/api/units/?region={region.slug}",
-        "stations": f"/api/stations/?region={region.slug}",
-        "ws": f"/ws/regions/{region.slug}/",
+        "units": reverse("unit-list") + f"?region={region.slug}",
+        "stations": reverse("station-list") + f"?region={region.slug}",
+        "ws": f"/ws/regions/{region.slug}/",  # incidents/websocket_urls.py (not in the HTTP URLconf)
+        **url_templates(),
     }
     config["ws_port"] = settings.SIAGA_WS_PORT  # None: the WebSocket is on the page's own host and port
     # Names in the page's language (``name_in``): the scripts show these, never a code.
@@ -99,5 +132,6 @@ def console_config(*, request: HttpRequest, page: str) -> dict:
     config["unit_next_statuses"] = unit_next_statuses()
     config["cancellable_statuses"] = sorted(CANCELLABLE_STATUSES)  # a dispatch is cancelled, not set available
     config["closing_outcomes"] = list(CLOSING_OUTCOMES)
+    config["open_statuses"] = [str(status) for status in OPEN_STATUSES]  # what the queue lists (live updates too)
     config["agencies"] = list(Agency.objects.filter(region=region).order_by("code").values("code", "name", "kind"))
     return config

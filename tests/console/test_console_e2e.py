@@ -308,6 +308,38 @@ def test_a_gps_fix_from_the_unit_device_moves_its_marker_without_a_reload(consol
     _shot(page, "console-live-fix")
 
 
+def test_a_live_change_to_the_open_report_is_drawn_from_the_message_alone(console, server) -> None:
+    """Another console edits the open report: this one redraws the panel and the queue from the live message,
+    reads neither the queue nor the report again, and routes again only when what the ranking uses changed."""
+    page = console("dispatcher")
+    page.wait_for_function("() => document.body.dataset.live === 'live'")
+    report = _api(server, "POST", "/api/incidents/", {
+        "region": "kota-jambi", "channel": "phone", "incident_type": "fire_house", "location": [103.6150, -1.6010],
+        "description": "e2e: live panel",
+    })  # fmt: skip
+    item = page.locator(f"#queue li[data-id='{report['id']}']")
+    item.wait_for()  # the new report came by the socket
+    item.click()
+    page.locator("#recommendations .need").first.wait_for()
+    seen: list[str] = []
+    page.on("request", lambda request: seen.append(urllib.parse.urlsplit(request.url).path))
+    _api(server, "PATCH", f"/api/incidents/{report['id']}/", {"description": "e2e: two floors, smoke"})
+    page.wait_for_function(
+        "() => (document.getElementById('report-description') || {}).textContent === 'e2e: two floors, smoke'"
+    )
+    page.locator("#recommendations .need").first.wait_for()  # still shown, drawn from what the page held
+    api_reads = [path for path in seen if path.startswith("/api/")]
+    assert api_reads == [], f"a description change made the console read {api_reads}"
+    medical = page.evaluate("() => Siaga.cfg.incident_types.find((t) => t.code === 'medical').name")
+    _api(server, "PATCH", f"/api/incidents/{report['id']}/", {"incident_type": "medical"})
+    page.wait_for_function("(name) => (document.getElementById('report-type') || {}).textContent === name", arg=medical)
+    page.locator("#recommendations .need").first.wait_for()
+    recommendation_reads = [path for path in seen if path.endswith("/recommendations/")]
+    assert recommendation_reads == [f"/api/incidents/{report['id']}/recommendations/"]  # once, for the new type
+    assert "/api/incidents/" not in seen  # the queue was never read again
+    _shot(page, "console-live-panel")
+
+
 def test_planner_opens_the_coverage_layer(console) -> None:
     page = console("planner")
     assert page.url.endswith("/plan/")

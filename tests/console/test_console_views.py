@@ -227,3 +227,24 @@ def test_an_unknown_api_address_is_the_api_json_error(client, settings) -> None:
     response = client.get("/api/no-such-endpoint/")
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+def test_every_api_address_the_scripts_use_comes_from_the_page_config_and_resolves() -> None:
+    """console/selectors.py url_templates: each path, its placeholders filled, is a URL of the API."""
+    import re
+    from pathlib import Path
+
+    from django.urls import resolve
+
+    from console.selectors import url_templates
+
+    templates = url_templates()
+    for name, template in templates.items():
+        path = re.sub(r"\{\w+\}", "7", template)
+        assert resolve(path).url_name, name
+    scripts = Path(__file__).resolve().parents[2] / "console" / "static" / "console"
+    for script in scripts.glob("*.js"):
+        source = script.read_text()
+        assert not re.search(r"[\"'`]/api/", source), f"{script.name} writes an API path of its own"
+        for used in re.findall(r"\burl\(\"(\w+)\"", source):
+            assert used in templates, f"{script.name} asks for URL {used!r}, which the page config lacks"

@@ -3,7 +3,7 @@
 
 (function () {
   const S = window.Siaga;
-  const { cfg, T, api, escapeHtml: esc } = S;
+  const { cfg, T, api, url, escapeHtml: esc } = S;
   if (!document.getElementById("map")) return;
   const ctx = S.createMap("map");
   const reports = L.layerGroup().addTo(ctx.map);
@@ -32,10 +32,32 @@
 
   // ------------------------------------------------------------------ queue
 
+  // Responses are applied in the order asked: an answer older than one already applied is dropped.
+  const turns = { queue: 0, report: 0, recommendations: 0 };
+
   async function loadQueue() {
     if (!cfg.region) return;
+    const turn = ++turns.queue;
     const data = await api("GET", `${cfg.urls.incidents}?region=${cfg.region.slug}&limit=200`);
+    if (turn !== turns.queue) return;
     state.queue = data.features || [];
+    renderQueue();
+  }
+
+  const featureId = (f) => (f.id != null ? f.id : f.properties.id);
+
+  /* A live report (incidents/representations.py incident_public, the queue's feature properties) put in the
+     queue where the server would list it: by priority, then oldest first; gone once it is no longer open. */
+  function applyToQueue(report) {
+    const at = state.queue.findIndex((f) => featureId(f) === report.id);
+    const listed = (cfg.open_statuses || []).includes(report.status);
+    const feature = { type: "Feature", id: report.id, geometry: report.location, properties: report };
+    if (at >= 0 && listed) state.queue[at] = feature;
+    else if (at >= 0) state.queue.splice(at, 1);
+    else if (listed) state.queue.push(feature);
+    state.queue.sort((a, b) => a.properties.priority - b.properties.priority
+      || Date.parse(a.properties.received_at) - Date.parse(b.properties.received_at) || featureId(a) - featureId(b));
+    turns.queue++; // a queue read already on its way predates this message
     renderQueue();
   }
 
@@ -138,8 +160,10 @@
     // The same report drawn again (a live update, after a dispatch) stays on screen until its new state is in,
     // so the panel does not flicker and the confirmation at its top does not blink away.
     if (another) panelEl.innerHTML = `<p>${esc(T.loading)}</p>`;
+    const turn = ++turns.report;
     try {
-      const report = await api("GET", `/api/incidents/${id}/`);
+      const report = await api("GET", url("incident", { id }));
+      if (turn !== turns.report || state.selected !== id) return;
       state.report = report;
       renderPanel(report);
       drawOffers(report);
@@ -216,13 +240,13 @@
     button.closest(".status-buttons").querySelectorAll("button").forEach((b) => { b.disabled = true; });
     delete state.statusErrors[unitId];
     try {
-      if (button.dataset.assignment) await api("POST", `/api/assignments/${button.dataset.assignment}/cancel/`, {});
-      else await api("POST", `/api/units/${unitId}/status/`, { status: button.dataset.status });
+      if (button.dataset.assignment) await api("POST", url("assignment_cancel", { id: button.dataset.assignment }), {});
+      else await api("POST", url("unit_status", { id: unitId }), { status: button.dataset.status });
     } catch (err) {
       state.statusErrors[unitId] = err.message; // e.g. 409: the unit changed meanwhile; say so, then show the truth
     }
     await loadUnits();
-    if (state.selected) await refreshPhases(state.selected);
+    if (state.selected) await readPhases(state.selected); // this console's own change: read its result
   }
 
   document.addEventListener("click", (event) => {
@@ -306,7 +330,7 @@
     panelEl.querySelectorAll(".apply-offer").forEach((button) => button.addEventListener("click", async () => {
       button.disabled = true;
       try {
-        await api("POST", `/api/incidents/${report.id}/location-offers/${button.dataset.offer}/apply/`);
+        await api("POST", url("offer_apply", { id: report.id, offer: button.dataset.offer }));
       } catch (err) { // e.g. 409: already applied, or the point is outside the region
         button.insertAdjacentHTML("afterend", `<p class="error">${esc(err.message)}</p>`);
         return;
@@ -344,7 +368,7 @@
       button.disabled = true;
       draft.error = "";
       try {
-        await api("POST", `/api/incidents/${report.id}/close/`, { outcome: form.outcome.value, note: form.note.value });
+        await api("POST", url("incident_close", { id: report.id }), { outcome: form.outcome.value, note: form.note.value });
         state.closeDraft = null;
         closePanel();
         document.getElementById("queue-note").textContent = `${T.report_closed}: ${report.reference}`;
@@ -386,18 +410,28 @@
     }
     const asked = state.asked && state.asked.id === report.id ? state.asked.capabilities : [];
     const query = asked.length ? `&capabilities=${asked.map(encodeURIComponent).join(",")}` : "";
+    const turn = ++turns.recommendations;
     try {
-      const result = await api("GET", `/api/incidents/${report.id}/recommendations/?routes=1${query}`);
-      if (state.selected !== report.id || !box()) return;
+      const result = await api("GET", `${url("recommendations", { id: report.id })}?routes=1${query}`);
+      if (turn !== turns.recommendations || state.selected !== report.id || !box()) return;
       state.recommendation = result;
-      box().innerHTML = result.needs.map(needHtml).join("") || esc(T.no_recommendation);
-      box().querySelectorAll(".dispatch").forEach((button) => button.addEventListener("click", () => dispatch(report, button)));
-      drawRoutes(result);
+      showRecommendations(report, result);
     } catch (err) {
+      if (turn !== turns.recommendations) return;
       // An untyped report: what to do is on this panel (the form, the chooser); the API's hint is for programs.
       const text = err.code === "incident_type_missing" ? cfg.errors[err.code] : err.message;
       if (box()) box().innerHTML = `<span class="error">${esc(text)}</span>`;
     }
+  }
+
+  /* Recommendations already computed, drawn into the panel (again, after a live update redrew it). */
+  function showRecommendations(report, result) {
+    const box = document.getElementById("recommendations");
+    if (!box) return;
+    box.innerHTML = result.needs.map(needHtml).join("") || esc(T.no_recommendation);
+    box.querySelectorAll(".dispatch").forEach((button) => button.addEventListener("click", () => dispatch(report, button)));
+    routes.clearLayers();
+    drawRoutes(result);
   }
 
   /* The whole trip: by road, plus the off-road legs at both ends (all of it for a unit at the door). */
@@ -431,7 +465,7 @@
   async function dispatch(report, button) {
     button.disabled = true;
     try {
-      await api("POST", `/api/incidents/${report.id}/assignments/`, {
+      await api("POST", url("assignments", { id: report.id }), {
         unit_id: Number(button.dataset.unit), capability: button.dataset.capability,
       });
       button.textContent = T.dispatched;
@@ -458,16 +492,49 @@
       return;
     }
     if (message.type !== "incident" || !message.incident) return;
-    loadQueue();
-    if (message.incident.id === state.selected) openReport(state.selected);
+    applyToQueue(message.incident);
+    if (message.incident.id === state.selected) applyToPanel(message.incident);
   }
 
-  async function refreshPhases(id) {
-    const report = await api("GET", `/api/incidents/${id}/`);
+  /* A unit of the open report changed status: its controls are drawn again from what the page holds (the
+     phase times come with the report's own message, which the same change sends). */
+  function refreshPhases(id) {
     const el = document.getElementById("phases");
-    if (state.selected !== id) return;
+    if (el && state.report && state.report.id === id) el.innerHTML = phasesHtml(state.report);
+  }
+
+  /* The open report read again for its phase times (after this console's own status change, whose live
+     message may be late or, with the socket down, never come). */
+  async function readPhases(id) {
+    const turn = ++turns.report;
+    const report = await api("GET", url("incident", { id }));
+    if (turn !== turns.report || state.selected !== id) return;
     state.report = report;
-    if (el) el.innerHTML = phasesHtml(report);
+    refreshPhases(id);
+  }
+
+  // What the recommendations depend on, of the report itself (units' own moves do not re-rank a list on screen).
+  const rankedOn = (r) => JSON.stringify([r.location, r.incident_type, r.status,
+    (r.assignments || []).map((a) => [a.id, a.status])]);
+
+  /* The open report's live message: the panel is drawn from the payload. The report is read again only for
+     what the message does not carry (the offers' details, the caller's history), and recommendations, which
+     cost a routing run per console, only when what they rank on changed. */
+  function applyToPanel(report) {
+    const before = state.report;
+    if (!before || before.id !== report.id) return;
+    const offersChanged = JSON.stringify(before.pending_offers) !== JSON.stringify(report.pending_offers);
+    if (offersChanged || before.caller_phone !== report.caller_phone) {
+      openReport(report.id);
+      return;
+    }
+    const merged = { ...before, ...report };
+    state.report = merged;
+    renderPanel(merged);
+    drawOffers(merged);
+    const shown = state.recommendation && state.recommendation.incident === merged.id;
+    if (rankedOn(before) !== rankedOn(merged) || !shown) loadRecommendations(merged);
+    else showRecommendations(merged, state.recommendation);
   }
 
   async function poll() {

@@ -52,6 +52,14 @@ window.Siaga = (function () {
     return data;
   }
 
+  /* An API address from the page config (console/selectors.py url_templates), placeholders filled:
+     url("incident", { id: 7 }) gives the path of report 7. The scripts write no path of their own. */
+  function url(name, params = {}) {
+    const template = (cfg.urls || {})[name];
+    if (!template) throw new Error(`no URL named ${name} in the page config`);
+    return template.replace(/\{(\w+)\}/g, (_, key) => encodeURIComponent(params[key]));
+  }
+
   function escapeHtml(text) {
     return String(text == null ? "" : text).replace(/[&<>"']/g, (c) => (
       { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
@@ -262,7 +270,7 @@ window.Siaga = (function () {
   }
 
   return {
-    cfg, T, api, escapeHtml, minutes, km, clock, createMap, loadBasemap, loadStations, loadUnits,
+    cfg, T, api, url, escapeHtml, minutes, km, clock, createMap, loadBasemap, loadStations, loadUnits,
     unitMessage, units, live, markLoaded, STATUS_COLOURS, PRIORITY_COLOURS, PIN_SVG,
   };
 })();

@@ -76,7 +76,7 @@
 
   document.getElementById("btn-grid").addEventListener("click", () => run(T.travel_time_grid, async () => {
     const { base } = inputs();
-    const result = await api("POST", "/api/coverage/surface/", { ...base, cell_m: 500 });
+    const result = await api("POST", S.url("coverage_surface"), { ...base, cell_m: 500 });
     grid.clearLayers().addData(result.grid);
     S.markLoaded("grid", result.grid.features.length);
     setLegend(TIME_BREAKS_S.map((b, i) => `<i style="background:${TIME_COLOURS[i]}"></i>≤ ${b / 60} ${T.minutes}`).join("<br>")
@@ -85,7 +85,7 @@
 
   document.getElementById("btn-kecamatan").addEventListener("click", () => run(T.coverage_kecamatan, async () => {
     const { base, threshold } = inputs();
-    const result = await api("POST", "/api/coverage/report/", base);
+    const result = await api("POST", S.url("coverage_report"), base);
     const byCode = Object.fromEntries(result.kecamatan.map((r) => [r.code, r]));
     choropleth.clearLayers();
     ctx.layers.kecamatan.eachLayer((layer) => {
@@ -105,7 +105,7 @@
 
   document.getElementById("btn-gaps").addEventListener("click", () => run(T.gaps, async () => {
     const { base, threshold } = inputs();
-    const result = await api("POST", "/api/coverage/gaps/", { ...base, target_s: threshold });
+    const result = await api("POST", S.url("coverage_gaps"), { ...base, target_s: threshold });
     resultEl.innerHTML = `<table class="gaps-table"><tr><th>${esc(T.kecamatan)}</th><th>${esc(T.people_uncovered)}</th><th>%</th></tr>`
       + result.gaps.kecamatan.map((r) => `<tr><td>${esc(r.name)}</td><td>${Math.round(r.population_beyond_target)}</td>
         <td>${Math.round(100 * r.share_beyond_target)}%</td></tr>`).join("") + "</table>"
@@ -115,7 +115,7 @@
   document.getElementById("btn-siting").addEventListener("click", () => run(T.siting, async () => {
     const { threshold, agency } = inputs();
     const k = Number(document.getElementById("plan-k").value) || 1;
-    const result = await api("POST", "/api/coverage/siting/", {
+    const result = await api("POST", S.url("coverage_siting"), {
       region: cfg.region.slug, model: "mclp", k, threshold_s: threshold, existing: { agencies: [agency] },
     });
     sites.clearLayers();
@@ -147,7 +147,7 @@
 
   document.getElementById("btn-whatif").addEventListener("click", () => run(T.whatif, async () => {
     const { base, threshold } = inputs();
-    const result = await api("POST", "/api/coverage/whatif/", { ...base, close_edge_ids: [...closed] });
+    const result = await api("POST", S.url("coverage_whatif"), { ...base, close_edge_ids: [...closed] });
     const before = Object.fromEntries(result.before.kecamatan.map((r) => [r.code, r]));
     resultEl.innerHTML = `<table class="whatif-table"><tr><th>${esc(T.kecamatan)}</th><th>${esc(T.before)}</th>
       <th>${esc(T.after)}</th></tr>` + result.after.kecamatan.map((r) => `<tr><td>${esc(r.name)}</td>

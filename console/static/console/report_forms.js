@@ -5,7 +5,7 @@
 "use strict";
 
 window.SiagaReportForms = function (hooks) {
-  const { cfg, T, api, escapeHtml: esc } = window.Siaga;
+  const { cfg, T, api, url, escapeHtml: esc } = window.Siaga;
   const { state, finished } = hooks;
 
   function typeOptions(selected) {
@@ -74,7 +74,7 @@ window.SiagaReportForms = function (hooks) {
       const button = form.querySelector("button[type=submit]");
       button.disabled = true;
       try {
-        if (Object.keys(changes).length) await api("PATCH", `/api/incidents/${report.id}/`, changes);
+        if (Object.keys(changes).length) await api("PATCH", url("incident", { id: report.id }), changes);
         state.edit = { id: report.id, open: false, values: null, error: "" };
         if (changes.incident_type) state.asked = null; // a type chosen: recommend what it needs
         state.notice = { id: report.id, text: `${T.saved}: ${report.reference}` };
