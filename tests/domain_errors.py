@@ -10,7 +10,7 @@ from pathlib import Path
 from gis_core.errors import DomainError
 
 ROOT = Path(__file__).resolve().parents[1]
-APPS = ("gis_core", "gazetteer", "fleet", "coverage", "console")
+APPS = ("gis_core", "access", "gazetteer", "fleet", "coverage", "console")
 
 
 def domain_error_classes() -> list[type[DomainError]]:

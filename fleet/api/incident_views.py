@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_gis.pagination import GeoJsonPagination
 
+from access.authentication import ApiTokenAuthentication
 from fleet.api import incident_serializers as s
 from fleet.api.permissions import CanDispatch
 from fleet.incident_selectors import caller_history, incident_detail, incidents_queue, statuses_parse
@@ -28,8 +29,9 @@ from gis_core.selectors import region_by_slug_or_code
 class DispatcherAPIView(APIView):
     """A dispatcher's or call taker's endpoint: HTTP Basic or a session, and the dispatcher role."""
 
-    # Basic first so an anonymous request gets a 401 with WWW-Authenticate rather than a bare 403.
-    authentication_classes = (BasicAuthentication, SessionAuthentication)
+    # Basic first so an anonymous request gets a 401 with WWW-Authenticate rather than a bare 403. API tokens
+    # get only the views that name ``required_scopes`` (access.permissions).
+    authentication_classes = (BasicAuthentication, SessionAuthentication, ApiTokenAuthentication)
     permission_classes = (CanDispatch,)
 
 
@@ -75,6 +77,7 @@ class IncidentListCreate(generics.GenericAPIView, DispatcherAPIView):
 
     pagination_class = QueuePagination
     serializer_class = s.IncidentQueueSerializer
+    required_scopes = {"GET": "read-incidents"}
 
     def get_queryset(self):
         params = self.request.query_params
@@ -103,6 +106,9 @@ class IncidentListCreate(generics.GenericAPIView, DispatcherAPIView):
 
 class IncidentDetail(DispatcherAPIView):
     """GET: one report in full. PATCH: its type, priority, description, caller name or address (triage)."""
+
+    required_scopes = {"GET": "read-incidents"}
+    scoped_objects = {"pk": Incident}
 
     @extend_schema(responses={200: s.IncidentDetailSerializer})
     def get(self, request: Request, pk: int) -> Response:
