@@ -88,6 +88,10 @@ SIAGA_ACCESS_SPEED_KPH = _env_float("SIAGA_ACCESS_SPEED_KPH", 15.0)
 SIAGA_MAX_ACCESS_M = _env_float("SIAGA_MAX_ACCESS_M", 3000.0)
 SIAGA_MAX_POINTS = int(_env_float("SIAGA_MAX_POINTS", 500))
 SIAGA_ISOCHRONE_BUFFER_M = _env_float("SIAGA_ISOCHRONE_BUFFER_M", 100.0)
+# Coverage: one run's grid has at most this many cells (region area / cell_m^2), and a siting run computes at most
+# this many candidate-site x demand-point travel times; more is a 400 saying which input to change.
+SIAGA_COVERAGE_MAX_CELLS = int(_env_float("SIAGA_COVERAGE_MAX_CELLS", 200_000))
+SIAGA_SITING_MAX_PAIRS = int(_env_float("SIAGA_SITING_MAX_PAIRS", 20_000_000))
 # Optional JSON object {highway class: km/h} overriding gis_core.speeds.DEFAULT_SPEEDS_KPH.
 SIAGA_SPEEDS_KPH: dict[str, float] = json.loads(os.environ.get("SIAGA_SPEEDS_KPH", "{}"))
 
