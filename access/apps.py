@@ -7,4 +7,4 @@ class AccessConfig(AppConfig):
     verbose_name = "Access"
 
     def ready(self) -> None:
-        from access import checks  # noqa: F401  (registers the scope and rate checks)
+        from access import checks, schema  # noqa: F401  (register the scope and rate checks, the token's scheme)

@@ -321,6 +321,12 @@ def test_last_used_at_is_written_at_most_once_a_minute(jambi) -> None:
 # -- the views' scopes and rates are the real ones ----------------------------------------------------------
 
 
+def test_the_schema_says_how_to_send_a_token(jambi) -> None:
+    schema = APIClient().get("/api/schema/?format=json").json()
+    assert schema["components"]["securitySchemes"]["apiToken"]["scheme"] == "bearer"
+    assert {"apiToken": []} in schema["paths"]["/api/routing/eta/"]["post"]["security"]
+
+
 def test_every_views_scopes_and_throttle_scope_exist() -> None:
     assert check_token_scopes_and_rates() == []
 
