@@ -1,10 +1,18 @@
-"""Admin for memberships: which users belong to which region. Superusers only (users stay with them)."""
+"""Admin for access: memberships (superusers only: users stay with them) and API tokens (region admins).
+
+A region admin (the admin role, ``access.roles.ADMIN``, and a member of the region, with staff status to
+open /admin/) or a superuser makes a region's API tokens, lists them (never their secrets: only a hash is
+kept) and revokes them. The token is shown once, in the message after saving the new token.
+"""
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 
-from access.models import Membership
+from access.models import ApiToken, Membership, Scope
+from access.selectors import regions_administered_by
+from access.services import api_token_create, api_token_revoke
 
 
 @admin.register(Membership)
@@ -15,3 +23,80 @@ class MembershipAdmin(admin.ModelAdmin):
     list_select_related = ("user", "region")
     autocomplete_fields = ("user", "region")
     readonly_fields = ("created_at",)
+
+
+class ApiTokenForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(choices=Scope.choices, widget=forms.CheckboxSelectMultiple)
+
+    class Meta:
+        model = ApiToken
+        fields = ("region", "name", "scopes")
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    form = ApiTokenForm
+    list_display = ("name", "region", "prefix", "scopes", "created_by", "created_at", "last_used_at", "revoked_at")
+    list_filter = ("region", ("revoked_at", admin.EmptyFieldListFilter))
+    search_fields = ("name", "prefix")
+    list_select_related = ("region", "created_by")
+    actions = ("revoke",)
+
+    def _may(self, request) -> bool:
+        return regions_administered_by(request.user).exists()
+
+    def has_module_permission(self, request) -> bool:
+        return self._may(request)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return self._may(request)
+
+    def has_add_permission(self, request) -> bool:
+        return self._may(request)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return self._may(request)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # revoke instead: the row keeps who made the token and when it was last used
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(region__in=regions_administered_by(request.user))
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("region", "name", "scopes")
+        return ("name", "region", "prefix", "scopes", "created_by", "created_at", "last_used_at", "revoked_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        return ("region", "prefix", "scopes", "created_by", "created_at", "last_used_at", "revoked_at")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "region":
+            kwargs["queryset"] = regions_administered_by(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        issued = api_token_create(
+            region=obj.region, name=obj.name, scopes=form.cleaned_data["scopes"], created_by=request.user
+        )
+        for field in ApiToken._meta.concrete_fields:  # the admin goes on with the saved row (its log, its link)
+            setattr(obj, field.attname, getattr(issued.token, field.attname))
+        obj._state.adding = False
+        messages.warning(
+            request,
+            f"The token for {obj.name!r}: {issued.text}  Copy it now: it is shown only this once (only its hash "
+            "is kept). Clients send it as 'Authorization: Bearer <token>'.",
+        )
+
+    @admin.action(description="Revoke the selected API tokens")
+    def revoke(self, request, queryset) -> None:
+        tokens = list(queryset.filter(revoked_at__isnull=True))
+        for token in tokens:
+            api_token_revoke(token=token)
+        self.message_user(request, f"{len(tokens)} token(s) revoked; their requests are now refused (401).")

@@ -1,13 +1,23 @@
-"""Writes of membership: make a user a member of a region."""
+"""Writes of access: make a user a member of a region; make, revoke and touch API tokens."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 
-from access.models import Membership
+from access.models import ApiToken, Membership
+from access.selectors import regions_administered_by
+from access.tokens import secret_sha256, token_new
 from gis_core.models import Region
+
+# last_used_at is this precise: a busy client's token is written once a minute, not on every request.
+LAST_USED_RESOLUTION = timedelta(seconds=60)
 
 
 def membership_grant(*, user: Any, region: Region, home: bool = False) -> Membership:
@@ -42,3 +52,74 @@ def membership_grant(*, user: Any, region: Region, home: bool = False) -> Member
         membership.full_clean()
         membership.save()
     return membership
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A token just made: the row, and its text (shown once: only the hash is kept)."""
+
+    token: ApiToken
+    text: str
+
+
+def api_token_create(*, region: Region, name: str, scopes: list[str], created_by: Any = None) -> IssuedToken:
+    """Make an API token for a machine client of ``region``.
+
+    Parameters
+    ----------
+    region
+        The region the token reads; it never sees another.
+    name
+        Who uses it (shown in the admin).
+    scopes
+        ``access.models.Scope`` values: what it may read.
+    created_by
+        The region admin or superuser making it; None from the command line (the server's operator).
+
+    Returns
+    -------
+    IssuedToken
+        The saved row and the token text, which is not stored and cannot be shown again.
+
+    Raises
+    ------
+    PermissionDenied
+        ``created_by`` is no admin of ``region``.
+    django.core.exceptions.ValidationError
+        No scope, an unknown scope, or an empty name.
+    """
+    if created_by is not None and not regions_administered_by(created_by).filter(pk=region.pk).exists():
+        raise PermissionDenied(f"{created_by} is no administrator of {region.name}")
+    for _ in range(5):  # a prefix is 32 random bits: a clash is rare, and the unique index catches it
+        text = token_new()
+        if not ApiToken.objects.filter(prefix=text.prefix).exists():
+            break
+    token = ApiToken(
+        region=region,
+        name=name,
+        prefix=text.prefix,
+        secret_sha256=secret_sha256(text.secret),
+        scopes=list(scopes),
+        created_by=created_by,
+    )
+    token.full_clean()
+    token.save()
+    return IssuedToken(token=token, text=str(text))
+
+
+def api_token_revoke(*, token: ApiToken, now: datetime | None = None) -> ApiToken:
+    """Revoke ``token`` (idempotent: the first revocation's time stays); its requests are then a 401."""
+    if token.revoked_at is None:
+        token.revoked_at = now or timezone.now()
+        ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=token.revoked_at)
+    return token
+
+
+def api_token_touch(*, token: ApiToken, now: datetime) -> None:
+    """Record that ``token`` was used, at most once per ``LAST_USED_RESOLUTION`` (no write per request)."""
+    if token.last_used_at is not None and now - token.last_used_at < LAST_USED_RESOLUTION:
+        return
+    stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
+    # Conditional, so requests racing on several workers write once between them.
+    ApiToken.objects.filter(stale, pk=token.pk).update(last_used_at=now)
+    token.last_used_at = now

@@ -34,6 +34,15 @@ def _env_float(name: str, default: float) -> float:
         raise ImproperlyConfigured(f"{name}={raw!r} is not a number") from exc
 
 
+def _env_rate(name: str, default: str) -> str:
+    """A DRF throttle rate such as ``120/min`` (requests per sec, min, hour or day)."""
+    raw = os.environ.get(name, default).strip()
+    count, _, period = raw.partition("/")
+    if not (count.isdigit() and int(count) > 0 and period[:1] in {"s", "m", "h", "d"}):
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a rate: use requests/period, e.g. 120/min or 1000/hour")
+    return raw
+
+
 # Production is the default: debug only when asked for (DJANGO_DEBUG=1), and outside debug no fallback secret.
 DEBUG = _env_bool("DJANGO_DEBUG", False)
 # The secret key: DJANGO_SECRET_KEY, else the file DJANGO_SECRET_KEY_FILE (scripts/setup.sh writes a random one,
@@ -79,6 +88,10 @@ SIAGA_ACCESS_SPEED_KPH = _env_float("SIAGA_ACCESS_SPEED_KPH", 15.0)
 SIAGA_MAX_ACCESS_M = _env_float("SIAGA_MAX_ACCESS_M", 3000.0)
 SIAGA_MAX_POINTS = int(_env_float("SIAGA_MAX_POINTS", 500))
 SIAGA_ISOCHRONE_BUFFER_M = _env_float("SIAGA_ISOCHRONE_BUFFER_M", 100.0)
+# Coverage: one run's grid has at most this many cells (region area / cell_m^2), and a siting run computes at most
+# this many candidate-site x demand-point travel times; more is a 400 saying which input to change.
+SIAGA_COVERAGE_MAX_CELLS = int(_env_float("SIAGA_COVERAGE_MAX_CELLS", 200_000))
+SIAGA_SITING_MAX_PAIRS = int(_env_float("SIAGA_SITING_MAX_PAIRS", 20_000_000))
 # Optional JSON object {highway class: km/h} overriding gis_core.speeds.DEFAULT_SPEEDS_KPH.
 SIAGA_SPEEDS_KPH: dict[str, float] = json.loads(os.environ.get("SIAGA_SPEEDS_KPH", "{}"))
 
@@ -156,6 +169,16 @@ REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 SIAGA_MQTT_URL = os.environ.get("SIAGA_MQTT_URL", "mqtt://127.0.0.1:1883")
 # A publish waits at most this long for Redis; when it is down the fix or dispatch goes on unpublished.
 SIAGA_LIVE_PUBLISH_TIMEOUT_S = _env_float("SIAGA_LIVE_PUBLISH_TIMEOUT_S", 2.0)
+# The cache (DRF's rate-limit counts, access.throttles) is Redis, shared by every worker process. A short
+# timeout: when Redis is away, a request goes on unthrottled instead of waiting.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": os.environ.get("SIAGA_CACHE_PREFIX", "siaga"),
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+    }
+}
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
@@ -219,10 +242,24 @@ REST_FRAMEWORK = {
     # open to others names AllowAny in its own code, saying who may call it and how they prove it.
     "DEFAULT_PERMISSION_CLASSES": ["access.permissions.HasRole"],
     # DRF's defaults, with HTTP Basic refusing impossible credentials (NUL, 10,000 chars) with a 401.
+    # Machine clients: Authorization: Bearer <API token> (access.authentication), their scopes in each view.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
         "gis_core.api.authentication.BasicAuthentication",
+        "access.authentication.ApiTokenAuthentication",
     ],
+    # Expensive endpoints name a throttle_scope: counted per token or user, and per address (access.throttles).
+    "DEFAULT_THROTTLE_CLASSES": ["access.throttles.CallerRateThrottle", "access.throttles.AddressRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "routing": _env_rate("SIAGA_RATE_ROUTING", "120/min"),  # routing eta/route/isochrone/matrix, units/eta
+        "recommendations": _env_rate("SIAGA_RATE_RECOMMENDATIONS", "120/min"),
+        "coverage": _env_rate("SIAGA_RATE_COVERAGE", "20/min"),  # coverage, gaps, live, what-if runs, run maps
+        "siting": _env_rate("SIAGA_RATE_SITING", "6/min"),
+        "address": _env_rate("SIAGA_RATE_ADDRESS", "600/min"),  # one client address over all of the above
+    },
+    # Proxies in front that append to X-Forwarded-For (0: the connecting address is the client's, and a
+    # client cannot pick its own address for the per-address limit).
+    "NUM_PROXIES": int(_env_float("SIAGA_NUM_PROXIES", 0)),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "gis_core.api.errors.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",

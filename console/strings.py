@@ -109,6 +109,8 @@ ERROR_STRINGS = {
     "method_not_allowed": _("Not possible here"),
     "unsupported_media_type": _("The request could not be read"),
     "throttled": _("Too many requests: wait a moment"),
+    "rate_limited": _("Too many requests in a short time: wait the seconds given, then try again"),
+    "coverage_too_large": _("Too much to compute in one run: use larger cells or fewer candidate sites"),
     "invalid": _("Check the input"),
     "invalid_point": _("Not a valid location"),
     "outside_network": _("Too far from every road in the map"),

@@ -7,15 +7,17 @@ grid cells and areas back into geometry for output.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 import shapely
+from django.conf import settings
 
 from coverage import selectors
-from coverage.errors import NoSourcesError
+from coverage.errors import CoverageTooLargeError, NoSourcesError
 from coverage.population import AreaRow, DemandSet, demand_points
 from coverage.selectors import SourcePoint
 from gis_core.crs import transform_geometries, transformer_to_lonlat, transformer_to_metric
@@ -66,11 +68,38 @@ def coverage_context(*, region: Region, cell_m: float = DEFAULT_CELL_M) -> Conte
 def build_context(*, region: Region, engine: RoutingEngine, version_id: int, cell_m: float) -> Context:
     """A fresh context (no cache): read the areas, place the demand points, attach them to ``engine``."""
     kecamatan, kelurahan, total = selectors.admin_area_rows(region=region)
+    grid_size_check(kecamatan or kelurahan, cell_m=cell_m)
     crs = f"EPSG:{region.metric_srid}"
     demand = demand_points(
         kecamatan, kelurahan, total, cell_m=cell_m, metric_crs=crs, to_lonlat=transformer_to_lonlat(crs)
     )
     return Context(region, version_id, engine, demand, engine.attach_points(demand.lonlat), kecamatan, kelurahan)
+
+
+def grid_size_check(areas: list[AreaRow], *, cell_m: float) -> None:
+    """Refuse a grid of more than ``SIAGA_COVERAGE_MAX_CELLS`` cells over ``areas`` before it is built.
+
+    Parameters
+    ----------
+    areas
+        The region's kecamatan (or kelurahan), polygons in the metric CRS.
+    cell_m
+        Grid cell side, metres.
+
+    Raises
+    ------
+    CoverageTooLargeError
+        Naming the smallest ``cell_m`` the region allows.
+    """
+    limit = settings.SIAGA_COVERAGE_MAX_CELLS
+    area_m2 = sum(float(area.geom_m.area) for area in areas)
+    cells = math.ceil(area_m2 / cell_m**2)
+    if cells > limit:
+        smallest_m = math.ceil(math.sqrt(area_m2 / limit))
+        raise CoverageTooLargeError(
+            f"cell_m={cell_m:g} makes about {cells:,} grid cells over the region (at most {limit:,} in one run): "
+            f"use cell_m of at least {smallest_m}"
+        )
 
 
 def with_engine(context: Context, engine: RoutingEngine) -> Context:

@@ -17,3 +17,10 @@ class CoverageInputError(CoverageError):
 
 class NoSourcesError(CoverageError):
     """No station or unit the request names can be placed on the road network."""
+
+
+class CoverageTooLargeError(CoverageError):
+    """A run would compute more than the server allows in one request (grid cells, siting travel times): the
+    message says which input to change (a larger ``cell_m``, fewer candidate sites)."""
+
+    code = "coverage_too_large"

@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from django.conf import settings
 
 from coverage import selectors
 from coverage.context import DEFAULT_CELL_M, Context, coverage_context, kecamatan_of_points, snap_sources, source_data
-from coverage.errors import CoverageInputError
+from coverage.errors import CoverageInputError, CoverageTooLargeError
 from coverage.matrix import site_matrix, times_from_sources
 from coverage.models import RunKind
 from coverage.selectors import SourcePoint, SourceSpec
@@ -156,6 +157,7 @@ def coverage_siting_run(
             f"k={k} new sites asked but only {len(proposed)} candidate sites lie on the network: lower k or give "
             "more candidates"
         )
+    _pairs_check(sites=len(site_snaps), demand=len(context.demand.population), cell_m=cell_m)
     matrix_started = time.perf_counter()
     update = progress(len(site_snaps), "travel times from candidate sites") if progress is not None else None
     matrix = site_matrix(context.engine, site_snaps, context.attachment, cutoff_s=target, progress=update)
@@ -199,6 +201,17 @@ def coverage_siting_run(
         label=label,
         user=user,
     )
+
+
+def _pairs_check(*, sites: int, demand: int, cell_m: float) -> None:
+    """Refuse a siting matrix of more than ``SIAGA_SITING_MAX_PAIRS`` travel times before computing it."""
+    limit = settings.SIAGA_SITING_MAX_PAIRS
+    if sites * demand > limit:
+        raise CoverageTooLargeError(
+            f"{sites:,} candidate sites x {demand:,} demand points (cell_m={cell_m:g}) are {sites * demand:,} travel "
+            f"times (at most {limit:,} in one run): give at most {max(1, limit // demand):,} candidates "
+            "(n_candidates or candidates) or a larger cell_m"
+        )
 
 
 def _siting_results(

@@ -5,15 +5,14 @@ HTTP Basic or a session authenticates the user; the roles are ``access.roles``'.
 
 from __future__ import annotations
 
-from rest_framework.permissions import BasePermission
-
 from access import roles
+from access.permissions import RolePermission
 
 
-class CanSearchPlaces(BasePermission):
+class CanSearchPlaces(RolePermission):
     """Dispatchers (and admins): place search and reverse geocoding while taking a call."""
 
     message = "place search is for dispatchers and admins: log in with a dispatcher or admin account"
 
-    def has_permission(self, request, view) -> bool:
-        return roles.can_dispatch(request.user)
+    def user_may(self, user) -> bool:
+        return roles.can_dispatch(user)

@@ -52,3 +52,15 @@ def _data_dir_is_the_repositorys():
 @pytest.fixture
 def jambi_region(db):
     return make_region()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(settings):
+    """Each test counts requests in a cache of its own (the settings' cache is the shared Redis): a rate limit
+    reached by one test, or by another run on this machine, never refuses another's requests.
+    tests/access/test_rate_limits.py checks the Redis cache itself."""
+    from uuid import uuid4
+
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": f"test-{uuid4()}"}
+    }

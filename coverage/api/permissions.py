@@ -5,15 +5,14 @@ HTTP Basic or a session authenticates the user; the roles are ``access.roles``'.
 
 from __future__ import annotations
 
-from rest_framework.permissions import BasePermission
-
 from access import roles
+from access.permissions import RolePermission
 
 
-class CanPlan(BasePermission):
+class CanPlan(RolePermission):
     """Planners (and admins): coverage surfaces, reports, gaps, siting, live coverage, what-ifs, runs."""
 
     message = "this needs the planner role: ask an administrator"
 
-    def has_permission(self, request, view) -> bool:
-        return roles.can_plan(request.user)
+    def user_may(self, user) -> bool:
+        return roles.can_plan(user)

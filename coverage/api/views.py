@@ -19,7 +19,8 @@ from gis_core.api.views import region_or_404
 
 
 class PlannerAPIView(APIView):
-    """A planner's endpoint: HTTP Basic or a session (the API's defaults), and the planner role."""
+    """A planner's endpoint: HTTP Basic, a session or an API token (the API's defaults), and the planner role
+    (a token only on the stored runs: ``required_scopes``)."""
 
     permission_classes = (CanPlan,)
 
@@ -74,6 +75,8 @@ def _coverage_run(request: Request, kind: str) -> CoverageRun:
 class SurfaceView(PlannerAPIView):
     """Travel time from the nearest source to every grid cell and kelurahan, as GeoJSON (seconds)."""
 
+    throttle_scope = "coverage"
+
     @extend_schema(request=s.CoverageInputSerializer, responses={201: dict})
     def post(self, request: Request) -> Response:
         run = _coverage_run(request, RunKind.SURFACE)
@@ -102,6 +105,8 @@ class SurfaceView(PlannerAPIView):
 class CoverageReportView(PlannerAPIView):
     """Coverage per kecamatan at each threshold: people and area within reach, people outside, worst places."""
 
+    throttle_scope = "coverage"
+
     @extend_schema(request=s.CoverageInputSerializer, responses={201: dict})
     def post(self, request: Request) -> Response:
         run = _coverage_run(request, RunKind.COVERAGE)
@@ -120,6 +125,8 @@ class CoverageReportView(PlannerAPIView):
 class GapsView(PlannerAPIView):
     """Kecamatan and grid cells ranked by people beyond the target; CSV and PNG under the run's links."""
 
+    throttle_scope = "coverage"
+
     @extend_schema(request=s.CoverageInputSerializer, responses={201: dict})
     def post(self, request: Request) -> Response:
         run = _coverage_run(request, RunKind.GAPS)
@@ -130,6 +137,8 @@ class GapsView(PlannerAPIView):
 
 class SitingView(PlannerAPIView):
     """New sites: MCLP (k sites covering the most people) or LSCP (fewest sites for a share), existing kept."""
+
+    throttle_scope = "siting"
 
     @extend_schema(request=s.SitingInputSerializer, responses={201: dict})
     def post(self, request: Request) -> Response:
@@ -154,6 +163,8 @@ class SitingView(PlannerAPIView):
 
 class LiveView(PlannerAPIView):
     """Coverage now from available units, what dispatches left uncovered, and move-up suggestions."""
+
+    throttle_scope = "coverage"
 
     @extend_schema(request=s.LiveInputSerializer, responses={201: dict})
     def post(self, request: Request) -> Response:
@@ -187,6 +198,8 @@ class LiveView(PlannerAPIView):
 class WhatIfView(PlannerAPIView):
     """Coverage before and after closing roads or bridges and/or adding stations (live network untouched)."""
 
+    throttle_scope = "coverage"
+
     @extend_schema(request=s.WhatIfInputSerializer, responses={201: dict})
     def post(self, request: Request) -> Response:
         data = _valid(s.WhatIfInputSerializer, request)
@@ -210,6 +223,8 @@ class WhatIfView(PlannerAPIView):
 class RunListView(PlannerAPIView):
     """Stored runs, newest first (inputs only); filter by ``region`` slug and ``kind``."""
 
+    required_scopes = {"GET": "coverage"}
+
     @extend_schema(parameters=[OpenApiParameter("region", str), OpenApiParameter("kind", str)], responses={200: dict})
     def get(self, request: Request) -> Response:
         slug, kind = request.query_params.get("region"), request.query_params.get("kind")
@@ -223,6 +238,9 @@ class RunListView(PlannerAPIView):
 class RunDetailView(PlannerAPIView):
     """One stored run: its inputs and its results, as computed."""
 
+    required_scopes = {"GET": "coverage"}
+    scoped_objects = {"run_id": CoverageRun}
+
     def get(self, request: Request, run_id: int) -> Response:
         run = _run_or_404(run_id)
         return Response({**_head(run), "inputs": run.inputs, "results": run.results})
@@ -231,12 +249,18 @@ class RunDetailView(PlannerAPIView):
 class RunCompareView(PlannerAPIView):
     """People within each threshold per kecamatan: run ``other`` minus run ``run_id``."""
 
+    required_scopes = {"GET": "coverage"}
+    scoped_objects = {"run_id": CoverageRun, "other_id": CoverageRun}
+
     def get(self, request: Request, run_id: int, other_id: int) -> Response:
         return Response(services.coverage_runs_compare(run_a=_run_or_404(run_id), run_b=_run_or_404(other_id)))
 
 
 class RunGapsCsvView(PlannerAPIView):
     """The run's gap ranking as CSV."""
+
+    required_scopes = {"GET": "coverage"}
+    scoped_objects = {"run_id": CoverageRun}
 
     def get(self, request: Request, run_id: int) -> HttpResponse:
         run = _run_or_404(run_id)
@@ -247,6 +271,10 @@ class RunGapsCsvView(PlannerAPIView):
 
 class RunMapView(PlannerAPIView):
     """The run's travel-time map as a PNG (kecamatan outlines, cells coloured by seconds to the nearest source)."""
+
+    required_scopes = {"GET": "coverage"}
+    scoped_objects = {"run_id": CoverageRun}
+    throttle_scope = "coverage"  # drawing the PNG
 
     def get(self, request: Request, run_id: int) -> HttpResponse:
         run = _run_or_404(run_id)

@@ -30,8 +30,16 @@ def _message(detail: object) -> str:
 
 
 def domain_error_body(exc: DomainError) -> dict:
-    """The JSON body answering a domain error (also for responses made outside DRF, by middleware)."""
-    return {"error": {"code": exc.code, "message": str(exc)}}
+    """The JSON body answering a domain error (also for responses made outside DRF, by middleware).
+
+    An error that says when to try again (``retry_after_s``: a rate limit, a locked-out log-in) carries it
+    in the body too, for clients that do not read the ``Retry-After`` header.
+    """
+    body = {"code": exc.code, "message": str(exc)}
+    retry_after_s = getattr(exc, "retry_after_s", None)
+    if retry_after_s:
+        body["retry_after_s"] = retry_after_s
+    return {"error": body}
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:

@@ -99,6 +99,9 @@ class LocateView(APIView):
 class EtaView(APIView):
     """Travel times from many origins to one destination, sorted by ``eta_s`` (unreachable last)."""
 
+    required_scopes = {"POST": "eta"}  # machine clients too (access.permissions)
+    throttle_scope = "routing"
+
     @extend_schema(request=s.EtaInputSerializer, responses={200: dict})
     def post(self, request: Request) -> Response:
         data = _valid(s.EtaInputSerializer, request)
@@ -121,6 +124,8 @@ class EtaView(APIView):
 
 class RouteView(APIView):
     """The fastest route between two points as a GeoJSON Feature."""
+
+    throttle_scope = "routing"
 
     @extend_schema(request=s.RouteInputSerializer, responses={200: dict})
     def post(self, request: Request) -> Response:
@@ -145,6 +150,8 @@ class RouteView(APIView):
 class IsochroneView(APIView):
     """Areas reachable from a point within each threshold, as a GeoJSON FeatureCollection."""
 
+    throttle_scope = "routing"
+
     @extend_schema(request=s.IsochroneInputSerializer, responses={200: dict})
     def post(self, request: Request) -> Response:
         data = _valid(s.IsochroneInputSerializer, request)
@@ -162,6 +169,8 @@ class IsochroneView(APIView):
 
 class MatrixView(APIView):
     """Travel times for every origin (rows) and destination (columns); ``null`` where unreachable."""
+
+    throttle_scope = "routing"
 
     @extend_schema(request=s.MatrixInputSerializer, responses={200: dict})
     def post(self, request: Request) -> Response:

@@ -146,6 +146,7 @@ class UnitList(DispatcherAPIView):
     """GET: units as a GeoJSON FeatureCollection where they are taken to be (as live messages place them)."""
 
     permission_classes = (CanSeeFleet,)  # the planner's map shows them too
+    required_scopes = {"GET": "read-units"}
 
     def get(self, request: Request) -> Response:
         region = _region(request.query_params.get("region"))
@@ -158,6 +159,7 @@ class StationList(DispatcherAPIView):
     """GET: stations and posts as a GeoJSON FeatureCollection."""
 
     permission_classes = (CanSeeFleet,)  # the planner's map shows them too
+    required_scopes = {"GET": "read-units"}
 
     def get(self, request: Request) -> Response:
         region = _region(request.query_params.get("region"))
@@ -167,6 +169,8 @@ class StationList(DispatcherAPIView):
 @extend_schema(parameters=[s.RecommendationQuerySerializer], responses={200: OpenApiTypes.OBJECT})
 class IncidentRecommendations(DispatcherAPIView):
     """GET: for each need of the report, the available units ranked by road ETA."""
+
+    throttle_scope = "recommendations"
 
     def get(self, request: Request, pk: int) -> Response:
         query = _valid(s.RecommendationQuerySerializer, request.query_params)
@@ -182,6 +186,9 @@ class IncidentRecommendations(DispatcherAPIView):
 
 class UnitsEta(DispatcherAPIView):
     """POST: road ETAs of a region's units to a point, nearest first (for other systems and dispatchers)."""
+
+    required_scopes = {"POST": "eta"}
+    throttle_scope = "routing"
 
     @extend_schema(request=s.UnitsEtaInputSerializer, responses={200: dict})
     def post(self, request: Request) -> Response:
@@ -256,6 +263,8 @@ class UnitStatusSet(DispatcherAPIView):
 @extend_schema(parameters=[s.KpiQuerySerializer], responses={200: OpenApiTypes.OBJECT})
 class ResponseKpis(DispatcherAPIView):
     """GET: response-time KPIs (mean, p90, share within target) per agency, priority or kecamatan."""
+
+    required_scopes = {"GET": "kpis"}
 
     def get(self, request: Request) -> Response:
         # An unescaped "+" of a zone offset arrives as a space in a query string.

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_gis.pagination import GeoJsonPagination
 
+from access.authentication import ApiTokenAuthentication
 from fleet.api.permissions import CanDispatch
 from gis_core.api.authentication import BasicAuthentication
 from gis_core.models import Region
@@ -28,8 +29,9 @@ from incidents.services import callers, incidents
 class DispatcherAPIView(APIView):
     """A dispatcher's or call taker's endpoint: HTTP Basic or a session, and the dispatcher role."""
 
-    # Basic first so an anonymous request gets a 401 with WWW-Authenticate rather than a bare 403.
-    authentication_classes = (BasicAuthentication, SessionAuthentication)
+    # Basic first so an anonymous request gets a 401 with WWW-Authenticate rather than a bare 403. API tokens
+    # get only the views that name ``required_scopes`` (access.permissions).
+    authentication_classes = (BasicAuthentication, SessionAuthentication, ApiTokenAuthentication)
     permission_classes = (CanDispatch,)
 
 
@@ -83,6 +85,7 @@ class IncidentListCreate(generics.GenericAPIView, DispatcherAPIView):
 
     pagination_class = QueuePagination
     serializer_class = s.IncidentQueueSerializer
+    required_scopes = {"GET": "read-incidents"}
 
     def get_queryset(self):
         params = self.request.query_params
@@ -111,6 +114,9 @@ class IncidentListCreate(generics.GenericAPIView, DispatcherAPIView):
 
 class IncidentDetail(DispatcherAPIView):
     """GET: one report in full. PATCH: its type, priority, description, caller name or address (triage)."""
+
+    required_scopes = {"GET": "read-incidents"}
+    scoped_objects = {"pk": Incident}
 
     @extend_schema(responses={200: s.IncidentDetailSerializer})
     def get(self, request: Request, pk: int) -> Response:

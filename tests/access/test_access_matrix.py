@@ -1,6 +1,7 @@
 """Every URL of the URLconf decides who may call it: a URL without a decision here fails the suite.
 
-Each URL is called as anonymous, as a logged-in user with no role, as a dispatcher, a planner and an admin.
+Each URL is called as anonymous, as a logged-in user with no role, as a dispatcher, a planner and an admin,
+and with an API token holding every scope (``TOKEN_FOR``: only reads, only by the methods its views name).
 A caller the URL is not for gets 401 or 403 (a page: the login redirect or 403); a caller it is for gets
 past the permission check (any other status: 200, 400 for the empty request, 404 for the made-up object,
 405 for a method the view does not take). Anonymous may get a 2xx only from ``OPEN``, each with its reason.
@@ -96,6 +97,20 @@ FOR = {
     ),
 }
 
+# What an API token (every scope, its region Kota Jambi) reaches, by method: what the views' ``required_scopes``
+# name (access.permissions). Never a write; every other URL refuses it (console pages send it to the login).
+TOKEN = "API token"
+TOKEN_FOR = {
+    **dict.fromkeys(["eta", "units-eta"], frozenset({"post"})),  # ETAs: the question is a JSON body
+    **dict.fromkeys(
+        ["kpis-response", "incident-list", "incident-detail", "unit-list", "station-list", "coverage-runs"],
+        frozenset({"get"}),
+    ),
+    **dict.fromkeys(
+        ["coverage-run", "coverage-run-compare", "coverage-run-gaps-csv", "coverage-run-map"], frozenset({"get"})
+    ),
+}
+
 # The admin site has its own staff login and is tested in tests/console/test_console_roles.py.
 SKIP_NAMESPACES = {"admin"}
 PARAMS = {"slug": "kota-jambi", "pk": 999999, "run_id": 999999, "other_id": 999998, "unit_id": 999999}
@@ -135,17 +150,24 @@ def test_every_url_has_a_decision() -> None:
     names = {name for name, _ in _urls()}
     assert names - FOR.keys() == set(), "a URL without a decision: add it to FOR (and OPEN with a reason)"
     assert FOR.keys() - names == set(), "a decision for a URL that no longer exists"
+    assert TOKEN_FOR.keys() - names == set(), "a token's URL that no longer exists"
 
 
 @pytest.fixture
 def callers(db) -> dict[str, Client]:
     """The user of each caller (None: anonymous); each request logs in afresh, as console:logout ends a session."""
-    make_region()
+    from access.models import Scope
+    from access.services import api_token_create
+
+    region = make_region()
     users = {role: make_user(role.replace(" ", "-"), *([] if role == NOROLE else [role])) for role in (NOROLE, *ROLES)}
-    return {ANON: None, **users}
+    token = api_token_create(region=region, name="every scope", scopes=list(Scope.values)).text
+    return {ANON: None, **users, TOKEN: token}
 
 
 def _client(user) -> Client:
+    if isinstance(user, str):  # an API token
+        return Client(HTTP_AUTHORIZATION=f"Bearer {user}")
     client = Client()
     if user is not None:
         client.force_login(user)
@@ -170,7 +192,7 @@ def test_each_url_answers_only_the_callers_it_is_for(callers: dict, method: str)
             if response.status_code == 405:
                 continue  # not this URL's method; the other one is checked
             assert response.status_code < 500, f"{method.upper()} {path} as {caller}: {response.status_code}"
-            allowed = caller in FOR[name]
+            allowed = method in TOKEN_FOR.get(name, ()) or name in OPEN if caller == TOKEN else caller in FOR[name]
             if allowed and _refused(response, page=page) and name not in OPEN:
                 wrong.append(f"{method.upper()} {path} ({name}) refused {caller}: {response.status_code}")
             if not allowed and not _refused(response, page=page):
