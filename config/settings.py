@@ -275,3 +275,9 @@ SIAGA_WHATSAPP_ATTACH_WINDOW_S = _env_float("SIAGA_WHATSAPP_ATTACH_WINDOW_S", 90
 # Caller reputation: flag new reports from a number after this many pranks within this many days.
 SIAGA_PRANK_FLAG_COUNT = int(_env_float("SIAGA_PRANK_FLAG_COUNT", 3))
 SIAGA_PRANK_WINDOW_DAYS = _env_float("SIAGA_PRANK_WINDOW_DAYS", 30.0)
+
+# A report located by a click, a GPS fix or WhatsApp, with no address from a person, stores the name of the
+# place at its location. Reports (fleet) and the gazetteer stand on one floor and do not import each other
+# (docs/ARCHITECTURE.md), so the project wires the one to the other here: a dotted path to a callable
+# ``(*, region, lon, lat) -> str`` (empty: nothing known there). Empty setting: no reverse geocoding.
+SIAGA_PLACE_DESCRIBER = "gazetteer.selectors.place_description"

@@ -4,26 +4,34 @@ Locations are EPSG:4326 points (lon, lat). A report's location is set by a perso
 ``incident_location_set``) or by a person applying a location a caller shared (``location_offer_apply``);
 a shared location on its own only ever becomes a ``LocationOffer``. The kecamatan and kelurahan are filled
 from the location whenever it changes. Every action is written to the audit log.
+
+A report's address is a person's (typed, a search suggestion picked: kept until a person changes it) or,
+while no person gave one, the name of the place at its location (reverse geocoding, ``_place_text``: for a
+click, a GPS fix or WhatsApp), which follows the location when it moves.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import zlib
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import IntegerField, Max
 from django.db.models.functions import Cast, Substr
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from fleet.live import live_incident_changed
 from fleet.models import (
     ActorKind,
+    AddressSource,
     AssignmentStatus,
     Channel,
     Incident,
@@ -48,6 +56,8 @@ from fleet.services.incident_errors import (
 from gis_core.models import Kecamatan, Kelurahan, Region
 from gis_core.selectors import admin_areas_containing
 
+logger = logging.getLogger(__name__)
+
 # Short prefixes of human references, by Kemendagri code; other regions get one from their slug.
 REFERENCE_PREFIXES = {"15.71": "JMB", "81.71": "AMB", "64.71": "BPN"}
 # A point this close to a region's kecamatan but inside none of them (on the Batang Hari between the
@@ -57,6 +67,9 @@ OPEN_STATUSES = (IncidentStatus.AWAITING_LOCATION, IncidentStatus.OPEN, Incident
 CLOSING_OUTCOMES = tuple(o for o in Outcome.values if o != Outcome.UNKNOWN)
 # A report nobody has triaged yet (a WhatsApp text) is handled as high priority until a person says otherwise.
 UNTRIAGED_PRIORITY = Priority.HIGH
+# Locations whose place is named by reverse geocoding when no person gave an address; a geocoded location
+# came from an address in the first place.
+REVERSE_GEOCODED_SOURCES = frozenset({LocationSource.DISPATCHER, LocationSource.CALLER_GPS, LocationSource.WHATSAPP})
 
 
 def incident_create(
@@ -113,6 +126,10 @@ def incident_create(
     priority = _priority(priority, itype)
     geom, accuracy_m = _point(location, location_accuracy_m)
     kecamatan, kelurahan = _areas(region, geom)
+    address, address_source = address_text.strip(), AddressSource.PERSON
+    if not address:
+        address = _place_text(region, geom, location_source)
+        address_source = AddressSource.REVERSE if address else ""
     received_at = received_at or timezone.now()
     with transaction.atomic():
         marks: list[str] = []
@@ -129,7 +146,8 @@ def incident_create(
             incident_type=itype,
             priority=priority,
             description=description.strip(),
-            address_text=address_text.strip(),
+            address_text=address,
+            address_source=address_source,
             geom=geom,
             location_accuracy_m=accuracy_m,
             location_source=location_source if geom is not None else "",
@@ -155,6 +173,7 @@ def incident_create(
                 "type": itype.code if itype else None,
                 "priority": priority,
                 "location": _lonlat(geom),
+                "address_source": address_source,
                 "caller_flags": marks,
             },
         )
@@ -188,7 +207,8 @@ def incident_location_set(
     source
         ``dispatcher``, ``caller_gps``, ``whatsapp`` (an applied offer) or ``geocoded``.
     address_text
-        Replaces the address when given.
+        Replaces the address when given (a person's). When not given, an address no person gave (none, or
+        a reverse-geocoded one) becomes the place at the new location (``REVERSE_GEOCODED_SOURCES``).
     """
     if source not in LocationSource.values:
         raise InvalidReportError(
@@ -196,6 +216,7 @@ def incident_location_set(
         )
     geom, accuracy_m = _point(location, location_accuracy_m)
     kecamatan, kelurahan = _areas(incident.region, geom)
+    place = _place_text(incident.region, geom, source) if address_text is None else ""
     with transaction.atomic():
         incident = Incident.objects.select_for_update().get(pk=incident.pk)
         before = {
@@ -203,11 +224,15 @@ def incident_location_set(
             "source": incident.location_source,
             "kecamatan": incident.kecamatan_id,
             "status": incident.status,
+            "address": incident.address_text,
         }
         incident.geom, incident.location_accuracy_m, incident.location_source = geom, accuracy_m, source
         incident.kecamatan, incident.kelurahan = kecamatan, kelurahan
         if address_text is not None:
             incident.address_text = address_text.strip()
+            incident.address_source = AddressSource.PERSON if incident.address_text else ""
+        elif incident.address_source == AddressSource.REVERSE or not incident.address_text:
+            incident.address_text, incident.address_source = place, AddressSource.REVERSE if place else ""
         if incident.status == IncidentStatus.AWAITING_LOCATION:
             incident.status = IncidentStatus.OPEN
         incident.full_clean()
@@ -217,6 +242,7 @@ def incident_location_set(
             "source": source,
             "kecamatan": incident.kecamatan_id,
             "status": incident.status,
+            "address": incident.address_text,
         }
         audit_record(
             action=_audit_action,
@@ -330,6 +356,8 @@ def incident_classify(
             incident.priority = _priority(priority, incident.incident_type)
         for name, value in texts.items():
             setattr(incident, name, value)
+        if "address_text" in texts:
+            incident.address_source = AddressSource.PERSON if texts["address_text"] else ""
         try:
             incident.full_clean()
         except ValidationError as exc:
@@ -484,6 +512,25 @@ def _areas(region: Region, geom: Point | None) -> tuple[Kecamatan | None, Kelura
         f"location ({geom.x:.6f}, {geom.y:.6f}) is {distance_m / 1000:.1f} km outside {region.name}; check the "
         "coordinates (they are [lon, lat]) or give the address as text instead"
     )
+
+
+def _place_text(region: Region, geom: Point | None, source: str) -> str:
+    """The name of the place at a location from ``REVERSE_GEOCODED_SOURCES``, for an address nobody gave.
+
+    Asked of the describer the project wires in (``settings.SIAGA_PLACE_DESCRIBER``, the gazetteer's): the
+    reports do not import the gazetteer, which stands on their floor. Empty when none is wired or nothing is
+    known there; a describer that fails is logged and gives no address, never a refused report.
+    """
+    path = getattr(settings, "SIAGA_PLACE_DESCRIBER", "")
+    if geom is None or source not in REVERSE_GEOCODED_SOURCES or not path:
+        return ""
+    try:
+        describe = import_string(path)
+        with transaction.atomic():  # a failed query rolls back to here, not the report's own transaction
+            return str(describe(region=region, lon=geom.x, lat=geom.y) or "").strip()
+    except Exception:  # the report matters more than its place name
+        logger.exception("reverse geocoding (%s) failed for (%s, %s) in %s", path, geom.x, geom.y, region.slug)
+        return ""
 
 
 def _next_reference(region: Region, at: datetime) -> str:

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from fleet.models import InboundMessage
+from fleet.models import InboundMessage, Incident
 
 BEFORE = [("fleet", "0004_names_in_two_languages")]
 AFTER = [("fleet", "0005_inbound_message_query")]
@@ -18,6 +18,13 @@ def _migrate(targets) -> None:
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(targets)
+
+
+def _migrate_to_latest() -> None:
+    """Every app at its newest migration again, as the tests that follow expect the schema."""
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 @pytest.mark.django_db(transaction=True)
@@ -43,3 +50,26 @@ def test_0005_moves_old_query_strings_to_the_query_field() -> None:
     assert (json_post.query, json_post.body) == ("key=***", '{"device_id": "1"}')
     assert "Query-String" not in json_post.headers
     assert (form_post.query, form_post.body) == ("", "id=1&lat=-1.6")
+    _migrate_to_latest()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_0006_counts_every_address_stored_before_it_as_a_persons() -> None:
+    from factories.gis_core import make_region
+
+    region = make_region()
+    _migrate([("fleet", "0005_inbound_message_query")])
+    try:
+        with connection.cursor() as cursor:
+            for reference, address in (("JMB-2026-000001", "Jl. Sultan Thaha 12"), ("JMB-2026-000002", "")):
+                cursor.execute(
+                    "INSERT INTO fleet_incident (region_id, reference, channel, caller_phone, caller_name, priority,"
+                    " description, address_text, location_source, status, outcome, caller_flags, received_at)"
+                    " VALUES (%s, %s, 'phone', '', '', 2, '', %s, '', 'awaiting_location', 'unknown', '{}', now())",
+                    [region.pk, reference, address],
+                )
+    finally:
+        _migrate_to_latest()
+    typed, blank = Incident.objects.order_by("reference")
+    assert (typed.address_text, typed.address_source) == ("Jl. Sultan Thaha 12", "person")
+    assert (blank.address_text, blank.address_source) == ("", "")
