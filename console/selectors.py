@@ -76,6 +76,9 @@ def console_config(*, request: HttpRequest, page: str) -> dict:
         "kelurahan": reverse("kelurahan-list", kwargs={"slug": region.slug}) + "?page_size=500",
         "roads": reverse("console:roads", kwargs={"slug": region.slug}),
         "incidents": reverse("incident-list"),
+        # The place search and reverse geocoding of the new-report and locate forms (gazetteer/api).
+        "search": reverse("gazetteer-search", kwargs={"slug": region.slug}),
+        "reverse": reverse("gazetteer-reverse", kwargs={"slug": region.slug}),
         "units": f"/api/units/?region={region.slug}",
         "stations": f"/api/stations/?region={region.slug}",
         "ws": f"/ws/regions/{region.slug}/",
