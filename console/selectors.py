@@ -83,6 +83,9 @@ def console_config(*, request: HttpRequest, page: str) -> dict:
         "stations": f"/api/stations/?region={region.slug}",
         "ws": f"/ws/regions/{region.slug}/",
     }
+    if roles.can_dispatch(request.user):  # the names' tiles answer the roles that place reports
+        tile = reverse("gazetteer-names", kwargs={"slug": region.slug, "z": 0, "x": 0, "y": 0})
+        config["urls"]["names_tiles"] = tile.replace("/0/0/0.mvt", "/{z}/{x}/{y}.mvt")
     config["ws_port"] = settings.SIAGA_WS_PORT  # None: the WebSocket is on the page's own host and port
     # Names in the page's language (``name_in``): the scripts show these, never a code.
     config["incident_types"] = [

@@ -9,6 +9,7 @@ JS_STRINGS = {
     "kecamatan": _("Kecamatan"),
     "kelurahan": _("Kelurahan"),
     "roads": _("Roads"),
+    "labels": _("Place names"),
     "stations": _("Stations"),
     "units": _("Units"),
     "reports": _("Reports"),

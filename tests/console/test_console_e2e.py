@@ -198,6 +198,16 @@ def test_map_draws_the_region_from_own_data_with_no_internet(console) -> None:
     _shot(page, "console-offline-map")
 
 
+def test_the_map_names_streets_and_places_at_street_zoom_from_its_own_tiles(console) -> None:
+    page = console("dispatcher")
+    assert page.evaluate("() => SiagaDispatch.labels.drawn.size") == 0  # the whole city: no names yet
+    # Jalan Kapten Pattimura's stretch in Simpang IV Sipin (its point in the demo gazetteer) at zoom 17.
+    page.evaluate("() => SiagaDispatch.map.setView([-1.62034, 103.58308], 17, { animate: false })")
+    page.wait_for_function("() => SiagaDispatch.labels.drawn.has('Jalan Kapten Pattimura')", timeout=15000)
+    assert page.locator(".leaflet-labels-pane canvas").count() > 0
+    _shot(page, "console-street-names")
+
+
 def test_dispatcher_opens_on_jambi_and_switches_to_ambon_and_back(console) -> None:
     page = console("dispatcher")  # Kota Ambon sorts first by slug; the dispatcher's home is Kota Jambi
     switch = page.locator("form.region-switch select")

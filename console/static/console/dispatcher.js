@@ -22,6 +22,7 @@
     notice: null, edit: null, asked: null,
   };
   state.map = ctx.map;
+  state.labels = ctx.layers.labels; // the names drawn so far (labels.js), for the end-to-end tests
   window.SiagaDispatch = state; // for debugging and the end-to-end tests
 
   // Types and capabilities by their names in the page's language (the server's config); a code only when unknown.
