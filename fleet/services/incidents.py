@@ -6,27 +6,24 @@ a shared location on its own only ever becomes a ``LocationOffer``. The kecamata
 from the location whenever it changes. Every action is written to the audit log.
 
 A report's address is a person's (typed, a search suggestion picked: kept until a person changes it) or,
-while no person gave one, the name of the place at its location (reverse geocoding, ``_place_text``: for a
+while no person gave one, the name of the place at its location (reverse geocoding, ``place_text``: for a
 click, a GPS fix or WhatsApp), which follows the location when it moves.
 """
 
 from __future__ import annotations
 
-import logging
 import math
 import re
 import zlib
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import IntegerField, Max
 from django.db.models.functions import Cast, Substr
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from fleet.live import live_incident_changed
 from fleet.models import (
@@ -53,10 +50,9 @@ from fleet.services.incident_errors import (
     UnknownIncidentTypeError,
     UnknownOutcomeError,
 )
+from fleet.services.places import place_text
 from gis_core.models import Kecamatan, Kelurahan, Region
 from gis_core.selectors import admin_areas_containing
-
-logger = logging.getLogger(__name__)
 
 # Short prefixes of human references, by Kemendagri code; other regions get one from their slug.
 REFERENCE_PREFIXES = {"15.71": "JMB", "81.71": "AMB", "64.71": "BPN"}
@@ -67,9 +63,6 @@ OPEN_STATUSES = (IncidentStatus.AWAITING_LOCATION, IncidentStatus.OPEN, Incident
 CLOSING_OUTCOMES = tuple(o for o in Outcome.values if o != Outcome.UNKNOWN)
 # A report nobody has triaged yet (a WhatsApp text) is handled as high priority until a person says otherwise.
 UNTRIAGED_PRIORITY = Priority.HIGH
-# Locations whose place is named by reverse geocoding when no person gave an address; a geocoded location
-# came from an address in the first place.
-REVERSE_GEOCODED_SOURCES = frozenset({LocationSource.DISPATCHER, LocationSource.CALLER_GPS, LocationSource.WHATSAPP})
 
 
 def incident_create(
@@ -128,7 +121,7 @@ def incident_create(
     kecamatan, kelurahan = _areas(region, geom)
     address, address_source = address_text.strip(), AddressSource.PERSON
     if not address:
-        address = _place_text(region, geom, location_source)
+        address = place_text(region, geom, location_source)
         address_source = AddressSource.REVERSE if address else ""
     received_at = received_at or timezone.now()
     with transaction.atomic():
@@ -208,7 +201,7 @@ def incident_location_set(
         ``dispatcher``, ``caller_gps``, ``whatsapp`` (an applied offer) or ``geocoded``.
     address_text
         Replaces the address when given (a person's). When not given, an address no person gave (none, or
-        a reverse-geocoded one) becomes the place at the new location (``REVERSE_GEOCODED_SOURCES``).
+        a reverse-geocoded one) becomes the place at the new location (``fleet.services.places``).
     """
     if source not in LocationSource.values:
         raise InvalidReportError(
@@ -216,7 +209,7 @@ def incident_location_set(
         )
     geom, accuracy_m = _point(location, location_accuracy_m)
     kecamatan, kelurahan = _areas(incident.region, geom)
-    place = _place_text(incident.region, geom, source) if address_text is None else ""
+    place = place_text(incident.region, geom, source) if address_text is None else ""
     with transaction.atomic():
         incident = Incident.objects.select_for_update().get(pk=incident.pk)
         before = {
@@ -512,25 +505,6 @@ def _areas(region: Region, geom: Point | None) -> tuple[Kecamatan | None, Kelura
         f"location ({geom.x:.6f}, {geom.y:.6f}) is {distance_m / 1000:.1f} km outside {region.name}; check the "
         "coordinates (they are [lon, lat]) or give the address as text instead"
     )
-
-
-def _place_text(region: Region, geom: Point | None, source: str) -> str:
-    """The name of the place at a location from ``REVERSE_GEOCODED_SOURCES``, for an address nobody gave.
-
-    Asked of the describer the project wires in (``settings.SIAGA_PLACE_DESCRIBER``, the gazetteer's): the
-    reports do not import the gazetteer, which stands on their floor. Empty when none is wired or nothing is
-    known there; a describer that fails is logged and gives no address, never a refused report.
-    """
-    path = getattr(settings, "SIAGA_PLACE_DESCRIBER", "")
-    if geom is None or source not in REVERSE_GEOCODED_SOURCES or not path:
-        return ""
-    try:
-        describe = import_string(path)
-        with transaction.atomic():  # a failed query rolls back to here, not the report's own transaction
-            return str(describe(region=region, lon=geom.x, lat=geom.y) or "").strip()
-    except Exception:  # the report matters more than its place name
-        logger.exception("reverse geocoding (%s) failed for (%s, %s) in %s", path, geom.x, geom.y, region.slug)
-        return ""
 
 
 def _next_reference(region: Region, at: datetime) -> str:

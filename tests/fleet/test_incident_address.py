@@ -138,7 +138,7 @@ def failing_describer(*, region, lon, lat) -> str:
 
 def test_a_failing_describer_gives_no_address_and_the_report_is_still_taken(town, medical, settings, caplog) -> None:
     settings.SIAGA_PLACE_DESCRIBER = f"{__name__}.failing_describer"
-    with caplog.at_level(logging.ERROR, logger="fleet.services.incidents"):
+    with caplog.at_level(logging.ERROR, logger="fleet.services.places"):
         incident = _report(town, location=BY_THE_MASJID, description="pingsan")
     incident.refresh_from_db()  # saved in the same transaction the failed query ran in
     assert (incident.description, incident.address_text, incident.address_source) == ("pingsan", "", "")
