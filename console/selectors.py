@@ -117,11 +117,17 @@ def console_config(*, request: HttpRequest, page: str) -> dict:
         "kelurahan": reverse("kelurahan-list", kwargs={"slug": region.slug}) + "?page_size=500",
         "roads": reverse("console:roads", kwargs={"slug": region.slug}),
         "incidents": reverse("incident-list"),
+        # The place search and reverse geocoding of the new-report and locate forms (gazetteer/api).
+        "search": reverse("gazetteer-search", kwargs={"slug": region.slug}),
+        "reverse": reverse("gazetteer-reverse", kwargs={"slug": region.slug}),
         "units": reverse("unit-list") + f"?region={region.slug}",
         "stations": reverse("station-list") + f"?region={region.slug}",
         "ws": f"/ws/regions/{region.slug}/",  # incidents/websocket_urls.py (not in the HTTP URLconf)
         **url_templates(),
     }
+    if roles.can_dispatch(request.user):  # the names' tiles answer the roles that place reports
+        tile = reverse("gazetteer-names", kwargs={"slug": region.slug, "z": 0, "x": 0, "y": 0})
+        config["urls"]["names_tiles"] = tile.replace("/0/0/0.mvt", "/{z}/{x}/{y}.mvt")
     config["ws_port"] = settings.SIAGA_WS_PORT  # None: the WebSocket is on the page's own host and port
     # Names in the page's language (``name_in``): the scripts show these, never a code.
     config["incident_types"] = [

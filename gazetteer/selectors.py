@@ -225,6 +225,17 @@ def place_at(*, region: Region, lon: float, lat: float) -> ReversePlace:
                         display=", ".join(parts))  # fmt: skip
 
 
+def place_description(*, region: Region, lon: float, lat: float) -> str:
+    """The display text of :func:`place_at` for a report's address; empty for a point outside the region.
+
+    Reports store it as their address when nobody typed one (``incidents.services.places``).
+    """
+    try:
+        return place_at(region=region, lon=lon, lat=lat).display
+    except PointOutsideRegionError:
+        return ""
+
+
 def _rounded_m(distance_m: float) -> int:
     return int(round(distance_m / 10.0) * 10) if distance_m >= 10 else round(distance_m)
 

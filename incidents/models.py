@@ -138,6 +138,14 @@ class LocationSource(models.TextChoices):
     GEOCODED = "geocoded", "geocoded from the address"
 
 
+class AddressSource(models.TextChoices):
+    """Who wrote a report's address: a person (typed, or a search suggestion picked), or reverse geocoding
+    of its location (a location from a click, a GPS fix or WhatsApp while no person gave an address)."""
+
+    PERSON = "person", "given by a person"
+    REVERSE = "reverse", "reverse geocoded from the location"
+
+
 class Incident(models.Model):
     """A report: from a call or a WhatsApp conversation to its closure."""
 
@@ -150,6 +158,10 @@ class Incident(models.Model):
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.HIGH)
     description = models.TextField(blank=True)
     address_text = models.TextField(blank=True)
+    address_source = models.CharField(
+        max_length=16, choices=AddressSource.choices, blank=True,
+        help_text="who wrote address_text; a reverse-geocoded address follows the location, a person's never",
+    )  # fmt: skip
     geom = models.PointField(srid=4326, null=True, blank=True)
     location_accuracy_m = models.FloatField(null=True, blank=True)
     location_source = models.CharField(max_length=16, choices=LocationSource.choices, blank=True)

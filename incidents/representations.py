@@ -206,11 +206,11 @@ def incident_public(
     -------
     dict
         ``id, reference, region (slug), status, outcome, priority, channel, incident_type (code),
-        incident_type_name, description, address_text, location (GeoJSON Point | null),
-        location_accuracy_m, location_source, kecamatan {code, name} | null, kelurahan, caller_phone,
-        caller_name, caller_flags, received_at, closed_at, pending_offers [{id, location [lon, lat],
-        label, source, received_at}] (newest first), active_units (how many assignments are active),
-        assignments`` (oldest first, :func:`assignment_public`).
+        incident_type_name, description, address_text, address_source (person, reverse or empty),
+        location (GeoJSON Point | null), location_accuracy_m, location_source, kecamatan {code, name} | null,
+        kelurahan, caller_phone, caller_name, caller_flags, received_at, closed_at, pending_offers [{id,
+        location [lon, lat], label, source, received_at}] (newest first), active_units (how many assignments
+        are active), assignments`` (oldest first, :func:`assignment_public`).
     """
     rows = sorted(assignments, key=lambda a: (a.dispatched_at, a.pk))
     offers = sorted(pending_offers, key=lambda o: (o.received_at, o.pk), reverse=True)
@@ -227,6 +227,7 @@ def incident_public(
         "incident_type_name": itype.name if itype is not None else None,
         "description": incident.description,
         "address_text": incident.address_text,
+        "address_source": incident.address_source,
         "location": None if geom is None else _point((geom.x, geom.y)),
         "location_accuracy_m": incident.location_accuracy_m,
         "location_source": incident.location_source,

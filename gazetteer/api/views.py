@@ -9,11 +9,14 @@ from __future__ import annotations
 import math
 import unicodedata
 
+from django.http import HttpResponse
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from gazetteer import selectors
+from access.selectors import region_for_user
+from gazetteer import selectors, tiles
 from gazetteer.errors import GazetteerQueryError
 from gazetteer.permissions import CanSearchPlaces
 from gis_core.api.views import region_or_404
@@ -81,6 +84,29 @@ class ReverseView(APIView):
                 "display": place.display,
             }
         )
+
+
+class NamesTileView(APIView):
+    """``GET .../names/{z}/{x}/{y}.mvt``: the region's street, landmark and area names as a vector tile.
+
+    For the console map's labels without internet. Only a region the caller is a member of (another
+    centre's is a 404, like one that does not exist).
+    """
+
+    permission_classes = (CanSearchPlaces,)
+
+    def get(self, request: Request, slug: str, z: int, x: int, y: int) -> HttpResponse:
+        region = region_for_user(request.user, slug_or_code=slug)
+        if region is None:
+            raise NotFound(f"no region of yours is called {slug!r}")
+        if not tiles.MIN_ZOOM <= z <= tiles.MAX_ZOOM:
+            raise GazetteerQueryError(f"name tiles are served from zoom {tiles.MIN_ZOOM} to {tiles.MAX_ZOOM}, not {z}")
+        if not (x < 2**z and y < 2**z):
+            raise GazetteerQueryError(f"tile {z}/{x}/{y} does not exist: x and y run from 0 to {2**z - 1} at zoom {z}")
+        body = tiles.names_tile(region=region, z=z, x=x, y=y)
+        response = HttpResponse(body, content_type="application/vnd.mapbox-vector-tile")
+        response["Cache-Control"] = "private, max-age=300"  # names change only on a re-import or an admin edit
+        return response
 
 
 def _query(value: str | None) -> str:

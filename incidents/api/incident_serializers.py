@@ -30,8 +30,10 @@ class IncidentCreateSerializer(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, default="")
     location = PointField(required=False, allow_null=True, default=None)
     location_accuracy_m = serializers.FloatField(required=False, allow_null=True, default=None, min_value=0)
+    # geocoded: the point of a place search suggestion the call taker picked (its name then is the address).
     location_source = serializers.ChoiceField(
-        choices=[LocationSource.DISPATCHER, LocationSource.CALLER_GPS], default=LocationSource.DISPATCHER
+        choices=[LocationSource.DISPATCHER, LocationSource.CALLER_GPS, LocationSource.GEOCODED],
+        default=LocationSource.DISPATCHER,
     )
     address_text = serializers.CharField(required=False, allow_blank=True, default="")
 
@@ -116,6 +118,7 @@ class IncidentQueueSerializer(GeoFeatureModelSerializer):
             "incident_type_name",
             "description",
             "address_text",
+            "address_source",
             "outcome",
             "location",
             "location_accuracy_m",
@@ -289,6 +292,7 @@ class IncidentDetailSerializer(serializers.ModelSerializer):
             "needs",
             "description",
             "address_text",
+            "address_source",
             "location",
             "location_accuracy_m",
             "location_source",

@@ -4,6 +4,10 @@ Locations are EPSG:4326 points (lon, lat). A report's location is set by a perso
 ``incident_location_set``) or by a person applying a location a caller shared (``location_offer_apply``);
 a shared location on its own only ever becomes a ``LocationOffer``. The kecamatan and kelurahan are filled
 from the location whenever it changes. Every action is written to the audit log.
+
+A report's address is a person's (typed, a search suggestion picked: kept until a person changes it) or,
+while no person gave one, the name of the place at its location (reverse geocoding, ``place_text``: for a
+click, a GPS fix or WhatsApp), which follows the location when it moves.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from incidents.errors import (
 )
 from incidents.live import live_incident_changed
 from incidents.models import (
+    AddressSource,
     AssignmentStatus,
     Channel,
     Incident,
@@ -47,6 +52,7 @@ from incidents.models import (
     Priority,
 )
 from incidents.services.callers import caller_get_or_create, caller_marks, caller_policy_apply, phone_normalise
+from incidents.services.places import place_text
 
 # Short prefixes of human references, by Kemendagri code; other regions get one from their slug.
 REFERENCE_PREFIXES = {"15.71": "JMB", "81.71": "AMB", "64.71": "BPN"}
@@ -113,6 +119,11 @@ def incident_create(
     priority = _priority(priority, itype)
     geom, accuracy_m = _point(location, location_accuracy_m)
     kecamatan, kelurahan = _areas(region, geom)
+    address = address_text.strip()
+    address_source: str = AddressSource.PERSON
+    if not address:
+        address = place_text(region, geom, location_source)
+        address_source = AddressSource.REVERSE if address else ""
     received_at = received_at or timezone.now()
     with transaction.atomic():
         marks: list[str] = []
@@ -129,7 +140,8 @@ def incident_create(
             incident_type=itype,
             priority=priority,
             description=description.strip(),
-            address_text=address_text.strip(),
+            address_text=address,
+            address_source=address_source,
             geom=geom,
             location_accuracy_m=accuracy_m,
             location_source=location_source if geom is not None else "",
@@ -155,6 +167,7 @@ def incident_create(
                 "type": itype.code if itype else None,
                 "priority": priority,
                 "location": _lonlat(geom),
+                "address_source": address_source,
                 "caller_flags": marks,
             },
         )
@@ -188,7 +201,8 @@ def incident_location_set(
     source
         ``dispatcher``, ``caller_gps``, ``whatsapp`` (an applied offer) or ``geocoded``.
     address_text
-        Replaces the address when given.
+        Replaces the address when given (a person's). When not given, an address no person gave (none, or
+        a reverse-geocoded one) becomes the place at the new location (``incidents.services.places``).
     """
     if source not in LocationSource.values:
         raise InvalidReportError(
@@ -196,6 +210,7 @@ def incident_location_set(
         )
     geom, accuracy_m = _point(location, location_accuracy_m)
     kecamatan, kelurahan = _areas(incident.region, geom)
+    place = place_text(incident.region, geom, source) if address_text is None else ""
     with transaction.atomic():
         incident = Incident.objects.select_for_update().get(pk=incident.pk)
         before = {
@@ -203,11 +218,15 @@ def incident_location_set(
             "source": incident.location_source,
             "kecamatan": incident.kecamatan_id,
             "status": incident.status,
+            "address": incident.address_text,
         }
         incident.geom, incident.location_accuracy_m, incident.location_source = geom, accuracy_m, source
         incident.kecamatan, incident.kelurahan = kecamatan, kelurahan
         if address_text is not None:
             incident.address_text = address_text.strip()
+            incident.address_source = AddressSource.PERSON if incident.address_text else ""
+        elif incident.address_source == AddressSource.REVERSE or not incident.address_text:
+            incident.address_text, incident.address_source = place, AddressSource.REVERSE if place else ""
         if incident.status == IncidentStatus.AWAITING_LOCATION:
             incident.status = IncidentStatus.OPEN
         incident.full_clean()
@@ -217,6 +236,7 @@ def incident_location_set(
             "source": source,
             "kecamatan": incident.kecamatan_id,
             "status": incident.status,
+            "address": incident.address_text,
         }
         audit_record(
             action=_audit_action,
@@ -332,6 +352,8 @@ def incident_classify(
             incident.priority = _priority(priority, incident.incident_type)
         for name, value in texts.items():
             setattr(incident, name, value)
+        if "address_text" in texts:
+            incident.address_source = AddressSource.PERSON if texts["address_text"] else ""
         try:
             incident.full_clean()
         except ValidationError as exc:

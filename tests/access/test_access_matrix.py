@@ -78,6 +78,7 @@ FOR = {
     # gazetteer: placing a report is the dispatcher's.
     "gazetteer-search": DISPATCH,
     "gazetteer-reverse": DISPATCH,
+    "gazetteer-names": DISPATCH,
     # coverage: the planner's.
     **dict.fromkeys(
         [
@@ -115,6 +116,7 @@ TOKEN_FOR = {
 SKIP_NAMESPACES = {"admin"}
 PARAMS = {"slug": "kota-jambi", "pk": 999999, "run_id": 999999, "other_id": 999998, "unit_id": 999999}
 PARAMS |= {"offer_id": 999999, "flag_id": 999999, "phone": "+6281200000000", "format": "json"}
+PARAMS |= {"z": 15, "x": 0, "y": 0}
 
 
 def _urls() -> list[tuple[str, str]]:

@@ -30,6 +30,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from fleet.models import AuditEntry, Device, Unit
+from gazetteer.selectors import place_description
 from gis_core.models import Kecamatan, Region
 from incidents.models import Assignment, Incident
 
@@ -202,6 +203,16 @@ def test_map_draws_the_region_from_own_data_with_no_internet(console) -> None:
     _shot(page, "console-offline-map")
 
 
+def test_the_map_names_streets_and_places_at_street_zoom_from_its_own_tiles(console) -> None:
+    page = console("dispatcher")
+    assert page.evaluate("() => SiagaDispatch.labels.drawn.size") == 0  # the whole city: no names yet
+    # Jalan Kapten Pattimura's stretch in Simpang IV Sipin (its point in the demo gazetteer) at zoom 17.
+    page.evaluate("() => SiagaDispatch.map.setView([-1.62034, 103.58308], 17, { animate: false })")
+    page.wait_for_function("() => SiagaDispatch.labels.drawn.has('Jalan Kapten Pattimura')", timeout=15000)
+    assert page.locator(".leaflet-labels-pane canvas").count() > 0
+    _shot(page, "console-street-names")
+
+
 def test_dispatcher_opens_on_jambi_and_switches_to_ambon_and_back(console) -> None:
     page = console("dispatcher")  # Kota Ambon sorts first by slug; the dispatcher's home is Kota Jambi
     switch = page.locator("form.region-switch select")
@@ -282,7 +293,172 @@ def test_dispatcher_creates_a_report_on_the_map_and_dispatches_a_unit(console) -
     assert assignment.incident.description == "e2e: pingsan di pinggir jalan"
     assert assignment.incident.caller_name == "Siti"
     assert abs(assignment.incident.geom.x - REPORT_LONLAT[0]) < 1e-4
+    # Nobody typed an address: the place at the clicked point is stored as it (the gazetteer's reverse geocoding).
+    incident = assignment.incident
+    expected = place_description(region=incident.region, lon=incident.geom.x, lat=incident.geom.y)
+    assert expected, "the demo gazetteer names no place at the report's point"
+    assert (incident.address_text, incident.address_source) == (expected, "reverse")
+    assert page.locator("#report-address").inner_text() == f"{expected} (dari titik di peta)"
     _shot(page, "console-dispatch")
+
+
+def _suggestions(page, list_id: str) -> list[str]:
+    return page.locator(f"#{list_id} li[data-index] b").all_inner_texts()
+
+
+def test_a_call_taker_finds_the_street_by_name_drags_the_pin_and_dispatches(console, server) -> None:
+    page = console("dispatcher")
+    page.click("#new-report")
+    search = page.locator("#nr-address")
+    assert search.evaluate("el => el === document.activeElement")  # the search box is where typing starts
+    # An answer that comes late (to what was typed before) must not replace the answer to what is typed now:
+    # the first query's answer is held back until the second one's is on screen.
+    held = []
+
+    def hold_the_first(route) -> None:
+        if not held:
+            held.append(route)
+        else:
+            route.continue_()
+
+    def is_search(url: str) -> bool:
+        return "/search/?" in url
+
+    page.route(is_search, hold_the_first)
+    search.press_sequentially("jln kapten", delay=30)
+    for _ in range(100):  # the request goes out after the typing pauses
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert len(held) == 1
+    assert "q=jln+kapten&" in held[0].request.url
+    # Misspelt as a caller says it: "jln" for Jalan, "patimura" for Pattimura.
+    search.press_sequentially(" patimura", delay=30)
+    page.wait_for_function("() => document.getElementById('nr-suggestions').dataset.query === 'jln kapten patimura'")
+    final = _suggestions(page, "nr-suggestions")
+    # The demo gazetteer has two stretches of this name, in Simpang IV Sipin and Kenali Besar (manage.py shell,
+    # places_search while writing this test); the shorter query also finds Jalan Kapten Zaidi Saleh.
+    assert final == ["Jalan Kapten Pattimura", "Jalan Kapten Pattimura"]
+    with page.expect_response(lambda r: "q=jln+kapten&" in r.url or r.url.endswith("q=jln+kapten")):
+        held[0].continue_()
+    page.wait_for_timeout(300)
+    assert page.locator("#nr-suggestions").get_attribute("data-query") == "jln kapten patimura"
+    assert _suggestions(page, "nr-suggestions") == final  # the late answer was dropped
+    page.unroute(is_search)
+
+    # The keyboard picks: down to the second, Enter. The map flies there and shows a draggable pin.
+    search.press("ArrowDown")
+    assert page.locator("#nr-suggestions li.active").get_attribute("data-index") == "1"
+    picked = page.locator("#nr-suggestions li.active small").inner_text()
+    search.press("Enter")
+    assert page.locator("#nr-suggestions").is_hidden()
+    kelurahan = picked.split("·")[1].split(",")[0].strip()
+    assert search.input_value() == f"Jalan Kapten Pattimura, {kelurahan}"
+    pin = page.locator(".candidate-marker")
+    pin.wait_for()
+    picked_lonlat, source = page.evaluate("() => [SiagaDispatch.candidate.lonlat, SiagaDispatch.candidate.source]")
+    assert source == "geocoded"
+    page.wait_for_function(  # flown to street zoom, the pin in view
+        "([lon, lat]) => { const m = SiagaDispatch.map; return m.getZoom() >= 17"
+        " && m.getBounds().contains([lat, lon]) && m.distance(m.getCenter(), [lat, lon]) < 5; }",
+        arg=picked_lonlat,
+    )
+    assert "Di peta" in page.locator("#nr-location").inner_text()
+
+    # Dragging refines the point; then the point is the call taker's.
+    box = pin.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] - 4
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 20, y + 10, steps=5)
+    page.mouse.move(x + 40, y + 20, steps=5)
+    page.mouse.up()
+    page.wait_for_function("() => SiagaDispatch.candidate.source === 'dispatcher'")
+    dragged = page.evaluate("() => SiagaDispatch.candidate.lonlat")
+    assert (dragged[0] > picked_lonlat[0], dragged[1] < picked_lonlat[1]) == (True, True)  # right and down
+    # (40, 20) px at zoom 17 is about 53 m on the ground (44.7 px at 1.19 m per pixel here): a refinement.
+    assert 20 < page.evaluate("([a, b]) => SiagaDispatch.map.distance([a[1], a[0]], [b[1], b[0]])",
+                              [picked_lonlat, dragged]) < 100  # fmt: skip
+    page.wait_for_function("() => SiagaDispatch.candidate.place !== ''")  # what is at the pin, from reverse/
+
+    # A police patrol: no other test here sends one (they follow the fire engines' and ambulances' histories).
+    page.select_option("#nr-type", "security")
+    page.fill("#nr-desc", "e2e: found by search")
+    page.click("#new-report-form button[type=submit]")
+    page.wait_for_selector("#report-panel:not([hidden]) #report-kecamatan")
+    incident = Incident.objects.get(description="e2e: found by search")
+    assert (round(incident.geom.x, 6), round(incident.geom.y, 6)) == tuple(dragged)
+    assert (incident.location_source, incident.status) == ("dispatcher", "open")
+    # The address is what the call taker picked, theirs: not replaced by the name of the place at the point.
+    assert (incident.address_text, incident.address_source) == (f"Jalan Kapten Pattimura, {kelurahan}", "person")
+    assert page.locator(".candidate-marker").count() == 0  # the pin became the report
+    page.locator(f"path.report-{incident.pk}").wait_for()
+    item = page.locator(f"#queue li[data-id='{incident.pk}']")
+    assert "Jalan Kapten Pattimura" in item.inner_text()
+    assert item.locator(".badge.unlocated").count() == 0
+
+    first = page.locator("#recommendations button.dispatch:not([disabled])").first
+    first.wait_for()
+    unit_id = int(first.get_attribute("data-unit"))
+    first.click()
+    call_sign = Unit.objects.get(pk=unit_id).call_sign
+    page.wait_for_function(
+        "(callSign) => { const n = document.getElementById('panel-notice');"
+        " return Boolean(n) && n.textContent.includes(callSign); }",
+        arg=call_sign,
+    )
+    assignment = Assignment.objects.get(incident=incident, unit_id=unit_id)
+    assert (assignment.status, assignment.unit.status) == ("active", "dispatched")
+    _shot(page, "console-search-dispatched")
+    page.click(f"#phases .assignment[data-unit='{unit_id}'] button.cancel-dispatch")  # free it for other tests
+    page.wait_for_selector(f"#phases .assignment[data-unit='{unit_id}'] .status-buttons", state="detached")
+    _api(server, "POST", f"/api/incidents/{incident.pk}/close/", {"outcome": "false_alarm"})
+
+
+def test_a_report_saved_with_its_address_only_waits_to_be_located(console, server) -> None:
+    page = console("dispatcher")
+    page.click("#new-report")
+    page.fill("#nr-address", "Jl. Soekarno Hatta dekat ruko")
+    assert "Belum ada lokasi" in page.locator("#nr-location").inner_text()
+    page.select_option("#nr-type", "fire_house")
+    page.fill("#nr-desc", "e2e: address only")
+    page.click("#new-report-form button[type=submit]")
+    page.wait_for_selector("#report-panel:not([hidden]) #locate-form")
+    incident = Incident.objects.get(description="e2e: address only")
+    assert (incident.status, incident.geom, incident.address_source) == ("awaiting_location", None, "person")
+    # Listed as a location still to be confirmed, and not on the map.
+    item = page.locator(f"#queue li[data-id='{incident.pk}']")
+    assert item.locator(".badge.unlocated").inner_text() == "lokasi belum dipastikan"
+    assert "Jl. Soekarno Hatta dekat ruko" in item.inner_text()
+    assert page.locator(f"path.report-{incident.pk}").count() == 0
+    assert page.locator("#report-kecamatan").inner_text() == "lokasi belum dipastikan"
+    assert page.locator("#recommendations").inner_text() == "\u2013"  # no units for a place not known yet
+    _shot(page, "console-address-only")
+
+    # Locating it: the search starts from what the caller said; a pick puts the pin there, then confirm.
+    search = page.locator("#lo-search")
+    assert search.input_value() == "Jl. Soekarno Hatta dekat ruko"
+    page.wait_for_selector("#lo-suggestions li[data-index]")
+    assert _suggestions(page, "lo-suggestions")[0] == "Jalan Soekarno-Hatta"  # as places_search ranks it
+    confirm = page.locator("#locate-form button[type=submit]")
+    assert confirm.is_disabled()  # nothing to confirm before a pick or a click
+    page.locator("#lo-suggestions li[data-index='0']").dispatch_event("mousedown")
+    page.wait_for_selector("#locate-form button[type=submit]:not([disabled])")
+    lonlat = page.evaluate("() => SiagaDispatch.candidate.lonlat")
+    page.click("#locate-form button[type=submit]")
+    page.wait_for_selector("#panel-notice")
+    assert page.locator("#panel-notice").inner_text() == f"Lokasi dipastikan: {incident.reference}"
+    page.locator(f"path.report-{incident.pk}").wait_for()  # now on the map
+    page.wait_for_selector(f"#queue li[data-id='{incident.pk}'] .badge.unlocated", state="detached")
+    incident.refresh_from_db()
+    assert (round(incident.geom.x, 6), round(incident.geom.y, 6)) == tuple(lonlat)
+    assert (incident.status, incident.location_source) == ("open", "geocoded")
+    assert incident.kelurahan is not None  # placed inside the city's kelurahan
+    assert incident.address_text == "Jl. Soekarno Hatta dekat ruko"  # the caller's words stay
+    assert page.locator("#locate-form").count() == 0
+    page.locator("#recommendations button.dispatch").first.wait_for()  # units can be sent now
+    _shot(page, "console-address-only-located")
+    _api(server, "POST", f"/api/incidents/{incident.pk}/close/", {"outcome": "false_alarm"})
 
 
 def test_a_gps_fix_from_the_unit_device_moves_its_marker_without_a_reload(console, server) -> None:
@@ -552,6 +728,7 @@ def test_dispatcher_applies_a_location_shared_on_whatsapp(console, server) -> No
     page = console("dispatcher")
     item = page.locator(f"#queue li[data-id='{incident.pk}']")
     assert page.evaluate("() => Siaga.T.whatsapp_location") in item.inner_text()  # the queue says a location waits
+    assert item.locator(".badge.unlocated").inner_text() == "lokasi belum dipastikan"
     item.click()
     offer = page.locator("#report-panel .offer")
     offer.wait_for()
@@ -569,7 +746,12 @@ def test_dispatcher_applies_a_location_shared_on_whatsapp(console, server) -> No
     assert incident.location_source == "whatsapp"
     assert incident.kecamatan.name in page.locator("#report-kecamatan").inner_text()
     assert incident.location_offers.get().applied_at is not None
+    # Nobody typed an address: the place at the shared point is stored as it.
+    expected = place_description(region=incident.region, lon=shared[0], lat=shared[1])
+    assert expected
+    assert (incident.address_text, incident.address_source) == (expected, "reverse")
     page.locator(f"path.report-{incident.pk}").wait_for()  # now on the map (a report awaiting location is not)
+    assert item.locator(".badge.unlocated").count() == 0
     _shot(page, "console-whatsapp-applied")
 
 

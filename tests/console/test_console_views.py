@@ -70,6 +70,9 @@ def test_dispatcher_page_carries_the_map_config(role_client, jambi_region) -> No
     assert config["region"]["slug"] == "kota-jambi"
     assert config["urls"]["ws"] == "/ws/regions/kota-jambi/"
     assert config["urls"]["units"] == "/api/units/?region=kota-jambi"
+    # The new-report form's place search and the name of the place under its pin: the region's, from here.
+    assert config["urls"]["search"] == "/api/regions/kota-jambi/search/"
+    assert config["urls"]["reverse"] == "/api/regions/kota-jambi/reverse/"
     body = response.content.decode()
     assert "/static/leaflet/leaflet.js" in body
     assert "unpkg" not in body  # everything the page loads is served by us

@@ -43,3 +43,16 @@ TOWN_CANDIDATES = [
     landmark("SD Negeri 47 Kota Jambi", 103.6000, -1.6100, "osm:node/11"),
     landmark("RSUD Raden Mattaher", 103.5950, -1.6180, "osm:node/12"),
 ]
+
+
+def make_town(region):
+    """The town above stored for ``region``: its two kecamatan and kelurahan, and its names in the gazetteer."""
+    from gazetteer.services import gazetteer_store
+    from gis_core.models import Kecamatan, Kelurahan
+
+    east = make_area(Kecamatan, region=region, code="15.71.03", name="Jambi Timur", geom=square(*EAST))
+    west = make_area(Kecamatan, region=region, code="15.71.01", name="Telanaipura", geom=square(*WEST))
+    make_area(Kelurahan, kecamatan=east, code="15.71.03.1001", name="Talang Banjar", geom=square(*EAST))
+    make_area(Kelurahan, kecamatan=west, code="15.71.01.1001", name="Sungai Putri", geom=square(*WEST))
+    gazetteer_store(region=region, source="test", source_kind="test", candidates=list(TOWN_CANDIDATES))
+    return region

@@ -9,6 +9,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from fleet.models import InboundMessage
+from incidents.models import Incident
 
 BEFORE = [("fleet", "0004_names_in_two_languages")]
 AFTER = [("fleet", "0005_inbound_message_query")]
@@ -18,6 +19,13 @@ def _migrate(targets) -> None:
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(targets)
+
+
+def _migrate_to_latest() -> None:
+    """Every app at its newest migration again, as the tests that follow expect the schema."""
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 @pytest.mark.django_db(transaction=True)
@@ -38,7 +46,7 @@ def test_0005_moves_old_query_strings_to_the_query_field() -> None:
                 )
     finally:
         _migrate(AFTER)
-        _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+        _migrate_to_latest()
     get, json_post, form_post = InboundMessage.objects.order_by("pk")
     assert (get.query, get.body, get.headers) == ("id=1&lat=-1.6&key=***", "", {"Method": "GET"})
     assert (json_post.query, json_post.body) == ("key=***", '{"device_id": "1"}')
@@ -54,8 +62,6 @@ def test_the_move_to_incidents_keeps_every_row_and_each_permission() -> None:
     from django.contrib.contenttypes.models import ContentType
     from factories.fleet import make_incident
 
-    from incidents.models import Incident
-
     incident = make_incident()
     content_type = ContentType.objects.get(app_label="incidents", model="incident")
     permission = Permission.objects.get(content_type=content_type, codename="view_incident")
@@ -66,7 +72,29 @@ def test_the_move_to_incidents_keeps_every_row_and_each_permission() -> None:
             cursor.execute("SELECT reference FROM fleet_incident WHERE id = %s", [incident.pk])
             assert cursor.fetchone() == (incident.reference,)
     finally:
-        _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+        _migrate_to_latest()
     assert Incident.objects.get(pk=incident.pk).reference == incident.reference
     assert ContentType.objects.get(pk=content_type.pk).app_label == "incidents"
     assert Permission.objects.get(pk=permission.pk).content_type_id == content_type.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_incidents_0002_counts_every_address_stored_before_it_as_a_persons() -> None:
+    from factories.gis_core import make_region
+
+    region = make_region()
+    _migrate([("incidents", "0001_initial")])
+    try:
+        with connection.cursor() as cursor:
+            for reference, address in (("JMB-2026-000001", "Jl. Sultan Thaha 12"), ("JMB-2026-000002", "")):
+                cursor.execute(
+                    "INSERT INTO fleet_incident (region_id, reference, channel, caller_phone, caller_name, priority,"
+                    " description, address_text, location_source, status, outcome, caller_flags, received_at)"
+                    " VALUES (%s, %s, 'phone', '', '', 2, '', %s, '', 'awaiting_location', 'unknown', '{}', now())",
+                    [region.pk, reference, address],
+                )
+    finally:
+        _migrate_to_latest()
+    typed, blank = Incident.objects.order_by("reference")
+    assert (typed.address_text, typed.address_source) == ("Jl. Sultan Thaha 12", "person")
+    assert (blank.address_text, blank.address_source) == ("", "")

@@ -4,21 +4,13 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import Group, User
-from factories.gazetteer import EAST, TOWN_CANDIDATES, WEST, make_area, square
+from factories.gazetteer import make_town
 from rest_framework.test import APIClient
-
-from gazetteer.services import gazetteer_store
-from gis_core.models import Kecamatan, Kelurahan
 
 
 @pytest.fixture
 def town(jambi_region):
-    east = make_area(Kecamatan, region=jambi_region, code="15.71.03", name="Jambi Timur", geom=square(*EAST))
-    west = make_area(Kecamatan, region=jambi_region, code="15.71.01", name="Telanaipura", geom=square(*WEST))
-    make_area(Kelurahan, kecamatan=east, code="15.71.03.1001", name="Talang Banjar", geom=square(*EAST))
-    make_area(Kelurahan, kecamatan=west, code="15.71.01.1001", name="Sungai Putri", geom=square(*WEST))
-    gazetteer_store(region=jambi_region, source="test", source_kind="test", candidates=list(TOWN_CANDIDATES))
-    return jambi_region
+    return make_town(jambi_region)
 
 
 def _user(name: str, *groups: str, superuser: bool = False) -> User:

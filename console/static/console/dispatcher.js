@@ -22,6 +22,7 @@
     notice: null, edit: null, asked: null,
   };
   state.map = ctx.map;
+  state.labels = ctx.layers.labels; // the names drawn so far (labels.js), for the end-to-end tests
   window.SiagaDispatch = state; // for debugging and the end-to-end tests
 
   // Types and capabilities by their names in the page's language (the server's config); a code only when unknown.
@@ -74,10 +75,14 @@
       const offersBadge = (p.pending_offers || []).length
         ? `<span class="badge wa">${S.PIN_SVG} ${esc(T.whatsapp_location)}</span>` : "";
       const flags = (p.caller_flags || []).map((x) => `<span class="badge flag">${esc(x)}</span>`).join("");
+      // A report saved with its address only is listed as such until someone locates it (then it is on the map).
+      const unlocated = f.geometry ? "" : `<span class="badge unlocated">${esc(T.location_to_confirm)}</span>`;
+      const where = p.kecamatan ? p.kecamatan.name : (f.geometry ? "–" : T.location_to_confirm);
       li.innerHTML = `${channel}<span class="ref">${esc(p.reference)}</span> · P${p.priority}
         <div class="type">${esc(typeName(p.incident_type))}</div>
-        <div class="meta">${esc(p.kecamatan ? p.kecamatan.name : T[p.status] || p.status)} · ${S.clock(p.received_at)}
-        · ${esc(T[p.status] || p.status)}</div>${offersBadge}${flags}`;
+        ${p.address_text ? `<div class="address">${esc(p.address_text)}</div>` : ""}
+        <div class="meta">${esc(where)} · ${S.clock(p.received_at)}
+        · ${esc(T[p.status] || p.status)}</div>${unlocated}${offersBadge}${flags}`;
       li.addEventListener("click", () => openReport(id));
       queueEl.appendChild(li);
       if (f.geometry) {
@@ -92,58 +97,30 @@
     S.markLoaded("reports", state.queue.length);
   }
 
-  // ------------------------------------------------------------------ new report by clicking the map
+  // ------------------------------------------------------------------ new report: found by its address, or a click
 
+  /* The form opens in the panel; its search box finds the place, a click on the map or a drag puts the candidate
+     where the caller is (report_forms.js). */
   document.getElementById("new-report").addEventListener("click", () => {
-    state.placing = true;
+    state.selected = null; // no report's live update redraws the panel over the form
+    state.report = null;
+    routes.clearLayers();
+    offers.clearLayers();
+    renderQueue();
+    panelEl.hidden = false;
+    panelEl.scrollTop = 0;
+    panelEl.innerHTML = forms.newReportHtml();
+    forms.wireNewReport();
     ctx.map.getContainer().classList.add("crosshair");
     document.getElementById("place-hint").hidden = false;
+    setTimeout(() => ctx.map.invalidateSize(), 0);
   });
 
-  ctx.map.on("click", (event) => {
-    if (!state.placing) return;
-    state.placing = false;
+  ctx.map.on("click", (event) => { forms.mapClicked(event.latlng); });
+
+  function placingDone() {
     ctx.map.getContainer().classList.remove("crosshair");
     document.getElementById("place-hint").hidden = true;
-    newReportForm(event.latlng);
-  });
-
-  function newReportForm(latlng) {
-    const form = document.createElement("form");
-    form.id = "new-report-form";
-    form.innerHTML = `<h3>${esc(T.new_report)}</h3><div class="form-grid">
-      <label for="nr-type">${esc(T.type)}</label><select id="nr-type" name="incident_type" required>${typeOptions(null)}</select>
-      <label for="nr-priority">${esc(T.priority)}</label>
-      <select id="nr-priority" name="priority">${[1, 2, 3, 4].map((p) => `<option>${p}</option>`).join("")}</select>
-      <label for="nr-channel">${esc(T.channel)}</label>
-      <select id="nr-channel" name="channel"><option value="phone">☎ ${esc(T.phone)}</option>
-        <option value="whatsapp">WhatsApp</option></select>
-      <label for="nr-phone">${esc(T.caller_phone)}</label><input id="nr-phone" name="caller_phone" type="tel">
-      <label for="nr-caller-name">${esc(T.caller_name)}</label><input id="nr-caller-name" name="caller_name" maxlength="128">
-      <label for="nr-address">${esc(T.address)}</label><input id="nr-address" name="address_text">
-      <label for="nr-desc">${esc(T.description)}</label><textarea id="nr-desc" name="description" rows="2"></textarea>
-      </div><p><button type="submit" class="primary">${esc(T.create)}</button>
-      <button type="button" class="cancel">${esc(T.cancel)}</button></p><p class="error"></p>`;
-    const typeSelect = form.querySelector("#nr-type");
-    // No type is chosen for the call taker (the first type would be a guess); choosing one brings its priority.
-    typeSelect.addEventListener("change", () => syncPriority(typeSelect, form.querySelector("#nr-priority")));
-    const popup = L.popup({ minWidth: 280 }).setLatLng(latlng).setContent(form).openOn(ctx.map);
-    form.querySelector(".cancel").addEventListener("click", () => ctx.map.closePopup(popup));
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      const data = Object.fromEntries(new FormData(form));
-      try {
-        const created = await api("POST", cfg.urls.incidents, {
-          ...data, priority: Number(data.priority), region: cfg.region.slug,
-          location: [Number(latlng.lng.toFixed(6)), Number(latlng.lat.toFixed(6))],
-        });
-        ctx.map.closePopup(popup);
-        await loadQueue();
-        openReport(created.id);
-      } catch (err) {
-        form.querySelector(".error").textContent = err.message;
-      }
-    });
   }
 
   // ------------------------------------------------------------------ the report panel
@@ -153,6 +130,8 @@
     if (another) {
       state.notice = null;
       panelEl.scrollTop = 0;
+      forms.candidateClear();
+      placingDone();
     }
     state.selected = id;
     renderQueue();
@@ -289,16 +268,19 @@
   const finished = (report) => report.status === "closed" || report.status === "cancelled";
   // The report form and the capability chooser (report_forms.js), drawn into this panel.
   const forms = window.SiagaReportForms({
-    state, finished, loadQueue,
+    state, finished, loadQueue, map: ctx.map, closePanel: () => closePanel(),
     redraw: (report) => { renderPanel(report); loadRecommendations(report); },
     reopen: (id) => openReport(id),
     refreshRecommendations: (report) => loadRecommendations(report),
   });
-  const { typeOptions, syncPriority, editState, editFormHtml, wireEditForm, askHtml, wireAsk } = forms;
+  const { editState, editFormHtml, wireEditForm, askHtml, wireAsk } = forms;
 
   function renderPanel(report) {
     const where = report.kecamatan
-      ? `${esc(report.kecamatan.name)}${report.kelurahan ? " / " + esc(report.kelurahan.name) : ""}` : "–";
+      ? `${esc(report.kecamatan.name)}${report.kelurahan ? " / " + esc(report.kelurahan.name) : ""}`
+      : esc(report.location ? "–" : T.location_to_confirm);
+    // An address nobody typed is the name of the place at the report's point (reverse geocoding): say so.
+    const fromMap = report.address_source === "reverse" ? ` <small class="hint">(${esc(T.address_from_map)})</small>` : "";
     // The confirmation of what was just done sits at the top, where it is seen without scrolling.
     const notice = state.notice && state.notice.id === report.id
       ? `<p id="panel-notice" class="panel-notice" role="status">${esc(state.notice.text)}</p>` : "";
@@ -310,11 +292,11 @@
       <dt>${esc(T.kecamatan)}</dt><dd id="report-kecamatan">${where}</dd>
       ${editing ? "" : `<dt>${esc(T.type)}</dt><dd id="report-type">${esc(typeName(report.incident_type))}</dd>
       <dt>${esc(T.priority)}</dt><dd id="report-priority">P${report.priority}</dd>
-      <dt>${esc(T.address)}</dt><dd id="report-address">${esc(report.address_text || "–")}</dd>
+      <dt>${esc(T.address)}</dt><dd id="report-address">${esc(report.address_text || "–")}${fromMap}</dd>
       <dt>${esc(T.caller_name)}</dt><dd id="report-caller-name">${esc(report.caller_name || "–")}</dd>
       <dt>${esc(T.description)}</dt><dd id="report-description">${esc(report.description || "–")}</dd>`}</dl>
       ${editing ? editFormHtml(report) : ""}
-      ${offersHtml(report)}${callerHtml(report)}
+      ${forms.locateHtml(report)}${offersHtml(report)}${callerHtml(report)}
       <h3>${esc(T.recommended)}</h3>${askHtml(report)}<div id="recommendations">${esc(T.loading)}</div>
       <div id="phases">${phasesHtml(report)}</div>${closeFormHtml(report)}`;
     panelEl.querySelector(".close-panel").addEventListener("click", closePanel);
@@ -325,6 +307,7 @@
       loadRecommendations(report);
     });
     wireEditForm(report);
+    forms.wireLocate(report);
     wireAsk(report);
     wireCloseForm(report);
     panelEl.querySelectorAll(".apply-offer").forEach((button) => button.addEventListener("click", async () => {
@@ -384,6 +367,8 @@
   function closePanel() {
     state.selected = null;
     panelEl.hidden = true;
+    forms.candidateClear();
+    placingDone();
     routes.clearLayers();
     offers.clearLayers();
     renderQueue();

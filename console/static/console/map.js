@@ -138,6 +138,14 @@ window.Siaga = (function () {
       [T.kecamatan]: layers.kecamatan, [T.kelurahan]: layers.kelurahan, [T.roads]: layers.roads,
       [T.stations]: layers.stations, [T.units]: layers.units,
     };
+    if (layers.labels) overlays[T.labels] = layers.labels;
+    // Street, landmark and kelurahan names from the region's own name tiles (labels.js; dispatchers' pages).
+    if (cfg.urls && cfg.urls.names_tiles && window.SiagaLabels) {
+      const pane = map.createPane("labels");
+      pane.style.zIndex = 450; // above the roads and areas, below the markers
+      pane.style.pointerEvents = "none";
+      layers.labels = window.SiagaLabels.layer(cfg.urls.names_tiles);
+    }
     Object.values(layers).forEach((layer) => layer.addTo(map));
     const control = L.control.layers({ [T.offline_basemap]: offline, [T.osm_online]: osm }, overlays).addTo(map);
     const bbox = cfg.region && cfg.region.bbox;

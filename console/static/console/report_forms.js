@@ -1,12 +1,282 @@
-/* The dispatcher's report panel forms: what the call taker learns about a report (type, priority, caller
-   name, address, description: PATCH /api/incidents/<id>/), and units asked for by capability (the way to
-   recommend for a report without a type). Plain script, loaded before dispatcher.js, which draws these into
-   its panel and hands over its state and how to redraw. */
+/* The dispatcher's report panel forms: a new report found by its address (the place search, a candidate
+   marker to drag; POST /api/incidents/), locating a report saved with its address only (PATCH .../location/),
+   what the call taker learns about a report (type, priority, caller name, address, description: PATCH
+   /api/incidents/<id>/), and units asked for by capability (the way to recommend for a report without a
+   type). Plain script, loaded before dispatcher.js, which draws these into its panel and hands over its state
+   and how to redraw. */
 "use strict";
 
 window.SiagaReportForms = function (hooks) {
-  const { cfg, T, api, url, escapeHtml: esc } = window.Siaga;
-  const { state, finished } = hooks;
+  const S = window.Siaga;
+  const { cfg, T, api, url, escapeHtml: esc } = S;
+  const { state, finished, map } = hooks;
+  const round6 = (x) => Number(x.toFixed(6));
+
+  // ------------------------------------------------------------------ place search (GET cfg.urls.search)
+
+  const SEARCH_DELAY_MS = 200;
+  const SEARCH_MIN_CHARS = 2; // the API's own minimum (gazetteer/api/views.py)
+
+  /* What the address box says once a place is picked: its name and the kelurahan (else kecamatan) it is in. */
+  function placeLabel(place) {
+    if (place.kind === "kecamatan") return place.name;
+    if (place.kind === "kelurahan") return place.kecamatan ? `${place.name}, Kecamatan ${place.kecamatan}` : place.name;
+    const area = place.kelurahan || (place.kecamatan && `Kecamatan ${place.kecamatan}`);
+    return area ? `${place.name}, ${area}` : place.name;
+  }
+
+  /* One search box: suggestions while typing (after a pause), applied in the order they were asked for, so a
+     slow answer to an older query never replaces a newer one's; the arrow keys and Enter (or a click) pick one.
+     Enter never submits the form: the call taker saves with the button. */
+  function placeSearch(input, list, { onPick, near }) {
+    let asked = 0, applied = 0, timer = null, results = [], active = -1, note = "";
+    function show() {
+      const items = results.map((p, i) => `<li role="option" id="${list.id}-${i}" data-index="${i}"
+        aria-selected="${i === active}" class="${i === active ? "active" : ""}"><b>${esc(p.name)}</b>
+        <small>${esc(T["kind_" + p.kind] || p.kind)}${p.kelurahan && p.kind !== "kelurahan" ? ` · ${esc(p.kelurahan)}` : ""}${
+        p.kecamatan && p.kind !== "kecamatan" ? `, ${esc(p.kecamatan)}` : ""}</small></li>`);
+      list.innerHTML = items.join("") + (note ? `<li class="note">${esc(note)}</li>` : "");
+      list.hidden = !items.length && !note;
+      input.setAttribute("aria-expanded", String(items.length > 0));
+      if (active >= 0) input.setAttribute("aria-activedescendant", `${list.id}-${active}`);
+      else input.removeAttribute("aria-activedescendant");
+    }
+    function clear() {
+      clearTimeout(timer);
+      applied = ++asked; // an answer still on its way is now stale
+      results = [];
+      active = -1;
+      note = "";
+      show();
+    }
+    async function ask(query) {
+      const seq = ++asked;
+      const params = new URLSearchParams({ q: query, limit: "8" });
+      const point = near ? near() : null;
+      if (point) params.set("near", `${point[0]},${point[1]}`);
+      let found = [], text = "";
+      try {
+        found = (await api("GET", `${cfg.urls.search}?${params}`)).results;
+        if (!found.length) text = T.no_places_found;
+      } catch (err) {
+        text = err.message;
+      }
+      if (seq <= applied) return; // the answer to a newer query is on screen already
+      applied = seq;
+      [results, active, note] = [found, found.length ? 0 : -1, text];
+      list.dataset.query = query; // which query the list answers (for people debugging, and the browser tests)
+      show();
+    }
+    function pick(index) {
+      const place = results[index];
+      input.value = placeLabel(place);
+      clear();
+      onPick(place);
+    }
+    input.addEventListener("input", () => {
+      clearTimeout(timer);
+      const query = input.value.trim();
+      if (query.length < SEARCH_MIN_CHARS) return clear();
+      timer = setTimeout(() => ask(query), SEARCH_DELAY_MS);
+      return undefined;
+    });
+    input.addEventListener("keydown", (event) => {
+      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        if (!results.length) return;
+        event.preventDefault();
+        active = (active + (event.key === "ArrowDown" ? 1 : -1) + results.length) % results.length;
+        show();
+      } else if (event.key === "Enter") {
+        event.preventDefault();
+        if (active >= 0) pick(active);
+      } else if (event.key === "Escape") {
+        clear();
+      }
+    });
+    list.addEventListener("mousedown", (event) => {
+      const item = event.target.closest("li[data-index]");
+      if (!item) return;
+      event.preventDefault(); // keep the focus in the box
+      pick(Number(item.dataset.index));
+    });
+    input.addEventListener("blur", clear);
+    return { ask, clear };
+  }
+
+  // ------------------------------------------------------------------ the candidate location on the map
+
+  /* A draggable marker: where a picked place or a click put it, moved by the call taker to refine it (then the
+     point is theirs: source "dispatcher"). Below it, what is there (GET cfg.urls.reverse), answers in order. */
+  const candidate = { marker: null, lonlat: null, source: null, onChange: null, asked: 0, place: "" };
+  state.candidate = candidate; // for debugging and the end-to-end tests
+
+  function candidateSet(lonlat, source, { fly = false } = {}) {
+    const latlng = L.latLng(lonlat[1], lonlat[0]);
+    if (!candidate.marker) {
+      const icon = L.divIcon({ className: "candidate-marker", html: S.PIN_SVG, iconSize: [26, 34], iconAnchor: [13, 34] });
+      candidate.marker = L.marker(latlng, { icon, draggable: true, autoPan: true, pane: "reports", title: T.drag_to_refine });
+      candidate.marker.on("dragend", () => {
+        const p = candidate.marker.getLatLng();
+        candidateMoved([round6(p.lng), round6(p.lat)], "dispatcher");
+      });
+      candidate.marker.addTo(map);
+    } else {
+      candidate.marker.setLatLng(latlng);
+    }
+    if (fly) map.flyTo(latlng, Math.max(map.getZoom(), 17), { duration: 0.5 });
+    candidateMoved(lonlat.map(round6), source);
+  }
+
+  async function candidateMoved(lonlat, source) {
+    Object.assign(candidate, { lonlat, source, place: "" });
+    if (candidate.onChange) candidate.onChange();
+    const seq = ++candidate.asked;
+    let place = "";
+    try {
+      place = (await api("GET", `${cfg.urls.reverse}?lon=${lonlat[0]}&lat=${lonlat[1]}`)).display;
+    } catch (err) {
+      place = err.message; // e.g. outside the region: the save will say so too
+    }
+    if (seq !== candidate.asked) return; // the marker moved again meanwhile
+    candidate.place = place;
+    if (candidate.onChange) candidate.onChange();
+  }
+
+  function candidateClear() {
+    if (candidate.marker) candidate.marker.remove();
+    Object.assign(candidate, { marker: null, lonlat: null, source: null, onChange: null, place: "" });
+    candidate.asked += 1;
+  }
+
+  function locationStateText() {
+    if (!candidate.lonlat) return T.location_none_yet;
+    const [lon, lat] = candidate.lonlat;
+    return `${T.location_on_map} (${lat.toFixed(5)}, ${lon.toFixed(5)})${candidate.place ? ` · ${candidate.place}` : ""}`;
+  }
+
+  /* A click on the map while a form that takes a location is open puts the candidate there. */
+  function mapClicked(latlng) {
+    if (!document.getElementById("new-report-form") && !document.getElementById("locate-form")) return false;
+    candidateSet([latlng.lng, latlng.lat], "dispatcher");
+    return true;
+  }
+
+  const nearCandidate = () => candidate.lonlat;
+
+  // ------------------------------------------------------------------ a new report (POST /api/incidents/)
+
+  function newReportHtml() {
+    return `<form id="new-report-form" class="report-form" autocomplete="off">
+      <div class="pane-head"><h2>${esc(T.new_report)}</h2><button type="button" class="cancel">✕</button></div>
+      <div class="place-search"><label for="nr-address">${esc(T.address)}</label>
+      <input id="nr-address" name="address_text" role="combobox" aria-autocomplete="list" aria-expanded="false"
+        aria-controls="nr-suggestions" placeholder="${esc(T.search_placeholder)}">
+      <ul id="nr-suggestions" class="suggestions" role="listbox" hidden></ul>
+      <p id="nr-location" class="hint location-state" role="status"></p></div>
+      <div class="form-grid">
+      <label for="nr-type">${esc(T.type)}</label><select id="nr-type" name="incident_type" required>${typeOptions(null)}</select>
+      <label for="nr-priority">${esc(T.priority)}</label>
+      <select id="nr-priority" name="priority">${[1, 2, 3, 4].map((p) => `<option>${p}</option>`).join("")}</select>
+      <label for="nr-channel">${esc(T.channel)}</label>
+      <select id="nr-channel" name="channel"><option value="phone">☎ ${esc(T.phone)}</option>
+        <option value="whatsapp">WhatsApp</option></select>
+      <label for="nr-phone">${esc(T.caller_phone)}</label><input id="nr-phone" name="caller_phone" type="tel">
+      <label for="nr-caller-name">${esc(T.caller_name)}</label><input id="nr-caller-name" name="caller_name" maxlength="128">
+      <label for="nr-desc">${esc(T.description)}</label><textarea id="nr-desc" name="description" rows="2"></textarea>
+      </div><p><button type="submit" class="primary">${esc(T.create)}</button>
+      <button type="button" class="cancel">${esc(T.cancel)}</button></p><p class="error"></p></form>`;
+  }
+
+  /* Drawn into the panel by dispatcher.js; the address box searches, a pick or a click places the candidate,
+     and without one the report is saved with its address only (it waits in the queue to be located). */
+  function wireNewReport() {
+    const form = document.getElementById("new-report-form");
+    const stateEl = form.querySelector("#nr-location");
+    candidateClear();
+    candidate.onChange = () => { stateEl.textContent = locationStateText(); };
+    candidate.onChange();
+    const typeSelect = form.elements.incident_type;
+    // No type is chosen for the call taker (the first type would be a guess); choosing one brings its priority.
+    typeSelect.addEventListener("change", () => syncPriority(typeSelect, form.elements.priority));
+    placeSearch(form.elements.address_text, form.querySelector("#nr-suggestions"), {
+      near: nearCandidate, onPick: (place) => candidateSet(place.point, "geocoded", { fly: true }),
+    });
+    form.querySelectorAll(".cancel").forEach((b) => b.addEventListener("click", () => hooks.closePanel()));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const data = Object.fromEntries(new FormData(form));
+      const body = { ...data, priority: Number(data.priority), region: cfg.region.slug };
+      if (candidate.lonlat) Object.assign(body, { location: candidate.lonlat, location_source: candidate.source });
+      const button = form.querySelector("button[type=submit]");
+      button.disabled = true;
+      try {
+        const created = await api("POST", cfg.urls.incidents, body);
+        candidateClear();
+        await hooks.loadQueue();
+        await hooks.reopen(created.id);
+      } catch (err) {
+        form.querySelector(".error").textContent = err.message;
+        button.disabled = false;
+      }
+    });
+    form.elements.address_text.focus();
+  }
+
+  // ------------------------------------------------------------------ locating a report saved with its address only
+
+  /* The same search, started from the address the call taker wrote; a pick or a click, a drag, then confirm. The
+     query typed survives the panel's redraws (state.locate); the candidate marker is on the map, not the panel. */
+  function locateHtml(report) {
+    if (report.location || finished(report)) return "";
+    if (!state.locate || state.locate.id !== report.id) {
+      state.locate = { id: report.id, query: report.address_text || "", error: "" };
+    }
+    return `<form id="locate-form" class="locate-form" autocomplete="off"><h3>${esc(T.locate_report)}</h3>
+      <div class="place-search"><input id="lo-search" role="combobox" aria-autocomplete="list" aria-expanded="false"
+        aria-controls="lo-suggestions" aria-label="${esc(T.address)}" placeholder="${esc(T.search_placeholder)}"
+        value="${esc(state.locate.query)}"><ul id="lo-suggestions" class="suggestions" role="listbox" hidden></ul>
+      <p id="lo-location" class="hint location-state" role="status"></p></div>
+      <p><button type="submit" class="primary" ${candidate.lonlat ? "" : "disabled"}>${esc(T.confirm_location)}</button></p>
+      <p class="error">${esc(state.locate.error)}</p></form>`;
+  }
+
+  function wireLocate(report) {
+    const form = document.getElementById("locate-form");
+    if (!form) return;
+    const locate = state.locate;
+    const input = form.querySelector("#lo-search");
+    const button = form.querySelector("button[type=submit]");
+    candidate.onChange = () => {
+      form.querySelector("#lo-location").textContent = locationStateText();
+      button.disabled = !candidate.lonlat;
+    };
+    candidate.onChange();
+    const search = placeSearch(input, form.querySelector("#lo-suggestions"), {
+      near: nearCandidate, onPick: (place) => candidateSet(place.point, "geocoded", { fly: true }),
+    });
+    input.addEventListener("input", () => { locate.query = input.value; });
+    // Until a place is picked, the suggestions for what is in the box are shown (again after a redraw).
+    if (!candidate.lonlat && locate.query.trim().length >= SEARCH_MIN_CHARS) search.ask(locate.query.trim());
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      if (!candidate.lonlat) return;
+      button.disabled = true;
+      try {
+        await api("PATCH", url("incident_location", { id: report.id }), {
+          location: candidate.lonlat, location_source: candidate.source,
+        });
+        candidateClear();
+        state.locate = null;
+        state.notice = { id: report.id, text: `${T.located}: ${report.reference}` };
+        await hooks.loadQueue();
+        await hooks.reopen(report.id);
+      } catch (err) {
+        locate.error = err.message; // e.g. outside the region
+        form.querySelector(".error").textContent = err.message;
+        button.disabled = false;
+      }
+    });
+  }
 
   function typeOptions(selected) {
     return `<option value="">${esc(T.choose_type)}</option>` + (cfg.incident_types || []).map((t) => `<option
@@ -114,5 +384,8 @@ window.SiagaReportForms = function (hooks) {
     });
   }
 
-  return { typeOptions, syncPriority, editState, editFormHtml, wireEditForm, askHtml, wireAsk };
+  return {
+    typeOptions, syncPriority, editState, editFormHtml, wireEditForm, askHtml, wireAsk,
+    newReportHtml, wireNewReport, locateHtml, wireLocate, mapClicked, candidateClear, placeLabel,
+  };
 };
