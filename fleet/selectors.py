@@ -6,6 +6,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -13,6 +14,7 @@ from django.db.models import Count, QuerySet
 from django.utils import timezone
 from shapely.geometry import mapping
 
+from access.selectors import regions_for_user
 from fleet.models import (
     Agency,
     Capability,
@@ -150,9 +152,11 @@ def position_by_age(
     return UnitPosition(None, None, None, None)
 
 
-def stations_for_map(*, region: Region | None = None) -> QuerySet[Station]:
-    """Stations with their agency and how many units are based there, in one query."""
+def stations_for_map(*, user: Any, region: Region | None = None) -> QuerySet[Station]:
+    """Stations of the regions ``user`` may see (of ``region`` only, one of them, when given) with their agency
+    and how many units are based there, in one query."""
     qs = Station.objects.select_related("agency").annotate(unit_count=Count("units")).order_by("agency__code", "code")
+    qs = qs.filter(agency__region__in=regions_for_user(user))
     return qs.filter(agency__region=region) if region is not None else qs
 
 

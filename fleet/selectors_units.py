@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import connection
 
+from access.selectors import regions_for_user
 from fleet.models import (
     Agency,
     Assignment,
@@ -80,7 +82,11 @@ class UnitState:
 
 
 def unit_states(
-    *, now: datetime, region_id: int | None = None, unit_ids: Sequence[int] | None = None
+    *,
+    now: datetime,
+    region_id: int | None = None,
+    region_ids: Sequence[int] | None = None,
+    unit_ids: Sequence[int] | None = None,
 ) -> list[UnitState]:
     """Units with their agency, type, capabilities, home station, last valid fix and active assignment.
 
@@ -94,6 +100,8 @@ def unit_states(
         Reference time for the fix's age, which decides between the fix and the home station.
     region_id
         Only units of agencies of this region; every region when None.
+    region_ids
+        Only units of agencies of these regions (e.g. the ones a user may see); no filter when None.
     unit_ids
         Only these units; no filter when None.
 
@@ -107,6 +115,9 @@ def unit_states(
     if region_id is not None:
         where.append("a.region_id = %(region)s")
         params["region"] = region_id
+    if region_ids is not None:
+        where.append("a.region_id = ANY(%(regions)s)")
+        params["regions"] = list(region_ids)
     if unit_ids is not None:
         where.append("u.id = ANY(%(units)s)")
         params["units"] = list(unit_ids)
@@ -120,6 +131,11 @@ def unit_state(*, unit_id: int, now: datetime) -> UnitState | None:
     """One unit's state (see :func:`unit_states`); None when there is no such unit."""
     found = unit_states(now=now, unit_ids=[unit_id])
     return found[0] if found else None
+
+
+def unit_for_user(user: Any, *, pk: int) -> Unit | None:
+    """The unit ``pk`` if ``user`` may see its agency's region, else None (as if it did not exist)."""
+    return Unit.objects.select_related("agency").filter(pk=pk, agency__region__in=regions_for_user(user)).first()
 
 
 def _state(row: tuple, now: datetime) -> UnitState:

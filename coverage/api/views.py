@@ -25,7 +25,7 @@ class PlannerAPIView(APIView):
 
 
 def _valid(serializer_class: type[serializers.Serializer], request: Request) -> dict:
-    serializer = serializer_class(data=request.data)
+    serializer = serializer_class(data=request.data, context={"request": request})
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
 
@@ -34,8 +34,9 @@ def _user(request: Request):
     return request.user if request.user.is_authenticated else None
 
 
-def _run_or_404(run_id: int) -> CoverageRun:
-    run = CoverageRun.objects.select_related("region").filter(pk=run_id).first()
+def _run_or_404(request: Request, run_id: int) -> CoverageRun:
+    """The stored run of one of the user's regions; another centre's is the same 404 as a missing one."""
+    run = selectors.coverage_run_for_user(request.user, pk=run_id)
     if run is None:
         raise NotFound(f"no coverage run {run_id}; list them at /api/coverage/runs/")
     return run
@@ -208,15 +209,15 @@ class WhatIfView(PlannerAPIView):
 
 
 class RunListView(PlannerAPIView):
-    """Stored runs, newest first (inputs only); filter by ``region`` slug and ``kind``."""
+    """Stored runs of the user's regions, newest first (inputs only); filter by ``region`` slug and ``kind``."""
 
     @extend_schema(parameters=[OpenApiParameter("region", str), OpenApiParameter("kind", str)], responses={200: dict})
     def get(self, request: Request) -> Response:
         slug, kind = request.query_params.get("region"), request.query_params.get("kind")
         if kind and kind not in RunKind.values:
             raise serializers.ValidationError({"kind": f"unknown kind {kind!r}; one of {', '.join(RunKind.values)}"})
-        region = region_or_404(slug) if slug else None
-        runs = selectors.coverage_runs(region=region, kind=kind)[:100]
+        region = region_or_404(slug, user=request.user) if slug else None
+        runs = selectors.coverage_runs(user=request.user, region=region, kind=kind)[:100]
         return Response({"results": [{**_head(run), "inputs": run.inputs} for run in runs]})
 
 
@@ -224,7 +225,7 @@ class RunDetailView(PlannerAPIView):
     """One stored run: its inputs and its results, as computed."""
 
     def get(self, request: Request, run_id: int) -> Response:
-        run = _run_or_404(run_id)
+        run = _run_or_404(request, run_id)
         return Response({**_head(run), "inputs": run.inputs, "results": run.results})
 
 
@@ -232,14 +233,15 @@ class RunCompareView(PlannerAPIView):
     """People within each threshold per kecamatan: run ``other`` minus run ``run_id``."""
 
     def get(self, request: Request, run_id: int, other_id: int) -> Response:
-        return Response(services.coverage_runs_compare(run_a=_run_or_404(run_id), run_b=_run_or_404(other_id)))
+        run_a, run_b = _run_or_404(request, run_id), _run_or_404(request, other_id)
+        return Response(services.coverage_runs_compare(run_a=run_a, run_b=run_b))
 
 
 class RunGapsCsvView(PlannerAPIView):
     """The run's gap ranking as CSV."""
 
     def get(self, request: Request, run_id: int) -> HttpResponse:
-        run = _run_or_404(run_id)
+        run = _run_or_404(request, run_id)
         response = HttpResponse(render.gaps_csv(run), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="coverage-gaps-{run.region.slug}-{run.pk}.csv"'
         return response
@@ -249,6 +251,6 @@ class RunMapView(PlannerAPIView):
     """The run's travel-time map as a PNG (kecamatan outlines, cells coloured by seconds to the nearest source)."""
 
     def get(self, request: Request, run_id: int) -> HttpResponse:
-        run = _run_or_404(run_id)
+        run = _run_or_404(request, run_id)
         kecamatan, _, _ = selectors.admin_area_rows(region=run.region)
         return HttpResponse(render.coverage_map_png(run, kecamatan), content_type="image/png")

@@ -25,12 +25,11 @@ from collections.abc import Callable
 from datetime import timedelta
 from urllib.parse import parse_qsl
 
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -41,8 +40,9 @@ from fleet.api.permissions import CanDispatch
 from fleet.ingest import batch, osmand, owntracks, traccar_json
 from fleet.ingest.fix import loads_json
 from fleet.ingest.masking import mask_body, mask_query
-from fleet.models import ActorKind, Device, InboundMessage, PositionFix, Unit, UnitStatus
+from fleet.models import ActorKind, Device, InboundMessage, PositionFix, UnitStatus
 from fleet.selectors_positions import HistoryTooLargeError, fixes_track, unit_fixes_between
+from fleet.selectors_units import unit_for_user
 from fleet.services.devices import DeviceAuthError, DeviceUnitMismatchError, device_authenticate
 from fleet.services.positions import PositionRecordResult, inbound_message_close, inbound_message_store, position_record
 from fleet.services.status import unit_status_set
@@ -291,7 +291,9 @@ class UnitPositionsView(APIView):
     permission_classes = (CanDispatch,)  # a unit's track: dispatchers (and admins)
 
     def get(self, request, unit_id: int):
-        unit = get_object_or_404(Unit.objects.only("id", "call_sign"), pk=unit_id)
+        unit = unit_for_user(request.user, pk=unit_id)  # another centre's unit: the same 404 as a missing one
+        if unit is None:
+            raise NotFound(f"no unit with id {unit_id}")
         end = _query_time(request, "end") or timezone.now()
         start = _query_time(request, "start") or end - HISTORY_DEFAULT
         if start >= end:

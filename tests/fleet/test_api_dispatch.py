@@ -27,7 +27,7 @@ RSUD_ABDUL_MANAP = (103.579035273099606, -1.6410166)  # jambi/health_facilities_
 
 
 @pytest.fixture
-def user(db):
+def user(jambi_region):
     return make_user("dispatcher1", "dispatcher", password="pw")
 
 
@@ -85,7 +85,8 @@ def test_units_geojson_at_fix_or_station(api, jambi_region, django_assert_max_nu
     # One vocabulary with the live messages and recommendations (was "station" here alone).
     assert (a2["properties"]["position_source"], a2["properties"]["position_age_s"]) == ("home_station", None)
     assert (features["A-3"]["geometry"], features["A-3"]["properties"]["position_source"]) == (None, None)
-    assert len(api.get("/api/units/").json()["features"]) == 24  # without region: every unit
+    # Without region: the units of the user's regions, never everything (Ambon is another centre's).
+    assert {f["properties"]["call_sign"] for f in api.get("/api/units/").json()["features"]} == set(features)
 
 
 def test_stations_geojson(api, jambi_region, django_assert_max_num_queries) -> None:
@@ -109,9 +110,9 @@ def test_stations_geojson(api, jambi_region, django_assert_max_num_queries) -> N
     )
 
 
-def test_unknown_region_is_a_400_naming_the_known_ones(api, jambi_region) -> None:
+def test_unknown_region_is_a_404_naming_the_users_own(api, jambi_region) -> None:
     for path in ("/api/units/?region=atlantis", "/api/stations/?region=atlantis"):
-        assert "unknown region 'atlantis'; known: kota-jambi" in _error(api.get(path), 400, "invalid")
+        assert "unknown region 'atlantis'; your regions: kota-jambi" in _error(api.get(path), 404, "not_found")
 
 
 # -- recommendations ----------------------------------------------------------------------------------
@@ -259,7 +260,7 @@ def test_units_eta_bad_input(api, jambi_network) -> None:
     assert f"no unit {ambon_unit.pk} in region kota-jambi" in message
     assert "unknown agency warp" in _error(post(agencies=["warp"]), 400, "recommendation_input")
     assert "unknown capability warp" in _error(post(capabilities=["warp"]), 400, "recommendation_input")
-    assert "unknown region 'atlantis'" in _error(post(region="atlantis"), 400, "invalid")
+    assert "unknown region 'atlantis'" in _error(post(region="atlantis"), 404, "not_found")
     assert "destination" in _error(post(destination=[-1.59, 103.61]), 400, "invalid")  # lat, lon swapped
     assert "destination" in _error(api.post(url, {"region": "kota-jambi"}, format="json"), 400, "invalid")
     # Ambon: no Jambi road near it. Named as the route endpoint names it, not "point #0" (an origin's index).
@@ -372,7 +373,6 @@ def test_kpis_endpoint(api, jambi_region) -> None:
     ("query", "needle"),
     [
         ("", "region: required"),
-        ("region=atlantis", "unknown region 'atlantis'"),
         ("region=kota-jambi&group_by=colour", '"colour" is not a grouping; use one of agency, priority, kecamatan'),
         ("region=kota-jambi&since=yesterday", "since: "),
         ("region=kota-jambi&since=2026-03-02T00:00:00%2B07:00&until=2026-03-01T00:00:00%2B07:00", "must be before"),
@@ -380,6 +380,10 @@ def test_kpis_endpoint(api, jambi_region) -> None:
 )
 def test_kpis_bad_input(api, jambi_region, query, needle) -> None:
     assert needle in _error(api.get(f"/api/kpis/response/?{query}"), 400, "invalid")
+
+
+def test_kpis_of_an_unknown_region_are_a_404(api, jambi_region) -> None:
+    assert "unknown region 'atlantis'" in _error(api.get("/api/kpis/response/?region=atlantis"), 404, "not_found")
 
 
 # -- concurrency through the API ----------------------------------------------------------------------
