@@ -22,7 +22,7 @@ JAKARTA_MONAS = [106.8272, -6.1754]
 
 @pytest.fixture
 def api(jambi_region) -> APIClient:
-    """A dispatcher's client (a member of Kota Jambi): the API's permissions ask for a console role (tests/access checks who is refused)."""
+    """A dispatcher's client, a member of Kota Jambi (tests/access checks who is refused)."""
     return api_client("dispatcher")
 
 
