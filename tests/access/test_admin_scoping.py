@@ -46,6 +46,7 @@ PAGES = {
     "unit": "/admin/fleet/unit/",
     "device": "/admin/fleet/device/",
     "coveragerun": "/admin/coverage/coveragerun/",
+    "region": "/admin/gis_core/region/",
 }
 
 
