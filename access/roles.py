@@ -17,7 +17,7 @@ ROLES = (DISPATCHER, PLANNER, ADMIN)
 # The admin role edits Siaga's own tables in /admin/ (agencies, stations, units, devices, the incident-type
 # table, boundaries, coverage runs); the model admins keep what must not change (unit status, the audit log)
 # read-only. Users and groups stay with superusers.
-ADMIN_APPS = ("fleet", "gis_core", "coverage", "gazetteer")
+ADMIN_APPS = ("fleet", "incidents", "gis_core", "coverage", "gazetteer")
 
 
 def roles_of(user: AbstractBaseUser | AnonymousUser) -> set[str]:

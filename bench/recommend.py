@@ -82,25 +82,13 @@ from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from bench.routing import random_points  # noqa: E402
-from fleet.models import (  # noqa: E402
-    Agency,
-    AgencyKind,
-    Capability,
-    Incident,
-    IncidentType,
-    IncidentTypeNeed,
-    PositionFix,
-    Station,
-    StationKind,
-    Unit,
-    UnitStatus,
-    UnitType,
-)
-from fleet.selectors import units_recommend  # noqa: E402
+from fleet.models import Agency, AgencyKind, Capability, PositionFix, Station, StationKind, Unit, UnitStatus, UnitType  # noqa: E402
 from gis_core.importers.osm import read_road_file  # noqa: E402
 from gis_core.importers.roads import import_road_graph  # noqa: E402
 from gis_core.models import Region  # noqa: E402
 from gis_core.routing.registry import clear_engines, engine_for  # noqa: E402
+from incidents.models import Incident, IncidentType, IncidentTypeNeed  # noqa: E402
+from incidents.selectors.recommend import units_recommend  # noqa: E402
 
 SLUG = "bench-recommend"
 PREFIX = "bench-rec-"

@@ -1,4 +1,4 @@
-"""ASGI entry point: the live console over WebSocket (``fleet.websocket_urls``), and Django over HTTP.
+"""ASGI entry point: the live console over WebSocket (``incidents.websocket_urls``), and Django over HTTP.
 
 Daphne serves it for the WebSocket (``scripts/serve.sh``); plain HTTP goes to gunicorn and
 ``config/wsgi.py``, which runs views side by side. Its HTTP side stays for ASGI-only setups; static files
@@ -17,7 +17,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from fleet.websocket_urls import websocket_urlpatterns  # noqa: E402
+from incidents.websocket_urls import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {

@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "gis_core",
     "gazetteer",
     "fleet",
+    "incidents",
     "coverage",
     "access",
     # Console: the dispatcher's and planner's web map; django-leaflet ships Leaflet's static files.
@@ -143,7 +144,7 @@ WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"
 
 # Live console: GPS fixes, status changes, reports and assignments pushed over WebSocket through
-# the Redis channel layer (fleet.live publishes after commit, fleet.consumers relays).
+# the Redis channel layer (incidents.live publishes after commit, incidents.consumers relays).
 # The port of the WebSocket server when it is not the page's own (scripts/serve.sh: gunicorn serves HTTP,
 # Daphne the WebSocket on SIAGA_WS_PORT); unset behind a proxy that routes /ws/ on the same address.
 _ws_port = os.environ.get("SIAGA_WS_PORT", "").strip()

@@ -9,6 +9,7 @@ urlpatterns = [
     path("api/", include("gis_core.api.urls")),
     path("api/", include("gazetteer.api.urls")),
     path("api/", include("fleet.api.urls")),
+    path("api/", include("incidents.api.urls")),
     path("api/coverage/", include("coverage.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("console.urls")),

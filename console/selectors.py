@@ -12,10 +12,11 @@ from django.urls import reverse
 from access import roles
 from access.selectors import home_region_for_user, region_for_user, regions_for_user
 from console.strings import ERROR_STRINGS, JS_STRINGS
-from fleet.models import Agency, Capability, IncidentType, UnitStatus
-from fleet.services.incidents import CLOSING_OUTCOMES
-from fleet.services.status import CANCELLABLE_STATUSES, NEXT_STATUSES
+from fleet.models import Agency, Capability, UnitStatus
 from gis_core.models import Kecamatan, Region
+from incidents.models import IncidentType
+from incidents.services.incidents import CLOSING_OUTCOMES
+from incidents.services.status import CANCELLABLE_STATUSES, NEXT_STATUSES
 
 
 def region_for_console(*, user: Any, slug: str | None) -> Region | None:
@@ -43,7 +44,7 @@ def region_bbox(*, region: Region) -> list[float] | None:
 def unit_next_statuses() -> dict[str, list[str]]:
     """For each unit status, the statuses a dispatcher may set next, in the order of a unit's day.
 
-    Read from the fleet's state machine (``fleet.services.status``) so the buttons cannot drift from what
+    Read from the fleet's state machine (``incidents.services.status``) so the buttons cannot drift from what
     the API allows. ``dispatched`` is left out: a unit is dispatched by assigning it to a report.
     """
     order = list(UnitStatus.values)

@@ -15,7 +15,7 @@ from coverage.errors import CoverageInputError
 from coverage.models import CoverageRun
 from coverage.population import AreaRow, RegionTotal
 from fleet.models import Agency, Station, Unit, UnitStatus
-from fleet.selectors import unit_position
+from fleet.selectors.units import unit_position
 from gis_core.crs import transform_geometries, transformer_to_lonlat, transformer_to_metric
 from gis_core.models import Kecamatan, Kelurahan, Region
 

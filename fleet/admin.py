@@ -7,7 +7,7 @@ made here is written to the append-only audit log (who, what, when, from where),
 actions.
 
 What it may not change is state that has its own service: a unit's status (the state machine of
-``fleet.services.status``), its last known position (the GPS ingest), device secrets (only hashes are
+``incidents.services.status``), its last known position (the GPS ingest), device secrets (only hashes are
 stored; ``fleet.services.devices``), and the audit log itself (read-only here, append-only in the
 database).
 
@@ -27,29 +27,13 @@ from django.forms import BaseModelFormSet
 from django.http import HttpRequest
 
 from access.selectors import regions_for_user
-from fleet.models import (
-    ActorKind,
-    Agency,
-    AuditEntry,
-    Capability,
-    Device,
-    InboundMessage,
-    IncidentType,
-    IncidentTypeNeed,
-    ResponseTarget,
-    Station,
-    Unit,
-    UnitType,
-)
+from fleet.models import ActorKind, Agency, AuditEntry, Capability, Device, InboundMessage, Station, Unit, UnitType
 from fleet.services.audit import audit_record
 from fleet.services.devices import device_create, device_secret_rotate
-from fleet.services.incident_errors import WebhookPayloadError
-from fleet.services.whatsapp import CHANNEL as WHATSAPP
-from fleet.services.whatsapp import whatsapp_inbound_replay
 from gis_core.admin_scoping import RegionScopedAdminMixin
 
 
-def _admin_audit(request: HttpRequest, obj: models.Model, action: str, data: dict[str, Any]) -> None:
+def admin_audit(request: HttpRequest, obj: models.Model, action: str, data: dict[str, Any]) -> None:
     audit_record(
         action=f"admin.{obj._meta.model_name}.{action}",
         actor_kind=ActorKind.DISPATCHER,
@@ -60,7 +44,7 @@ def _admin_audit(request: HttpRequest, obj: models.Model, action: str, data: dic
     )
 
 
-def _changes(form) -> dict[str, Any]:
+def form_changes(form) -> dict[str, Any]:
     """The changed fields of a model form, as text (enough to read what an admin did)."""
     return {name: str(form.cleaned_data.get(name)) for name in form.changed_data}
 
@@ -70,15 +54,15 @@ class AuditedAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: models.Model, form, change: bool) -> None:
         super().save_model(request, obj, form, change)
-        _admin_audit(request, obj, "change" if change else "add", {"str": str(obj), "changed": _changes(form)})
+        admin_audit(request, obj, "change" if change else "add", {"str": str(obj), "changed": form_changes(form)})
 
     def delete_model(self, request: HttpRequest, obj: models.Model) -> None:
-        _admin_audit(request, obj, "delete", {"str": str(obj)})
+        admin_audit(request, obj, "delete", {"str": str(obj)})
         super().delete_model(request, obj)
 
     def delete_queryset(self, request: HttpRequest, queryset) -> None:
         for obj in queryset:
-            _admin_audit(request, obj, "delete", {"str": str(obj)})
+            admin_audit(request, obj, "delete", {"str": str(obj)})
         super().delete_queryset(request, queryset)
 
 
@@ -95,53 +79,6 @@ class UnitTypeAdmin(AuditedAdmin):
     filter_horizontal = ("capabilities",)
 
 
-class IncidentTypeNeedInline(admin.TabularInline):
-    model = IncidentTypeNeed
-    extra = 1
-    fields = ("agency_kind", "capability", "count", "optional")
-
-
-@admin.register(IncidentType)
-class IncidentTypeAdmin(AuditedAdmin):
-    """The type -> needs table. ``load_incident_types`` (and ``load_demo_fleet``) reset the types the
-    fixture lists to the fixture, so a lasting change belongs in ``fixtures/incident_types.json`` too."""
-
-    list_display = ("code", "name", "name_id", "category", "default_priority", "needs_summary")
-    list_filter = ("category", "default_priority")
-    search_fields = ("code", "name", "name_id")
-    inlines = (IncidentTypeNeedInline,)
-
-    def get_queryset(self, request: HttpRequest):
-        return super().get_queryset(request).prefetch_related("needs__capability")
-
-    @admin.display(description="needs")
-    def needs_summary(self, obj: IncidentType) -> str:
-        return ", ".join(
-            f"{n.count} x {n.agency_kind}/{n.capability.code}{' (optional)' if n.optional else ''}"
-            for n in obj.needs.all()
-        )
-
-    def save_model(self, request: HttpRequest, obj: IncidentType, form, change: bool) -> None:
-        # Audited in save_related instead, once the needs (the inline) are saved too.
-        admin.ModelAdmin.save_model(self, request, obj, form, change)
-
-    def save_related(self, request: HttpRequest, form, formsets: list[BaseModelFormSet], change: bool) -> None:
-        super().save_related(request, form, formsets, change)
-        obj = form.instance
-        needs = [
-            {"agency_kind": n.agency_kind, "capability": n.capability.code, "count": n.count, "optional": n.optional}
-            for n in obj.needs.select_related("capability")
-        ]
-        data = {"str": str(obj), "changed": _changes(form), "needs": needs}
-        _admin_audit(request, obj, "change" if change else "add", data)
-
-
-class ResponseTargetInline(admin.TabularInline):
-    model = ResponseTarget
-    extra = 1
-    fields = ("priority", "target_s")
-
-
 @admin.register(Agency)
 class AgencyAdmin(RegionScopedAdminMixin, AuditedAdmin):
     """``response_target_s`` is the KPI target (report to first unit on scene); empty: the kind's default.
@@ -151,7 +88,6 @@ class AgencyAdmin(RegionScopedAdminMixin, AuditedAdmin):
     list_filter = (("region", admin.RelatedOnlyFieldListFilter), "kind", "is_demo")
     search_fields = ("code", "name")
     list_select_related = ("region",)
-    inlines = (ResponseTargetInline,)
 
     def save_model(self, request: HttpRequest, obj: Agency, form, change: bool) -> None:
         # Audited in save_related instead, once the per-priority targets (the inline) are saved too.
@@ -161,8 +97,8 @@ class AgencyAdmin(RegionScopedAdminMixin, AuditedAdmin):
         super().save_related(request, form, formsets, change)
         obj = form.instance
         targets = {str(t.priority): t.target_s for t in obj.priority_targets.all()}
-        data = {"str": str(obj), "changed": _changes(form), "target_by_priority_s": targets}
-        _admin_audit(request, obj, "change" if change else "add", data)
+        data = {"str": str(obj), "changed": form_changes(form), "target_by_priority_s": targets}
+        admin_audit(request, obj, "change" if change else "add", data)
 
 
 @admin.register(Station)
@@ -276,26 +212,27 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
 @admin.register(InboundMessage)
 class InboundMessageAdmin(admin.ModelAdmin):
-    """Read-only: every raw payload as it came, with its outcome and the reason it failed. WhatsApp deliveries
-    whose messages could not be processed (outcome failed or partial) are replayed with the "replay" action."""
+    """Read-only: every raw payload as it came, with its outcome and the reason it failed (the incidents app
+    adds the replay of WhatsApp deliveries: ``incidents.admin``)."""
 
     list_display = ("pk", "received_at", "channel", "outcome", "error_short", "device", "remote_addr")
     list_filter = ("channel", "outcome")
     search_fields = ("error", "body")
     date_hierarchy = "received_at"
     list_select_related = ("device",)
-    actions = ("replay",)
 
     def get_queryset(self, request: HttpRequest):
         # A payload has no region of its own: staff who are not superusers see their regions' devices'
-        # payloads and the WhatsApp deliveries that made their regions' reports; the rest (unknown devices,
-        # deliveries that recorded nothing) stay with superusers.
+        # payloads (the incidents app adds the WhatsApp deliveries of their reports); the rest (unknown
+        # devices, deliveries that recorded nothing) stay with superusers.
         queryset = super().get_queryset(request)
         if request.user.is_superuser:
             return queryset
-        mine = regions_for_user(request.user)
-        by_device = Q(device__unit__agency__region__in=mine)
-        return queryset.filter(by_device | Q(whatsappmessage__incident__region__in=mine)).distinct()
+        return queryset.filter(self.visible_to(request.user)).distinct()
+
+    def visible_to(self, user) -> Q:
+        """The payloads a staff user who is not a superuser may read: their regions' devices'."""
+        return Q(device__unit__agency__region__in=regions_for_user(user))
 
     @admin.display(description="error")
     def error_short(self, obj: InboundMessage) -> str:
@@ -309,30 +246,3 @@ class InboundMessageAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: InboundMessage | None = None) -> bool:
         return False
-
-    def has_replay_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("fleet.change_inboundmessage")
-
-    @admin.action(description="Replay the selected WhatsApp deliveries (nothing is recorded twice)",
-                  permissions=("replay",))  # fmt: skip
-    def replay(self, request: HttpRequest, queryset) -> None:
-        for delivery in queryset.order_by("received_at", "pk"):
-            if delivery.channel != WHATSAPP:
-                self.message_user(request, f"Delivery {delivery.pk} is {delivery.channel}, not WhatsApp: skipped.",
-                                  messages.WARNING)  # fmt: skip
-                continue
-            before = delivery.outcome
-            try:
-                result = whatsapp_inbound_replay(inbound=delivery, user=request.user)
-            except WebhookPayloadError as exc:
-                self.message_user(request, f"Delivery {delivery.pk} cannot be replayed: {exc}", messages.ERROR)
-                continue
-            level = messages.SUCCESS if delivery.outcome in ("accepted", "duplicate") else messages.WARNING
-            self.message_user(
-                request,
-                f"Delivery {delivery.pk}: {before} → {delivery.outcome}; {result.messages_new} new, "
-                f"{result.messages_duplicate} already recorded"
-                + (f"; reports {', '.join(result.incidents)}" if result.incidents else "")
-                + (f"; {delivery.error}" if delivery.error else ""),
-                level,
-            )

@@ -3,4 +3,4 @@ from django.apps import AppConfig
 
 class FleetConfig(AppConfig):
     name = "fleet"
-    verbose_name = "Fleet and dispatch"
+    verbose_name = "Fleet and tracking"

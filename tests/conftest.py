@@ -10,6 +10,9 @@ from django.conf import settings
 from django.test import override_settings
 from factories.gis_core import make_region
 
+# The fleet fixtures (``fleet``, ``jambi_kecamatan``, ``jambi_network``) serve the fleet and incidents tests alike.
+pytest_plugins = ["factories.fleet_fixtures"]
+
 
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:

@@ -10,7 +10,16 @@ from pathlib import Path
 from gis_core.errors import DomainError
 
 ROOT = Path(__file__).resolve().parents[1]
-APPS = ("gis_core", "gazetteer", "fleet", "coverage", "console")
+
+
+def _project_apps() -> tuple[str, ...]:
+    """The installed apps that live in this repository (a new app is covered without editing a list)."""
+    from django.apps import apps
+
+    return tuple(c.name for c in apps.get_app_configs() if Path(c.path).resolve().parent == ROOT)
+
+
+APPS = _project_apps()
 
 
 def domain_error_classes() -> list[type[DomainError]]:

@@ -17,11 +17,12 @@ from django.utils import timezone
 from factories.access import basic_header
 from rest_framework.test import APIClient
 
-from fleet.models import Agency, AgencyKind, InboundMessage, Incident, Unit, UnitType
-from fleet.services.callers import caller_flag
+from fleet.models import Agency, AgencyKind, InboundMessage, Unit, UnitType
 from fleet.services.devices import device_create
 from gis_core.importers.boundaries import import_boundaries
 from gis_core.importers.roads import import_roads
+from incidents.models import Incident
+from incidents.services.callers import caller_flag
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""Fleet API routes (ingest): device protocols, crew status, position history.
+"""Fleet API routes (ingest): device protocols and position history (crew status: ``incidents.api.status_urls``).
 
 Device endpoints answer with or without a trailing slash: apps are configured with a URL typed by
 hand, and a redirect would lose a POST body.
@@ -8,7 +8,6 @@ from django.urls import path, re_path
 
 from fleet.api.ingest_views import (
     BatchIngestView,
-    CrewStatusView,
     OsmAndIngestView,
     OwnTracksIngestView,
     UnitPositionsView,
@@ -18,6 +17,5 @@ urlpatterns = [
     re_path(r"^ingest/osmand/?$", OsmAndIngestView.as_view(), name="ingest-osmand"),
     re_path(r"^ingest/owntracks/?$", OwnTracksIngestView.as_view(), name="ingest-owntracks"),
     re_path(r"^ingest/batch/?$", BatchIngestView.as_view(), name="ingest-batch"),
-    re_path(r"^ingest/status/?$", CrewStatusView.as_view(), name="ingest-status"),
     path("units/<int:unit_id>/positions/", UnitPositionsView.as_view(), name="unit-positions"),
 ]

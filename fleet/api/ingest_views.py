@@ -1,4 +1,5 @@
-"""HTTP ingest for crews' devices, the crew status endpoint, and a unit's position history.
+"""HTTP ingest for crews' devices and a unit's position history (the crew status endpoint, which shares
+the device plumbing of ``fleet.api.device_endpoint``, is ``incidents.api.status_views``).
 
 Every device request is stored raw (``InboundMessage``) before it is authenticated or parsed, so
 nothing a crew sent is lost even when it is refused: its query string and its body, whichever were
@@ -21,126 +22,46 @@ another device or unit a 403; all in the one JSON error shape.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 from urllib.parse import parse_qsl
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.permissions import AllowAny
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
+from fleet.api.device_endpoint import (
+    DeviceEndpoint,
+    basic_pair,
+    device_request_authenticate,
+    device_request_handled,
+    device_request_store,
+)
 from fleet.api.permissions import CanDispatch
+from fleet.errors import DeviceAuthError, DeviceUnitMismatchError, HistoryTooLargeError
 from fleet.ingest import batch, osmand, owntracks, traccar_json
 from fleet.ingest.fix import loads_json
-from fleet.ingest.masking import mask_body, mask_query
-from fleet.models import ActorKind, Device, InboundMessage, PositionFix, UnitStatus
-from fleet.selectors_positions import HistoryTooLargeError, fixes_track, unit_fixes_between
-from fleet.selectors_units import unit_for_user
-from fleet.services.devices import DeviceAuthError, DeviceUnitMismatchError, device_authenticate
-from fleet.services.positions import PositionRecordResult, inbound_message_close, inbound_message_store, position_record
-from fleet.services.status import unit_status_set
+from fleet.models import Device, InboundMessage, PositionFix
+from fleet.selectors.positions import fixes_track, unit_fixes_between
+from fleet.selectors.units import unit_for_user
+from fleet.services.devices import device_authenticate
+from fleet.services.positions import PositionRecordResult, position_record
 from gis_core.api.authentication import BasicAuthentication
-from gis_core.credentials import CredentialsInvalidError, basic_credentials
-from gis_core.errors import DomainError
 
-_KEPT_HEADERS = {
-    "CONTENT_TYPE": "Content-Type",
-    "HTTP_USER_AGENT": "User-Agent",
-    "HTTP_X_LIMIT_U": "X-Limit-U",
-    "HTTP_X_LIMIT_D": "X-Limit-D",
-    "HTTP_X_FORWARDED_FOR": "X-Forwarded-For",
-}
 HISTORY_DEFAULT = timedelta(hours=24)
-
-
-# -- shared plumbing ----------------------------------------------------------------------------------
-
-
-def _basic_credentials(request) -> tuple[str, str] | None:
-    """The request's HTTP Basic ``(user, secret)``, or None; ``CredentialsInvalidError`` (401) if malformed."""
-    return basic_credentials(request.META.get("HTTP_AUTHORIZATION"))
-
-
-def _store(request, channel: str) -> InboundMessage:
-    """Store the request as it came: query string and body (whichever were sent, both when both were),
-    secrets masked, and the headers worth keeping."""
-    headers = {name: request.META[key] for key, name in _KEPT_HEADERS.items() if request.META.get(key)}
-    headers["Method"] = request.method
-    try:
-        basic = _basic_credentials(request)
-    except CredentialsInvalidError as exc:
-        basic = None
-        headers["Authorization-Invalid"] = str(exc)  # refused by _authenticate; never the secret
-    if basic is not None:
-        headers["Authorization-User"] = basic[0]  # who it claimed to be; never the secret
-    body = request.body.decode("utf-8", errors="backslashreplace")
-    return inbound_message_store(
-        channel=channel,
-        query=mask_query(request.META.get("QUERY_STRING", "")),
-        body=mask_body(body, content_type=request.META.get("CONTENT_TYPE", "")),
-        headers=headers,
-        remote_addr=request.META.get("REMOTE_ADDR"),
-    )
-
-
-def _authenticate(basic: tuple[str, str] | None, *, identifier: str | None, key: str | None = None) -> Device:
-    """The device the request authenticates as (``basic``: its HTTP Basic pair); it must be the one the
-    payload names."""
-    if basic is not None and basic[0]:
-        device = device_authenticate(identifier=basic[0], secret=basic[1])
-        if identifier is not None and device.identifier != identifier:
-            raise DeviceUnitMismatchError(
-                f"authenticated as device {device.identifier!r} but the request is for device {identifier!r}"
-            )
-        return device
-    if identifier is None:
-        raise DeviceAuthError("no credentials: use HTTP Basic auth (user = device identifier, password = secret)")
-    return device_authenticate(identifier=identifier, secret=basic[1] if basic is not None else key)
-
-
-def _handled(message: InboundMessage, work: Callable[[], Response]) -> Response:
-    """Run ``work``; a refusal or failure is written on the stored message before it propagates.
-
-    Any domain error (bad payload, bad credentials, illegal status change) or validation error is a
-    refusal; the API's handler turns it into its status and code.
-    """
-    try:
-        return work()
-    except (DomainError, ValidationError) as exc:
-        inbound_message_close(message=message, outcome="rejected", error=str(exc))
-        raise
-    except Exception as exc:
-        inbound_message_close(message=message, outcome="error", error=f"{type(exc).__name__}: {exc}")
-        raise
 
 
 def _record(device: Device, fixes, protocol: str, message: InboundMessage) -> PositionRecordResult:
     return position_record(device=device, fixes=fixes, protocol=protocol, message=message)
 
 
-class _DeviceEndpoint(APIView):
-    """Devices authenticate themselves in the view (per-device secrets), not as Django users.
-
-    No throttles, and JSON only (no browsable API to negotiate): these run for every fix a device sends.
-    """
-
-    authentication_classes = ()
-    permission_classes = (AllowAny,)  # open to devices: each request proves itself with its device secret
-    throttle_classes = ()
-    renderer_classes = (JSONRenderer,)
-
-
 # -- protocols ----------------------------------------------------------------------------------------
 
 
-class OsmAndIngestView(_DeviceEndpoint):
+class OsmAndIngestView(DeviceEndpoint):
     """OsmAnd / Traccar Client: GET or POST with query or form keys, or Traccar Client 9+ JSON.
 
     Answers an empty 200 like Traccar. JSON is recognised by ``Content-Type: application/json``.
@@ -155,15 +76,15 @@ class OsmAndIngestView(_DeviceEndpoint):
     def _ingest(self, request) -> Response:
         is_json = request.method == "POST" and request.content_type == "application/json"
         query = request.META.get("QUERY_STRING", "")
-        message = _store(request, "traccar_json" if is_json else "osmand")
-        return _handled(message, lambda: self._work(request, message, is_json, query))
+        message = device_request_store(request, "traccar_json" if is_json else "osmand")
+        return device_request_handled(message, lambda: self._work(request, message, is_json, query))
 
     def _work(self, request, message: InboundMessage, is_json: bool, query: str) -> Response:
-        basic = _basic_credentials(request)
+        basic = basic_pair(request)
         query_pairs = parse_qsl(query, keep_blank_values=True)
         if is_json:
             payload = loads_json(request.body)
-            device = _authenticate(
+            device = device_request_authenticate(
                 basic, identifier=traccar_json.identifier_of(payload), key=dict(query_pairs).get("key")
             )
             _record(device, traccar_json.parse_traccar_json(payload), "traccar_json", message)
@@ -171,20 +92,22 @@ class OsmAndIngestView(_DeviceEndpoint):
             pairs = query_pairs
             if request.method == "POST":
                 pairs = pairs + parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True)
-            device = _authenticate(basic, identifier=osmand.identifier_of(pairs), key=dict(pairs).get("key"))
+            device = device_request_authenticate(
+                basic, identifier=osmand.identifier_of(pairs), key=dict(pairs).get("key")
+            )
             _record(device, osmand.parse_osmand(pairs), "osmand", message)
         return Response(status=200)
 
 
-class OwnTracksIngestView(_DeviceEndpoint):
+class OwnTracksIngestView(DeviceEndpoint):
     """OwnTracks HTTP mode. Answers ``[]`` (no commands) once the message is stored and recorded."""
 
     def post(self, request):
-        message = _store(request, "owntracks")
-        return _handled(message, lambda: self._work(request, message))
+        message = device_request_store(request, "owntracks")
+        return device_request_handled(message, lambda: self._work(request, message))
 
     def _work(self, request, message: InboundMessage) -> Response:
-        basic = _basic_credentials(request)
+        basic = basic_pair(request)
         if basic is None or not basic[0]:
             raise DeviceAuthError("OwnTracks must send HTTP Basic auth: user = OwnTracks user, password = secret")
         user, secret = basic
@@ -199,7 +122,7 @@ class OwnTracksIngestView(_DeviceEndpoint):
         return Response([], status=200)
 
 
-class BatchIngestView(_DeviceEndpoint):
+class BatchIngestView(DeviceEndpoint):
     """Siaga's batch format (schema in ``fleet.ingest.batch``); answers what was stored and flagged.
 
     A fix naming another device or unit refuses the whole request (403): nothing of it is recorded as
@@ -207,15 +130,15 @@ class BatchIngestView(_DeviceEndpoint):
     """
 
     def post(self, request):
-        message = _store(request, "batch")
-        return _handled(message, lambda: self._work(request, message))
+        message = device_request_store(request, "batch")
+        return device_request_handled(message, lambda: self._work(request, message))
 
     def _work(self, request, message: InboundMessage) -> Response:
-        basic = _basic_credentials(request)
+        basic = basic_pair(request)
         payload = loads_json(request.body)
         named = batch.identifier_of(payload)
         key = dict(parse_qsl(request.META.get("QUERY_STRING", ""))).get("key")
-        device = _authenticate(basic, identifier=None if basic else named, key=key)
+        device = device_request_authenticate(basic, identifier=None if basic else named, key=key)
         fixes = batch.parse_batch(payload, device_identifier_default=device.identifier)
         result = _record(device, fixes, "batch", message)
         flagged = {i: row.flags for i, row in enumerate(result.fixes) if row.flags}
@@ -230,41 +153,6 @@ class BatchIngestView(_DeviceEndpoint):
 
 
 # -- crew status --------------------------------------------------------------------------------------
-
-
-class CrewStatusSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=UnitStatus.choices)
-    note = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
-
-
-class CrewStatusView(_DeviceEndpoint):
-    """POST ``{"status": "en_route"}`` from a crew device: the unit status set by its crew.
-
-    The state machine is ``fleet.services.status``; an illegal transition is a 409 naming the allowed
-    next statuses.
-    """
-
-    def post(self, request):
-        message = _store(request, "crew_status")
-        return _handled(message, lambda: self._work(request, message))
-
-    def _work(self, request, message: InboundMessage) -> Response:
-        device = _authenticate(_basic_credentials(request), identifier=None)
-        payload = loads_json(request.body)
-        serializer = CrewStatusSerializer(data=payload if isinstance(payload, dict) else {})
-        serializer.is_valid(raise_exception=True)
-        change = unit_status_set(
-            unit=device.unit,
-            to_status=serializer.validated_data["status"],
-            actor_kind=ActorKind.CREW_DEVICE,
-            device=device,
-            note=serializer.validated_data["note"],
-            remote_addr=request.META.get("REMOTE_ADDR"),
-        )
-        inbound_message_close(message=message, outcome="accepted", device=device)
-        return Response(
-            {"unit": device.unit.call_sign, "from": change.from_status, "status": change.to_status, "at": change.at}
-        )
 
 
 # -- history ------------------------------------------------------------------------------------------

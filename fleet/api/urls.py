@@ -1,9 +1,7 @@
-"""Fleet API: one urls module per concern, each owned by its views module."""
+"""Fleet API: device ingest and position history (units, reports and dispatch: ``incidents.api.urls``)."""
 
 from django.urls import include, path
 
 urlpatterns = [
-    path("", include("fleet.api.dispatch_urls")),
     path("", include("fleet.api.ingest_urls")),
-    path("", include("fleet.api.incident_urls")),
 ]

@@ -21,36 +21,12 @@ from django.contrib.auth.hashers import BasePasswordHasher, check_password, mask
 from django.db import connection, transaction
 from django.utils.crypto import constant_time_compare
 
+from fleet.errors import DeviceAuthError, DeviceInactiveError, DeviceUnitMismatchError, UnknownDeviceError  # noqa: F401
 from fleet.models import ActorKind, Agency, Device, Unit
 from fleet.services.audit import audit_record
 from gis_core.credentials import credential_check
-from gis_core.errors import DomainError
 
 SECRET_BYTES = 32
-
-
-class DeviceAuthError(DomainError):
-    """A device could not be authenticated: no secret, or a wrong one (HTTP 401)."""
-
-    http_status, code = 401, "device_auth_failed"
-
-
-class UnknownDeviceError(DeviceAuthError):
-    """No device has this identifier (HTTP 400, as Traccar answers an unknown device)."""
-
-    http_status, code = 400, "unknown_device"
-
-
-class DeviceInactiveError(DeviceAuthError):
-    """The device exists but was deactivated (HTTP 403)."""
-
-    http_status, code = 403, "device_inactive"
-
-
-class DeviceUnitMismatchError(DeviceAuthError):
-    """An authenticated device sent something for another device or unit (HTTP 403)."""
-
-    http_status, code = 403, "wrong_unit"
 
 
 class DeviceSecretHasher(BasePasswordHasher):

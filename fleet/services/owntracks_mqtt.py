@@ -14,11 +14,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from fleet.errors import DeviceAuthError
 from fleet.ingest import owntracks
 from fleet.ingest.fix import PayloadError, device_identifier, loads_json
 from fleet.models import InboundMessage
-from fleet.services.devices import DeviceAuthError, device_for_broker
-from fleet.services.positions import inbound_message_close, inbound_message_store, position_record
+from fleet.services.devices import device_for_broker
+from fleet.services.inbound import inbound_message_close, inbound_message_store
+from fleet.services.positions import position_record
 
 logger = logging.getLogger(__name__)
 

@@ -2,23 +2,25 @@
 
 Order of work for one request (``position_record``):
 
-1. The raw payload is already stored as an ``InboundMessage`` (``inbound_message_store``, its own
+1. The raw payload is already stored as an ``InboundMessage`` (``fleet.services.inbound``, its own
    commit, before authentication or parsing can fail).
 2. In one transaction: the unit's row is locked (concurrent requests for one unit queue, so their
    checks see each other's fixes; the lock query also reads the current last fix's time and the
    unit's status).
-3. Still under the lock, the fixes are validated (one query for the unit's previous valid fix of
-   each and for stored duplicates) and get their ``flags`` and ``is_valid``. Should validation fail
-   (a bug, broken boundaries), the error is logged, the transaction (which has written nothing yet)
-   is rolled back, and 4. and 5. run in a new one with every fix flagged ``unvalidated``.
+3. Still under the lock, the fixes are validated (``fleet.ingest.checks``, pure; one query for the
+   unit's previous valid fix of each and for stored duplicates) and get their ``flags`` and
+   ``is_valid``. Should validation fail (a bug, broken boundaries), the error is logged, the
+   transaction (which has written nothing yet) is rolled back, and 4. and 5. run in a new one with
+   every fix flagged ``unvalidated``.
 4. Every fix is inserted, as sent and with its flags, in one multi-row INSERT, whatever 3. did: a
    fix is never lost. Storing and validating in one transaction means neither is ever seen without
    the other; validating before the INSERT saves a second pass that would rewrite every row.
 5. The unit's ``last_fix`` moves to the newest valid fix if, and only if, it is newer by
    ``recorded_at`` than the current one. Late and out-of-order bursts therefore fill in history
    without moving a unit backwards.
-6. After commit, when the last fix changed: ``fleet.services.dispatch.assignment_eta_refresh`` (only
-   for a unit whose status allows an active assignment) and ``fleet.live.live_unit_changed``.
+6. When the last fix changed: the ``fleet.signals.unit_moved`` signal, with the unit and its status
+   (dispatch refreshes the ETA of its active assignment and the consoles hear of the move: the
+   receivers are ``incidents.receivers``; the fleet does not know who listens).
 
 A request costs the same number of queries for 1 fix or 1,000: BEGIN, lock, validation read, INSERT,
 one UPDATE statement (last fix, message outcome, device last seen), COMMIT.
@@ -53,12 +55,11 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -69,25 +70,24 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
+from fleet.errors import DeviceUnitMismatchError
+from fleet.ingest import checks
 from fleet.ingest.batch import UNIT_ID_ATTRIBUTE
+from fleet.ingest.checks import Prev, flag_fixes, in_range
 from fleet.ingest.fix import CanonicalFix
-from fleet.live import live_unit_changed
-from fleet.models import Device, InboundMessage, PositionFix, Unit, UnitStatus
-from fleet.services import dispatch
-from fleet.services.devices import DeviceUnitMismatchError
+from fleet.models import Device, InboundMessage, PositionFix, Unit
+from fleet.services.inbound import inbound_message_close
+from fleet.signals import unit_moved
 from gis_core.models import Region
 from gis_core.selectors import region_area_lonlat
 
 logger = logging.getLogger(__name__)
 
-WARNING_FLAGS = frozenset({"poor_accuracy"})
 # A unit in these states has no active assignment, so a new fix has no ETA to refresh.
-NO_ASSIGNMENT_STATUSES = frozenset({UnitStatus.AVAILABLE, UnitStatus.RETURNING})
 # How far outside its kecamatan a unit may be before a fix is suspect: units do cross the city line
 # (to a hospital or a fire in the next kabupaten), a GPS that jumped to another island does not.
 REGION_MARGIN_M = float(getattr(settings, "SIAGA_FIX_REGION_MARGIN_M", 5000.0))
 _REGION_CACHE_TTL_S = 3600.0
-_EARTH_RADIUS_M = 6_371_008.8  # IUGG mean radius
 _LAST_SEEN_EVERY_S = 60.0
 
 
@@ -98,73 +98,6 @@ class PositionRecordResult:
     fixes: list[PositionFix]
     last_fix_changed: bool
     last_fix: PositionFix | None
-
-
-# -- raw messages -------------------------------------------------------------------------------------
-
-
-def inbound_message_store(
-    *, channel: str, body: bytes | str, headers: dict[str, str], remote_addr: str | None, query: str = ""
-) -> InboundMessage:
-    """Store a raw request as received, in its own commit, before anything about it can fail.
-
-    Parameters
-    ----------
-    channel
-        osmand, traccar_json, owntracks, batch, crew_status.
-    body
-        The raw body as sent (empty when none was sent). Bytes that are not UTF-8 are kept as
-        ``\\xNN`` escapes, and NUL (which PostgreSQL text cannot hold) as ``\\x00``.
-    headers
-        The headers worth keeping; never a credential (the caller leaves Authorization out).
-    remote_addr
-        The client's address.
-    query
-        The query string as sent (a device may send everything there, with a body or without).
-
-    The caller masks secrets in ``query`` and ``body`` (``fleet.ingest.masking``).
-    """
-    text = body.decode("utf-8", errors="backslashreplace") if isinstance(body, bytes) else body
-    headers = {name: value.replace("\x00", "\\x00") for name, value in headers.items()}  # jsonb cannot hold NUL either
-    message = InboundMessage(
-        channel=channel, query=query.replace("\x00", "\\x00"), body=text.replace("\x00", "\\x00"),
-        headers=headers, remote_addr=remote_addr, outcome="received", received_at=timezone.now(),
-    )  # fmt: skip
-    # Hand-written INSERT: every device request runs it, and Model.save() costs more to build than to run.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _MESSAGE_INSERT_SQL,
-            [
-                channel, message.received_at, remote_addr, json.dumps(message.headers), message.query, message.body,
-                message.outcome,
-            ],
-        )  # fmt: skip
-        (message.pk,) = cursor.fetchone()
-    message._state.adding = False
-    message._state.db = connection.alias
-    return message
-
-
-_MESSAGE_TABLE = InboundMessage._meta.db_table
-_MESSAGE_INSERT_SQL = f"""
-    INSERT INTO {_MESSAGE_TABLE} (channel, received_at, remote_addr, headers, query, body, outcome, error)
-    VALUES (%s, %s, %s::inet, %s::jsonb, %s, %s, %s, '') RETURNING id
-"""
-
-
-def inbound_message_close(
-    *, message: InboundMessage, outcome: str, error: str = "", device: Device | None = None
-) -> None:
-    """Record how a stored message ended: accepted, ignored (no fix in it), rejected (with why)."""
-    message.outcome = outcome
-    message.error = error
-    if device is not None:
-        message.device = device
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {_MESSAGE_TABLE} SET outcome = %s, error = %s, device_id = COALESCE(%s, device_id) WHERE id = %s",
-            [outcome, error, None if device is None else device.pk, message.pk],
-        )
 
 
 # -- recording ----------------------------------------------------------------------------------------
@@ -226,9 +159,7 @@ def position_record(
         message.outcome, message.error, message.device = "accepted", "", device
     if new_last is not None:
         unit.last_fix = new_last
-        if locked.status not in NO_ASSIGNMENT_STATUSES:
-            _eta_refresh(unit)
-        live_unit_changed(unit.pk)
+        unit_moved.send(sender=Unit, unit=unit, status=locked.status)
     return PositionRecordResult(fixes=rows, last_fix_changed=new_last is not None, last_fix=new_last)
 
 
@@ -315,7 +246,7 @@ def _rows(
             recorded_at=fix.recorded_at,
             lon=fix.lon,
             lat=fix.lat,
-            geom=Point(fix.lon, fix.lat, srid=4326) if _in_range(fix.lon, fix.lat) else None,
+            geom=Point(fix.lon, fix.lat, srid=4326) if in_range(fix.lon, fix.lat) else None,
             speed_kph=fix.speed_kph,
             heading_deg=fix.heading_deg,
             accuracy_m=fix.accuracy_m,
@@ -410,106 +341,34 @@ def _new_last(rows: list[PositionFix], last_recorded_at: datetime | None) -> int
     return i
 
 
-def _eta_refresh(unit: Unit) -> None:
-    try:
-        dispatch.assignment_eta_refresh(unit=unit)
-    except Exception:
-        # The fix is stored and the unit moved; a failed ETA refresh must not make the device resend.
-        logger.exception("assignment_eta_refresh failed for unit %s", unit.pk)
-
-
 # -- validation ---------------------------------------------------------------------------------------
 
 
-@dataclass
-class _Prev:
-    recorded_at: datetime
-    lon: float
-    lat: float
-    accuracy_m: float | None
-
-
 def _validate(*, unit: Unit, device: Device, rows: list[PositionFix], now: datetime) -> tuple[_Locked, datetime | None]:
-    """Lock the unit, set ``flags`` and ``is_valid`` on the unsaved ``rows``; return the locked row and
-    the unit's last fix's time.
+    """Lock the unit, set ``flags`` and ``is_valid`` on the unsaved ``rows`` (``fleet.ingest.checks``);
+    return the locked row and the unit's last fix's time.
 
     One round trip to the database (see ``_lock_and_history``; the region envelope is cached).
     """
     times = sorted({row.recorded_at for row in rows if row.recorded_at is not None})
     locked, (previous, stored, last_recorded_at) = _lock_and_history(unit.pk, device.pk, times)
     outside = _outside_region(unit.agency.region_id, rows)
-    for row, is_outside in zip(rows, outside, strict=True):
-        row.flags = _static_flags(row, is_outside, now)
-    seen: set[tuple] = set(stored)
-    for row in rows:  # in the order sent: the first copy is the original, the next ones duplicates
-        key = (row.recorded_at, row.lon, row.lat)
-        if row.recorded_at is not None and key in seen:
-            row.flags.append("duplicate")
-        seen.add(key)
-    batch_prev: _Prev | None = None
-    for row in sorted((r for r in rows if r.recorded_at is not None), key=lambda r: r.recorded_at):
-        if _blocking(row.flags):
-            continue
-        prev = _newer(previous.get(row.recorded_at), batch_prev, before=row.recorded_at)
-        if prev is not None and _implied_speed_kph(prev, row) > settings.SIAGA_FIX_MAX_SPEED_KPH:
-            row.flags.append("impossible_speed")
-            continue
-        batch_prev = _Prev(row.recorded_at, row.lon, row.lat, row.accuracy_m)
-    for row in rows:
-        row.is_valid = not _blocking(row.flags)
+    flag_fixes(rows, previous=previous, stored=stored, outside=outside, now=now, limits=_limits())
     return locked, last_recorded_at
 
 
-def _newer(stored: _Prev | None, in_request: _Prev | None, *, before: datetime) -> _Prev | None:
-    """The later of the stored previous fix and the request's own previous valid fix, if before ``before``."""
-    if in_request is None or in_request.recorded_at >= before:
-        return stored
-    if stored is None or in_request.recorded_at > stored.recorded_at:
-        return in_request
-    return stored
-
-
-def _blocking(flags: list[str]) -> bool:
-    return any(flag not in WARNING_FLAGS for flag in flags)
-
-
-def _static_flags(row: PositionFix, is_outside: bool, now: datetime) -> list[str]:
-    flags = []
-    if row.lon is None or row.lat is None:
-        flags.append("missing_position")
-    elif not _in_range(row.lon, row.lat):
-        flags.append("out_of_range")
-    elif row.lon == 0 and row.lat == 0:
-        flags.append("zero_position")
-    elif is_outside:
-        flags.append("outside_region")
-    if row.recorded_at is None:
-        flags.append("missing_timestamp")
-    elif row.recorded_at > now + timedelta(seconds=settings.SIAGA_FIX_MAX_FUTURE_S):
-        flags.append("future_timestamp")
-    elif row.recorded_at < now - timedelta(seconds=settings.SIAGA_FIX_MAX_PAST_S):
-        flags.append("stale_timestamp")
-    if row.accuracy_m is not None and row.accuracy_m > settings.SIAGA_FIX_MAX_ACCURACY_M:
-        flags.append("poor_accuracy")
-    if row.attributes.get("valid") is False:
-        flags.append("device_invalid")
-    return flags
-
-
-def _in_range(lon: float | None, lat: float | None) -> bool:
-    return (
-        lon is not None
-        and lat is not None
-        and math.isfinite(lon)
-        and math.isfinite(lat)
-        and -180.0 <= lon <= 180.0
-        and -90.0 <= lat <= 90.0
+def _limits() -> checks.Limits:
+    return checks.Limits(
+        max_future_s=settings.SIAGA_FIX_MAX_FUTURE_S,
+        max_past_s=settings.SIAGA_FIX_MAX_PAST_S,
+        max_accuracy_m=settings.SIAGA_FIX_MAX_ACCURACY_M,
+        max_speed_kph=settings.SIAGA_FIX_MAX_SPEED_KPH,
     )
 
 
 def _lock_and_history(
     unit_id: int, device_id: int, times: list[datetime]
-) -> tuple[_Locked, tuple[dict[datetime, _Prev], set[tuple], datetime | None]]:
+) -> tuple[_Locked, tuple[dict[datetime, Prev], set[tuple], datetime | None]]:
     """Lock the unit's row, then read what validation needs (``_HISTORY_SQL``), in one round trip.
 
     Two statements sent together (the simple query protocol runs them in order, each with its own
@@ -531,13 +390,13 @@ def _lock_and_history(
         return locked, _history_rows(cursor.fetchall())
 
 
-def _history_rows(rows: list[tuple]) -> tuple[dict[datetime, _Prev], set[tuple], datetime | None]:
-    previous: dict[datetime, _Prev] = {}
+def _history_rows(rows: list[tuple]) -> tuple[dict[datetime, Prev], set[tuple], datetime | None]:
+    previous: dict[datetime, Prev] = {}
     stored: set[tuple] = set()
     last_recorded_at = None
     for kind, ts, recorded_at, lon, lat, accuracy_m in rows:
         if kind == "previous":
-            previous[ts] = _Prev(recorded_at, lon, lat, accuracy_m)
+            previous[ts] = Prev(recorded_at, lon, lat, accuracy_m)
         elif kind == "stored":
             stored.add((recorded_at, lon, lat))
         else:
@@ -568,21 +427,6 @@ def _history_sql() -> str:
 
 
 _HISTORY_SQL = _history_sql()
-
-
-def _implied_speed_kph(prev: _Prev, row: PositionFix) -> float:
-    dt_s = (row.recorded_at - prev.recorded_at).total_seconds()
-    distance_m = haversine_m(prev.lon, prev.lat, row.lon, row.lat)
-    distance_m = max(0.0, distance_m - (prev.accuracy_m or 0.0) - (row.accuracy_m or 0.0))
-    return distance_m / dt_s * 3.6
-
-
-def haversine_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    """Great-circle distance in metres between two EPSG:4326 points (spherical Earth, mean radius)."""
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    dphi, dlmb = phi2 - phi1, math.radians(lon2 - lon1)
-    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
-    return 2 * _EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
 
 
 # -- region envelope ----------------------------------------------------------------------------------
@@ -619,7 +463,7 @@ def _envelope(region_id: int) -> _Envelope:
 
 
 def _outside_region(region_id: int, rows: list[PositionFix]) -> list[bool]:
-    checkable = [i for i, row in enumerate(rows) if _in_range(row.lon, row.lat)]
+    checkable = [i for i, row in enumerate(rows) if in_range(row.lon, row.lat)]
     outside = [False] * len(rows)
     if not checkable:
         return outside

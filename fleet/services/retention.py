@@ -3,9 +3,9 @@
 What is kept whatever its age:
 
 - every unit's current ``last_fix`` (dispatch ranks a unit from it, however old it is);
-- any raw message a remaining fix or a WhatsApp message still points at (``PositionFix.message`` and
-  ``WhatsAppMessage.inbound`` are ``SET_NULL`` foreign keys: deleting the message would silently cut
-  that link, so it is not deleted);
+- any raw message a remaining row of any table still points at (``PositionFix.message``, and the
+  foreign keys other apps hold, such as the incidents app's ``WhatsAppMessage.inbound``, are found from
+  the model graph: deleting the message would silently cut that link, so it is not deleted);
 - raw messages that were never processed (outcome ``received``) or failed (``error``): they may
   still need a replay, and no fix was made from them;
 - anything that is not a device position channel: WhatsApp deliveries, crew status requests.
@@ -25,7 +25,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from fleet.models import ActorKind, InboundMessage, PositionFix, Unit, WhatsAppMessage
+from fleet.models import ActorKind, InboundMessage, PositionFix, Unit
 from fleet.services.audit import audit_record
 
 POSITION_CHANNELS = ("osmand", "traccar_json", "owntracks", "batch")
@@ -86,7 +86,7 @@ def positions_prune(*, older_than: timedelta, dry_run: bool, now: datetime | Non
         messages = _prunable_messages(cutoff).count()
         return PositionsPruneResult(cutoff, True, fixes, messages, kept)
     fixes = _delete_chunked(_FIXES_SQL, cutoff)
-    messages = _delete_chunked(_MESSAGES_SQL, cutoff)
+    messages = _delete_chunked(_messages_sql(), cutoff)
     audit_record(
         action="positions.prune",
         actor_kind=ActorKind.SYSTEM,
@@ -106,14 +106,29 @@ def _prunable_messages(cutoff: datetime):
         InboundMessage.objects.filter(channel__in=POSITION_CHANNELS, received_at__lt=cutoff)
         .exclude(outcome__in=KEPT_OUTCOMES)
         .exclude(pk__in=remaining.filter(message__isnull=False).values("message_id"))
-        .exclude(pk__in=WhatsAppMessage.objects.filter(inbound__isnull=False).values("inbound_id"))
+        .exclude(_referenced_elsewhere())
     )
+
+
+def _other_referrers() -> list:
+    """The foreign keys onto raw messages other than the fixes' own, whichever app holds them."""
+    return [
+        rel.field
+        for rel in InboundMessage._meta.related_objects
+        if not rel.many_to_many and rel.related_model is not PositionFix
+    ]
+
+
+def _referenced_elsewhere() -> Q:
+    q = Q(pk__in=[])
+    for field in _other_referrers():
+        q |= Q(pk__in=field.model.objects.filter(**{f"{field.name}__isnull": False}).values(field.attname))
+    return q
 
 
 _FIX = PositionFix._meta.db_table
 _UNIT = Unit._meta.db_table
 _MESSAGE = InboundMessage._meta.db_table
-_WHATSAPP = WhatsAppMessage._meta.db_table
 
 _FIXES_SQL = f"""
     DELETE FROM {_FIX} WHERE id IN (
@@ -123,17 +138,26 @@ _FIXES_SQL = f"""
         LIMIT %(chunk)s
     )
 """
-_MESSAGES_SQL = f"""
+_MESSAGES_SQL_HEAD = f"""
     DELETE FROM {_MESSAGE} WHERE id IN (
         SELECT m.id FROM {_MESSAGE} m
         WHERE m.received_at < %(cutoff)s
           AND m.channel = ANY(%(channels)s)
           AND m.outcome <> ALL(%(kept_outcomes)s)
           AND NOT EXISTS (SELECT 1 FROM {_FIX} f WHERE f.message_id = m.id)
-          AND NOT EXISTS (SELECT 1 FROM {_WHATSAPP} w WHERE w.inbound_id = m.id)
+          {{elsewhere}}
         LIMIT %(chunk)s
     )
 """
+
+
+def _messages_sql() -> str:
+    """The chunk delete of raw messages, with a NOT EXISTS for every other table that points at them."""
+    elsewhere = "".join(
+        f"AND NOT EXISTS (SELECT 1 FROM {f.model._meta.db_table} r WHERE r.{f.column} = m.id) "
+        for f in _other_referrers()
+    )
+    return _MESSAGES_SQL_HEAD.replace("{elsewhere}", elsewhere)
 
 
 def _delete_chunked(sql: str, cutoff: datetime) -> int:

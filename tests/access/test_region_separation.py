@@ -18,9 +18,10 @@ from factories.gis_core import make_region
 from rest_framework.test import APIClient
 
 from coverage.models import CoverageRun
-from fleet.models import Assignment, AuditEntry, CallerFlag, Incident, LocationOffer, Unit
-from fleet.services.callers import caller_flag
-from fleet.services.dispatch import dispatch_assign
+from fleet.models import AuditEntry, Unit
+from incidents.models import Assignment, CallerFlag, Incident, LocationOffer
+from incidents.services.callers import caller_flag
+from incidents.services.dispatch import dispatch_assign
 
 pytestmark = pytest.mark.django_db
 

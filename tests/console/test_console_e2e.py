@@ -28,8 +28,9 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 
-from fleet.models import Assignment, AuditEntry, Device, Incident, Unit
+from fleet.models import AuditEntry, Device, Unit
 from gis_core.models import Kecamatan, Region
+from incidents.models import Assignment, Incident
 
 # The marker makes pytest-django create the test database at all: without a django_db test in the session it
 # sets none up and the ORM would reach the development database. Each test reads in its own transaction.
@@ -351,7 +352,7 @@ def test_dispatcher_moves_a_unit_through_its_statuses_and_sees_a_refusal(console
     page.wait_for_function("() => document.body.dataset.live === 'live'")
     page.click(f"#queue li[data-id='{report_id}']")
     here = f"#phases .assignment[data-unit='{unit_id}']"
-    # The state machine (fleet/services/status.py): dispatched -> en_route, or out of service.
+    # The state machine (incidents/services/status.py): dispatched -> en_route, or out of service.
     assert _status_buttons(page, here) == ["en_route", "out_of_service"]
     _set_status(page, here, "en_route")
     assert _status_buttons(page, here) == ["on_scene", "out_of_service"]
@@ -406,7 +407,7 @@ def test_dispatcher_cancels_a_dispatch_before_arrival(console, server) -> None:
     here = f"#phases .assignment[data-unit='{unit_id}']"
     _status_buttons(page, here)
     _set_status(page, here, "en_route")
-    # Back to available before arrival is the dispatch's cancellation, not a status (fleet/services/status.py).
+    # Back to available before arrival is the dispatch's cancellation, not a status (incidents/services/status.py).
     assert "available" not in _status_buttons(page, here)
     page.click(f"{here} button.cancel-dispatch")
     # dispatched, en route, cancelled; and no more buttons: the unit is free (the panel redraws on the live message)

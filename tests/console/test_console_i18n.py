@@ -57,7 +57,7 @@ def test_committed_mo_matches_the_po() -> None:
 def console_config(role_client, jambi_region):
     """``console_config("en")``: the dispatcher page's config in that language (Indonesian by default)."""
     from fleet.services.demo_fleet import capabilities_load
-    from fleet.services.incident_types import incident_types_load
+    from incidents.services.incident_types import incident_types_load
 
     capabilities_load()
     incident_types_load()

@@ -22,7 +22,7 @@ def test_demo_admin_edits_siaga_tables_in_the_admin_but_not_users() -> None:
     admin = _client("admin", "demo-admin")
     index = admin.get("/admin/")
     assert index.status_code == 200
-    for path in ("/admin/fleet/incidenttype/", "/admin/fleet/unit/", "/admin/fleet/agency/add/"):
+    for path in ("/admin/incidents/incidenttype/", "/admin/fleet/unit/", "/admin/fleet/agency/add/"):
         assert admin.get(path).status_code == 200, path
     assert admin.get("/admin/auth/user/").status_code == 403  # accounts stay with superusers
 

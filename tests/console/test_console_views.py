@@ -167,7 +167,7 @@ def test_roads_layer_names_the_known_regions_for_an_unknown_one(role_client, tin
 def test_status_buttons_follow_the_fleet_state_machine(role_client, jambi_region) -> None:
     config = role_client("dispatcher").get("/dispatch/").context["config"]
     nxt = config["unit_next_statuses"]
-    # By hand from fleet/services/status.py, in the order of a unit's day; "dispatched" only by assigning.
+    # By hand from incidents/services/status.py, in the order of a unit's day; "dispatched" only by assigning.
     assert nxt["available"] == ["out_of_service"]
     assert nxt["dispatched"] == ["en_route", "out_of_service"]
     assert nxt["on_scene"] == ["transporting", "returning", "out_of_service"]

@@ -18,11 +18,7 @@ from fleet.models import (
     Agency,
     AgencyKind,
     Capability,
-    Channel,
     Device,
-    Incident,
-    IncidentType,
-    IncidentTypeNeed,
     PositionFix,
     Station,
     StationKind,
@@ -30,6 +26,7 @@ from fleet.models import (
     UnitStatus,
     UnitType,
 )
+from incidents.models import Channel, Incident, IncidentType, IncidentTypeNeed
 
 _seq = itertools.count(1)
 

@@ -8,14 +8,19 @@ import re
 import pytest
 from factories.fleet import make_agency, make_capability, make_device, make_incident, make_incident_type, make_unit
 
-from fleet.models import AgencyKind, AuditEntry, Device, IncidentTypeNeed, UnitStatus
-from fleet.selectors import Need, incident_needs
+from fleet.errors import DeviceAuthError
+from fleet.models import AgencyKind, AuditEntry, Device, UnitStatus
 from fleet.services.audit import audit_record
-from fleet.services.devices import DeviceAuthError, device_authenticate
+from fleet.services.devices import device_authenticate
+from incidents.models import IncidentTypeNeed
+from incidents.selectors.recommend import Need, incident_needs
 
 pytestmark = pytest.mark.django_db
 
-FLEET_TABLES = ("capability", "unittype", "incidenttype", "agency", "station", "unit", "device", "auditentry")
+ADMIN_TABLES = (
+    "fleet/capability", "fleet/unittype", "incidents/incidenttype", "fleet/agency", "fleet/station", "fleet/unit",
+    "fleet/device", "fleet/auditentry", "fleet/inboundmessage",
+)  # fmt: skip
 
 
 def _need_form(prefix: str, i: int, need: IncidentTypeNeed | None, **values) -> dict:
@@ -28,8 +33,8 @@ def test_every_fleet_table_opens_in_the_admin(admin_client) -> None:
     unit = make_unit()
     make_device(unit=unit)
     audit_record(action="test.entry")
-    for name in FLEET_TABLES:
-        response = admin_client.get(f"/admin/fleet/{name}/")
+    for name in ADMIN_TABLES:
+        response = admin_client.get(f"/admin/{name}/")
         assert response.status_code == 200, (name, response.status_code)
     # A device's form has no secret field: the secret is generated on save and shown once (tested below).
     form = admin_client.get("/admin/fleet/device/add/").content.decode()
@@ -51,7 +56,7 @@ def test_incident_type_needs_edited_in_the_admin_are_what_the_recommendation_rea
         **_need_form(prefix, 0, engine_need, agency_kind="fire", capability=engine_need.capability_id, count="2"),
         **_need_form(prefix, 1, None, agency_kind="ems", capability=make_capability(code="bls").pk, count="1"),
     }  # fmt: skip
-    response = admin_client.post(f"/admin/fleet/incidenttype/{itype.pk}/change/", data, REMOTE_ADDR="10.2.3.4")
+    response = admin_client.post(f"/admin/incidents/incidenttype/{itype.pk}/change/", data, REMOTE_ADDR="10.2.3.4")
     assert response.status_code == 302, response.content.decode()[:2000]
 
     # The recommendation reads the edited table: two engines now, and an ambulance.

@@ -17,7 +17,8 @@ from django.utils import timezone
 from factories.access import basic_header, make_user
 from factories.fleet import make_agency, make_device, make_unit
 
-from fleet.models import InboundMessage, PositionFix, StatusChange, Unit, UnitStatus
+from fleet.models import InboundMessage, PositionFix, Unit, UnitStatus
+from incidents.models import StatusChange
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from factories.fleet import make_agency, make_device, make_unit
 
+from fleet.errors import DeviceAuthError
 from fleet.models import AuditEntry
-from fleet.services.devices import DeviceAuthError, device_authenticate
+from fleet.services.devices import device_authenticate
 
 pytestmark = pytest.mark.django_db
 

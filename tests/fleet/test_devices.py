@@ -8,16 +8,9 @@ import pytest
 from django.contrib.auth.hashers import make_password
 from factories.fleet import make_device, make_unit
 
+from fleet.errors import DeviceAuthError, DeviceInactiveError, UnknownDeviceError
 from fleet.models import AuditEntry, Device
-from fleet.services.devices import (
-    DeviceAuthError,
-    DeviceInactiveError,
-    DeviceSecretHasher,
-    UnknownDeviceError,
-    device_authenticate,
-    device_create,
-    device_secret_rotate,
-)
+from fleet.services.devices import DeviceSecretHasher, device_authenticate, device_create, device_secret_rotate
 
 pytestmark = pytest.mark.django_db
 

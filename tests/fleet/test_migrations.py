@@ -38,8 +38,35 @@ def test_0005_moves_old_query_strings_to_the_query_field() -> None:
                 )
     finally:
         _migrate(AFTER)
+        _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
     get, json_post, form_post = InboundMessage.objects.order_by("pk")
     assert (get.query, get.body, get.headers) == ("id=1&lat=-1.6&key=***", "", {"Method": "GET"})
     assert (json_post.query, json_post.body) == ("key=***", '{"device_id": "1"}')
     assert "Query-String" not in json_post.headers
     assert (form_post.query, form_post.body) == ("", "id=1&lat=-1.6")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_move_to_incidents_keeps_every_row_and_each_permission() -> None:
+    """fleet.0006 / incidents.0001 move the reports' models between apps: no table changes, rows stay,
+    and the content types (so granted permissions) follow the models."""
+    from django.contrib.auth.models import Permission
+    from django.contrib.contenttypes.models import ContentType
+    from factories.fleet import make_incident
+
+    from incidents.models import Incident
+
+    incident = make_incident()
+    content_type = ContentType.objects.get(app_label="incidents", model="incident")
+    permission = Permission.objects.get(content_type=content_type, codename="view_incident")
+    _migrate([("fleet", "0005_inbound_message_query"), ("incidents", None)])  # back to before the move
+    try:
+        assert ContentType.objects.get(pk=content_type.pk).app_label == "fleet"
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reference FROM fleet_incident WHERE id = %s", [incident.pk])
+            assert cursor.fetchone() == (incident.reference,)
+    finally:
+        _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    assert Incident.objects.get(pk=incident.pk).reference == incident.reference
+    assert ContentType.objects.get(pk=content_type.pk).app_label == "incidents"
+    assert Permission.objects.get(pk=permission.pk).content_type_id == content_type.pk

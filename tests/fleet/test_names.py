@@ -8,13 +8,15 @@ import json
 from pathlib import Path
 
 import pytest
-from django.apps import apps
 from django.conf import settings
+from django.db import connection
+from django.db.migrations.loader import MigrationLoader
 from django.utils import translation
 
-from fleet.models import Capability, IncidentType, UnitType
+from fleet.models import Capability, UnitType
 from fleet.services.demo_fleet import capabilities_load
-from fleet.services.incident_types import incident_types_load
+from incidents.models import IncidentType
+from incidents.services.incident_types import incident_types_load
 
 pytestmark = pytest.mark.django_db
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
@@ -54,7 +56,9 @@ def test_the_migration_fills_the_known_codes_and_keeps_edits() -> None:
     cap = Capability.objects.create(
         code="bls", name="basic life support (stretcher, oxygen, first aid; patient transport)"
     )
-    names_migration.fill_names(apps, None)
+    # The models as migration 0004 saw them (the incident types lived in fleet then; same tables).
+    state = MigrationLoader(connection).project_state(("fleet", "0004_names_in_two_languages"))
+    names_migration.fill_names(state.apps, None)
     for row in (shipped, edited, own, unknown, cap):
         row.refresh_from_db()
     assert (shipped.name, shipped.name_id) == ("Flood", "Banjir")

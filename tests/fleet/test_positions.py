@@ -13,17 +13,15 @@ import pytest
 from django.db import connection
 from factories.fleet import make_agency, make_device, make_unit
 
+from fleet.errors import DeviceUnitMismatchError
 from fleet.ingest.batch import UNIT_ID_ATTRIBUTE
+from fleet.ingest.checks import WARNING_FLAGS, haversine_m
 from fleet.ingest.fix import CanonicalFix
 from fleet.models import InboundMessage, PositionFix, Unit, UnitStatus
-from fleet.services import dispatch, positions
-from fleet.services.devices import DeviceUnitMismatchError
-from fleet.services.positions import (
-    WARNING_FLAGS,
-    haversine_m,
-    inbound_message_store,
-    position_record,
-)
+from fleet.services import positions
+from fleet.services.inbound import inbound_message_store
+from fleet.services.positions import position_record
+from incidents.services import dispatch
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from factories.fleet import make_fix, make_unit
 
-from fleet.models import AuditEntry, InboundMessage, PositionFix, Unit, WhatsAppMessage
+from fleet.models import AuditEntry, InboundMessage, PositionFix, Unit
 from fleet.services.retention import RetentionError, positions_prune
+from incidents.models import WhatsAppMessage
 
 pytestmark = pytest.mark.django_db
 

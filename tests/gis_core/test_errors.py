@@ -19,7 +19,7 @@ def _respond(exc: Exception):
 
 
 def test_the_most_specific_class_wins() -> None:
-    from fleet.services.devices import DeviceAuthError, UnknownDeviceError
+    from fleet.errors import DeviceAuthError, UnknownDeviceError
 
     assert _respond(DeviceAuthError("wrong secret")).status_code == 401
     response = _respond(UnknownDeviceError("no device 'x'"))

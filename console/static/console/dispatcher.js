@@ -194,7 +194,7 @@
     return `<h3>${esc(T.phases)}</h3><p>${esc(T.received)}: ${S.clock(report.received_at)}</p>${blocks}`;
   }
 
-  // ------------------------------------------------------------------ unit status (fleet/services/status.py)
+  // ------------------------------------------------------------------ unit status (incidents/services/status.py)
 
   /* Buttons for the statuses the state machine allows next (from the server's config), and any refusal.
      Before arrival a unit goes back to available only by cancelling its dispatch (the assignment's own action). */
@@ -449,7 +449,7 @@
 
   // ------------------------------------------------------------------ live
 
-  /* fleet/live.py messages: a unit moved or changed status; a report changed (created, located, dispatched). */
+  /* incidents/live/messages.py messages: a unit moved or changed status; a report changed (created, located, dispatched). */
   function onLiveMessage(message) {
     if (S.unitMessage(ctx, message)) {
       renderUnitList();

@@ -182,8 +182,8 @@ window.Siaga = (function () {
     markLoaded("units", Object.values(units).filter((unit) => unit.marker).length);
   }
 
-  /* A live message about a unit (fleet/live.py: {"type": "unit", "unit": {...}}): move and recolour it.
-     The message's unit is the same dict as a feature's properties from /api/units/ (fleet/representations.py),
+  /* A live message about a unit (incidents/live/messages.py: {"type": "unit", "unit": {...}}): move and recolour it.
+     The message's unit is the same dict as a feature's properties from /api/units/ (incidents/representations.py),
      placed by the same rule, so it is applied as it comes. */
   function unitMessage(ctx, message) {
     if (message.type !== "unit" || !message.unit) return false;

@@ -1,0 +1,216 @@
+"""Thin views for reports and callers: parse input, call one service or selector, serialise.
+
+Every endpoint here is for dispatchers and call takers: an authenticated user (HTTP Basic or a session).
+Errors come out in the one JSON shape of ``gis_core.api.errors``. A user sees and changes only the work of
+the regions they are a member of: another centre's report, region or caller is the same 404 as an unknown
+one, answered before anything changes.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_gis.pagination import GeoJsonPagination
+
+from fleet.api.permissions import CanDispatch
+from gis_core.api.authentication import BasicAuthentication
+from gis_core.api.views import region_or_404
+from incidents.api import incident_serializers as s
+from incidents.models import CallerFlag, Incident
+from incidents.selectors.incidents import (
+    caller_history,
+    caller_visible,
+    incident_detail,
+    incident_for_user,
+    incidents_queue,
+    statuses_parse,
+)
+from incidents.services import callers, incidents
+
+
+class DispatcherAPIView(APIView):
+    """A dispatcher's or call taker's endpoint: HTTP Basic or a session, and the dispatcher role."""
+
+    # Basic first so an anonymous request gets a 401 with WWW-Authenticate rather than a bare 403.
+    authentication_classes = (BasicAuthentication, SessionAuthentication)
+    permission_classes = (CanDispatch,)
+
+
+class QueuePagination(GeoJsonPagination):
+    page_size = 100
+    max_page_size = 500
+
+
+def _valid(serializer_class, request: Request) -> dict:
+    serializer = serializer_class(data=request.data, context={"request": request})
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _remote(request: Request) -> str | None:
+    return request.META.get("REMOTE_ADDR")
+
+
+def incident_or_404(request: Request, pk: int) -> Incident:
+    """The report ``pk`` of one of the user's regions; another centre's is the same 404 as a missing one."""
+    incident = incident_for_user(request.user, pk=pk)
+    if incident is None:
+        raise NotFound(f"no report with id {pk}")
+    return incident
+
+
+def caller_or_404(request: Request, phone: str) -> str:
+    """The E.164 form of ``phone`` if the user may see the number (``caller_visible``); else a 404 that
+    says the same as for a number nobody knows."""
+    number = callers.phone_normalise(phone)
+    if not caller_visible(request.user, phone=number):
+        raise NotFound(f"no report or flag for {number} yet")
+    return number
+
+
+def _detail_response(request: Request, pk: int, *, status_code: int = status.HTTP_200_OK) -> Response:
+    incident = incident_detail(user=request.user, pk=pk)
+    if incident is None:
+        raise NotFound(f"no report with id {pk}")
+    phone = incident.caller_phone
+    history = caller_history(user=request.user, phone=phone, limit=11) if phone else None
+    data = s.IncidentDetailSerializer(incident, context={"caller_history": history}).data
+    return Response(data, status=status_code)
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("status", str, description="comma-separated statuses, or all (default: not closed)"),
+        OpenApiParameter("region", str, description="region slug or Kemendagri code"),
+    ]
+)
+class IncidentListCreate(generics.GenericAPIView, DispatcherAPIView):
+    """GET: the queue as a GeoJSON FeatureCollection, most urgent first. POST: a new report."""
+
+    pagination_class = QueuePagination
+    serializer_class = s.IncidentQueueSerializer
+
+    def get_queryset(self):
+        params = self.request.query_params
+        try:
+            statuses = statuses_parse(params.get("status"))
+        except ValueError as exc:
+            raise serializers.ValidationError({"status": str(exc)}) from None
+        region = region_or_404(params["region"], user=self.request.user) if params.get("region") else None
+        return incidents_queue(user=self.request.user, region=region, statuses=statuses)
+
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(request=s.IncidentCreateSerializer, responses={201: s.IncidentDetailSerializer})
+    def post(self, request: Request) -> Response:
+        data = _valid(s.IncidentCreateSerializer, request)
+        incident = incidents.incident_create(**data, user=request.user, remote_addr=_remote(request))
+        return _detail_response(request, incident.pk, status_code=status.HTTP_201_CREATED)
+
+
+class IncidentDetail(DispatcherAPIView):
+    """GET: one report in full. PATCH: its type, priority, description, caller name or address (triage)."""
+
+    @extend_schema(responses={200: s.IncidentDetailSerializer})
+    def get(self, request: Request, pk: int) -> Response:
+        return _detail_response(request, pk)
+
+    @extend_schema(request=s.IncidentClassifySerializer, responses={200: s.IncidentDetailSerializer})
+    def patch(self, request: Request, pk: int) -> Response:
+        data = _valid(s.IncidentClassifySerializer, request)
+        incidents.incident_classify(
+            incident=incident_or_404(request, pk), **data, user=request.user, remote_addr=_remote(request)
+        )
+        return _detail_response(request, pk)
+
+
+class IncidentLocation(DispatcherAPIView):
+    """PATCH: set or move the report's location (the kecamatan follows)."""
+
+    @extend_schema(request=s.IncidentLocationSerializer, responses={200: s.IncidentDetailSerializer})
+    def patch(self, request: Request, pk: int) -> Response:
+        data = _valid(s.IncidentLocationSerializer, request)
+        incidents.incident_location_set(
+            incident=incident_or_404(request, pk),
+            location=data["location"],
+            location_accuracy_m=data["location_accuracy_m"],
+            source=data["location_source"],
+            address_text=data["address_text"],
+            user=request.user,
+            remote_addr=_remote(request),
+        )
+        return _detail_response(request, pk)
+
+
+class LocationOfferApply(DispatcherAPIView):
+    """POST: make a location the caller shared the report's location."""
+
+    @extend_schema(request=None, responses={200: s.IncidentDetailSerializer})
+    def post(self, request: Request, pk: int, offer_id: int) -> Response:
+        incidents.location_offer_apply(
+            incident=incident_or_404(request, pk), offer_id=offer_id, user=request.user, remote_addr=_remote(request)
+        )
+        return _detail_response(request, pk)
+
+
+class IncidentClose(DispatcherAPIView):
+    """POST {outcome, note}: close the report (genuine, false_alarm, prank, silent)."""
+
+    @extend_schema(request=s.IncidentCloseSerializer, responses={200: s.IncidentDetailSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        data = _valid(s.IncidentCloseSerializer, request)
+        incidents.incident_close(
+            incident=incident_or_404(request, pk),
+            outcome=data["outcome"],
+            note=data["note"],
+            user=request.user,
+            remote_addr=_remote(request),
+        )
+        return _detail_response(request, pk)
+
+
+class CallerDetail(DispatcherAPIView):
+    """GET: a number's reports, outcomes and flags (any form: 0812..., 62812..., +62812...)."""
+
+    def get(self, request: Request, phone: str) -> Response:
+        number = caller_or_404(request, phone)
+        history = caller_history(user=request.user, phone=number)
+        if history.caller is None and not history.report_count:
+            raise NotFound(f"no report or flag for {number} yet")
+        return Response(s.caller_history_data(history))
+
+
+class CallerFlagCreate(DispatcherAPIView):
+    """POST {kind: flag|block, reason, duration_s}: flag or block a number (a block lasts 24 h by default)."""
+
+    @extend_schema(request=s.CallerFlagCreateSerializer, responses={201: s.CallerFlagSerializer})
+    def post(self, request: Request, phone: str) -> Response:
+        phone = caller_or_404(request, phone)
+        data = _valid(s.CallerFlagCreateSerializer, request)
+        action = callers.caller_block if data["kind"] == callers.BLOCK else callers.caller_flag
+        kwargs = {"duration_s": data["duration_s"]} if "duration_s" in data else {}
+        flag = action(phone=phone, reason=data["reason"], user=request.user, remote_addr=_remote(request), **kwargs)
+        return Response(s.CallerFlagSerializer(flag).data, status=status.HTTP_201_CREATED)
+
+
+class CallerFlagLift(DispatcherAPIView):
+    """POST {reason}: lift a flag or block; it stays on record."""
+
+    @extend_schema(request=s.CallerFlagLiftSerializer, responses={200: s.CallerFlagSerializer})
+    def post(self, request: Request, phone: str, flag_id: int) -> Response:
+        number = caller_or_404(request, phone)
+        data = _valid(s.CallerFlagLiftSerializer, request)
+        flag = CallerFlag.objects.select_related("caller").filter(pk=flag_id, caller__phone=number).first()
+        if flag is None:
+            raise NotFound(f"{number} has no flag {flag_id}")
+        flag = callers.caller_flag_lift(
+            flag=flag, reason=data["reason"], user=request.user, remote_addr=_remote(request)
+        )
+        return Response(s.CallerFlagSerializer(flag).data)

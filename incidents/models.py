@@ -1,0 +1,274 @@
+"""Reports and their dispatch: incident types, reports (incidents), location offers, assignments, the
+units' status timeline, callers and their flags, WhatsApp messages.
+
+The tables keep the names they had when these models lived in ``fleet`` (``fleet_incident``, ...): the
+move changed the code's home, not the data (``incidents/migrations/0001_initial.py``).
+
+Geometry is EPSG:4326; a point is (lon, lat). Times are timezone-aware. Writes go through
+``incidents.services``: the models hold structure and database-level guarantees (one active
+assignment per unit), not business rules.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.gis.db import models
+from django.contrib.postgres.fields import ArrayField
+from django.core.validators import MinValueValidator
+from django.db.models import Q
+
+from fleet.models import (
+    ActorKind,
+    Agency,
+    AgencyKind,
+    Capability,
+    Device,
+    InboundMessage,
+    NamedInTwoLanguages,
+    Unit,
+    UnitStatus,
+)
+from gis_core.models import Kecamatan, Kelurahan, Region
+
+
+class StatusChange(models.Model):
+    """Every unit status transition, with when and who."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(max_length=16, choices=UnitStatus.choices)
+    to_status = models.CharField(max_length=16, choices=UnitStatus.choices)
+    at = models.DateTimeField()
+    actor_kind = models.CharField(max_length=16, choices=ActorKind.choices)
+    actor_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    actor_device = models.ForeignKey(Device, null=True, blank=True, on_delete=models.SET_NULL)
+    assignment = models.ForeignKey("Assignment", null=True, blank=True, on_delete=models.SET_NULL)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        db_table = "fleet_statuschange"
+        ordering = ["at", "pk"]
+
+
+class IncidentType(NamedInTwoLanguages):
+    """The taxonomy a call taker picks from; what it needs is in IncidentTypeNeed."""
+
+    code = models.SlugField(max_length=32, unique=True)
+    category = models.CharField(max_length=32, help_text="fire, medical, traffic, disaster, security, social, ...")
+    default_priority = models.PositiveSmallIntegerField(default=2)
+
+    class Meta:
+        db_table = "fleet_incidenttype"
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class IncidentTypeNeed(models.Model):
+    """One need of an incident type: ``count`` units of an agency kind with a capability."""
+
+    incident_type = models.ForeignKey(IncidentType, on_delete=models.CASCADE, related_name="needs")
+    agency_kind = models.CharField(max_length=16, choices=AgencyKind.choices)
+    capability = models.ForeignKey(Capability, on_delete=models.PROTECT, related_name="needed_by")
+    count = models.PositiveSmallIntegerField(default=1)
+    optional = models.BooleanField(default=False, help_text="sometimes needed (e.g. Damkar extrication)")
+
+    class Meta:
+        db_table = "fleet_incidenttypeneed"
+        ordering = ["incident_type", "pk"]
+
+
+class Channel(models.TextChoices):
+    PHONE = "phone", "phone"
+    WHATSAPP = "whatsapp", "WhatsApp"
+    OTHER = "other", "other"
+
+
+class Priority(models.IntegerChoices):
+    CRITICAL = 1, "1 critical"
+    HIGH = 2, "2 high"
+    MEDIUM = 3, "3 medium"
+    LOW = 4, "4 low"
+
+
+class ResponseTarget(models.Model):
+    """An agency's response target for reports of one priority: overrides ``Agency.response_target_s``.
+
+    DOMAIN.md: targets are configurable per agency and priority (e.g. PSC 119: 8 minutes for a
+    critical report, 15 for the rest).
+    """
+
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="priority_targets")
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices)
+    target_s = models.PositiveIntegerField(
+        validators=[MinValueValidator(1)], help_text="report to first unit on scene, seconds"
+    )
+
+    class Meta:
+        db_table = "fleet_responsetarget"
+        ordering = ["agency", "priority"]
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "priority"], name="response_target_agency_priority_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agency.code} priority {self.priority}: {self.target_s} s"
+
+
+class IncidentStatus(models.TextChoices):
+    AWAITING_LOCATION = "awaiting_location", "awaiting location"
+    OPEN = "open", "open"
+    DISPATCHED = "dispatched", "dispatched"
+    CLOSED = "closed", "closed"
+    CANCELLED = "cancelled", "cancelled"
+
+
+class Outcome(models.TextChoices):
+    UNKNOWN = "unknown", "not yet known"
+    GENUINE = "genuine", "genuine"
+    FALSE_ALARM = "false_alarm", "false (good intent)"
+    PRANK = "prank", "prank"
+    SILENT = "silent", "silent or ghost call"
+
+
+class LocationSource(models.TextChoices):
+    DISPATCHER = "dispatcher", "set by a dispatcher"
+    CALLER_GPS = "caller_gps", "caller's GPS (AML or app)"
+    WHATSAPP = "whatsapp", "WhatsApp shared location"
+    GEOCODED = "geocoded", "geocoded from the address"
+
+
+class Incident(models.Model):
+    """A report: from a call or a WhatsApp conversation to its closure."""
+
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="incidents")
+    reference = models.CharField(max_length=32, unique=True, help_text="human reference, e.g. JMB-2026-000123")
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    caller_phone = models.CharField(max_length=32, blank=True, db_index=True, help_text="E.164, e.g. +62811...")
+    caller_name = models.CharField(max_length=128, blank=True)
+    incident_type = models.ForeignKey(IncidentType, null=True, blank=True, on_delete=models.PROTECT)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.HIGH)
+    description = models.TextField(blank=True)
+    address_text = models.TextField(blank=True)
+    geom = models.PointField(srid=4326, null=True, blank=True)
+    location_accuracy_m = models.FloatField(null=True, blank=True)
+    location_source = models.CharField(max_length=16, choices=LocationSource.choices, blank=True)
+    kecamatan = models.ForeignKey(Kecamatan, null=True, blank=True, on_delete=models.SET_NULL)
+    kelurahan = models.ForeignKey(Kelurahan, null=True, blank=True, on_delete=models.SET_NULL)
+    status = models.CharField(max_length=24, choices=IncidentStatus.choices, default=IncidentStatus.OPEN)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.UNKNOWN)
+    caller_flags = ArrayField(models.CharField(max_length=32), default=list, blank=True)
+    received_at = models.DateTimeField(db_index=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        db_table = "fleet_incident"
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class LocationOffer(models.Model):
+    """A location a caller shared (WhatsApp), offered to the dispatcher; never applied silently."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="location_offers")
+    geom = models.PointField(srid=4326)
+    source = models.CharField(max_length=16, choices=LocationSource.choices, default=LocationSource.WHATSAPP)
+    label = models.TextField(blank=True, help_text="name and address the sender attached")
+    received_at = models.DateTimeField()
+    applied_at = models.DateTimeField(null=True, blank=True)
+    applied_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        db_table = "fleet_locationoffer"
+        ordering = ["-received_at"]
+
+
+class AssignmentStatus(models.TextChoices):
+    ACTIVE = "active", "active"
+    CLEARED = "cleared", "cleared"
+    CANCELLED = "cancelled", "cancelled"
+
+
+class Assignment(models.Model):
+    """One unit sent to one incident, with the phase timestamps response times come from."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="assignments")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="assignments")
+    capability = models.ForeignKey(Capability, null=True, blank=True, on_delete=models.SET_NULL)
+    status = models.CharField(max_length=16, choices=AssignmentStatus.choices, default=AssignmentStatus.ACTIVE)
+    dispatched_at = models.DateTimeField()
+    en_route_at = models.DateTimeField(null=True, blank=True)
+    on_scene_at = models.DateTimeField(null=True, blank=True)
+    transporting_at = models.DateTimeField(null=True, blank=True)
+    at_hospital_at = models.DateTimeField(null=True, blank=True)
+    cleared_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    dispatched_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    eta_s_at_dispatch = models.FloatField(null=True, blank=True)
+    current_eta_s = models.FloatField(null=True, blank=True)
+    eta_updated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "fleet_assignment"
+        ordering = ["-dispatched_at"]
+        constraints = [
+            # The database itself refuses a second active assignment for a unit.
+            models.UniqueConstraint(
+                fields=["unit"], condition=Q(status="active"), name="one_active_assignment_per_unit"
+            )
+        ]
+
+
+class Caller(models.Model):
+    """A phone number that has called or written, with its reputation."""
+
+    phone = models.CharField(max_length=32, unique=True, help_text="E.164")
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "fleet_caller"
+
+    def __str__(self) -> str:
+        return self.phone
+
+
+class CallerFlag(models.Model):
+    """A flag or block on a caller: set by policy or a person, audited, and liftable."""
+
+    caller = models.ForeignKey(Caller, on_delete=models.CASCADE, related_name="flags")
+    kind = models.CharField(max_length=16, help_text="flag (mark new reports) or block (mark as blocked)")
+    reason = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    expires_at = models.DateTimeField(null=True, blank=True)
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    lift_reason = models.TextField(blank=True)
+
+    class Meta:
+        db_table = "fleet_callerflag"
+        ordering = ["-created_at"]
+
+
+class WhatsAppMessage(models.Model):
+    """One inbound WhatsApp message, unique on its id so a retried delivery creates nothing twice."""
+
+    message_id = models.CharField(max_length=128, unique=True)
+    from_phone = models.CharField(max_length=32, db_index=True)
+    profile_name = models.CharField(max_length=128, blank=True)
+    kind = models.CharField(max_length=16, help_text="text, location, image, ...")
+    sent_at = models.DateTimeField()
+    payload = models.JSONField()
+    inbound = models.ForeignKey(InboundMessage, null=True, blank=True, on_delete=models.SET_NULL)
+    incident = models.ForeignKey(Incident, null=True, blank=True, on_delete=models.SET_NULL, related_name="whatsapp")
+
+    class Meta:
+        db_table = "fleet_whatsappmessage"
+        ordering = ["-sent_at"]

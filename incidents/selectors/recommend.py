@@ -1,0 +1,438 @@
+"""Reads for dispatch: where a unit is, and which units to send to a report (KPIs: ``incidents.selectors.kpis``)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import QuerySet
+from django.utils import timezone
+from shapely.geometry import mapping
+
+from fleet.models import Agency, Capability, PositionFix, Station, Unit, UnitStatus, UnitType
+from fleet.selectors.units import UnitPosition, position_by_age
+from gis_core.api.fields import iso
+from gis_core.models import Region
+from gis_core.routing.engine import RoutingEngine, Snap
+from gis_core.routing.errors import OutsideNetworkError, RoutingError
+from gis_core.routing.registry import engine_for
+from incidents.errors import IncidentLocationMissingError, IncidentTypeMissingError, RecommendationInputError
+from incidents.models import Incident, IncidentTypeNeed
+
+logger = logging.getLogger(__name__)
+
+# Route geometries are computed (on request) for this many of the best suggestions of each need.
+ROUTES_PER_NEED = 3
+
+
+# --- recommendation -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Need:
+    agency_kind: str | None
+    capability: str
+    count: int
+    optional: bool = False
+
+
+def incident_needs(*, incident: Incident, capabilities: Sequence[str] | None = None) -> list[Need]:
+    """What the report needs: explicit capability codes (any agency), else its type's needs table."""
+    if capabilities:
+        _check_codes(Capability.objects.all(), capabilities, "capability")
+        return [Need(None, code, 1) for code in dict.fromkeys(capabilities)]
+    if incident.incident_type_id is None:
+        raise IncidentTypeMissingError(
+            f"report {incident.reference} has no incident type; set one or ask for capabilities explicitly "
+            "(e.g. ?capabilities=als,fire_engine)"
+        )
+    rows = IncidentTypeNeed.objects.filter(incident_type_id=incident.incident_type_id).values_list(
+        "agency_kind", "capability__code", "count", "optional"
+    )
+    needs = [Need(*row) for row in rows]
+    if not needs:
+        raise RecommendationInputError(
+            f"incident type {incident.incident_type_id} of report {incident.reference} lists no needs; "
+            "add them in the admin or ask for capabilities explicitly"
+        )
+    return needs
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """An available unit as the ranking needs it: plain values, no model instances."""
+
+    pk: int
+    call_sign: str
+    agency: str
+    agency_name: str
+    agency_kind: str
+    unit_type: str
+    capabilities: frozenset[str]  # the asked-for capabilities it has (all of its type's when none were asked for)
+    position: UnitPosition
+    status: str
+
+
+def _candidates_sql(*, statuses: bool, codes: bool, unit_ids: bool, agencies: bool) -> str:
+    """One row per (unit, capability it has) of a region, filtered by what is given; the models' table names.
+
+    Parameters in order: now, region id, then the status list, capability codes, unit ids and agency
+    codes for each filter that is on. A unit whose type has no capability comes once, with a null code,
+    when no codes are asked for.
+    """
+    unit, agency, unit_type = Unit._meta.db_table, Agency._meta.db_table, UnitType._meta.db_table
+    type_caps, cap = UnitType.capabilities.through._meta.db_table, Capability._meta.db_table
+    station, fix = Station._meta.db_table, PositionFix._meta.db_table
+    where = ["a.region_id = %s"]
+    where += ["u.status = ANY(%s)"] if statuses else []
+    where += ["c.code = ANY(%s)"] if codes else []
+    where += ["u.id = ANY(%s)"] if unit_ids else []
+    where += ["a.code = ANY(%s)"] if agencies else []
+    return (
+        f"SELECT u.id, u.call_sign, a.code, a.name, a.kind, t.code, ST_X(f.geom), ST_Y(f.geom), "
+        # The fix's age in seconds, computed here: no timestamp to parse per row.
+        f"GREATEST(0, EXTRACT(EPOCH FROM (%s - f.recorded_at)))::float8, ST_X(s.geom), ST_Y(s.geom), c.code, "
+        f"u.status, f.recorded_at "
+        f"FROM {unit} u JOIN {agency} a ON a.id = u.agency_id JOIN {unit_type} t ON t.id = u.unit_type_id "
+        f"LEFT JOIN {type_caps} tc ON tc.unittype_id = u.unit_type_id LEFT JOIN {cap} c ON c.id = tc.capability_id "
+        f"LEFT JOIN {station} s ON s.id = u.home_station_id "
+        # The same valid fix as incidents.selectors.units and unit_position: valid, with a geometry.
+        f"LEFT JOIN {fix} f ON f.id = u.last_fix_id AND f.is_valid AND f.geom IS NOT NULL "
+        f"WHERE {' AND '.join(where)} ORDER BY u.id"
+    )
+
+
+def _candidates(
+    region_id: int,
+    now: datetime,
+    *,
+    statuses: Sequence[str] | None = (UnitStatus.AVAILABLE,),
+    codes: Sequence[str] | None = None,
+    unit_ids: Sequence[int] | None = None,
+    agencies: Sequence[str] | None = None,
+) -> list[_Candidate]:
+    """Units of a region with their positions, one query and plain rows; each filter applies when given.
+
+    By default the available units; ``codes`` keeps units having any of these capabilities.
+    Raw SQL rather than the ORM: this runs on every recommendation, and the ORM's query building and
+    model machinery cost more than the query itself (200 units: ~2 ms of PostgreSQL, plain tuples).
+    """
+    filters = {"statuses": statuses, "codes": codes, "unit_ids": unit_ids, "agencies": agencies}
+    on = {name: bool(values) for name, values in filters.items()}
+    params = [now, region_id, *(list(values) for values in filters.values() if values)]
+    with connection.cursor() as cursor:
+        cursor.execute(_candidates_sql(**on), params)
+        rows = cursor.fetchall()
+    max_age_s = settings.SIAGA_POSITION_MAX_AGE_S
+    caps: dict[int, set[str]] = {}
+    first: dict[int, tuple] = {}
+    for row in rows:  # a unit whose type has several capabilities comes once per capability
+        caps.setdefault(row[0], set()).update([row[11]] if row[11] is not None else [])
+        first.setdefault(row[0], row)
+    out = []
+    for pk, row in first.items():
+        _, call_sign, a_code, a_name, a_kind, type_code, lon, lat, age_s, s_lon, s_lat, _, status, recorded_at = row
+        fix_lonlat = (lon, lat) if lon is not None else None
+        station_lonlat = (s_lon, s_lat) if s_lon is not None else None
+        position = position_by_age(fix_lonlat, age_s, station_lonlat, max_age_s, recorded_at=recorded_at)
+        out.append(_Candidate(pk, call_sign, a_code, a_name, a_kind, type_code, frozenset(caps[pk]), position, status))
+    return out
+
+
+def units_recommend(
+    *,
+    incident: Incident,
+    include_route: bool = False,
+    now: datetime | None = None,
+    capabilities: Sequence[str] | None = None,
+    limit: int | None = None,
+    route_units: Sequence[int] = (),
+) -> dict:
+    """Available units for each need of a report, ranked by road ETA to its location.
+
+    Three queries (the needs, the candidates with their positions, the active network version) and
+    one engine call for all candidate units of all needs (``travel_times_to``: one reverse search
+    from the report, the units' points snapped in one batch). A unit is timed from its newest valid
+    fix, or from its home station when that fix is older than ``settings.SIAGA_POSITION_MAX_AGE_S``
+    or missing (see :func:`unit_position`).
+
+    Parameters
+    ----------
+    incident
+        The report; it needs a location (``geom``, EPSG:4326).
+    include_route
+        Add each of the best ``ROUTES_PER_NEED`` suggestions' route as a GeoJSON LineString.
+    now
+        Reference time for position ages; now by default.
+    capabilities
+        Capability codes to look for (one unit each, any agency) instead of the type's needs.
+    limit
+        Keep at most this many suggestions per need.
+    route_units
+        Unit ids whose route to add too, wherever they rank (the dispatcher looks at a unit further
+        down the list); with or without ``include_route``. Ids that are not among the suggestions
+        get nothing.
+
+    Returns
+    -------
+    dict
+        ``incident``, ``reference``, ``destination`` (lon, lat), ``needs``: a list of
+        ``{agency_kind, capability, count, optional, suggestions}``. A suggestion holds ``unit``,
+        ``call_sign``, ``agency``, ``agency_kind``, ``unit_type``, ``capability``, ``eta_s``,
+        ``distance_m`` (network), ``access_s``, ``access_m``, ``position_age_s``, ``position_source``,
+        ``ranked_from`` (``gps`` or ``home_station``: what ``eta_s`` was computed from), ``origin``
+        (lon, lat), ``reason`` (why ``eta_s`` is null) and, on request, ``route``.
+        Suggestions are sorted by ``eta_s``; those without one come last.
+
+    Raises
+    ------
+    IncidentLocationMissingError
+        The report has no location.
+    RecommendationInputError
+        Nothing to look for (no type, a type without needs, unknown capability codes).
+    gis_core.routing.errors.RoutingError
+        The report's location is outside the road network; ``NoNetworkError`` without a network.
+    """
+    if incident.geom is None:
+        raise IncidentLocationMissingError(
+            f"report {incident.reference} has no location yet; set one before asking for units"
+        )
+    now = now or timezone.now()
+    needs = incident_needs(incident=incident, capabilities=capabilities)
+    destination = (incident.geom.x, incident.geom.y)
+    units = _candidates(incident.region_id, now, codes=sorted({n.capability for n in needs}))
+    engine = engine_for(incident.region)
+    timed = _time_units(engine, units, destination)
+    result_needs = []
+    for need in needs:
+        rows = [
+            {**row, "capability": need.capability}
+            for unit, row in timed
+            if need.capability in unit.capabilities and need.agency_kind in (None, unit.agency_kind)
+        ]
+        rows.sort(key=lambda r: (r["eta_s"] is None, r["eta_s"] or 0.0, r["call_sign"]))
+        rows = rows[:limit] if limit is not None else rows
+        result_needs.append(
+            {
+                "agency_kind": need.agency_kind,
+                "capability": need.capability,
+                "count": need.count,
+                "optional": need.optional,
+                "suggestions": rows,
+            }
+        )
+    wanted = set(route_units)
+    to_route = [
+        row
+        for need in result_needs
+        for rank, row in enumerate(need["suggestions"])
+        if (include_route and rank < ROUTES_PER_NEED) or row["unit"] in wanted
+    ]
+    if to_route:
+        _add_routes(engine, to_route, destination)
+    return {
+        "incident": incident.pk,
+        "reference": incident.reference,
+        "destination": list(destination),
+        "position_max_age_s": settings.SIAGA_POSITION_MAX_AGE_S,
+        "needs": result_needs,
+    }
+
+
+def units_eta(
+    *,
+    region: Region,
+    destination: tuple[float, float],
+    unit_ids: Sequence[int] | None = None,
+    agencies: Sequence[str] | None = None,
+    capabilities: Sequence[str] | None = None,
+    available_only: bool = False,
+    limit: int | None = None,
+    now: datetime | None = None,
+) -> dict:
+    """Road ETAs of a region's units to a point, for other systems and for "who is nearest" questions.
+
+    Units are placed as for a recommendation (:func:`unit_position`: a fresh valid fix, else the home
+    station) and timed with one engine call. Whatever their status, unless ``available_only``.
+
+    Parameters
+    ----------
+    region
+        The region whose units and road network are used.
+    destination
+        (lon, lat), EPSG:4326.
+    unit_ids, agencies, capabilities
+        Keep only these units, units of these agency codes, units having any of these capability codes.
+    available_only
+        Keep only units whose status is ``available``.
+    limit
+        At most this many results (the nearest).
+    now
+        Reference time for position ages; now by default.
+
+    Returns
+    -------
+    dict
+        ``region``, ``destination`` (lon, lat), ``position_max_age_s`` and ``results``: one row per unit
+        as in a recommendation's suggestions (``unit``, ``call_sign``, agency fields, ``eta_s``,
+        ``distance_m``, ``access_s``, ``access_m``, ``position_age_s``, ``position_source``,
+        ``ranked_from``, ``origin``, ``reason``) plus ``status`` and ``capabilities``; sorted by ``eta_s``,
+        those without one last.
+
+    Raises
+    ------
+    RecommendationInputError
+        Unit ids that are not units of the region, or unknown agency or capability codes.
+    gis_core.routing.errors.RoutingError
+        The destination is not a valid point or lies outside the road network.
+    """
+    now = now or timezone.now()
+    _check_codes(Agency.objects.filter(region=region), agencies, "agency")
+    _check_codes(Capability.objects.all(), capabilities, "capability")
+    units = _candidates(
+        region.pk,
+        now,
+        statuses=(UnitStatus.AVAILABLE,) if available_only else None,
+        codes=capabilities,
+        unit_ids=unit_ids,
+        agencies=agencies,
+    )
+    if unit_ids:
+        missing = sorted(
+            set(unit_ids)
+            - set(Unit.objects.filter(pk__in=unit_ids, agency__region=region).values_list("pk", flat=True))
+        )
+        if missing:
+            raise RecommendationInputError(f"no unit {', '.join(map(str, missing))} in region {region.slug}")
+    engine = engine_for(region)
+    target = _snap_destination(engine, destination)
+    rows = [
+        {**row, "status": unit.status, "capabilities": sorted(unit.capabilities)}
+        for unit, row in _time_units(engine, units, target)
+    ]
+    rows.sort(key=lambda r: (r["eta_s"] is None, r["eta_s"] or 0.0, r["call_sign"]))
+    return {
+        "region": region.slug,
+        "destination": list(destination),
+        "position_max_age_s": settings.SIAGA_POSITION_MAX_AGE_S,
+        "results": rows[:limit] if limit is not None else rows,
+    }
+
+
+def _snap_destination(engine: RoutingEngine, destination: tuple[float, float]) -> Snap:
+    """The destination on the network; off it, an error even with no unit, named as the route endpoint names it.
+
+    ``snap`` names a point by its index in the sequence ("point #0"), which reads as the first origin.
+    """
+    try:
+        return engine.snap([destination])[0]
+    except OutsideNetworkError as exc:
+        raise OutsideNetworkError(
+            label="destination", lon=exc.lon, lat=exc.lat, offset_m=exc.offset_m, max_access_m=exc.max_access_m
+        ) from None
+
+
+def _check_codes(queryset: QuerySet, codes: Sequence[str] | None, label: str) -> None:
+    """Refuse codes that ``queryset`` (of rows with a ``code``) does not hold, listing the known ones."""
+    if not codes:
+        return
+    known = set(queryset.values_list("code", flat=True))
+    unknown = [code for code in codes if code not in known]
+    if unknown:
+        listed = ", ".join(sorted(known)) or "none loaded"
+        raise RecommendationInputError(f"unknown {label} {', '.join(unknown)}; known: {listed}")
+
+
+# What a suggestion's ``eta_s`` was computed from: the unit's GPS fix (fresh, or stale without a
+# home station to fall back on) or its home station; None when the unit could not be placed.
+_RANKED_FROM = {"gps": "gps", "stale_gps": "gps", "home_station": "home_station"}
+
+
+def _routable(lonlat: tuple[float, float] | None) -> bool:
+    return lonlat is not None and abs(lonlat[0]) <= 180.0 and abs(lonlat[1]) <= 90.0  # NaN compares False
+
+
+def _time_units(
+    engine: RoutingEngine, units: list[_Candidate], destination: tuple[float, float] | Snap
+) -> list[tuple[_Candidate, dict]]:
+    """Each unit with its suggestion row (no ``capability`` yet), timed with ONE engine call for all.
+
+    The origins go to ``travel_times_to`` as plain points, snapped there in one vectorised batch; only
+    the rare units it cannot time are snapped again (``try_snap``), to say why.
+    """
+    placed = [i for i, u in enumerate(units) if _routable(u.position.lonlat)]
+    times = engine.travel_times_to([units[i].position.lonlat for i in placed], destination) if placed else []
+    by_index = dict(zip(placed, times, strict=True))
+    failed = [i for i, tt in by_index.items() if tt is None]
+    why = engine.try_snap([units[i].position.lonlat for i in failed]) if failed else []
+    snaps = dict(zip(failed, why, strict=True))
+    out = []
+    for i, unit in enumerate(units):
+        pos = unit.position
+        tt = by_index.get(i)
+        row = {
+            "unit": unit.pk,
+            "call_sign": unit.call_sign,
+            "agency": unit.agency,
+            "agency_name": unit.agency_name,
+            "agency_kind": unit.agency_kind,
+            "unit_type": unit.unit_type,
+            "eta_s": None,
+            "distance_m": None,
+            "access_s": None,
+            "access_m": None,
+            "position_age_s": None if pos.age_s is None else round(pos.age_s, 1),
+            "position_recorded_at": iso(pos.recorded_at),
+            "position_source": pos.source,
+            "ranked_from": _RANKED_FROM.get(pos.source),
+            "origin": list(pos.lonlat) if pos.lonlat else None,
+            "reason": None,
+        }
+        if tt is not None:
+            row["eta_s"] = round(tt.eta_s, 1)
+            row["distance_m"] = round(tt.distance_m, 1)
+            row["access_s"] = round(tt.access_s, 1)
+            row["access_m"] = round(tt.access_m, 1)
+        elif pos.lonlat is None:
+            row["reason"] = "no valid GPS fix and no home station"
+        elif i not in by_index:
+            row["reason"] = f"position not routable: {pos.lonlat} is not a (lon, lat) pair"
+        elif not isinstance(snaps.get(i), Snap):
+            row["reason"] = f"position not routable: {snaps.get(i)}"
+        else:
+            row["reason"] = "no road path from the unit to the report"
+        out.append((unit, row))
+    return out
+
+
+def _add_routes(engine: RoutingEngine, rows: list[dict], destination: tuple[float, float]) -> None:
+    """Set ``route`` (GeoJSON LineString or None) on each row: the origins and the report snapped in one
+    call, each unit's route computed once even when it is among the best of several needs."""
+    for row in rows:
+        row["route"] = None
+    timed = {row["unit"]: tuple(row["origin"]) for row in rows if row["eta_s"] is not None}
+    if not timed:
+        return
+    *origins, target = engine.try_snap([*timed.values(), destination])
+    if not isinstance(target, Snap):  # cannot happen once a unit has an ETA to the report
+        return
+    routes: dict[int, dict | None] = {}
+    for unit, origin in zip(timed, origins, strict=True):
+        try:
+            if not isinstance(origin, Snap):  # cannot happen either: the unit has an ETA
+                raise origin
+            routes[unit] = mapping(engine.route(origin, target).geometry_lonlat)
+        except RoutingError as exc:
+            logger.warning("no route for unit %s: %s", unit, exc)
+            routes[unit] = None
+    for row in rows:
+        row["route"] = routes.get(row["unit"])
+
+
+def recommendation_public(result: dict) -> dict:
+    """The recommendation ready to serialise (it holds plain values only; kept for callers)."""
+    return result
