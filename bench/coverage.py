@@ -75,7 +75,7 @@ def jambi() -> tuple[Region, tuple]:
 def grid_20k() -> tuple[Region, tuple]:
     """A throw-away region on city_grid(141) with 3 x 3 kecamatan boxes and seeded official populations."""
     region = Region.objects.create(
-        code="99.98", slug="bench-coverage-grid-20k", name="bench grid 20k", metric_srid=32748
+        code="99.98", slug="bench-coverage-grid-20k", name="bench grid 20k", metric_srid=32748, time_zone="Asia/Jakarta"
     )
     import_road_graph(region=region, graph=city_grid(141, seed=1), source="grid-20k", source_kind="graph")
     graph = engine_for(region).graph

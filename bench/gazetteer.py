@@ -314,11 +314,15 @@ def main(args: argparse.Namespace) -> None:
     rng = random.Random(args.seed)
     jambi = region_load(slug="kota-jambi", say=lambda _line: None)
     gazetteer_build_from_region(region=jambi)
-    liechtenstein = Region(code="LI", slug="liechtenstein", name="Liechtenstein (OSM extract)", metric_srid=32632)
+    liechtenstein = Region(
+        code="LI", slug="liechtenstein", name="Liechtenstein (OSM extract)", metric_srid=32632, time_zone="Europe/Vaduz"
+    )
     liechtenstein.full_clean()
     liechtenstein.save()
     gazetteer_import(region=liechtenstein, path=ROOT / "data" / "reference" / "liechtenstein.osm.pbf")
-    synthetic = Region(code="99.99", slug="synthetic", name="Synthetic region", metric_srid=32748)
+    synthetic = Region(
+        code="99.99", slug="synthetic", name="Synthetic region", metric_srid=32748, time_zone="Asia/Jakarta"
+    )
     synthetic.full_clean()
     synthetic.save()
     start = time.perf_counter()

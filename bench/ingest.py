@@ -157,7 +157,9 @@ def seed(devices: int) -> list[tuple[str, str]]:
     from gis_core.models import Region
 
     # A throw-away database, so the region can carry its real code (the importer checks kecamatan codes).
-    region = Region.objects.create(code="15.71", slug="bench-ingest", name="Kota Jambi (bench)", metric_srid=32748)
+    region = Region.objects.create(
+        code="15.71", slug="bench-ingest", name="Kota Jambi (bench)", metric_srid=32748, time_zone="Asia/Jakarta"
+    )
     boundaries = Path(settings.SIAGA_DATA_DIR) / "jambi" / "kecamatan_jambi.geojson"
     if not boundaries.is_file():
         raise SystemExit(f"missing {boundaries}: set SIAGA_DATA_DIR to a folder holding jambi/ (default: data/)")

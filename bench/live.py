@@ -77,7 +77,9 @@ def seed(units: int) -> tuple[list[tuple[str, str]], str]:
     from fleet.services.devices import device_create
     from gis_core.models import Region
 
-    region = Region.objects.create(code="99.99", slug=SLUG, name="bench live", metric_srid=32748)
+    region = Region.objects.create(
+        code="99.99", slug=SLUG, name="bench live", metric_srid=32748, time_zone="Asia/Jakarta"
+    )
     agency = Agency.objects.create(region=region, code="bench", name="bench agency", kind=AgencyKind.EMS)
     unit_type = UnitType.objects.create(code="bench-amb", name="bench ambulance")
     credentials = []

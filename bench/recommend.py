@@ -110,7 +110,9 @@ def cleanup() -> None:
 
 
 def build(n_units: int, n_queries: int, rng: np.random.Generator) -> tuple[Region, list[int]]:
-    region = Region.objects.create(code="BENCH-rec", slug=SLUG, name="bench recommend (Kota Jambi)", metric_srid=32748)
+    region = Region.objects.create(
+        code="BENCH-rec", slug=SLUG, name="bench recommend (Kota Jambi)", metric_srid=32748, time_zone="Asia/Jakarta"
+    )
     path = Path(settings.SIAGA_DATA_DIR) / "jambi" / "roads_main_jambi_osm.graphml"
     import_road_graph(region=region, graph=read_road_file(path), source=path.name, source_kind="graphml")
     clear_engines()

@@ -134,7 +134,9 @@ def nx_graph(engine) -> nx.DiGraph:
 def bench_network(name: str, srid: int, load, *, queries: int, port: int) -> dict:
     graph_nx = load()
     code = f"BENCH-{name[:10]}"  # Region.code holds 16 characters; the first 10 of each name differ
-    region = Region.objects.create(code=code, slug=f"bench-{name}", name=f"bench {name}", metric_srid=srid)
+    region = Region.objects.create(
+        code=code, slug=f"bench-{name}", name=f"bench {name}", metric_srid=srid, time_zone="Asia/Jakarta"
+    )
     t0 = time.perf_counter()
     import_road_graph(region=region, graph=graph_nx, source=name, source_kind="graph")
     import_s = time.perf_counter() - t0

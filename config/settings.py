@@ -240,7 +240,12 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Siaga API",
-    "DESCRIPTION": "Dispatch and resource tracking for Indonesian 112 centres: boundaries, routing and ETAs.",
+    "DESCRIPTION": (
+        "Dispatch and resource tracking for Indonesian 112 centres: boundaries, routing and ETAs. "
+        "Times are ISO 8601 with their UTC offset, written in the server's zone (TIME_ZONE, Asia/Jakarta, +07:00) "
+        "for every region alike: read the offset, never assume one. A region's own zone (its time_zone: WIB, WITA "
+        "or WIT) is what its console shows and what KPI days and dates without an offset are counted in."
+    ),
     "VERSION": "0.1.0",
     # The schema and its docs page describe the API's shape and hold no data: open to anyone, so a
     # centre's integrators can read them before they have an account.

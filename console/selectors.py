@@ -8,12 +8,14 @@ from django.conf import settings
 from django.contrib.gis.db.models import Extent
 from django.http import Http404, HttpRequest
 from django.urls import reverse
+from django.utils import timezone
 
 from access import roles
 from access.selectors import home_region_for_user, region_for_user, regions_for_user
 from console.strings import ERROR_STRINGS, JS_STRINGS
 from fleet.models import Agency, Capability, UnitStatus
 from gis_core.models import Kecamatan, Region
+from gis_core.time_zones import zone_label
 from incidents.models import IncidentType
 from incidents.services.incidents import CLOSING_OUTCOMES
 from incidents.services.status import CANCELLABLE_STATUSES, NEXT_STATUSES
@@ -71,7 +73,13 @@ def console_config(*, request: HttpRequest, page: str) -> dict:
         # Why there is none: no region loaded on this server, or none the user is a member of.
         config["region_missing"] = "no_membership" if Region.objects.exists() else "no_region"
         return config
-    config["region"] = {"slug": region.slug, "name": region.name, "bbox": region_bbox(region=region)}
+    config["region"] = {
+        "slug": region.slug,
+        "name": region.name,
+        "bbox": region_bbox(region=region),
+        # The scripts show every time in the region's zone (Intl.DateTimeFormat timeZone), labelled WIB/WITA/WIT.
+        "time_zone": zone_label(region.time_zone, at=timezone.now()),
+    }
     config["urls"] = {
         "kecamatan": reverse("kecamatan-list", kwargs={"slug": region.slug}) + "?page_size=500",
         "kelurahan": reverse("kelurahan-list", kwargs={"slug": region.slug}) + "?page_size=500",

@@ -1,4 +1,6 @@
-"""Writes for the console: demo accounts for the three roles, members of the demo's regions."""
+"""Writes for the console: demo accounts for the three roles, members of the demo's regions, and each
+region's own demo dispatcher and planner (``jambi.dispatcher``, ``ambon.dispatcher``), members of that region
+only, so that one centre's console can be seen not to show another's work."""
 
 from __future__ import annotations
 
@@ -17,6 +19,8 @@ DEMO_USERS: tuple[tuple[str, str, str], ...] = (
     ("planner", "demo-planner", roles.PLANNER),
     ("admin", "demo-admin", roles.ADMIN),
 )
+# Each region's own accounts: ``<city>.<role>`` (the slug without "kota-"), password ``demo-<username>``.
+REGION_DEMO_ROLES: tuple[str, ...] = (roles.DISPATCHER, roles.PLANNER)
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,13 @@ class DemoUser:
     password: str
     role: str
     created: bool
+    region: str | None = None  # the one region of a region's own account; None: a member of every region
+
+
+def region_demo_usernames(region: Region) -> list[str]:
+    """The usernames of ``region``'s own demo accounts: ``ambon.dispatcher``, ``ambon.planner``."""
+    city = region.slug.removeprefix("kota-")
+    return [f"{city}.{role}" for role in REGION_DEMO_ROLES]
 
 
 def demo_users_create(*, reset_passwords: bool = True) -> list[DemoUser]:
@@ -58,13 +69,36 @@ def demo_users_create(*, reset_passwords: bool = True) -> list[DemoUser]:
             for region in Region.objects.order_by("code"):
                 membership_grant(user=user, region=region)
             out.append(DemoUser(username=username, password=password, role=role, created=created))
+        for region in Region.objects.order_by("code"):
+            out += _region_users_create(region=region, groups=groups, reset_passwords=reset_passwords)
     return out
 
 
-def demo_users_join(*, region: Region) -> list[str]:
+def _region_users_create(*, region: Region, groups: dict, reset_passwords: bool) -> list[DemoUser]:
+    """``region``'s own demo dispatcher and planner, members of it alone (their home)."""
+    user_model = get_user_model()
+    out = []
+    for username, role in zip(region_demo_usernames(region), REGION_DEMO_ROLES, strict=True):
+        password = f"demo-{username}"
+        user, created = user_model.objects.get_or_create(
+            username=username, defaults={"first_name": "Demo", "last_name": f"{role} {region.name}"}
+        )
+        if created or reset_passwords:
+            user.set_password(password)
+        user.full_clean()
+        user.save()
+        user.groups.add(groups[role])
+        membership_grant(user=user, region=region, home=True)
+        out.append(DemoUser(username=username, password=password, role=role, created=created, region=region.slug))
+    return out
+
+
+def demo_users_join(*, region: Region) -> list[DemoUser]:
     """Make the demo accounts that exist members of ``region`` (a region the demo just loaded); idempotent.
 
-    Their home region stays what it was. Returns the usernames that are members now.
+    Their home region stays what it was. Where the demo accounts exist (a demo server), ``region``'s own
+    dispatcher and planner are made too, as ``demo_users_create`` would. Returns the accounts that are
+    members now (the existing ones' passwords are not reset, nor shown: ``password`` is empty for them).
     """
     user_model = get_user_model()
     names = [username for username, _, _ in DEMO_USERS]
@@ -72,4 +106,8 @@ def demo_users_join(*, region: Region) -> list[str]:
         users = list(user_model.objects.filter(username__in=names).order_by("username"))
         for user in users:
             membership_grant(user=user, region=region)
-    return [user.username for user in users]
+        out = [DemoUser(username=u.username, password="", role="", created=False) for u in users]
+        if users:
+            groups = dict(zip(roles.ROLES, roles.groups_ensure(), strict=True))
+            out += _region_users_create(region=region, groups=groups, reset_passwords=False)
+    return out

@@ -15,6 +15,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 
 from access import roles
 from console import selectors
@@ -46,16 +47,22 @@ def home(request: HttpRequest) -> HttpResponse:
     raise PermissionDenied("your account has no console role (dispatcher, planner or admin)")
 
 
+def _page(request: HttpRequest, *, page: str, template: str) -> HttpResponse:
+    config = selectors.console_config(request=request, page=page)
+    zone = config["region"]["time_zone"]["name"] if config["region"] else None
+    # Times the template renders are the region's local time (Ambon's in WIT), not the server's.
+    with timezone.override(zone):
+        return render(request, template, {"config": config, "page": page})
+
+
 @_role_required(roles.can_dispatch)
 def dispatcher_page(request: HttpRequest) -> HttpResponse:
-    config = selectors.console_config(request=request, page="dispatch")
-    return render(request, "console/dispatcher.html", {"config": config, "page": "dispatch"})
+    return _page(request, page="dispatch", template="console/dispatcher.html")
 
 
 @_role_required(roles.can_plan)
 def planner_page(request: HttpRequest) -> HttpResponse:
-    config = selectors.console_config(request=request, page="plan")
-    return render(request, "console/planner.html", {"config": config, "page": "plan"})
+    return _page(request, page="plan", template="console/planner.html")
 
 
 def _error_page(request: HttpRequest, *, template: str, status: int, code: str, message: str) -> HttpResponse:

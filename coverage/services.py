@@ -67,7 +67,11 @@ def coverage_thresholds(
     origin = "request"
     if not thresholds_s:
         thresholds_s = (settings.thresholds_s if settings and settings.thresholds_s else None) or DEFAULT_THRESHOLDS_S
-        origin = f"settings of {agency.code}" if settings and settings.thresholds_s else "defaults (8, 10, 15 min)"
+        origin = (
+            f"settings of {agency.code}"
+            if agency and settings and settings.thresholds_s
+            else "defaults (8, 10, 15 min)"
+        )
     if target_s is None:
         target_s = (settings.target_s if settings else None) or (agency.response_target_s if agency else None)
         target_s = target_s or max(thresholds_s)

@@ -125,6 +125,7 @@ def coverage_siting_run(
         raise CoverageInputError("mclp needs k, the number of new sites (>= 1)")
     if model == RunKind.LSCP and required_share is None:
         raise CoverageInputError("lscp needs required_share, e.g. 0.9 for 90% of the population")
+    k_sites, share = k or 0, required_share or 0.0  # each present for its model (checked above)
     context = coverage_context(region=region, cell_m=cell_m)
     thresholds = coverage_thresholds(
         region=region, agencies=spec.agencies, target_s=threshold_s, thresholds_s=[threshold_s] if threshold_s else None
@@ -150,7 +151,7 @@ def coverage_siting_run(
     proposed, site_snaps, dropped_sites = snap_sources(context.engine, proposed)
     if not proposed:
         raise CoverageInputError("no candidate site lies within reach of the road network")
-    if model == RunKind.MCLP and int(k) > len(proposed):
+    if model == RunKind.MCLP and k_sites > len(proposed):
         raise CoverageInputError(
             f"k={k} new sites asked but only {len(proposed)} candidate sites lie on the network: lower k or give "
             "more candidates"
@@ -162,14 +163,14 @@ def coverage_siting_run(
     weights = context.demand.population
     if model == RunKind.MCLP:
         result = mclp_solve(
-            matrix, weights, threshold_s=target, k=int(k), existing_time_s=existing_times, time_limit_s=time_limit_s
+            matrix, weights, threshold_s=target, k=k_sites, existing_time_s=existing_times, time_limit_s=time_limit_s
         )
     else:
         result = lscp_solve(
             matrix,
             weights,
             threshold_s=target,
-            required_share=float(required_share),
+            required_share=float(share),
             existing_time_s=existing_times,
             time_limit_s=time_limit_s,
         )
@@ -225,7 +226,7 @@ def _siting_results(
                 "candidate": j,
                 "point": [round(sites[j].lon, 7), round(sites[j].lat, 7)],
                 "kecamatan_code": code,
-                "kecamatan": names.get(code),
+                "kecamatan": names.get(code) if code else None,
                 "gain_population": round(gain, 1),
                 "covered_share_after": round(cumulative / result.total, 4) if result.total else None,
             }

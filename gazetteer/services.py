@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import shapely
-from django.contrib.gis.geos import GEOSGeometry
+from django.contrib.gis.geos import GEOSGeometry, Point
 from django.db import connection, transaction
 
 from gazetteer import sources
@@ -139,7 +139,7 @@ def _entry(region: Region, record: GazetteerImport, c: sources.Candidate) -> Gaz
     return GazetteerEntry(
         region=region, source_import=record, kind=c.kind, category=c.category, name=c.name, alt_names=c.alt_names,
         name_norm=name_norm, search_text=search_text, osm_ref=c.osm_ref[:64],
-        geom=GEOSGeometry(memoryview(c.geom.wkb), srid=4326), point=GEOSGeometry(memoryview(c.point.wkb), srid=4326),
+        geom=GEOSGeometry(memoryview(c.geom.wkb), srid=4326), point=Point(c.point.x, c.point.y, srid=4326),
     )  # fmt: skip
 
 

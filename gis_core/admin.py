@@ -14,7 +14,9 @@ from gis_core.models import Facility, Kecamatan, Kelurahan, Region, RoadNetworkV
 @admin.register(Region)
 class RegionAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
     region_path = "pk"
-    list_display = ("code", "name", "slug", "metric_srid", "whatsapp_phone_number_id", "population", "population_year")
+    list_display = (
+        "code", "name", "slug", "metric_srid", "time_zone", "whatsapp_phone_number_id", "population", "population_year"
+    )  # fmt: skip
     search_fields = ("code", "name", "slug", "whatsapp_phone_number_id")
     prepopulated_fields = {"slug": ("name",)}
 

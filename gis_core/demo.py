@@ -39,7 +39,13 @@ def region_load(*, slug: str, reload_roads: bool = False, say: Callable[[str], N
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder} not found: set SIAGA_DATA_DIR to the folder holding {spec['dir']}/")
     region, _ = Region.objects.update_or_create(
-        code=spec["code"], defaults={"slug": slug, "name": spec["name"], "metric_srid": spec["metric_srid"]}
+        code=spec["code"],
+        defaults={
+            "slug": slug,
+            "name": spec["name"],
+            "metric_srid": spec["metric_srid"],
+            "time_zone": spec["time_zone"],
+        },
     )
     region.full_clean()
     for level in ("kecamatan", "kelurahan"):

@@ -6,6 +6,8 @@ Storage is EPSG:4326 throughout; metric work happens in the region's own project
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from django.contrib.gis.db import models
 from django.contrib.gis.db.models import Extent
 from django.core.exceptions import ValidationError
@@ -14,6 +16,13 @@ from django.db import connection
 from django.db.models import Q
 
 from gis_core.metric_srid import metric_srid_problems
+from gis_core.time_zones import time_zone_problems
+
+
+def validate_time_zone(value: str) -> None:
+    problems = time_zone_problems(value)
+    if problems:
+        raise ValidationError(problems)
 
 
 class Region(models.Model):
@@ -23,6 +32,12 @@ class Region(models.Model):
     slug = models.SlugField(max_length=64, unique=True)
     name = models.CharField(max_length=128)
     metric_srid = models.PositiveIntegerField(help_text="Projected CRS for metric work, e.g. 32748 (UTM 48S)")
+    time_zone = models.CharField(
+        max_length=64,
+        validators=[validate_time_zone],
+        help_text="IANA time zone of the centre: Asia/Jakarta (WIB), Asia/Makassar (WITA), Asia/Jayapura (WIT). "
+        "Times are stored in UTC; the console shows them in this zone and KPIs count its local days.",
+    )
     population = models.PositiveIntegerField(null=True, blank=True)
     population_year = models.PositiveSmallIntegerField(null=True, blank=True)
     population_source = models.TextField(blank=True)
@@ -42,6 +57,11 @@ class Region(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The region's time zone (``time_zone`` as a ``ZoneInfo``)."""
+        return ZoneInfo(self.time_zone)
 
     def clean_fields(self, exclude=None) -> None:
         # Empty is "no number" (NULL), so that many regions can be without one under the unique constraint.

@@ -11,6 +11,7 @@ from django.utils.text import slugify
 from gis_core.importers.boundaries import boundary_file_footprint
 from gis_core.metric_srid import metric_srid_problems, utm_srid_for
 from gis_core.models import Region
+from gis_core.time_zones import zone_for_code
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,7 @@ class RegionCreated:
 
     region: Region
     srid_reason: str
+    time_zone_reason: str = "as given"
 
 
 def region_create(
@@ -29,6 +31,7 @@ def region_create(
     metric_srid: int | None = None,
     boundaries: Path | None = None,
     layer: str | int | None = None,
+    time_zone: str | None = None,
 ) -> RegionCreated:
     """Create a region, choosing its metric CRS (the UTM zone of its boundaries' centroid) when not given.
 
@@ -47,16 +50,20 @@ def region_create(
         chosen from, or checked against, its extent. Import the areas with ``import_boundaries``.
     layer
         Layer of ``boundaries``, for files with several.
+    time_zone
+        IANA zone the centre's times are shown in (``Asia/Jayapura``); when omitted, the zone of the
+        province the code lies in (Indonesia's WIB, WITA and WIT, :data:`gis_core.time_zones.PROVINCE_ZONES`).
 
     Raises
     ------
     ValidationError
-        Neither ``metric_srid`` nor ``boundaries``, a CRS that cannot measure the boundaries, text with
-        a NUL character, or what ``Region.full_clean`` refuses (duplicate code or slug, lengths).
+        Neither ``metric_srid`` nor ``boundaries``, a CRS that cannot measure the boundaries, no
+        ``time_zone`` for a code outside Indonesia's provinces, an unknown zone, text with a NUL
+        character, or what ``Region.full_clean`` refuses (duplicate code or slug, lengths).
     ImportValidationError
         When ``boundaries`` cannot be read or holds no polygon.
     """
-    texts = {"name": name, "code": code, "slug": slug or ""}
+    texts = {"name": name, "code": code, "slug": slug or "", "time_zone": time_zone or ""}
     nul = {field: "must not contain a NUL character" for field, value in texts.items() if "\x00" in value}
     if nul:
         raise ValidationError(nul)
@@ -77,7 +84,28 @@ def region_create(
         problems = metric_srid_problems(srid, footprint.extent_lonlat)
         if problems:
             raise ValidationError({"metric_srid": problems})
-    region = Region(name=name.strip(), code=code.strip(), slug=(slug or slugify(name)).strip(), metric_srid=srid)
-    region.full_clean()
+    assert srid is not None  # given, or chosen from the boundary file (one of the two is required above)
+    given = (time_zone or "").strip()
+    zone, zone_reason = (given, "as given") if given else _time_zone_of_code(code)
+    region = Region(
+        name=name.strip(), code=code.strip(), slug=(slug or slugify(name)).strip(), metric_srid=srid, time_zone=zone
+    )
+    errors: dict[str, list[str]] = {}
+    try:
+        region.full_clean()  # an unknown zone given is refused here, with the zones it may have meant
+    except ValidationError as exc:
+        errors = exc.message_dict
+    if not zone:
+        errors["time_zone"] = [zone_reason]  # not "cannot be blank": why no zone could be chosen
+    if errors:
+        raise ValidationError(errors)
     region.save()
-    return RegionCreated(region=region, srid_reason=reason)
+    return RegionCreated(region=region, srid_reason=reason, time_zone_reason=zone_reason)
+
+
+def _time_zone_of_code(code: str) -> tuple[str, str]:
+    """The zone of the code's province and why; ``""`` and what to do when the code is in none."""
+    zone = zone_for_code(code)
+    if zone is None:
+        return "", f"code {code.strip()!r} is in no Indonesian province: give the IANA time zone, e.g. Asia/Jakarta"
+    return zone, f"the zone of province {code.strip()[:2]}"

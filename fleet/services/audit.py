@@ -49,7 +49,7 @@ def audit_record(
         actor_device=device,
         actor_label=label,
         remote_addr=remote_addr,
-        object_type=obj._meta.model_name if obj is not None else "",
+        object_type=(obj._meta.model_name or "") if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
         data=data or {},
     )

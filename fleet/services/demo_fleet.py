@@ -189,7 +189,8 @@ def _check(path: Path, data: dict, unit_types: dict[str, UnitType]) -> None:
 
 
 def _station(agency: Agency, s: dict, facilities: dict[str, Facility], summary: LoadSummary) -> Station:
-    facility = facilities.get(s.get("facility_ref")) if s.get("facility_ref") else None
+    ref = s.get("facility_ref")
+    facility = facilities.get(ref) if isinstance(ref, str) and ref else None
     if s.get("facility_ref") and facility is None:
         summary.notes.append(f"station {agency.code}/{s['code']}: facility {s['facility_ref']} not loaded, not linked")
     lon, lat = s["lonlat"]

@@ -38,7 +38,11 @@ class DeviceSecretHasher(BasePasswordHasher):
         return secrets.token_hex(8)
 
     def encode(self, password: str, salt: str) -> str:
-        self._check_encode_args(password, salt)
+        # What BasePasswordHasher._check_encode_args checks (a private method the type stubs do not know).
+        if password is None:
+            raise TypeError("password must be provided.")
+        if not salt or "$" in salt:
+            raise ValueError("salt must be provided and cannot contain $.")
         digest = hashlib.sha256(f"{salt}${password}".encode()).hexdigest()
         return f"{self.algorithm}${salt}${digest}"
 
@@ -214,12 +218,13 @@ def _device_with_unit(identifier: str) -> Device | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    instances = []
-    start = 0
-    for (model, _), names in zip(_JOINED, _JOINED_FIELDS, strict=True):
-        instances.append(model.from_db(connection.alias, names, row[start : start + len(names)]))
+    parts, start = [], 0
+    for names in _JOINED_FIELDS:
+        parts.append(row[start : start + len(names)])
         start += len(names)
-    device, unit, agency = instances
-    unit.agency = agency
+    device_names, unit_names, agency_names = _JOINED_FIELDS
+    device = Device.from_db(connection.alias, device_names, parts[0])
+    unit = Unit.from_db(connection.alias, unit_names, parts[1])
+    unit.agency = Agency.from_db(connection.alias, agency_names, parts[2])
     device.unit = unit
     return device

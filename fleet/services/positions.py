@@ -332,7 +332,8 @@ def _insert(rows: list[PositionFix], *, last_index: int | None, touch: bool, now
 
 def _new_last(rows: list[PositionFix], last_recorded_at: datetime | None) -> int | None:
     """The index of the newest valid row if it is newer than the unit's last fix (the later sent wins a tie)."""
-    valid = [(row.recorded_at, i) for i, row in enumerate(rows) if row.is_valid]
+    # A valid fix always has its time (a missing one is a blocking flag).
+    valid = [(row.recorded_at, i) for i, row in enumerate(rows) if row.is_valid and row.recorded_at is not None]
     if not valid:
         return None
     recorded_at, i = max(valid)
@@ -377,7 +378,7 @@ def _lock_and_history(
     COMMITTED, waiting for a row lock re-reads that row only.) With server-side parameter binding,
     which takes one statement at a time, they go one after the other.
     """
-    params = {"times": times, "unit": unit_id, "device": device_id}
+    params: dict[str, Any] = {"times": times, "unit": unit_id, "device": device_id}
     with connection.cursor() as cursor:
         if connection.settings_dict.get("OPTIONS", {}).get("server_side_binding"):
             cursor.execute(_LOCK_SQL, params)

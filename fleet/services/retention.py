@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Q
@@ -161,7 +162,7 @@ def _messages_sql() -> str:
 
 
 def _delete_chunked(sql: str, cutoff: datetime) -> int:
-    params = {
+    params: dict[str, Any] = {
         "cutoff": cutoff,
         "chunk": CHUNK_ROWS,
         "channels": list(POSITION_CHANNELS),

@@ -61,12 +61,14 @@ Response shapes
     200: the unit as on the map (a Feature's ``properties``, see ``GET /api/units/``) and
     ``allowed_next [status]``; 409
     ``illegal_transition`` whose message lists the allowed next statuses.
-``GET /api/kpis/response/?region=&since=&until=&group_by=agency|priority|kecamatan``
+``GET /api/kpis/response/?region=&since=&until=&group_by=agency|priority|kecamatan|day|month``
     ``{region, group_by, since, until, percentile_method, groups: [{key, label, target_s,
     target_by_priority_s (agency groups only: {priority: seconds}), reports, responded,
     response_s {n, mean, p90}, share_within_target, judged_against_target, received_to_dispatched_s,
     dispatched_to_en_route_s, en_route_to_on_scene_s}]}``; ``since`` defaults to 30 days before
-    ``until``, ``until`` to now (ISO 8601 with a zone).
+    ``until``, ``until`` to now (ISO 8601; a date, or a time without an offset, is the region's local
+    time: ``since=2026-03-01`` in Ambon is 00:00 WIT). ``group_by=day|month`` groups by the region's
+    local calendar day or month (keys ``2026-03-01``, ``2026-03``); ``time_zone`` names that zone.
 """
 
 from __future__ import annotations
@@ -258,8 +260,9 @@ class ResponseKpis(DispatcherAPIView):
     def get(self, request: Request) -> Response:
         # An unescaped "+" of a zone offset arrives as a space in a query string.
         params = {k: v.replace(" ", "+") if k in ("since", "until") else v for k, v in request.query_params.items()}
-        query = _valid(s.KpiQuerySerializer, params)
-        region = _region(request, query.get("region"), required=True)
+        region = _region(request, _valid(s.KpiQuerySerializer, params).get("region"), required=True)
+        with timezone.override(region.zone):  # a date, or a time without an offset, is the region's local time
+            query = _valid(s.KpiQuerySerializer, params)
         until = query.get("until") or timezone.now()
         since = query.get("since") or until - KPI_DEFAULT_WINDOW
         if since >= until:

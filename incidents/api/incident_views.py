@@ -73,12 +73,20 @@ def caller_or_404(request: Request, phone: str) -> str:
     return number
 
 
+def _caller_read(request: Request, *, phone: str, via: str, obj) -> None:
+    """Audit a person's read of caller data; a machine client (a request carrying a token) is not a person."""
+    if request.auth is None:  # a login (session or HTTP Basic), not a token
+        callers.caller_read_record(phone=phone, user=request.user, remote_addr=_remote(request), via=via, obj=obj)
+
+
 def _detail_response(request: Request, pk: int, *, status_code: int = status.HTTP_200_OK) -> Response:
     incident = incident_detail(user=request.user, pk=pk)
     if incident is None:
         raise NotFound(f"no report with id {pk}")
     phone = incident.caller_phone
     history = caller_history(user=request.user, phone=phone, limit=11) if phone else None
+    if phone:  # the answer shows the caller's number and record
+        _caller_read(request, phone=phone, via="incident_detail", obj=incident)
     data = s.IncidentDetailSerializer(incident, context={"caller_history": history}).data
     return Response(data, status=status_code)
 
@@ -184,6 +192,7 @@ class CallerDetail(DispatcherAPIView):
         history = caller_history(user=request.user, phone=number)
         if history.caller is None and not history.report_count:
             raise NotFound(f"no report or flag for {number} yet")
+        _caller_read(request, phone=number, via="caller_detail", obj=history.caller)
         return Response(s.caller_history_data(history))
 
 

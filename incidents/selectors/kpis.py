@@ -1,9 +1,9 @@
 """Response-time KPIs: per report, received to first unit on scene, and its phases, grouped.
 
-Mean, 90th percentile and share within target per agency, priority or kecamatan (DOMAIN.md: that is
-how the standards are written), with targets per agency and priority: a report is judged on its first
-arriving agency's target for the report's priority (``ResponseTarget``), else that agency's own
-target (``Agency.response_target_s``), else the default for the agency's kind.
+Mean, 90th percentile and share within target per agency, priority, kecamatan, or the region's local
+day or month (DOMAIN.md: that is how the standards are written), with targets per agency and priority:
+a report is judged on its first arriving agency's target for the report's priority (``ResponseTarget``),
+else that agency's own target (``Agency.response_target_s``), else the default for the agency's kind.
 """
 
 from __future__ import annotations
@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import numpy as np
 from django.db.models import Prefetch
+from django.utils import timezone
 
 from fleet.models import Agency, AgencyKind
 from gis_core.models import Region
@@ -23,7 +25,7 @@ from incidents.models import Assignment, AssignmentStatus, Incident
 # locally quote 15 min). Other kinds have no published target: their share within target is null.
 DEFAULT_TARGET_S: dict[str, int] = {AgencyKind.FIRE: 900, AgencyKind.EMS: 900}
 
-GROUP_BY = ("agency", "priority", "kecamatan")
+GROUP_BY = ("agency", "priority", "kecamatan", "day", "month")
 PHASES = ("received_to_dispatched_s", "dispatched_to_en_route_s", "en_route_to_on_scene_s")
 
 
@@ -60,12 +62,15 @@ def response_kpis(*, region: Region, since: datetime, until: datetime, group_by:
     since, until
         Window on ``Incident.received_at``, timezone-aware; ``until`` excluded.
     group_by
-        ``agency``, ``priority`` or ``kecamatan``.
+        ``agency``, ``priority``, ``kecamatan``, or ``day`` / ``month``: the calendar day (``2026-12-03``)
+        or month (``2026-12``) of ``received_at`` in the region's time zone, so Ambon's days begin at
+        00:00 WIT, not at the server's or UTC midnight.
 
     Returns
     -------
     dict
-        ``group_by``, ``since``, ``until``, ``percentile_method`` and ``groups``: per group ``key``,
+        ``region``, ``time_zone`` (the region's, that days and months are counted in), ``group_by``,
+        ``since``, ``until``, ``percentile_method`` and ``groups``: per group ``key``,
         ``label``, ``target_s``, ``reports``, ``responded``, ``response_s`` and each phase as
         ``{mean, p90, n}`` in seconds, and ``share_within_target``.
     """
@@ -89,13 +94,14 @@ def response_kpis(*, region: Region, since: datetime, until: datetime, group_by:
     samples: dict[tuple, list[dict]] = defaultdict(list)
     labels: dict[tuple, tuple[str, int | None, dict[int, int] | None]] = {}
     for incident in incidents:
-        for key, label, sample in _report_samples(incident, group_by):
+        for key, label, sample in _report_samples(incident, group_by, zone=region.zone):
             samples[key].append(sample)
             labels.setdefault(key, label)
     groups = [_summary(key, labels[key], rows) for key, rows in samples.items()]
     groups.sort(key=lambda g: (g["key"] is None, str(g["key"])))
     return {
         "region": region.slug,
+        "time_zone": region.time_zone,
         "group_by": group_by,
         "since": since.isoformat(),
         "until": until.isoformat(),
@@ -133,7 +139,7 @@ def _sample(incident: Incident, first: Assignment | None) -> dict:
     }
 
 
-def _report_samples(incident: Incident, group_by: str):
+def _report_samples(incident: Incident, group_by: str, *, zone: ZoneInfo):
     assignments = list(incident.assignments.all())  # on_scene_at ascending, nulls last
     if group_by == "agency":
         by_agency: dict[int, list[Assignment]] = defaultdict(list)
@@ -146,16 +152,24 @@ def _report_samples(incident: Incident, group_by: str):
     sample = _sample(incident, assignments[0] if assignments else None)
     if group_by == "priority":
         yield (incident.priority,), (incident.get_priority_display(), None, None), sample
+    elif group_by in ("day", "month"):
+        day = timezone.localtime(incident.received_at, zone).date().isoformat()
+        period = day if group_by == "day" else day[:7]
+        yield (period,), (period, None, None), sample
     else:
         kec = incident.kecamatan
         yield (kec.code if kec else None,), (kec.name if kec else "no kecamatan", None, None), sample
+
+
+def _round1(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
 
 
 def _stats(values: list[float]) -> dict:
     return {
         "n": len(values),
         "mean": round(float(np.mean(values)), 1) if values else None,
-        "p90": round(percentile_linear(values, 90), 1) if values else None,
+        "p90": _round1(percentile_linear(values, 90)),
     }
 
 

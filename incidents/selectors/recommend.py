@@ -6,6 +6,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -123,7 +124,7 @@ def _candidates(
     """
     filters = {"statuses": statuses, "codes": codes, "unit_ids": unit_ids, "agencies": agencies}
     on = {name: bool(values) for name, values in filters.items()}
-    params = [now, region_id, *(list(values) for values in filters.values() if values)]
+    params: list[Any] = [now, region_id, *(list(values) for values in filters.values() if values)]
     with connection.cursor() as cursor:
         cursor.execute(_candidates_sql(**on), params)
         rows = cursor.fetchall()
@@ -207,7 +208,7 @@ def units_recommend(
     units = _candidates(incident.region_id, now, codes=sorted({n.capability for n in needs}))
     engine = engine_for(incident.region)
     timed = _time_units(engine, units, destination)
-    result_needs = []
+    result_needs: list[dict[str, Any]] = []
     for need in needs:
         rows = [
             {**row, "capability": need.capability}
@@ -364,11 +365,12 @@ def _time_units(
     The origins go to ``travel_times_to`` as plain points, snapped there in one vectorised batch; only
     the rare units it cannot time are snapped again (``try_snap``), to say why.
     """
-    placed = [i for i, u in enumerate(units) if _routable(u.position.lonlat)]
-    times = engine.travel_times_to([units[i].position.lonlat for i in placed], destination) if placed else []
+    origins = {i: u.position.lonlat for i, u in enumerate(units) if u.position.lonlat and _routable(u.position.lonlat)}
+    placed = list(origins)
+    times = engine.travel_times_to(list(origins.values()), destination) if placed else []
     by_index = dict(zip(placed, times, strict=True))
     failed = [i for i, tt in by_index.items() if tt is None]
-    why = engine.try_snap([units[i].position.lonlat for i in failed]) if failed else []
+    why = engine.try_snap([origins[i] for i in failed]) if failed else []
     snaps = dict(zip(failed, why, strict=True))
     out = []
     for i, unit in enumerate(units):
@@ -388,7 +390,7 @@ def _time_units(
             "position_age_s": None if pos.age_s is None else round(pos.age_s, 1),
             "position_recorded_at": iso(pos.recorded_at),
             "position_source": pos.source,
-            "ranked_from": _RANKED_FROM.get(pos.source),
+            "ranked_from": _RANKED_FROM.get(pos.source or ""),
             "origin": list(pos.lonlat) if pos.lonlat else None,
             "reason": None,
         }

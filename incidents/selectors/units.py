@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import connection
 
@@ -100,7 +101,7 @@ def unit_states(
         Ordered by agency code, then call sign.
     """
     where: list[str] = []
-    params: dict[str, object] = {"active": str(AssignmentStatus.ACTIVE)}
+    params: dict[str, Any] = {"active": str(AssignmentStatus.ACTIVE)}
     if region_id is not None:
         where.append("a.region_id = %(region)s")
         params["region"] = region_id

@@ -9,6 +9,9 @@ reports, received within the last ``SIAGA_PRANK_WINDOW_DAYS`` days, were closed 
 received before the caller's most recent lift do not count, so a person who lifts a policy flag is not
 overruled by the same pranks a minute later. Blocks are only ever set by a person (``caller_block``,
 24 hours by default, like Bontang's 112).
+
+A person's read of a caller's personal data (the number, its history) is audited too
+(``caller_read_record``), as UU PDP 27/2022 asks of personal data: who, when and from where.
 """
 
 from __future__ import annotations
@@ -18,11 +21,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
-from fleet.models import ActorKind
+from fleet.models import ActorKind, AuditEntry
 from fleet.services.audit import audit_record
 from incidents.errors import InvalidPhoneError, InvalidReportError, ReportStateError
 from incidents.models import Caller, CallerFlag, Incident, Outcome
@@ -288,3 +291,39 @@ def _flag_create(
             },
         )
     return flag
+
+
+def caller_read_record(
+    *, phone: str, user: Any, remote_addr: str | None, via: str, obj: models.Model | None = None
+) -> AuditEntry | None:
+    """Audit that a person read a caller's personal data (number, history): ``caller.read``.
+
+    Parameters
+    ----------
+    phone
+        The E.164 number whose data was shown.
+    user
+        The person who read it (a dispatcher's login: session or HTTP Basic). Nothing is recorded for
+        an anonymous user, who is refused before any caller data is read.
+    remote_addr
+        The address the request came from.
+    via
+        What showed it: ``caller_detail`` (the caller's record), ``incident_detail`` (a report in full,
+        with the caller's number and record).
+    obj
+        The caller or report read.
+
+    Returns
+    -------
+    AuditEntry or None
+    """
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return audit_record(
+        action="caller.read",
+        actor_kind=ActorKind.DISPATCHER,
+        user=user,
+        remote_addr=remote_addr,
+        obj=obj,
+        data={"phone": phone, "via": via},
+    )

@@ -119,14 +119,14 @@ def _spec(entry: object, i: int, errors: list[str]) -> dict:
         count = need.get("count", 1)
         if not isinstance(count, int) or isinstance(count, bool) or count < 1:
             errors.append(f"{at}.count must be a whole number >= 1, got {count!r}")
-        key = (need.get("agency_kind"), need.get("capability"))
-        if key in seen:
-            errors.append(f"{at} repeats {key[0]}/{key[1]}")
-        seen.add(key)
+        pair = (need.get("agency_kind"), need.get("capability"))
+        if pair in seen:
+            errors.append(f"{at} repeats {pair[0]}/{pair[1]}")
+        seen.add(pair)
         needs.append(
             {
-                "agency_kind": key[0],
-                "capability": str(key[1]),
+                "agency_kind": pair[0],
+                "capability": str(pair[1]),
                 "count": count,
                 "optional": bool(need.get("optional", False)),
             }

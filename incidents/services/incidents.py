@@ -244,6 +244,8 @@ def location_offer_create(
     applying such an offer is refused like any location outside the region.
     """
     geom, _ = _point(location, None)
+    if geom is None:
+        raise InvalidLocationError("a location offer needs a location (lon, lat)")
     with transaction.atomic():
         offer = LocationOffer(incident=incident, geom=geom, source=source, label=label.strip(), received_at=received_at)
         offer.full_clean()
@@ -489,7 +491,7 @@ def _areas(region: Region, geom: Point | None) -> tuple[Kecamatan | None, Kelura
 def _next_reference(region: Region, at: datetime) -> str:
     """``<PREFIX>-<year>-<number>``, numbered per region and local year; serialised by an advisory lock."""
     prefix = REFERENCE_PREFIXES.get(region.code) or _prefix_from_slug(region.slug)
-    stem = f"{prefix}-{timezone.localtime(at).year}-"
+    stem = f"{prefix}-{timezone.localtime(at, region.zone).year}-"
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [zlib.crc32(f"siaga.incident_reference:{stem}".encode())])
     last = (

@@ -47,7 +47,7 @@ NEXT_STATUSES: dict[str, frozenset[str]] = {
 CANCELLABLE_STATUSES = frozenset({S.DISPATCHED, S.EN_ROUTE})
 
 # The Assignment field stamped when the unit enters each status.
-PHASE_FIELD = {
+PHASE_FIELD: dict[str, str] = {
     S.EN_ROUTE: "en_route_at",
     S.ON_SCENE: "on_scene_at",
     S.TRANSPORTING: "transporting_at",

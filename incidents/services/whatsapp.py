@@ -213,7 +213,8 @@ def _dicts(value: dict, key: str) -> list[dict]:
 
 def _region_of(value: dict) -> tuple[Region | None, str]:
     """The region whose business number received ``value`` (``metadata.phone_number_id``), or the reason why none."""
-    metadata = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
+    found = value.get("metadata")
+    metadata: dict = found if isinstance(found, dict) else {}
     number_id = str(metadata.get("phone_number_id") or "").strip()
     if not number_id:
         return None, "no metadata.phone_number_id: the receiving WhatsApp number, hence the region, is unknown"
@@ -370,7 +371,7 @@ def _new_report(*, region: Region, wa: WhatsAppMessage, description: str) -> Inc
 
 def _append(incident: Incident, wa: WhatsAppMessage, text: str) -> None:
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
-    stamp = timezone.localtime(wa.sent_at).strftime("%H:%M")
+    stamp = timezone.localtime(wa.sent_at, incident.region.zone).strftime("%H:%M %Z")  # the centre's clock: 14:05 WIT
     line = f"[WhatsApp {stamp}] {text}"
     incident.description = f"{incident.description}\n{line}" if incident.description else line
     incident.full_clean()

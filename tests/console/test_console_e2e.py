@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import socket
 import subprocess
 import time
@@ -66,8 +67,8 @@ def _wait_http(url: str, *, process: subprocess.Popen, timeout_s: float = 30.0) 
 
 @pytest.fixture(scope="module")
 def demo_db(django_db_setup, django_db_blocker, data_dir):
-    """The Kota Jambi demo (and Kota Ambon's boundaries, a second region) committed into the test database for
-    the whole module, flushed afterwards."""
+    """The Kota Jambi demo (and Kota Ambon's boundaries and demo fleet, a second region) committed into the test
+    database for the whole module, flushed afterwards."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} not found: scripts/setup.sh installs Debian's chromium package")
     with django_db_blocker.unblock():
@@ -75,7 +76,8 @@ def demo_db(django_db_setup, django_db_blocker, data_dir):
         if not name.startswith("test_"):
             pytest.fail(f"refusing to load and flush {name!r}: not a test database")
         with open(os.devnull, "w") as devnull:
-            for command in (("load_demo",), ("load_demo_fleet",), ("create_demo_users",), ("load_demo", "kota-ambon")):
+            for command in (("load_demo",), ("load_demo_fleet",), ("create_demo_users",), ("load_demo", "kota-ambon"),
+                            ("load_demo_fleet", "--file", "fixtures/demo_fleet_ambon.json")):  # fmt: skip
                 call_command(*command, stdout=devnull)
         # The business number _whatsapp() delivers to is Kota Jambi's (set in the admin on a real server).
         Region.objects.filter(slug="kota-jambi").update(whatsapp_phone_number_id=WHATSAPP_NUMBER_ID)
@@ -193,7 +195,9 @@ def test_map_draws_the_region_from_own_data_with_no_internet(console) -> None:
     assert "© OpenStreetMap contributors" in page.locator(".leaflet-control-attribution").inner_text()
     assert page.locator("path.kecamatan").count() == 11
     page.wait_for_selector("#map[data-units][data-stations]")
-    assert page.locator("#map").get_attribute("data-units") == str(Unit.objects.count())
+    assert page.locator("#map").get_attribute("data-units") == str(
+        Unit.objects.filter(agency__region__slug="kota-jambi").count()
+    )
     assert "Laporan masuk" in page.content()  # Bahasa Indonesia although the browser asks for en-US
     _shot(page, "console-offline-map")
 
@@ -217,6 +221,29 @@ def test_dispatcher_opens_on_jambi_and_switches_to_ambon_and_back(console) -> No
         page.locator("form.region-switch select").select_option("kota-jambi")
     page.wait_for_selector("#map[data-kecamatan]")
     assert page.locator("form.region-switch select").input_value() == "kota-jambi"
+
+
+def test_ambons_own_dispatcher_sees_ambon_alone_in_wit_and_the_no_network_answer(console) -> None:
+    page = console("ambon.dispatcher")  # a member of Kota Ambon only (create_demo_users, load_demo kota-ambon)
+    map_el = page.locator("#map")
+    assert (map_el.get_attribute("data-kecamatan"), map_el.get_attribute("data-roads")) == ("5", "0")
+    assert page.locator("form.region-switch").count() == 0  # nothing to switch to
+    assert page.locator(".region-name").inner_text() == "Kota Ambon"
+    assert re.fullmatch(r"\d\d[.:]\d\d WIT", page.locator("#region-clock").inner_text())
+    page.click("#new-report")
+    _click_map_at(page, (128.185, -3.695))  # Sirimau, the city centre
+    page.wait_for_selector("#new-report-form")
+    page.select_option("#nr-type", "fire_house")
+    page.click("#new-report-form button[type=submit]")
+    page.wait_for_selector("#report-panel:not([hidden]) #report-kecamatan")
+    assert page.locator("#report-kecamatan").inner_text().startswith("Sirimau")
+    # Received at, in Ambon's time: WIT, whatever the browser's own zone.
+    page.wait_for_function("() => SiagaDispatch.queue.length === 1")
+    assert re.search(r"\d\d[.:]\d\d[.:]\d\d WIT", page.locator("#queue").inner_text())
+    # No roads in data/ for Ambon: the recommendations say so in the console's language.
+    page.wait_for_selector("#recommendations .error")
+    assert "Belum ada jaringan jalan untuk wilayah ini" in page.locator("#recommendations").inner_text()
+    _shot(page, "console-ambon-no-network")
 
 
 def test_dispatcher_creates_a_report_on_the_map_and_dispatches_a_unit(console) -> None:

@@ -56,7 +56,7 @@ def test_reimport_replaces_imported_names_and_keeps_local_ones(town, dispatcher)
 
 @pytest.fixture
 def liechtenstein(db) -> Region:
-    region = Region(code="LI", slug="liechtenstein", name="Liechtenstein", metric_srid=32632)
+    region = Region(code="LI", slug="liechtenstein", name="Liechtenstein", metric_srid=32632, time_zone="Europe/Vaduz")
     region.full_clean()
     region.save()
     return region

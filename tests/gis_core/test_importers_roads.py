@@ -105,7 +105,9 @@ def _way_lines(version) -> dict[int, shapely.Geometry]:
 
 
 def test_an_extract_is_clipped_to_the_region_with_its_buffer(data_dir: Path, capsys) -> None:
-    region = Region.objects.create(code="LI.01", slug="vaduz", name="Vaduz (test)", metric_srid=32632)
+    region = Region.objects.create(
+        code="LI.01", slug="vaduz", name="Vaduz (test)", metric_srid=32632, time_zone="Europe/Vaduz"
+    )
     box = shapely.box(*VADUZ_BOX)
     Kecamatan.objects.create(
         region=region, code="LI.01.01", name="Vaduz", geom=MultiPolygon(GEOSGeometry(box.wkt, srid=4326)), area_m2=1.0
@@ -138,7 +140,9 @@ def test_an_extract_is_clipped_to_the_region_with_its_buffer(data_dir: Path, cap
 
 
 def test_a_clip_with_no_road_in_it_is_refused(data_dir: Path) -> None:
-    region = Region.objects.create(code="LI.02", slug="nowhere", name="Nowhere (test)", metric_srid=32632)
+    region = Region.objects.create(
+        code="LI.02", slug="nowhere", name="Nowhere (test)", metric_srid=32632, time_zone="Europe/Vaduz"
+    )
     far = shapely.box(10.2, 47.6, 10.21, 47.61)  # in Austria, outside the Liechtenstein extract
     Kecamatan.objects.create(
         region=region, code="LI.02.01", name="Far", geom=MultiPolygon(GEOSGeometry(far.wkt, srid=4326)), area_m2=1.0

@@ -132,9 +132,19 @@ def _metric_srid_errors(region: Region) -> list[str]:
 
 @pytest.mark.django_db
 def test_region_clean_refuses_a_geographic_or_unknown_crs() -> None:
-    assert "is geographic" in _metric_srid_errors(Region(code="15.71", slug="j", name="J", metric_srid=4326))[0]
-    assert "not a CRS known" in _metric_srid_errors(Region(code="15.71", slug="j", name="J", metric_srid=9999999))[0]
-    Region(code="15.71", slug="j", name="J", metric_srid=32748).full_clean()  # the right one passes
+    assert (
+        "is geographic"
+        in _metric_srid_errors(Region(code="15.71", slug="j", name="J", metric_srid=4326, time_zone="Asia/Jakarta"))[0]
+    )
+    assert (
+        "not a CRS known"
+        in _metric_srid_errors(Region(code="15.71", slug="j", name="J", metric_srid=9999999, time_zone="Asia/Jakarta"))[
+            0
+        ]
+    )
+    Region(
+        code="15.71", slug="j", name="J", metric_srid=32748, time_zone="Asia/Jakarta"
+    ).full_clean()  # the right one passes
 
 
 @pytest.mark.django_db
@@ -149,7 +159,10 @@ def test_region_clean_checks_the_crs_against_the_imported_kecamatan(jambi_region
 @pytest.mark.django_db
 def test_admin_form_shows_the_crs_problem_and_saves_nothing(client) -> None:
     client.force_login(get_user_model().objects.create_superuser("root", password="pw"))
-    form = {"code": "61.71", "slug": "kota-pontianak", "name": "Kota Pontianak", "metric_srid": "4326"}
+    form = {
+        "code": "61.71", "slug": "kota-pontianak", "name": "Kota Pontianak", "metric_srid": "4326",
+        "time_zone": "Asia/Pontianak",
+    }  # fmt: skip
     response = client.post("/admin/gis_core/region/add/", form)
     assert response.status_code == 200  # the form again, with the error
     assert "EPSG:4326 (WGS 84) is geographic (degrees), not projected" in response.content.decode()

@@ -370,11 +370,30 @@ def test_kpis_endpoint(api, jambi_region) -> None:
     assert api.get("/api/kpis/response/?region=kota-jambi&group_by=priority").json()["groups"] == []  # last 30 days
 
 
+def test_kpis_dates_without_an_offset_are_the_regions_local_time(api, user, jambi_region) -> None:
+    from factories.gis_core import make_region
+
+    from access.services import membership_grant
+
+    ambon = make_region(code="81.71", slug="kota-ambon", name="Kota Ambon", metric_srid=32752)
+    membership_grant(user=user, region=ambon)  # the KPIs of a region the user is a member of
+    make_incident(region=ambon, geom=None, received_at=datetime(2026, 2, 28, 15, 30, tzinfo=UTC))  # 00:30 WIT 1 March
+    body = api.get("/api/kpis/response/?region=kota-ambon&since=2026-03-01&until=2026-03-02&group_by=day").json()
+    # since 2026-03-01 in Ambon is 00:00 WIT = 2026-02-28 15:00 UTC, so the report counts, on its local day.
+    assert (body["since"], body["until"]) == ("2026-03-01T00:00:00+09:00", "2026-03-02T00:00:00+09:00")
+    assert [(g["key"], g["reports"]) for g in body["groups"]] == [("2026-03-01", 1)]
+    body = api.get("/api/kpis/response/?region=kota-jambi&since=2026-03-01&until=2026-03-02").json()
+    assert body["since"] == "2026-03-01T00:00:00+07:00"  # Jambi's midnight is WIB
+
+
 @pytest.mark.parametrize(
     ("query", "needle"),
     [
         ("", "region: required"),
-        ("region=kota-jambi&group_by=colour", '"colour" is not a grouping; use one of agency, priority, kecamatan'),
+        (
+            "region=kota-jambi&group_by=colour",
+            '"colour" is not a grouping; use one of agency, priority, kecamatan, day',
+        ),
         ("region=kota-jambi&since=yesterday", "since: "),
         ("region=kota-jambi&since=2026-03-02T00:00:00%2B07:00&until=2026-03-01T00:00:00%2B07:00", "must be before"),
     ],

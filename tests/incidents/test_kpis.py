@@ -181,3 +181,24 @@ def test_bad_arguments() -> None:
         response_kpis(region=None, since=SINCE, until=UNTIL, group_by="colour")
     with pytest.raises(ValueError, match="must be before until"):
         response_kpis(region=None, since=UNTIL, until=SINCE)
+
+
+def test_per_day_and_month_count_the_regions_local_days() -> None:
+    from factories.gis_core import make_region
+
+    jambi = make_region()  # WIB, UTC+7
+    ambon = make_region(code="81.71", slug="kota-ambon", name="Kota Ambon", metric_srid=32752)  # WIT, UTC+9
+    # 2026-03-31 16:30 UTC is 23:30 WIB and 01:30 WIT (1 April); 17:30 UTC is 00:30 WIB on 1 April.
+    for at in (datetime(2026, 3, 31, 16, 30, tzinfo=UTC), datetime(2026, 3, 31, 17, 30, tzinfo=UTC)):
+        make_incident(region=jambi, received_at=at)
+        make_incident(region=ambon, received_at=at, geom=None)
+    window = {"since": datetime(2026, 3, 30, tzinfo=UTC), "until": datetime(2026, 4, 2, tzinfo=UTC)}
+
+    def reports(region, group_by):
+        result = response_kpis(region=region, group_by=group_by, **window)
+        return result["time_zone"], {g["key"]: g["reports"] for g in result["groups"]}
+
+    assert reports(jambi, "day") == ("Asia/Jakarta", {"2026-03-31": 1, "2026-04-01": 1})
+    assert reports(ambon, "day") == ("Asia/Jayapura", {"2026-04-01": 2})
+    assert reports(jambi, "month") == ("Asia/Jakarta", {"2026-03": 1, "2026-04": 1})
+    assert reports(ambon, "month") == ("Asia/Jayapura", {"2026-04": 2})

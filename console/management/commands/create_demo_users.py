@@ -8,10 +8,14 @@ from console.services import demo_users_create
 
 
 class Command(BaseCommand):
-    help = "Create or reset the DEMO console accounts dispatcher, planner and admin; prints their (public) passwords."
+    help = (
+        "Create or reset the DEMO console accounts dispatcher, planner and admin (members of every region) and each "
+        "region's own <city>.dispatcher and <city>.planner (of that region only); prints their (public) passwords."
+    )
 
     def handle(self, *args, **options) -> None:
         for user in demo_users_create():
             state = "created" if user.created else "reset"
-            self.stdout.write(f"demo user {user.username!r} ({user.role}), password {user.password!r} [{state}]")
+            scope = f"{user.role} of {user.region} only" if user.region else f"{user.role}, every region"
+            self.stdout.write(f"demo user {user.username!r} ({scope}), password {user.password!r} [{state}]")
         self.stdout.write(self.style.WARNING("These are DEMO accounts with public passwords: never use them live."))

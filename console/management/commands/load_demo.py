@@ -32,7 +32,12 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         members = demo_users_join(region=loaded)
         if members:
-            self.stdout.write(f"demo users {', '.join(members)} are members of {loaded.name}")
+            self.stdout.write(f"demo users {', '.join(m.username for m in members)} are members of {loaded.name}")
+        for member in members:
+            if member.region and member.created:
+                self.stdout.write(
+                    f"demo user {member.username!r} ({member.role} of {loaded.name} only), password {member.password!r}"
+                )
         # The gazetteer's names from what was just loaded (streets of the demo roads, facilities, areas).
         call_command("import_gazetteer", loaded.slug, "--from-database", stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS(f"{loaded.name} is loaded."))

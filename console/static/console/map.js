@@ -65,8 +65,31 @@ window.Siaga = (function () {
     return metres == null ? "–" : `${(metres / 1000).toFixed(1)} ${T.km}`;
   }
 
+  /* Times are shown in the region's zone with its abbreviation (WIB, WITA, WIT), whatever the browser's zone:
+     an Ambon console reads 14:05 WIT wherever it is opened. The API's times are ISO 8601 in UTC. */
+  const ZONE = (cfg.region && cfg.region.time_zone) || null;
+  const LANG = document.documentElement.lang || undefined;
+  const zoneOption = ZONE ? { timeZone: ZONE.name } : {};
+  const timeFormat = new Intl.DateTimeFormat(LANG, { ...zoneOption, hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
+  const minuteFormat = new Intl.DateTimeFormat(LANG, { ...zoneOption, hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  const dayFormat = new Intl.DateTimeFormat(LANG, { ...zoneOption, day: "numeric", month: "short" });
+  const dayKey = new Intl.DateTimeFormat("en-CA", { ...zoneOption, year: "numeric", month: "2-digit", day: "2-digit" });
+  const zoneSuffix = ZONE ? ` ${ZONE.abbreviation}` : "";
+
+  /* "14:05:09 WIT"; a time of another local day than today gets its date: "2 Des 23:50:01 WIT". */
   function clock(iso) {
-    return iso ? new Date(iso).toLocaleTimeString(document.documentElement.lang || undefined) : "–";
+    if (!iso) return "–";
+    const when = new Date(iso);
+    const day = dayKey.format(when) === dayKey.format(new Date()) ? "" : `${dayFormat.format(when)} `;
+    return `${day}${timeFormat.format(when)}${zoneSuffix}`;
+  }
+
+  /* The header's clock (rendered by the server in the region's zone) keeps the region's time. */
+  const clockEl = document.getElementById("region-clock");
+  if (clockEl && ZONE) {
+    const tick = () => { clockEl.textContent = `${minuteFormat.format(new Date())}${zoneSuffix}`; };
+    tick();
+    setInterval(tick, 15000);
   }
 
   /* Mark what has drawn, for people (title) and for the end-to-end tests (data attributes). */
@@ -153,8 +176,9 @@ window.Siaga = (function () {
   function unitTooltip(unit) {
     const age = unit.position_age_s == null ? T.no_position
       : `${Math.round(unit.position_age_s + (Date.now() - unit.seenAt) / 1000)} ${T.seconds_ago}`;
+    const fixTime = unit.position_recorded_at ? ` (${clock(unit.position_recorded_at)})` : "";
     return `<b>${escapeHtml(unit.call_sign)}</b> · ${escapeHtml(T[unit.status] || unit.status)}<br>`
-      + `${escapeHtml(unit.agency_name || unit.agency || "")}<br>${T.position_age}: ${age}`;
+      + `${escapeHtml(unit.agency_name || unit.agency || "")}<br>${T.position_age}: ${age}${fixTime}`;
   }
 
   function unitUpsert(ctx, id, props, lonlat) {

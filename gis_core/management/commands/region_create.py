@@ -6,12 +6,13 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import translation
+from django.utils import timezone, translation
 
 from gis_core.importers.errors import ImportValidationError
 from gis_core.management.commands._common import data_path
 from gis_core.metric_srid import crs_label
 from gis_core.services import region_create
+from gis_core.time_zones import zone_label
 
 
 class Command(BaseCommand):
@@ -31,9 +32,13 @@ class Command(BaseCommand):
             "check the CRS; a relative path is read from SIAGA_DATA_DIR",
         )  # fmt: skip
         parser.add_argument("--layer", help="layer of --boundaries, for files with several layers")
+        parser.add_argument(
+            "--time-zone", help="IANA zone the centre's times are shown in, e.g. Asia/Jayapura (WIT); default: the "
+            "zone of the province in --code (WIB, WITA or WIT)",
+        )  # fmt: skip
 
     def handle(self, *args, name: str, code: str, slug: str | None, metric_srid: int | None,
-               boundaries: Path | None, layer: str | None, **options) -> None:  # fmt: skip
+               boundaries: Path | None, layer: str | None, time_zone: str | None, **options) -> None:  # fmt: skip
         with translation.override(None):  # English messages (the model's validators), like the other commands
             try:
                 created = region_create(
@@ -43,6 +48,7 @@ class Command(BaseCommand):
                     metric_srid=metric_srid,
                     boundaries=data_path(boundaries) if boundaries is not None else None,
                     layer=layer,
+                    time_zone=time_zone,
                 )
             except ImportValidationError as exc:
                 raise CommandError(str(exc)) from exc
@@ -51,7 +57,9 @@ class Command(BaseCommand):
         region = created.region
         self.stdout.write(
             self.style.SUCCESS(f"Created {region} as {region.slug!r}")
-            + f", metric CRS {crs_label(region.metric_srid)} ({created.srid_reason})."
+            + f", metric CRS {crs_label(region.metric_srid)} ({created.srid_reason}),"
+            + f" time zone {region.time_zone} {zone_label(region.time_zone, at=timezone.now())['abbreviation']}"
+            + f" ({created.time_zone_reason})."
         )
         self.stdout.write(
             f"Next: manage.py import_boundaries {region.slug} --file ... --level kecamatan (then kelurahan), "
@@ -62,5 +70,5 @@ class Command(BaseCommand):
 def _validation_message(exc: ValidationError) -> str:
     if not hasattr(exc, "error_dict"):
         return "; ".join(exc.messages)
-    options = {"metric_srid": "--metric-srid", "code": "--code", "slug": "--slug"}
+    options = {"metric_srid": "--metric-srid", "code": "--code", "slug": "--slug", "time_zone": "--time-zone"}
     return "; ".join(f"{options.get(field, field)}: {'; '.join(texts)}" for field, texts in exc.message_dict.items())
