@@ -237,6 +237,10 @@ AXES_VERBOSE = False
 # Django's database sessions, never querying a key Django could not have issued (a NUL was a 500).
 SESSION_ENGINE = "gis_core.sessions"
 
+# Which regions (centres) a user may see. gis_core stands below the access app and imports none, so its
+# views and fields ask through this path; everything above calls access.selectors directly.
+SIAGA_REGIONS_FOR_USER = "access.selectors.regions_for_user"
+
 REST_FRAMEWORK = {
     # Deny by default: a view that names no permission needs a logged-in user with a console role. A view
     # open to others names AllowAny in its own code, saying who may call it and how they prove it.

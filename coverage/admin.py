@@ -1,12 +1,15 @@
 from django.contrib import admin
 
 from coverage.models import AgencyCoverageSettings, CoverageRun
+from gis_core.admin_scoping import RegionScopedAdminMixin
 
 
 @admin.register(CoverageRun)
-class CoverageRunAdmin(admin.ModelAdmin):
+class CoverageRunAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
+    """Staff who are not superusers see their regions' runs only."""
+
     list_display = ("id", "kind", "region", "label", "created_at", "duration_s", "network_version")
-    list_filter = ("kind", "region")
+    list_filter = ("kind", ("region", admin.RelatedOnlyFieldListFilter))
     search_fields = ("label",)
     readonly_fields = (
         "region",
@@ -21,5 +24,7 @@ class CoverageRunAdmin(admin.ModelAdmin):
 
 
 @admin.register(AgencyCoverageSettings)
-class AgencyCoverageSettingsAdmin(admin.ModelAdmin):
+class AgencyCoverageSettingsAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
+    region_path = "agency__region"
+    choice_region_paths = {"agency": "region"}
     list_display = ("agency", "thresholds_s", "target_s")

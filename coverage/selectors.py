@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import shapely
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from access.selectors import regions_for_user
 from coverage.errors import CoverageInputError
 from coverage.models import CoverageRun
 from coverage.population import AreaRow, RegionTotal
@@ -157,14 +159,21 @@ def _units(region: Region, spec: SourceSpec, agencies: list[Agency], now: dt.dat
     return out
 
 
-def coverage_runs(*, region: Region | None = None, kind: str | None = None) -> QuerySet[CoverageRun]:
-    """Stored runs, newest first, without their (large) results column."""
+def coverage_runs(*, user: Any, region: Region | None = None, kind: str | None = None) -> QuerySet[CoverageRun]:
+    """Stored runs of the regions ``user`` may see (of ``region`` only, one of them, when given), newest
+    first, without their (large) results column."""
     runs = CoverageRun.objects.select_related("region").defer("results").order_by("-created_at", "-pk")
+    runs = runs.filter(region__in=regions_for_user(user))
     if region is not None:
         runs = runs.filter(region=region)
     if kind:
         runs = runs.filter(kind=kind)
     return runs
+
+
+def coverage_run_for_user(user: Any, *, pk: int) -> CoverageRun | None:
+    """The stored run ``pk`` if ``user`` may see its region, else None (as if it did not exist)."""
+    return CoverageRun.objects.select_related("region").filter(pk=pk, region__in=regions_for_user(user)).first()
 
 
 def kelurahan_shapes_lonlat(*, region: Region, tolerance_m: float = 10.0) -> dict[str, shapely.Geometry]:

@@ -10,6 +10,9 @@ What it may not change is state that has its own service: a unit's status (the s
 ``incidents.services.status``), its last known position (the GPS ingest), device secrets (only hashes are
 stored; ``fleet.services.devices``), and the audit log itself (read-only here, append-only in the
 database).
+
+Staff who are not superusers see and pick only the rows of their regions (``RegionScopedAdminMixin``);
+the shared tables (capabilities, unit types, incident types) are the same for every region.
 """
 
 from __future__ import annotations
@@ -19,12 +22,15 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.gis.admin import GISModelAdmin
 from django.db import models
+from django.db.models import Q
 from django.forms import BaseModelFormSet
 from django.http import HttpRequest
 
+from access.selectors import regions_for_user
 from fleet.models import ActorKind, Agency, AuditEntry, Capability, Device, InboundMessage, Station, Unit, UnitType
 from fleet.services.audit import audit_record
 from fleet.services.devices import device_create, device_secret_rotate
+from gis_core.admin_scoping import RegionScopedAdminMixin
 
 
 def admin_audit(request: HttpRequest, obj: models.Model, action: str, data: dict[str, Any]) -> None:
@@ -74,12 +80,12 @@ class UnitTypeAdmin(AuditedAdmin):
 
 
 @admin.register(Agency)
-class AgencyAdmin(AuditedAdmin):
+class AgencyAdmin(RegionScopedAdminMixin, AuditedAdmin):
     """``response_target_s`` is the KPI target (report to first unit on scene); empty: the kind's default.
     A target per priority (the inline) overrides it for reports of that priority."""
 
     list_display = ("code", "name", "kind", "region", "response_target_s", "is_demo")
-    list_filter = ("region", "kind", "is_demo")
+    list_filter = (("region", admin.RelatedOnlyFieldListFilter), "kind", "is_demo")
     search_fields = ("code", "name")
     list_select_related = ("region",)
 
@@ -96,32 +102,49 @@ class AgencyAdmin(AuditedAdmin):
 
 
 @admin.register(Station)
-class StationAdmin(AuditedAdmin, GISModelAdmin):
+class StationAdmin(RegionScopedAdminMixin, AuditedAdmin, GISModelAdmin):
+    region_path = "agency__region"
+    choice_region_paths = {"agency": "region"}
     list_display = ("code", "name", "kind", "agency", "is_demo")
-    list_filter = ("agency__region", "agency", "kind", "is_demo")
+    list_filter = (
+        ("agency__region", admin.RelatedOnlyFieldListFilter),
+        ("agency", admin.RelatedOnlyFieldListFilter),
+        "kind",
+        "is_demo",
+    )
     search_fields = ("code", "name")
     list_select_related = ("agency",)
     raw_id_fields = ("facility",)
 
 
 @admin.register(Unit)
-class UnitAdmin(AuditedAdmin):
+class UnitAdmin(RegionScopedAdminMixin, AuditedAdmin):
     """Status and position are read-only here: they change through the state machine and the GPS ingest."""
 
+    region_path = "agency__region"
+    choice_region_paths = {"agency": "region", "home_station": "agency__region"}
     list_display = ("call_sign", "agency", "unit_type", "home_station", "status", "status_changed_at", "is_demo")
-    list_filter = ("agency__region", "agency", "unit_type", "status", "is_demo")
+    list_filter = (
+        ("agency__region", admin.RelatedOnlyFieldListFilter),
+        ("agency", admin.RelatedOnlyFieldListFilter),
+        "unit_type",
+        "status",
+        "is_demo",
+    )
     search_fields = ("call_sign",)
     list_select_related = ("agency", "unit_type", "home_station")
     readonly_fields = ("status", "status_changed_at", "last_fix")
 
 
 @admin.register(Device)
-class DeviceAdmin(AuditedAdmin):
+class DeviceAdmin(RegionScopedAdminMixin, AuditedAdmin):
     """Register, move or deactivate crew devices. Adding one (``device_create``) or the "new secret" action
     (``device_secret_rotate``) shows the secret once, on the next page; only its hash is stored."""
 
+    region_path = "unit__agency__region"
+    choice_region_paths = {"unit": "agency__region"}
     list_display = ("identifier", "unit", "is_active", "last_seen_at")
-    list_filter = ("is_active", "unit__agency")
+    list_filter = ("is_active", ("unit__agency", admin.RelatedOnlyFieldListFilter))
     search_fields = ("identifier", "unit__call_sign")
     list_select_related = ("unit",)
     fields = ("identifier", "unit", "is_active", "last_seen_at")
@@ -167,6 +190,16 @@ class AuditEntryAdmin(admin.ModelAdmin):
     search_fields = ("actor_label", "action", "object_id")
     date_hierarchy = "at"
 
+    def get_queryset(self, request: HttpRequest):
+        # An entry has no region of its own: staff who are not superusers see what people of their regions
+        # and their regions' devices did; the system's own entries stay with superusers.
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        mine = regions_for_user(request.user)
+        by_people = Q(actor_user__memberships__region__in=mine)
+        return queryset.filter(by_people | Q(actor_device__unit__agency__region__in=mine)).distinct()
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
@@ -187,6 +220,19 @@ class InboundMessageAdmin(admin.ModelAdmin):
     search_fields = ("error", "body")
     date_hierarchy = "received_at"
     list_select_related = ("device",)
+
+    def get_queryset(self, request: HttpRequest):
+        # A payload has no region of its own: staff who are not superusers see their regions' devices'
+        # payloads (the incidents app adds the WhatsApp deliveries of their reports); the rest (unknown
+        # devices, deliveries that recorded nothing) stay with superusers.
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(self.visible_to(request.user)).distinct()
+
+    def visible_to(self, user) -> Q:
+        """The payloads a staff user who is not a superuser may read: their regions' devices'."""
+        return Q(device__unit__agency__region__in=regions_for_user(user))
 
     @admin.display(description="error")
     def error_short(self, obj: InboundMessage) -> str:

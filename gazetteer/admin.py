@@ -1,4 +1,6 @@
-"""Admin: local names a region admin adds by hand (they survive re-imports); imports are read-only."""
+"""Admin: local names a region admin adds by hand (they survive re-imports); imports are read-only.
+
+Staff who are not superusers see and pick only their regions (``RegionScopedAdminMixin``)."""
 
 from __future__ import annotations
 
@@ -7,14 +9,15 @@ from django.contrib.gis.admin import GISModelAdmin
 
 from gazetteer.models import EntryKind, GazetteerImport, LocalName
 from gazetteer.services import entry_areas_set
+from gis_core.admin_scoping import RegionScopedAdminMixin
 
 
 @admin.register(LocalName)
-class LocalNameAdmin(GISModelAdmin):
+class LocalNameAdmin(RegionScopedAdminMixin, GISModelAdmin):
     """A posko, "Simpang Rimbo", a gang missing from OSM: a name and a point (or a line) on the map."""
 
     list_display = ("name", "region", "category", "kelurahan", "kecamatan")
-    list_filter = ("region",)
+    list_filter = (("region", admin.RelatedOnlyFieldListFilter),)
     search_fields = ("name", "search_text")
     fields = ("region", "name", "alt_names", "category", "geom")
 
@@ -31,9 +34,9 @@ class LocalNameAdmin(GISModelAdmin):
 
 
 @admin.register(GazetteerImport)
-class GazetteerImportAdmin(admin.ModelAdmin):
+class GazetteerImportAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
     list_display = ("region", "source", "source_kind", "imported_at", "is_active", "counts")
-    list_filter = ("region", "is_active")
+    list_filter = (("region", admin.RelatedOnlyFieldListFilter), "is_active")
     readonly_fields = ("region", "source", "source_kind", "imported_at", "is_active", "counts")
 
     def has_add_permission(self, request) -> bool:

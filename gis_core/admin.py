@@ -1,15 +1,19 @@
-"""Admin for the geography tables: read and correct names and figures; geometry comes from the importers."""
+"""Admin for the geography tables: read and correct names and figures; geometry comes from the importers.
+
+Staff who are not superusers see only their regions' rows (``RegionScopedAdminMixin``)."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.gis.admin import GISModelAdmin
 
+from gis_core.admin_scoping import RegionScopedAdminMixin
 from gis_core.models import Facility, Kecamatan, Kelurahan, Region, RoadNetworkVersion
 
 
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
+    region_path = "pk"
     list_display = (
         "code", "name", "slug", "metric_srid", "time_zone", "whatsapp_phone_number_id", "population", "population_year"
     )  # fmt: skip
@@ -18,34 +22,36 @@ class RegionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Kecamatan)
-class KecamatanAdmin(GISModelAdmin):
+class KecamatanAdmin(RegionScopedAdminMixin, GISModelAdmin):
     list_display = ("code", "name", "region", "area_m2", "population", "population_year", "population_kind")
-    list_filter = ("region", "population_kind")
+    list_filter = (("region", admin.RelatedOnlyFieldListFilter), "population_kind")
     search_fields = ("code", "name")
     list_select_related = ("region",)
 
 
 @admin.register(Kelurahan)
-class KelurahanAdmin(GISModelAdmin):
+class KelurahanAdmin(RegionScopedAdminMixin, GISModelAdmin):
+    region_path = "kecamatan__region"
+    choice_region_paths = {"kecamatan": "region"}
     list_display = ("code", "name", "kind", "kecamatan", "area_m2", "population", "population_year")
-    list_filter = ("kecamatan__region", "kind")
+    list_filter = (("kecamatan__region", admin.RelatedOnlyFieldListFilter), "kind")
     search_fields = ("code", "name", "kecamatan__name")
     list_select_related = ("kecamatan",)
     raw_id_fields = ("kecamatan",)
 
 
 @admin.register(Facility)
-class FacilityAdmin(GISModelAdmin):
+class FacilityAdmin(RegionScopedAdminMixin, GISModelAdmin):
     list_display = ("name", "kind", "region", "ref", "source")
-    list_filter = ("region", "kind")
+    list_filter = (("region", admin.RelatedOnlyFieldListFilter), "kind")
     search_fields = ("name", "ref")
     list_select_related = ("region",)
 
 
 @admin.register(RoadNetworkVersion)
-class RoadNetworkVersionAdmin(admin.ModelAdmin):
+class RoadNetworkVersionAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
     list_display = ("pk", "region", "is_active", "source_kind", "node_count", "edge_count", "imported_at")
-    list_filter = ("region", "is_active", "source_kind")
+    list_filter = (("region", admin.RelatedOnlyFieldListFilter), "is_active", "source_kind")
     search_fields = ("source",)
     list_select_related = ("region",)
     readonly_fields = ("imported_at",)

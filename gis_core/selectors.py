@@ -7,10 +7,14 @@ per query.
 
 from __future__ import annotations
 
+from typing import Any
+
 import shapely
+from django.conf import settings
 from django.contrib.gis.db.models import Union
 from django.contrib.gis.geos import GEOSGeometry, Point
 from django.db.models import Q, QuerySet
+from django.utils.module_loading import import_string
 
 from gis_core.models import Kecamatan, Kelurahan, Region
 
@@ -35,6 +39,21 @@ def region_by_slug_or_code(slug_or_code: str, *, among: QuerySet[Region] | None 
     regions = Region.objects.all() if among is None else among
     matches = sorted(regions.filter(Q(slug=value) | Q(code=value)), key=lambda r: r.slug != value)
     return matches[0] if matches else None
+
+
+def regions_visible(user: Any) -> QuerySet[Region]:
+    """The regions ``user`` may see, as the access app decides (``SIAGA_REGIONS_FOR_USER``).
+
+    gis_core imports no app above it; its views scope regions through this one call. Anonymous users
+    see none (the access app's rule).
+    """
+    return import_string(settings.SIAGA_REGIONS_FOR_USER)(user)
+
+
+def region_visible(user: Any, *, slug_or_code: str) -> Region | None:
+    """The region named by ``slug_or_code`` among those ``user`` may see, else None (unknown and another
+    centre's alike, so a view answers both the same way and never confirms that a region exists)."""
+    return region_by_slug_or_code(slug_or_code, among=regions_visible(user))
 
 
 def admin_areas_containing(*, region: Region, lon: float, lat: float) -> tuple[Kecamatan | None, Kelurahan | None]:

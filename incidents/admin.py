@@ -6,9 +6,11 @@ the fleet's raw-message page). Every change is audited as the fleet's admin audi
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.db.models import Q
 from django.forms import BaseModelFormSet
 from django.http import HttpRequest
 
+from access.selectors import regions_for_user
 from fleet import admin as fleet_admin
 from fleet.admin import AuditedAdmin, admin_audit, form_changes
 from fleet.models import Agency, InboundMessage
@@ -82,6 +84,10 @@ class InboundMessageAdmin(fleet_admin.InboundMessageAdmin):
     partial) are replayed with the "replay" action."""
 
     actions = ("replay",)
+
+    def visible_to(self, user) -> Q:
+        """Also the WhatsApp deliveries that made reports of the user's regions."""
+        return super().visible_to(user) | Q(whatsappmessage__incident__region__in=regions_for_user(user))
 
     def has_replay_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("fleet.change_inboundmessage")

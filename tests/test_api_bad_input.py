@@ -121,8 +121,8 @@ def test_a_nul_character_is_a_400_that_says_so(world) -> None:
     response = client.post("/api/routing/isochrone/", body, content_type="application/json")
     assert response.status_code == 400
     assert "may not contain NUL characters" in response.json()["error"]["message"]
-    response = client.get("/api/units/?region=kota%00")  # a query string: an unknown region
-    assert response.status_code == 400
+    response = client.get("/api/units/?region=kota%00")  # a query string: an unknown region, not a 500
+    assert response.status_code == 404
     assert "unknown region" in response.json()["error"]["message"]
 
 

@@ -26,7 +26,7 @@ class PlannerAPIView(APIView):
 
 
 def _valid(serializer_class: type[serializers.Serializer], request: Request) -> dict:
-    serializer = serializer_class(data=request.data)
+    serializer = serializer_class(data=request.data, context={"request": request})
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
 
@@ -35,8 +35,9 @@ def _user(request: Request):
     return request.user if request.user.is_authenticated else None
 
 
-def _run_or_404(run_id: int) -> CoverageRun:
-    run = CoverageRun.objects.select_related("region").filter(pk=run_id).first()
+def _run_or_404(request: Request, run_id: int) -> CoverageRun:
+    """The stored run of one of the user's regions; another centre's is the same 404 as a missing one."""
+    run = selectors.coverage_run_for_user(request.user, pk=run_id)
     if run is None:
         raise NotFound(f"no coverage run {run_id}; list them at /api/coverage/runs/")
     return run
@@ -221,7 +222,7 @@ class WhatIfView(PlannerAPIView):
 
 
 class RunListView(PlannerAPIView):
-    """Stored runs, newest first (inputs only); filter by ``region`` slug and ``kind``."""
+    """Stored runs of the user's regions, newest first (inputs only); filter by ``region`` slug and ``kind``."""
 
     required_scopes = {"GET": "coverage"}
 
@@ -230,8 +231,8 @@ class RunListView(PlannerAPIView):
         slug, kind = request.query_params.get("region"), request.query_params.get("kind")
         if kind and kind not in RunKind.values:
             raise serializers.ValidationError({"kind": f"unknown kind {kind!r}; one of {', '.join(RunKind.values)}"})
-        region = region_or_404(slug) if slug else None
-        runs = selectors.coverage_runs(region=region, kind=kind)[:100]
+        region = region_or_404(slug, user=request.user) if slug else None
+        runs = selectors.coverage_runs(user=request.user, region=region, kind=kind)[:100]
         return Response({"results": [{**_head(run), "inputs": run.inputs} for run in runs]})
 
 
@@ -242,7 +243,7 @@ class RunDetailView(PlannerAPIView):
     scoped_objects = {"run_id": CoverageRun}
 
     def get(self, request: Request, run_id: int) -> Response:
-        run = _run_or_404(run_id)
+        run = _run_or_404(request, run_id)
         return Response({**_head(run), "inputs": run.inputs, "results": run.results})
 
 
@@ -253,7 +254,8 @@ class RunCompareView(PlannerAPIView):
     scoped_objects = {"run_id": CoverageRun, "other_id": CoverageRun}
 
     def get(self, request: Request, run_id: int, other_id: int) -> Response:
-        return Response(services.coverage_runs_compare(run_a=_run_or_404(run_id), run_b=_run_or_404(other_id)))
+        run_a, run_b = _run_or_404(request, run_id), _run_or_404(request, other_id)
+        return Response(services.coverage_runs_compare(run_a=run_a, run_b=run_b))
 
 
 class RunGapsCsvView(PlannerAPIView):
@@ -263,7 +265,7 @@ class RunGapsCsvView(PlannerAPIView):
     scoped_objects = {"run_id": CoverageRun}
 
     def get(self, request: Request, run_id: int) -> HttpResponse:
-        run = _run_or_404(run_id)
+        run = _run_or_404(request, run_id)
         response = HttpResponse(render.gaps_csv(run), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="coverage-gaps-{run.region.slug}-{run.pk}.csv"'
         return response
@@ -277,6 +279,6 @@ class RunMapView(PlannerAPIView):
     throttle_scope = "coverage"  # drawing the PNG
 
     def get(self, request: Request, run_id: int) -> HttpResponse:
-        run = _run_or_404(run_id)
+        run = _run_or_404(request, run_id)
         kecamatan, _, _ = selectors.admin_area_rows(region=run.region)
         return HttpResponse(render.coverage_map_png(run, kecamatan), content_type="image/png")

@@ -25,11 +25,10 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import parse_qsl
 
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
@@ -45,8 +44,9 @@ from fleet.api.permissions import CanDispatch
 from fleet.errors import DeviceAuthError, DeviceUnitMismatchError, HistoryTooLargeError
 from fleet.ingest import batch, osmand, owntracks, traccar_json
 from fleet.ingest.fix import loads_json
-from fleet.models import Device, InboundMessage, PositionFix, Unit
+from fleet.models import Device, InboundMessage, PositionFix
 from fleet.selectors.positions import fixes_track, unit_fixes_between
+from fleet.selectors.units import unit_for_user
 from fleet.services.devices import device_authenticate
 from fleet.services.positions import PositionRecordResult, position_record
 from gis_core.api.authentication import BasicAuthentication
@@ -179,7 +179,9 @@ class UnitPositionsView(APIView):
     permission_classes = (CanDispatch,)  # a unit's track: dispatchers (and admins)
 
     def get(self, request, unit_id: int):
-        unit = get_object_or_404(Unit.objects.only("id", "call_sign"), pk=unit_id)
+        unit = unit_for_user(request.user, pk=unit_id)  # another centre's unit: the same 404 as a missing one
+        if unit is None:
+            raise NotFound(f"no unit with id {unit_id}")
         end = _query_time(request, "end") or timezone.now()
         start = _query_time(request, "start") or end - HISTORY_DEFAULT
         if start >= end:

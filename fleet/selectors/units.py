@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, QuerySet
 
+from access.selectors import regions_for_user
 from fleet.models import Station, Unit
 from gis_core.models import Region
 
@@ -106,7 +108,14 @@ def position_by_age(
     return UnitPosition(None, None, None, None)
 
 
-def stations_for_map(*, region: Region | None = None) -> QuerySet[Station]:
-    """Stations with their agency and how many units are based there, in one query."""
+def stations_for_map(*, user: Any, region: Region | None = None) -> QuerySet[Station]:
+    """Stations of the regions ``user`` may see (of ``region`` only, one of them, when given) with their agency
+    and how many units are based there, in one query."""
     qs = Station.objects.select_related("agency").annotate(unit_count=Count("units")).order_by("agency__code", "code")
+    qs = qs.filter(agency__region__in=regions_for_user(user))
     return qs.filter(agency__region=region) if region is not None else qs
+
+
+def unit_for_user(user: Any, *, pk: int) -> Unit | None:
+    """The unit ``pk`` if ``user`` may see its agency's region, else None (as if it did not exist)."""
+    return Unit.objects.select_related("agency").filter(pk=pk, agency__region__in=regions_for_user(user)).first()

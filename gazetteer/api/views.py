@@ -1,7 +1,7 @@
 """Search and reverse geocoding over HTTP: parse and check the query string, call one selector, serialise.
 
 Who may call: logged-in console users with the dispatcher or admin role (``CanSearchPlaces``); others get
-401/403, an unknown region 404.
+401/403, an unknown region or another centre's 404 (the same answer).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ class SearchView(APIView):
     permission_classes = (CanSearchPlaces,)
 
     def get(self, request: Request, slug: str) -> Response:
-        region = region_or_404(slug)
+        region = region_or_404(slug, user=request.user)
         params = request.query_params
         query = _query(params.get("q"))
         near = _lonlat_pair(params.get("near"), name="near") if params.get("near") not in (None, "") else None
@@ -63,7 +63,7 @@ class ReverseView(APIView):
     permission_classes = (CanSearchPlaces,)
 
     def get(self, request: Request, slug: str) -> Response:
-        region = region_or_404(slug)
+        region = region_or_404(slug, user=request.user)
         lon = _number(request.query_params.get("lon"), name="lon", low=-180, high=180)
         lat = _number(request.query_params.get("lat"), name="lat", low=-90, high=90)
         place = selectors.place_at(region=region, lon=lon, lat=lat)

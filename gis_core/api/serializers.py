@@ -8,7 +8,7 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from gis_core.api.fields import PointField, PointListField, parse_lonlat
 from gis_core.models import Kecamatan, Kelurahan, Region, RoadNetworkVersion
-from gis_core.selectors import region_by_slug_or_code
+from gis_core.selectors import region_visible, regions_visible
 
 _POPULATION_FIELDS = ("population", "population_year", "population_source", "population_kind")
 
@@ -66,16 +66,22 @@ class LocateQuerySerializer(serializers.Serializer):
 
 
 class RegionField(serializers.SlugRelatedField):
-    """A region by slug or Kemendagri code; an unknown one is a 400 that lists the known ones."""
+    """A region by slug or Kemendagri code among those the request's user may see (``regions_visible``).
+
+    An unknown region and another centre's get the same 400, listing only the user's own regions. The
+    serializer needs ``context={"request": request}``; without a request no region is visible.
+    """
 
     def __init__(self, **kwargs):
         super().__init__(slug_field="slug", queryset=Region.objects.all(), **kwargs)
 
     def to_internal_value(self, data: object) -> Region:
-        region = region_by_slug_or_code(data) if isinstance(data, str) else None
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        region = region_visible(user, slug_or_code=data) if isinstance(data, str) else None
         if region is None:
-            known = ", ".join(Region.objects.values_list("slug", flat=True)) or "none yet"
-            raise serializers.ValidationError(f"unknown region {data!r}; known regions: {known}")
+            known = ", ".join(regions_visible(user).values_list("slug", flat=True)) or "none"
+            raise serializers.ValidationError(f"unknown region {data!r}; your regions: {known}")
         return region
 
 

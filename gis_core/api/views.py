@@ -25,13 +25,15 @@ class BoundaryPagination(GeoJsonPagination):
 
 
 class RegionViewSet(viewsets.ReadOnlyModelViewSet):
-    """Regions (cities) with their active road network."""
+    """The regions (cities) the user may see, with their active road network; another centre's is a 404."""
 
     serializer_class = s.RegionSerializer
     lookup_field = "slug"
-    queryset = Region.objects.prefetch_related(
-        Prefetch("network_versions", queryset=RoadNetworkVersion.objects.filter(is_active=True))
-    )
+
+    def get_queryset(self):
+        return selectors.regions_visible(self.request.user).prefetch_related(
+            Prefetch("network_versions", queryset=RoadNetworkVersion.objects.filter(is_active=True))
+        )
 
 
 class _RegionAreaList(generics.ListAPIView):
@@ -41,7 +43,7 @@ class _RegionAreaList(generics.ListAPIView):
     bbox_filter_include_overlapping = True
 
     def region(self) -> Region:
-        return region_or_404(self.kwargs["slug"])
+        return region_or_404(self.kwargs["slug"], user=self.request.user)
 
 
 @extend_schema(parameters=[OpenApiParameter("in_bbox", str, description="min_lon,min_lat,max_lon,max_lat")])
@@ -78,7 +80,7 @@ class LocateView(APIView):
 
     @extend_schema(parameters=[s.LocateQuerySerializer], responses={200: dict})
     def get(self, request: Request, slug: str) -> Response:
-        region = region_or_404(slug)
+        region = region_or_404(slug, user=request.user)
         query = s.LocateQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         lon, lat = query.validated_data["lon"], query.validated_data["lat"]
@@ -184,15 +186,19 @@ class MatrixView(APIView):
         )
 
 
-def region_or_404(slug: str) -> Region:
-    region = Region.objects.filter(slug=slug).first()
+def region_or_404(slug: str, *, user) -> Region:
+    """The region ``slug`` (or Kemendagri code) if ``user`` may see it; else a 404 that lists the user's own.
+
+    An unknown region and another centre's answer the same, so the answer never confirms that it exists.
+    """
+    region = selectors.region_visible(user, slug_or_code=slug)
     if region is None:
-        known = ", ".join(Region.objects.values_list("slug", flat=True)) or "none yet"
-        raise NotFound(f"unknown region {slug!r}; known regions: {known}")
+        known = ", ".join(selectors.regions_visible(user).values_list("slug", flat=True)) or "none"
+        raise NotFound(f"unknown region {slug!r}; your regions: {known}")
     return region
 
 
 def _valid(serializer_class: type[serializers.Serializer], request: Request) -> dict:
-    serializer = serializer_class(data=request.data)
+    serializer = serializer_class(data=request.data, context={"request": request})
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data

@@ -2,7 +2,10 @@
 
 Every endpoint is for dispatchers (an authenticated user: HTTP Basic or a session). Errors come out
 in the one shape of ``gis_core.api.errors``: ``{"error": {"code", "message"}}``; bad input is a 400,
-an unknown id a 404, a unit that cannot be sent or moved a 409. Points are ``[lon, lat]`` (EPSG:4326),
+an unknown id a 404, a unit that cannot be sent or moved a 409. A user sees and changes only the regions
+they are a member of: a ``region`` of another centre is the same 404 as an unknown one, and so is a
+report, unit or assignment of another centre (before anything changes); lists without ``region`` hold
+the user's regions only. Points are ``[lon, lat]`` (EPSG:4326),
 durations seconds, distances metres.
 
 Response shapes
@@ -18,7 +21,7 @@ Response shapes
     fix, whichever won; null without one), position_stale (that fix older than
     SIAGA_POSITION_MAX_AGE_S; null without one), position {lon, lat, source, age_s, recorded_at,
     accuracy_m, speed_kph, heading_deg} | null, assignment {id, incident_id, incident_reference,
-    current_eta_s, eta_updated_at} | null``. Without ``region``: every unit.
+    current_eta_s, eta_updated_at} | null``. Without ``region``: the units of every region of the user.
 ``GET /api/stations/?region=<slug|code>``
     GeoJSON FeatureCollection; ``properties``: ``id, code, name, kind, agency, agency_name,
     agency_kind, facility (id | null), units (how many are based there), is_demo``.
@@ -50,7 +53,7 @@ Response shapes
 ``POST /api/incidents/<id>/assignments/ {unit_id, capability?}``
     201 and the assignment; 409 ``unit_unavailable`` when the unit is busy (or was just taken by
     another dispatcher), 409 ``dispatch_refused`` for a closed report, a unit of another region or
-    a capability the unit lacks; 404 for an unknown report or unit.
+    a capability the unit lacks; 404 for an unknown report or unit, or one of another centre.
 ``POST /api/assignments/<id>/cancel/ {reason?}``
     200 and the assignment (now ``cancelled``; the unit is available again); 409 when it is no
     longer active or the unit already arrived.
@@ -80,16 +83,18 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from access.selectors import regions_for_user
 from fleet.api.permissions import CanSeeFleet
 from fleet.models import Unit
-from fleet.selectors.units import stations_for_map
+from fleet.selectors.units import stations_for_map, unit_for_user
+from gis_core.api.views import region_or_404
 from gis_core.models import Region
-from gis_core.selectors import region_by_slug_or_code
 from incidents.api import dispatch_serializers as s
 from incidents.api.incident_serializers import AssignmentSerializer
-from incidents.api.incident_views import DispatcherAPIView
-from incidents.models import Assignment, Incident
+from incidents.api.incident_views import DispatcherAPIView, incident_or_404
+from incidents.models import Assignment
 from incidents.representations import assignment_public, unit_feature, unit_public
+from incidents.selectors.incidents import assignment_for_user
 from incidents.selectors.kpis import response_kpis
 from incidents.selectors.recommend import recommendation_public, units_eta, units_recommend
 from incidents.selectors.units import unit_state, unit_states
@@ -106,27 +111,17 @@ def _valid(serializer_class, data) -> dict:
     return serializer.validated_data
 
 
-def _region(value: str | None, *, required: bool = False) -> Region | None:
+def _region(request: Request, value: str | None, *, required: bool = False) -> Region | None:
+    """The region ``value`` names among the user's; unknown and another centre's are the same 404."""
     if not value:
         if required:
             raise serializers.ValidationError({"region": "required: a region slug or code, e.g. kota-jambi"})
         return None
-    region = region_by_slug_or_code(value)
-    if region is None:
-        known = ", ".join(Region.objects.values_list("slug", flat=True)) or "none loaded"
-        raise serializers.ValidationError({"region": f"unknown region {value!r}; known: {known}"})
-    return region
+    return region_or_404(value, user=request.user)
 
 
-def _incident(pk: int) -> Incident:
-    incident = Incident.objects.select_related("region").filter(pk=pk).first()
-    if incident is None:
-        raise NotFound(f"no report with id {pk}")
-    return incident
-
-
-def _unit(pk: int) -> Unit:
-    unit = Unit.objects.filter(pk=pk).first()
+def _unit_or_404(request: Request, pk: int) -> Unit:
+    unit = unit_for_user(request.user, pk=pk)
     if unit is None:
         raise NotFound(f"no unit with id {pk}")
     return unit
@@ -149,8 +144,12 @@ class UnitList(DispatcherAPIView):
     required_scopes = {"GET": "read-units"}
 
     def get(self, request: Request) -> Response:
-        region = _region(request.query_params.get("region"))
-        states = unit_states(now=timezone.now(), region_id=region.pk if region is not None else None)
+        region = _region(request, request.query_params.get("region"))
+        if region is not None:
+            states = unit_states(now=timezone.now(), region_id=region.pk)
+        else:
+            region_ids = list(regions_for_user(request.user).values_list("pk", flat=True))
+            states = unit_states(now=timezone.now(), region_ids=region_ids)
         return Response({"type": "FeatureCollection", "features": [unit_feature(state) for state in states]})
 
 
@@ -162,8 +161,9 @@ class StationList(DispatcherAPIView):
     required_scopes = {"GET": "read-units"}
 
     def get(self, request: Request) -> Response:
-        region = _region(request.query_params.get("region"))
-        return Response(s.StationFeatureSerializer(stations_for_map(region=region), many=True).data)
+        region = _region(request, request.query_params.get("region"))
+        stations = stations_for_map(user=request.user, region=region)
+        return Response(s.StationFeatureSerializer(stations, many=True).data)
 
 
 @extend_schema(parameters=[s.RecommendationQuerySerializer], responses={200: OpenApiTypes.OBJECT})
@@ -175,7 +175,7 @@ class IncidentRecommendations(DispatcherAPIView):
     def get(self, request: Request, pk: int) -> Response:
         query = _valid(s.RecommendationQuerySerializer, request.query_params)
         result = units_recommend(
-            incident=_incident(pk),
+            incident=incident_or_404(request, pk),
             include_route=query["routes"],
             capabilities=query["capabilities"] or None,
             limit=query.get("limit"),
@@ -194,7 +194,7 @@ class UnitsEta(DispatcherAPIView):
     def post(self, request: Request) -> Response:
         data = _valid(s.UnitsEtaInputSerializer, request.data)
         result = units_eta(
-            region=_region(data["region"], required=True),
+            region=_region(request, data["region"], required=True),
             destination=data["destination"],
             unit_ids=data["units"],
             agencies=data["agencies"],
@@ -210,17 +210,17 @@ class IncidentAssignments(DispatcherAPIView):
 
     @extend_schema(responses={200: AssignmentSerializer(many=True)})
     def get(self, request: Request, pk: int) -> Response:
-        incident = _incident(pk)
+        incident = incident_or_404(request, pk)
         rows = incident.assignments.select_related("incident", "unit__agency", "capability")
         return Response([assignment_public(a) for a in rows])
 
     @extend_schema(request=s.AssignmentCreateSerializer, responses={201: AssignmentSerializer})
     def post(self, request: Request, pk: int) -> Response:
         data = _valid(s.AssignmentCreateSerializer, request.data)
-        incident = _incident(pk)
+        incident = incident_or_404(request, pk)
         assignment = dispatch_assign(
             incident=incident,
-            unit=_unit(data["unit_id"]),
+            unit=_unit_or_404(request, data["unit_id"]),
             capability=data.get("capability"),
             user=request.user,
             remote_addr=_remote(request),
@@ -234,7 +234,7 @@ class AssignmentCancel(DispatcherAPIView):
     @extend_schema(request=s.AssignmentCancelSerializer, responses={200: AssignmentSerializer})
     def post(self, request: Request, pk: int) -> Response:
         data = _valid(s.AssignmentCancelSerializer, request.data)
-        assignment = Assignment.objects.filter(pk=pk).first()
+        assignment = assignment_for_user(request.user, pk=pk)
         if assignment is None:
             raise NotFound(f"no assignment with id {pk}")
         dispatch_cancel(assignment=assignment, user=request.user, reason=data["reason"], remote_addr=_remote(request))
@@ -247,7 +247,7 @@ class UnitStatusSet(DispatcherAPIView):
     @extend_schema(request=s.UnitStatusSetSerializer, responses={200: OpenApiTypes.OBJECT})
     def post(self, request: Request, pk: int) -> Response:
         data = _valid(s.UnitStatusSetSerializer, request.data)
-        unit = _unit(pk)
+        unit = _unit_or_404(request, pk)
         unit_status_set(
             unit=unit,
             to_status=data["status"],
@@ -269,7 +269,7 @@ class ResponseKpis(DispatcherAPIView):
     def get(self, request: Request) -> Response:
         # An unescaped "+" of a zone offset arrives as a space in a query string.
         params = {k: v.replace(" ", "+") if k in ("since", "until") else v for k, v in request.query_params.items()}
-        region = _region(_valid(s.KpiQuerySerializer, params).get("region"), required=True)
+        region = _region(request, _valid(s.KpiQuerySerializer, params).get("region"), required=True)
         with timezone.override(region.zone):  # a date, or a time without an offset, is the region's local time
             query = _valid(s.KpiQuerySerializer, params)
         until = query.get("until") or timezone.now()

@@ -1,7 +1,9 @@
 """Thin views for reports and callers: parse input, call one service or selector, serialise.
 
 Every endpoint here is for dispatchers and call takers: an authenticated user (HTTP Basic or a session).
-Errors come out in the one JSON shape of ``gis_core.api.errors``.
+Errors come out in the one JSON shape of ``gis_core.api.errors``. A user sees and changes only the work of
+the regions they are a member of: another centre's report, region or caller is the same 404 as an unknown
+one, answered before anything changes.
 """
 
 from __future__ import annotations
@@ -18,11 +20,17 @@ from rest_framework_gis.pagination import GeoJsonPagination
 from access.authentication import ApiTokenAuthentication
 from fleet.api.permissions import CanDispatch
 from gis_core.api.authentication import BasicAuthentication
-from gis_core.models import Region
-from gis_core.selectors import region_by_slug_or_code
+from gis_core.api.views import region_or_404
 from incidents.api import incident_serializers as s
 from incidents.models import CallerFlag, Incident
-from incidents.selectors.incidents import caller_history, incident_detail, incidents_queue, statuses_parse
+from incidents.selectors.incidents import (
+    caller_history,
+    caller_visible,
+    incident_detail,
+    incident_for_user,
+    incidents_queue,
+    statuses_parse,
+)
 from incidents.services import callers, incidents
 
 
@@ -41,7 +49,7 @@ class QueuePagination(GeoJsonPagination):
 
 
 def _valid(serializer_class, request: Request) -> dict:
-    serializer = serializer_class(data=request.data)
+    serializer = serializer_class(data=request.data, context={"request": request})
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
 
@@ -50,11 +58,21 @@ def _remote(request: Request) -> str | None:
     return request.META.get("REMOTE_ADDR")
 
 
-def _incident_or_404(pk: int) -> Incident:
-    incident = Incident.objects.select_related("region").filter(pk=pk).first()
+def incident_or_404(request: Request, pk: int) -> Incident:
+    """The report ``pk`` of one of the user's regions; another centre's is the same 404 as a missing one."""
+    incident = incident_for_user(request.user, pk=pk)
     if incident is None:
         raise NotFound(f"no report with id {pk}")
     return incident
+
+
+def caller_or_404(request: Request, phone: str) -> str:
+    """The E.164 form of ``phone`` if the user may see the number (``caller_visible``); else a 404 that
+    says the same as for a number nobody knows."""
+    number = callers.phone_normalise(phone)
+    if not caller_visible(request.user, phone=number):
+        raise NotFound(f"no report or flag for {number} yet")
+    return number
 
 
 def _caller_read(request: Request, *, phone: str, via: str, obj) -> None:
@@ -64,12 +82,13 @@ def _caller_read(request: Request, *, phone: str, via: str, obj) -> None:
 
 
 def _detail_response(request: Request, pk: int, *, status_code: int = status.HTTP_200_OK) -> Response:
-    incident = incident_detail(pk=pk)
+    incident = incident_detail(user=request.user, pk=pk)
     if incident is None:
         raise NotFound(f"no report with id {pk}")
-    history = caller_history(phone=incident.caller_phone, limit=11) if incident.caller_phone else None
-    if incident.caller_phone:  # the answer shows the caller's number and record
-        _caller_read(request, phone=incident.caller_phone, via="incident_detail", obj=incident)
+    phone = incident.caller_phone
+    history = caller_history(user=request.user, phone=phone, limit=11) if phone else None
+    if phone:  # the answer shows the caller's number and record
+        _caller_read(request, phone=phone, via="incident_detail", obj=incident)
     data = s.IncidentDetailSerializer(incident, context={"caller_history": history}).data
     return Response(data, status=status_code)
 
@@ -93,13 +112,8 @@ class IncidentListCreate(generics.GenericAPIView, DispatcherAPIView):
             statuses = statuses_parse(params.get("status"))
         except ValueError as exc:
             raise serializers.ValidationError({"status": str(exc)}) from None
-        region = None
-        if params.get("region"):
-            region = region_by_slug_or_code(params["region"])
-            if region is None:
-                known = ", ".join(Region.objects.values_list("slug", flat=True)) or "none yet"
-                raise serializers.ValidationError({"region": f"unknown region {params['region']!r}; known: {known}"})
-        return incidents_queue(region=region, statuses=statuses)
+        region = region_or_404(params["region"], user=self.request.user) if params.get("region") else None
+        return incidents_queue(user=self.request.user, region=region, statuses=statuses)
 
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
@@ -126,7 +140,7 @@ class IncidentDetail(DispatcherAPIView):
     def patch(self, request: Request, pk: int) -> Response:
         data = _valid(s.IncidentClassifySerializer, request)
         incidents.incident_classify(
-            incident=_incident_or_404(pk), **data, user=request.user, remote_addr=_remote(request)
+            incident=incident_or_404(request, pk), **data, user=request.user, remote_addr=_remote(request)
         )
         return _detail_response(request, pk)
 
@@ -138,7 +152,7 @@ class IncidentLocation(DispatcherAPIView):
     def patch(self, request: Request, pk: int) -> Response:
         data = _valid(s.IncidentLocationSerializer, request)
         incidents.incident_location_set(
-            incident=_incident_or_404(pk),
+            incident=incident_or_404(request, pk),
             location=data["location"],
             location_accuracy_m=data["location_accuracy_m"],
             source=data["location_source"],
@@ -155,7 +169,7 @@ class LocationOfferApply(DispatcherAPIView):
     @extend_schema(request=None, responses={200: s.IncidentDetailSerializer})
     def post(self, request: Request, pk: int, offer_id: int) -> Response:
         incidents.location_offer_apply(
-            incident=_incident_or_404(pk), offer_id=offer_id, user=request.user, remote_addr=_remote(request)
+            incident=incident_or_404(request, pk), offer_id=offer_id, user=request.user, remote_addr=_remote(request)
         )
         return _detail_response(request, pk)
 
@@ -167,7 +181,7 @@ class IncidentClose(DispatcherAPIView):
     def post(self, request: Request, pk: int) -> Response:
         data = _valid(s.IncidentCloseSerializer, request)
         incidents.incident_close(
-            incident=_incident_or_404(pk),
+            incident=incident_or_404(request, pk),
             outcome=data["outcome"],
             note=data["note"],
             user=request.user,
@@ -180,8 +194,8 @@ class CallerDetail(DispatcherAPIView):
     """GET: a number's reports, outcomes and flags (any form: 0812..., 62812..., +62812...)."""
 
     def get(self, request: Request, phone: str) -> Response:
-        number = callers.phone_normalise(phone)
-        history = caller_history(phone=number)
+        number = caller_or_404(request, phone)
+        history = caller_history(user=request.user, phone=number)
         if history.caller is None and not history.report_count:
             raise NotFound(f"no report or flag for {number} yet")
         _caller_read(request, phone=number, via="caller_detail", obj=history.caller)
@@ -193,6 +207,7 @@ class CallerFlagCreate(DispatcherAPIView):
 
     @extend_schema(request=s.CallerFlagCreateSerializer, responses={201: s.CallerFlagSerializer})
     def post(self, request: Request, phone: str) -> Response:
+        phone = caller_or_404(request, phone)
         data = _valid(s.CallerFlagCreateSerializer, request)
         action = callers.caller_block if data["kind"] == callers.BLOCK else callers.caller_flag
         kwargs = {"duration_s": data["duration_s"]} if "duration_s" in data else {}
@@ -205,8 +220,8 @@ class CallerFlagLift(DispatcherAPIView):
 
     @extend_schema(request=s.CallerFlagLiftSerializer, responses={200: s.CallerFlagSerializer})
     def post(self, request: Request, phone: str, flag_id: int) -> Response:
+        number = caller_or_404(request, phone)
         data = _valid(s.CallerFlagLiftSerializer, request)
-        number = callers.phone_normalise(phone)
         flag = CallerFlag.objects.select_related("caller").filter(pk=flag_id, caller__phone=number).first()
         if flag is None:
             raise NotFound(f"{number} has no flag {flag_id}")

@@ -1,17 +1,21 @@
 """Reads over reports and callers: the dispatcher's queue, one report in full, a caller's history.
 
 Recommendation and ETAs are ``incidents.selectors.recommend``, units on the board ``units``, KPIs
-``kpis``; these are the reports.
+``kpis``; these are the reports. Every read a person
+makes goes through the regions that person may see (``access.selectors.regions_for_user``): a report,
+assignment or caller of another centre is not found, exactly as one that does not exist.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Count, Prefetch, QuerySet
 from django.utils import timezone
 
+from access.selectors import regions_for_user
 from gis_core.models import Region
 from incidents.models import (
     Assignment,
@@ -28,13 +32,17 @@ from incidents.services.callers import caller_flags_active, caller_pranks_counte
 from incidents.services.incidents import OPEN_STATUSES
 
 
-def incidents_queue(*, region: Region | None = None, statuses: list[str] | None = None) -> QuerySet[Incident]:
+def incidents_queue(
+    *, user: Any, region: Region | None = None, statuses: list[str] | None = None
+) -> QuerySet[Incident]:
     """Reports by status (default: every report not closed or cancelled), most urgent and oldest first.
 
     Parameters
     ----------
+    user
+        Only reports of the regions this user may see.
     region
-        Only this region's reports (all regions when None).
+        Only this region's reports (one of the user's; all of the user's regions when None).
     statuses
         ``IncidentStatus`` values to include.
 
@@ -44,14 +52,24 @@ def incidents_queue(*, region: Region | None = None, statuses: list[str] | None 
         With what ``incidents.representations.incident_public`` reads loaded (type, areas, the pending
         location offers as ``pending_offers``, the assignments with their units).
     """
-    queryset = Incident.objects.filter(status__in=statuses or list(OPEN_STATUSES))
+    queryset = Incident.objects.filter(status__in=statuses or list(OPEN_STATUSES), region__in=regions_for_user(user))
     if region is not None:
         queryset = queryset.filter(region=region)
     return incidents_loaded(queryset).order_by("priority", "received_at", "pk")
 
 
-def incident_detail(*, pk: int) -> Incident | None:
-    """One report with everything the detail view shows, in a fixed number of queries."""
+def incident_for_user(user: Any, *, pk: int) -> Incident | None:
+    """The report ``pk`` with its region if ``user`` may see its region, else None (as if it did not exist)."""
+    return Incident.objects.select_related("region").filter(pk=pk, region__in=regions_for_user(user)).first()
+
+
+def assignment_for_user(user: Any, *, pk: int) -> Assignment | None:
+    """The assignment ``pk`` if ``user`` may see its report's region, else None (as if it did not exist)."""
+    return Assignment.objects.filter(pk=pk, incident__region__in=regions_for_user(user)).first()
+
+
+def incident_detail(*, user: Any, pk: int) -> Incident | None:
+    """One report of the user's regions with everything the detail view shows, in a fixed number of queries."""
     assignments = Assignment.objects.select_related("unit__agency", "unit__unit_type", "capability").order_by(
         "dispatched_at", "pk"
     )
@@ -63,7 +81,7 @@ def incident_detail(*, pk: int) -> Incident | None:
             Prefetch("assignments", queryset=assignments),
             Prefetch("whatsapp", queryset=WhatsAppMessage.objects.order_by("sent_at", "pk")),
         )
-        .filter(pk=pk)
+        .filter(pk=pk, region__in=regions_for_user(user))
         .first()
     )
 
@@ -82,15 +100,18 @@ class CallerHistory:
     active_flags: list[CallerFlag]
 
 
-def caller_history(*, phone: str, limit: int = 50, at: datetime | None = None) -> CallerHistory:
-    """The history of an E.164 number: up to ``limit`` newest reports, counts per outcome, flags.
+def caller_history(*, user: Any, phone: str, limit: int = 50, at: datetime | None = None) -> CallerHistory:
+    """The history of an E.164 number as ``user`` may see it: up to ``limit`` newest reports of the user's
+    regions, counts per outcome, flags.
 
     ``pranks_counted`` is the number of prank reports the policy counts now (in the window and since the
-    last lift); ``active_flags`` are the flags and blocks in force at ``at``.
+    last lift); ``active_flags`` are the flags and blocks in force at ``at``. Callers and their flags have
+    no region yet (a block acts wherever the number calls), so flags are shown whole; a view shows the
+    history only when :func:`caller_visible` says the user may see the number.
     """
     at = at or timezone.now()
     caller = Caller.objects.filter(phone=phone).first()
-    reports = Incident.objects.filter(caller_phone=phone)
+    reports = Incident.objects.filter(caller_phone=phone, region__in=regions_for_user(user))
     counts = dict.fromkeys(Outcome.values, 0)
     for row in reports.values("outcome").annotate(n=Count("pk")):
         counts[row["outcome"]] = row["n"]
@@ -109,6 +130,19 @@ def caller_history(*, phone: str, limit: int = 50, at: datetime | None = None) -
         flags=flags,
         active_flags=[f for f in flags if f.pk in active_ids],
     )
+
+
+def caller_visible(user: Any, *, phone: str) -> bool:
+    """Whether ``user`` may see (and flag) the number ``phone``: it reported in one of the user's regions, or
+    it never reported anywhere (a number blocked before it calls). A number only other centres have heard
+    from is hidden, as if unknown.
+
+    Callers have no region of their own yet (a flag acts wherever the number calls), so this is decided
+    by where the number's reports were made.
+    """
+    reports = Incident.objects.filter(caller_phone=phone)
+    mine = regions_for_user(user)
+    return reports.filter(region__in=mine).exists() or not reports.exclude(region__in=mine).exists()
 
 
 def statuses_parse(raw: str | None) -> list[str] | None:

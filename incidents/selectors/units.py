@@ -72,7 +72,11 @@ class UnitState:
 
 
 def unit_states(
-    *, now: datetime, region_id: int | None = None, unit_ids: Sequence[int] | None = None
+    *,
+    now: datetime,
+    region_id: int | None = None,
+    region_ids: Sequence[int] | None = None,
+    unit_ids: Sequence[int] | None = None,
 ) -> list[UnitState]:
     """Units with their agency, type, capabilities, home station, last valid fix and active assignment.
 
@@ -86,6 +90,8 @@ def unit_states(
         Reference time for the fix's age, which decides between the fix and the home station.
     region_id
         Only units of agencies of this region; every region when None.
+    region_ids
+        Only units of agencies of these regions (e.g. the ones a user may see); no filter when None.
     unit_ids
         Only these units; no filter when None.
 
@@ -99,6 +105,9 @@ def unit_states(
     if region_id is not None:
         where.append("a.region_id = %(region)s")
         params["region"] = region_id
+    if region_ids is not None:
+        where.append("a.region_id = ANY(%(regions)s)")
+        params["regions"] = list(region_ids)
     if unit_ids is not None:
         where.append("u.id = ANY(%(units)s)")
         params["units"] = list(unit_ids)

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def api(db) -> APIClient:
+def api(tiny_region) -> APIClient:
     """A planner's client: the API's permissions ask for a console role (tests/access checks who is refused)."""
     return api_client("planner")
 

@@ -439,7 +439,7 @@ def test_crew_status_unknown_value_is_400(client, device) -> None:
 
 
 @pytest.fixture
-def dispatcher(client, django_user_model):
+def dispatcher(client, unit):
     user = make_user("dispatcher", "dispatcher", password="pw")
     client.force_login(user)
     return user

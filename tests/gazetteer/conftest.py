@@ -7,6 +7,9 @@ from django.contrib.auth.models import Group, User
 from factories.gazetteer import make_town
 from rest_framework.test import APIClient
 
+from access.services import membership_grant
+from gis_core.models import Region
+
 
 @pytest.fixture
 def town(jambi_region):
@@ -14,18 +17,22 @@ def town(jambi_region):
 
 
 def _user(name: str, *groups: str, superuser: bool = False) -> User:
+    """A user in those groups, a member of every region existing now (the town's Kota Jambi)."""
     user = User(username=name, is_superuser=superuser)
     user.set_password("pw")
     user.full_clean()
     user.save()
     for group in groups:
         user.groups.add(Group.objects.get_or_create(name=group)[0])
+    for region in Region.objects.all():
+        membership_grant(user=user, region=region)
     return user
 
 
 @pytest.fixture
-def client_as(db):
-    """``client_as("dispatcher")``: an API client logged in as a new user in those groups (none: no role)."""
+def client_as(jambi_region):
+    """``client_as("dispatcher")``: an API client logged in as a new user in those groups (none: no role),
+    a member of Kota Jambi."""
 
     def make(*groups: str) -> APIClient:
         client = APIClient()

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def api(db) -> APIClient:
+def api(jambi_region) -> APIClient:
     """A dispatcher's client: the API's permissions ask for a console role (tests/access checks who is refused)."""
     return api_client("dispatcher")
 
@@ -148,7 +148,7 @@ def test_unknown_region_in_a_path_is_a_404_with_a_message(api, jambi) -> None:
     assert response.status_code == 404
     assert response.json()["error"] == {
         "code": "not_found",
-        "message": "unknown region 'atlantis'; known regions: kota-jambi",
+        "message": "unknown region 'atlantis'; your regions: kota-jambi",
     }
 
 

@@ -21,8 +21,8 @@ JAKARTA_MONAS = [106.8272, -6.1754]
 
 
 @pytest.fixture
-def api(db) -> APIClient:
-    """A dispatcher's client: the API's permissions ask for a console role (tests/access checks who is refused)."""
+def api(jambi_region) -> APIClient:
+    """A dispatcher's client, a member of Kota Jambi (tests/access checks who is refused)."""
     return api_client("dispatcher")
 
 
@@ -134,7 +134,7 @@ def test_engine_reloads_after_a_reimport(jambi_network, data_dir) -> None:
         ({"destination": [103.6]}, "two numbers"),
         ({"destination": ["east", "south"]}, "must be numbers"),
         ({"destination": [0, 0]}, "(0, 0) is not a real position"),
-        ({"region": "atlantis"}, "unknown region 'atlantis'; known regions: kota-jambi"),
+        ({"region": "atlantis"}, "unknown region 'atlantis'; your regions: kota-jambi"),
         ({"origins": [DAMKAR_HQ] * 501}, "at most 500"),
         ({"origins": []}, "at least one point"),
         ({"cutoff_s": -5}, "cutoff_s"),
@@ -198,7 +198,7 @@ def test_every_routing_endpoint_refuses_bad_points(api, jambi_network, endpoint,
 def test_every_routing_endpoint_refuses_an_unknown_region(api, jambi_network, endpoint) -> None:
     response = _post(api, endpoint, {"region": "atlantis", **ENDPOINT_BODIES[endpoint]})
     assert response.status_code == 400
-    assert "unknown region 'atlantis'; known regions: kota-jambi" in response.json()["error"]["message"]
+    assert "unknown region 'atlantis'; your regions: kota-jambi" in response.json()["error"]["message"]
 
 
 @pytest.mark.parametrize("endpoint", ["route", "isochrone"])

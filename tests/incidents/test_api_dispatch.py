@@ -28,7 +28,7 @@ RSUD_ABDUL_MANAP = (103.579035273099606, -1.6410166)  # jambi/health_facilities_
 
 
 @pytest.fixture
-def user(db):
+def user(jambi_region):
     return make_user("dispatcher1", "dispatcher", password="pw")
 
 
@@ -86,7 +86,8 @@ def test_units_geojson_at_fix_or_station(api, jambi_region, django_assert_max_nu
     # One vocabulary with the live messages and recommendations (was "station" here alone).
     assert (a2["properties"]["position_source"], a2["properties"]["position_age_s"]) == ("home_station", None)
     assert (features["A-3"]["geometry"], features["A-3"]["properties"]["position_source"]) == (None, None)
-    assert len(api.get("/api/units/").json()["features"]) == 24  # without region: every unit
+    # Without region: the units of the user's regions, never everything (Ambon is another centre's).
+    assert {f["properties"]["call_sign"] for f in api.get("/api/units/").json()["features"]} == set(features)
 
 
 def test_stations_geojson(api, jambi_region, django_assert_max_num_queries) -> None:
@@ -110,9 +111,9 @@ def test_stations_geojson(api, jambi_region, django_assert_max_num_queries) -> N
     )
 
 
-def test_unknown_region_is_a_400_naming_the_known_ones(api, jambi_region) -> None:
+def test_unknown_region_is_a_404_naming_the_users_own(api, jambi_region) -> None:
     for path in ("/api/units/?region=atlantis", "/api/stations/?region=atlantis"):
-        assert "unknown region 'atlantis'; known: kota-jambi" in _error(api.get(path), 400, "invalid")
+        assert "unknown region 'atlantis'; your regions: kota-jambi" in _error(api.get(path), 404, "not_found")
 
 
 # -- recommendations ----------------------------------------------------------------------------------
@@ -260,7 +261,7 @@ def test_units_eta_bad_input(api, jambi_network) -> None:
     assert f"no unit {ambon_unit.pk} in region kota-jambi" in message
     assert "unknown agency warp" in _error(post(agencies=["warp"]), 400, "recommendation_input")
     assert "unknown capability warp" in _error(post(capabilities=["warp"]), 400, "recommendation_input")
-    assert "unknown region 'atlantis'" in _error(post(region="atlantis"), 400, "invalid")
+    assert "unknown region 'atlantis'" in _error(post(region="atlantis"), 404, "not_found")
     assert "destination" in _error(post(destination=[-1.59, 103.61]), 400, "invalid")  # lat, lon swapped
     assert "destination" in _error(api.post(url, {"region": "kota-jambi"}, format="json"), 400, "invalid")
     # Ambon: no Jambi road near it. Named as the route endpoint names it, not "point #0" (an origin's index).
@@ -369,10 +370,13 @@ def test_kpis_endpoint(api, jambi_region) -> None:
     assert api.get("/api/kpis/response/?region=kota-jambi&group_by=priority").json()["groups"] == []  # last 30 days
 
 
-def test_kpis_dates_without_an_offset_are_the_regions_local_time(api, jambi_region) -> None:
+def test_kpis_dates_without_an_offset_are_the_regions_local_time(api, user, jambi_region) -> None:
     from factories.gis_core import make_region
 
+    from access.services import membership_grant
+
     ambon = make_region(code="81.71", slug="kota-ambon", name="Kota Ambon", metric_srid=32752)
+    membership_grant(user=user, region=ambon)  # the KPIs of a region the user is a member of
     make_incident(region=ambon, geom=None, received_at=datetime(2026, 2, 28, 15, 30, tzinfo=UTC))  # 00:30 WIT 1 March
     body = api.get("/api/kpis/response/?region=kota-ambon&since=2026-03-01&until=2026-03-02&group_by=day").json()
     # since 2026-03-01 in Ambon is 00:00 WIT = 2026-02-28 15:00 UTC, so the report counts, on its local day.
@@ -386,7 +390,6 @@ def test_kpis_dates_without_an_offset_are_the_regions_local_time(api, jambi_regi
     ("query", "needle"),
     [
         ("", "region: required"),
-        ("region=atlantis", "unknown region 'atlantis'"),
         (
             "region=kota-jambi&group_by=colour",
             '"colour" is not a grouping; use one of agency, priority, kecamatan, day',
@@ -397,6 +400,10 @@ def test_kpis_dates_without_an_offset_are_the_regions_local_time(api, jambi_regi
 )
 def test_kpis_bad_input(api, jambi_region, query, needle) -> None:
     assert needle in _error(api.get(f"/api/kpis/response/?{query}"), 400, "invalid")
+
+
+def test_kpis_of_an_unknown_region_are_a_404(api, jambi_region) -> None:
+    assert "unknown region 'atlantis'" in _error(api.get("/api/kpis/response/?region=atlantis"), 404, "not_found")
 
 
 # -- concurrency through the API ----------------------------------------------------------------------

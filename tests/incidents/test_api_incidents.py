@@ -40,7 +40,7 @@ def jambi(jambi_region, data_dir: Path):
 
 
 @pytest.fixture
-def user(db):
+def user(jambi_region):
     return make_user("calltaker1", "dispatcher", password="pw")
 
 
