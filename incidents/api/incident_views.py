@@ -76,9 +76,9 @@ def caller_or_404(request: Request, phone: str) -> str:
 
 
 def _caller_read(request: Request, *, phone: str, via: str, obj) -> None:
-    """Audit a person's read of caller data; a machine client (a request carrying a token) is not a person."""
-    if request.auth is None:  # a login (session or HTTP Basic), not a token
-        callers.caller_read_record(phone=phone, user=request.user, remote_addr=_remote(request), via=via, obj=obj)
+    """Audit a read of caller data by a person or a machine client (its API token)."""
+    # A person's login or a machine client's token alike: whoever was shown the number is on record.
+    callers.caller_read_record(phone=phone, user=request.user, remote_addr=_remote(request), via=via, obj=obj)
 
 
 def _detail_response(request: Request, pk: int, *, status_code: int = status.HTTP_200_OK) -> Response:

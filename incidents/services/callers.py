@@ -303,8 +303,9 @@ def caller_read_record(
     phone
         The E.164 number whose data was shown.
     user
-        The person who read it (a dispatcher's login: session or HTTP Basic). Nothing is recorded for
-        an anonymous user, who is refused before any caller data is read.
+        Who read it: a person (a dispatcher's login: session or HTTP Basic), or a machine client's API
+        token (recorded as a system read naming the token). Nothing is recorded for an anonymous user,
+        who is refused before any caller data is read.
     remote_addr
         The address the request came from.
     via
@@ -319,11 +320,15 @@ def caller_read_record(
     """
     if not getattr(user, "is_authenticated", False):
         return None
+    token = getattr(user, "api_token", None)  # a machine client (access.tokens.TokenUser), not a person
+    data = {"phone": phone, "via": via}
+    if token is not None:
+        data |= {"api_token": token.prefix, "api_token_name": token.name}
     return audit_record(
         action="caller.read",
-        actor_kind=ActorKind.DISPATCHER,
+        actor_kind=ActorKind.SYSTEM if token is not None else ActorKind.DISPATCHER,
         user=user,
         remote_addr=remote_addr,
         obj=obj,
-        data={"phone": phone, "via": via},
+        data=data,
     )

@@ -89,3 +89,19 @@ def test_the_service_records_nothing_for_no_person() -> None:
 
     assert caller_read_record(phone=PHONE, user=AnonymousUser(), remote_addr=None, via="caller_detail") is None
     assert _reads() == []
+
+
+def test_a_machine_clients_read_of_a_report_with_its_caller_is_audited_as_its_token(jambi_region) -> None:
+    from access.services import api_token_create
+
+    incident = make_incident(region=jambi_region, caller_phone=PHONE)
+    issued = api_token_create(region=jambi_region, name="RSUD dashboard", scopes=["read-incidents"])
+    client = APIClient(REMOTE_ADDR=CLIENT_ADDR)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {issued.text}")
+    assert client.get(f"/api/incidents/{incident.pk}/").status_code == 200
+    (entry,) = _reads()
+    assert (entry.actor_kind, entry.actor_user_id, entry.remote_addr) == ("system", None, CLIENT_ADDR)
+    assert entry.actor_label == f"api-token:{issued.token.prefix}"
+    assert entry.data == {
+        "phone": PHONE, "via": "incident_detail", "api_token": issued.token.prefix, "api_token_name": "RSUD dashboard",
+    }  # fmt: skip
