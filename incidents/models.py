@@ -235,13 +235,19 @@ class Assignment(models.Model):
 
 
 class Caller(models.Model):
-    """A phone number that has called or written, with its reputation."""
+    """A phone number that has called or written to one centre, with its reputation there.
 
-    phone = models.CharField(max_length=32, unique=True, help_text="E.164")
+    A number is a caller per region: its flags, blocks and prank count belong to the centre that set
+    them, and another centre neither sees nor applies them.
+    """
+
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="callers")
+    phone = models.CharField(max_length=32, help_text="E.164")
     first_seen_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         db_table = "fleet_caller"
+        constraints = [models.UniqueConstraint(fields=["region", "phone"], name="caller_region_phone_unique")]
 
     def __str__(self) -> str:
         return self.phone

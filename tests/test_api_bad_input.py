@@ -71,7 +71,7 @@ def world(jambi_region, data_dir):
     incident = Incident.objects.create(
         region=jambi_region, reference="JMB-TEST-1", channel="phone", received_at=timezone.now()
     )
-    flag = caller_flag(phone="+6281234567890", reason="test")
+    flag = caller_flag(region=jambi_region, phone="+6281234567890", reason="test")
     return {"slug": jambi_region.slug, "pk": str(incident.pk), "unit_id": str(unit.pk), "run_id": "999999",
             "other_id": "999998", "offer_id": "999997", "flag_id": str(flag.pk), "phone": "+6281234567890"}  # fmt: skip
 

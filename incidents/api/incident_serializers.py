@@ -78,10 +78,14 @@ class CallerFlagCreateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=FLAG_KINDS)
     reason = serializers.CharField()
     duration_s = serializers.FloatField(required=False, allow_null=True, min_value=1)
+    region = serializers.CharField(
+        required=False, max_length=64, help_text="the centre whose flag it is (slug or code); default: your home region"
+    )
 
 
 class CallerFlagLiftSerializer(serializers.Serializer):
     reason = serializers.CharField()
+    region = serializers.CharField(required=False, max_length=64, help_text="the centre whose flag it is")
 
 
 # ---------------------------------------------------------------- output

@@ -18,14 +18,15 @@ from rest_framework.views import APIView
 from rest_framework_gis.pagination import GeoJsonPagination
 
 from access.authentication import ApiTokenAuthentication
+from access.selectors import home_region_for_user
 from fleet.api.permissions import CanDispatch
 from gis_core.api.authentication import BasicAuthentication
 from gis_core.api.views import region_or_404
+from gis_core.models import Region
 from incidents.api import incident_serializers as s
 from incidents.models import CallerFlag, Incident
 from incidents.selectors.incidents import (
     caller_history,
-    caller_visible,
     incident_detail,
     incident_for_user,
     incidents_queue,
@@ -66,13 +67,23 @@ def incident_or_404(request: Request, pk: int) -> Incident:
     return incident
 
 
-def caller_or_404(request: Request, phone: str) -> str:
-    """The E.164 form of ``phone`` if the user may see the number (``caller_visible``); else a 404 that
-    says the same as for a number nobody knows."""
-    number = callers.phone_normalise(phone)
-    if not caller_visible(request.user, phone=number):
-        raise NotFound(f"no report or flag for {number} yet")
-    return number
+CALLER_REGION = OpenApiParameter(
+    "region", str, description="the centre whose record of the number it is (slug or code); default: your home region"
+)
+
+
+def caller_region(request: Request) -> Region:
+    """The centre whose caller record is asked for: ``?region=`` (or a body's ``region``), else the user's
+    home region. Callers are per region; another centre's is the same 404 as an unknown region."""
+    given = request.query_params.get("region") or (
+        request.data.get("region") if isinstance(request.data, dict) else None
+    )
+    if given:
+        return region_or_404(str(given), user=request.user)
+    region = home_region_for_user(request.user)
+    if region is None:
+        raise NotFound("you are a member of no region: name one with ?region=")
+    return region
 
 
 def _caller_read(request: Request, *, phone: str, via: str, obj) -> None:
@@ -86,7 +97,7 @@ def _detail_response(request: Request, pk: int, *, status_code: int = status.HTT
     if incident is None:
         raise NotFound(f"no report with id {pk}")
     phone = incident.caller_phone
-    history = caller_history(user=request.user, phone=phone, limit=11) if phone else None
+    history = caller_history(region=incident.region, phone=phone, limit=11) if phone else None
     if phone:  # the answer shows the caller's number and record
         _caller_read(request, phone=phone, via="incident_detail", obj=incident)
     data = s.IncidentDetailSerializer(incident, context={"caller_history": history}).data
@@ -193,9 +204,10 @@ class IncidentClose(DispatcherAPIView):
 class CallerDetail(DispatcherAPIView):
     """GET: a number's reports, outcomes and flags (any form: 0812..., 62812..., +62812...)."""
 
+    @extend_schema(parameters=[CALLER_REGION])
     def get(self, request: Request, phone: str) -> Response:
-        number = caller_or_404(request, phone)
-        history = caller_history(user=request.user, phone=number)
+        region, number = caller_region(request), callers.phone_normalise(phone)
+        history = caller_history(region=region, phone=number)
         if history.caller is None and not history.report_count:
             raise NotFound(f"no report or flag for {number} yet")
         _caller_read(request, phone=number, via="caller_detail", obj=history.caller)
@@ -207,11 +219,13 @@ class CallerFlagCreate(DispatcherAPIView):
 
     @extend_schema(request=s.CallerFlagCreateSerializer, responses={201: s.CallerFlagSerializer})
     def post(self, request: Request, phone: str) -> Response:
-        phone = caller_or_404(request, phone)
+        region, phone = caller_region(request), callers.phone_normalise(phone)
         data = _valid(s.CallerFlagCreateSerializer, request)
         action = callers.caller_block if data["kind"] == callers.BLOCK else callers.caller_flag
         kwargs = {"duration_s": data["duration_s"]} if "duration_s" in data else {}
-        flag = action(phone=phone, reason=data["reason"], user=request.user, remote_addr=_remote(request), **kwargs)
+        flag = action(
+            region=region, phone=phone, reason=data["reason"], user=request.user, remote_addr=_remote(request), **kwargs
+        )
         return Response(s.CallerFlagSerializer(flag).data, status=status.HTTP_201_CREATED)
 
 
@@ -220,9 +234,13 @@ class CallerFlagLift(DispatcherAPIView):
 
     @extend_schema(request=s.CallerFlagLiftSerializer, responses={200: s.CallerFlagSerializer})
     def post(self, request: Request, phone: str, flag_id: int) -> Response:
-        number = caller_or_404(request, phone)
+        region, number = caller_region(request), callers.phone_normalise(phone)
         data = _valid(s.CallerFlagLiftSerializer, request)
-        flag = CallerFlag.objects.select_related("caller").filter(pk=flag_id, caller__phone=number).first()
+        flag = (
+            CallerFlag.objects.select_related("caller")
+            .filter(pk=flag_id, caller__phone=number, caller__region=region)
+            .first()
+        )
         if flag is None:
             raise NotFound(f"{number} has no flag {flag_id}")
         flag = callers.caller_flag_lift(

@@ -100,18 +100,17 @@ class CallerHistory:
     active_flags: list[CallerFlag]
 
 
-def caller_history(*, user: Any, phone: str, limit: int = 50, at: datetime | None = None) -> CallerHistory:
-    """The history of an E.164 number as ``user`` may see it: up to ``limit`` newest reports of the user's
-    regions, counts per outcome, flags.
+def caller_history(*, region: Region, phone: str, limit: int = 50, at: datetime | None = None) -> CallerHistory:
+    """The history of an E.164 number at one centre: up to ``limit`` newest reports of ``region``, counts
+    per outcome, and the region's own flags on it (another centre's are neither shown nor applied).
 
     ``pranks_counted`` is the number of prank reports the policy counts now (in the window and since the
-    last lift); ``active_flags`` are the flags and blocks in force at ``at``. Callers and their flags have
-    no region yet (a block acts wherever the number calls), so flags are shown whole; a view shows the
-    history only when :func:`caller_visible` says the user may see the number.
+    last lift); ``active_flags`` are the flags and blocks in force at ``at``. The caller decides which
+    region the person asking may see (``access.selectors.region_for_user``).
     """
     at = at or timezone.now()
-    caller = Caller.objects.filter(phone=phone).first()
-    reports = Incident.objects.filter(caller_phone=phone, region__in=regions_for_user(user))
+    caller = Caller.objects.filter(region=region, phone=phone).first()
+    reports = Incident.objects.filter(caller_phone=phone, region=region)
     counts = dict.fromkeys(Outcome.values, 0)
     for row in reports.values("outcome").annotate(n=Count("pk")):
         counts[row["outcome"]] = row["n"]
@@ -130,19 +129,6 @@ def caller_history(*, user: Any, phone: str, limit: int = 50, at: datetime | Non
         flags=flags,
         active_flags=[f for f in flags if f.pk in active_ids],
     )
-
-
-def caller_visible(user: Any, *, phone: str) -> bool:
-    """Whether ``user`` may see (and flag) the number ``phone``: it reported in one of the user's regions, or
-    it never reported anywhere (a number blocked before it calls). A number only other centres have heard
-    from is hidden, as if unknown.
-
-    Callers have no region of their own yet (a flag acts wherever the number calls), so this is decided
-    by where the number's reports were made.
-    """
-    reports = Incident.objects.filter(caller_phone=phone)
-    mine = regions_for_user(user)
-    return reports.filter(region__in=mine).exists() or not reports.exclude(region__in=mine).exists()
 
 
 def statuses_parse(raw: str | None) -> list[str] | None:

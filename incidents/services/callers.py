@@ -1,4 +1,5 @@
-"""Callers: phone numbers in E.164, the flags and blocks on them, and the prank policy.
+"""Callers: phone numbers in E.164, the flags and blocks on them, and the prank policy, each per region:
+a centre's flags and the pranks it counts are its own, and another centre neither sees nor applies them.
 
 Nothing is ever refused because of a caller's reputation. A report from a flagged or blocked number is
 created like any other and marked (``Incident.caller_flags``: ``flagged``, ``blocked``) so the call
@@ -27,6 +28,7 @@ from django.utils import timezone
 
 from fleet.models import ActorKind, AuditEntry
 from fleet.services.audit import audit_record
+from gis_core.models import Region
 from incidents.errors import InvalidPhoneError, InvalidReportError, ReportStateError
 from incidents.models import Caller, CallerFlag, Incident, Outcome
 
@@ -98,9 +100,9 @@ def phone_normalise(raw: str) -> str:
     return "+" + digits
 
 
-def caller_get_or_create(*, phone: str) -> Caller:
-    """The caller with this E.164 number, created if new (safe when two requests race)."""
-    caller, _ = Caller.objects.get_or_create(phone=phone)
+def caller_get_or_create(*, region: Region, phone: str) -> Caller:
+    """The region's caller with this E.164 number, created if new (safe when two requests race)."""
+    caller, _ = Caller.objects.get_or_create(region=region, phone=phone)
     return caller
 
 
@@ -123,7 +125,9 @@ def caller_pranks_counted(*, caller: Caller, at: datetime | None = None) -> Quer
     last_lift = caller.flags.aggregate(last=Max("lifted_at"))["last"]
     if last_lift is not None and last_lift > since:
         since = last_lift
-    return Incident.objects.filter(caller_phone=caller.phone, outcome=Outcome.PRANK, received_at__gte=since)
+    return Incident.objects.filter(
+        region_id=caller.region_id, caller_phone=caller.phone, outcome=Outcome.PRANK, received_at__gte=since
+    )
 
 
 def caller_policy_apply(*, caller: Caller, at: datetime | None = None) -> CallerFlag | None:
@@ -163,6 +167,7 @@ def caller_policy_apply(*, caller: Caller, at: datetime | None = None) -> Caller
 
 def caller_flag(
     *,
+    region: Region,
     phone: str,
     reason: str,
     user: Any = None,
@@ -173,20 +178,23 @@ def caller_flag(
 
     Parameters
     ----------
+    region
+        The centre whose flag it is: only its new reports are marked.
     phone
-        Any form ``phone_normalise`` accepts; the caller is created if the number is new.
+        Any form ``phone_normalise`` accepts; the caller is created if the number is new there.
     reason
         Why, in words; required.
     duration_s
         How long the flag lasts, seconds; None (default) until lifted.
     """
     return _flag_by_person(
-        phone=phone, kind=FLAG, reason=reason, user=user, remote_addr=remote_addr, duration_s=duration_s
+        region=region, phone=phone, kind=FLAG, reason=reason, user=user, remote_addr=remote_addr, duration_s=duration_s
     )
 
 
 def caller_block(
     *,
+    region: Region,
     phone: str,
     reason: str,
     user: Any = None,
@@ -199,7 +207,7 @@ def caller_block(
     blocked number (answer last, call back) is its own procedure.
     """
     return _flag_by_person(
-        phone=phone, kind=BLOCK, reason=reason, user=user, remote_addr=remote_addr, duration_s=duration_s
+        region=region, phone=phone, kind=BLOCK, reason=reason, user=user, remote_addr=remote_addr, duration_s=duration_s
     )
 
 
@@ -236,13 +244,13 @@ def caller_flag_lift(*, flag: CallerFlag, reason: str, user: Any = None, remote_
 
 
 def _flag_by_person(
-    *, phone: str, kind: str, reason: str, user: Any, remote_addr: str | None, duration_s: float | None
+    *, region: Region, phone: str, kind: str, reason: str, user: Any, remote_addr: str | None, duration_s: float | None
 ) -> CallerFlag:
     if not (reason or "").strip():
         raise InvalidReportError(f"reason: say why the number is given a {kind}")
     if duration_s is not None and not duration_s > 0:
         raise InvalidReportError(f"duration_s must be a positive number of seconds, got {duration_s!r}")
-    caller = caller_get_or_create(phone=phone_normalise(phone))
+    caller = caller_get_or_create(region=region, phone=phone_normalise(phone))
     expires_at = timezone.now() + timedelta(seconds=duration_s) if duration_s is not None else None
     return _flag_create(
         caller=caller,

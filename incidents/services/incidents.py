@@ -128,7 +128,7 @@ def incident_create(
     with transaction.atomic():
         marks: list[str] = []
         if phone:
-            caller = caller_get_or_create(phone=phone)
+            caller = caller_get_or_create(region=region, phone=phone)
             caller_policy_apply(caller=caller, at=received_at)
             marks = caller_marks(caller=caller, at=received_at)
         incident = Incident(
@@ -434,7 +434,7 @@ def incident_close(
             data={"before": before, "outcome": outcome, "note": note.strip()},
         )
         if outcome == Outcome.PRANK and incident.caller_phone:
-            caller_policy_apply(caller=caller_get_or_create(phone=incident.caller_phone))
+            caller_policy_apply(caller=caller_get_or_create(region=incident.region, phone=incident.caller_phone))
     live_incident_changed(incident.pk)
     return incident
 

@@ -257,8 +257,9 @@ def _message_process(*, message: dict, names: dict[str, str], region: Region, re
                 result.messages_duplicate += 1
                 return
             if wa.from_phone.startswith("+"):
-                Caller.objects.get_or_create(phone=wa.from_phone)
-                Caller.objects.select_for_update().get(phone=wa.from_phone)  # one sender at a time
+                Caller.objects.get_or_create(region=region, phone=wa.from_phone)
+                # one sender at a time, per centre
+                Caller.objects.select_for_update().get(region=region, phone=wa.from_phone)
             wa.incident = _route(wa=wa, region=region)
             wa.save(update_fields=["incident"])
             audit_record(

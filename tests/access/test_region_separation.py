@@ -55,7 +55,7 @@ def _centre(*, code: str, slug: str, name: str, srid: int, centre: tuple[float, 
     staff = make_user(f"{slug}-staff", "dispatcher", regions=[region])
     assignment = dispatch_assign(incident=make_incident(region=region, geom=centre), unit=busy_unit, user=staff)
     offer = LocationOffer.objects.create(incident=incident, geom=Point(*centre, srid=4326), received_at=timezone.now())
-    flag = caller_flag(phone=phone, reason="two silent calls", user=staff)
+    flag = caller_flag(region=region, phone=phone, reason="two silent calls", user=staff)
     run = CoverageRun.objects.create(region=region, kind="coverage", inputs={}, results={}, duration_s=1.0)
     return Centre(region, unit, busy_unit, incident, assignment, offer, flag, run)
 
@@ -177,7 +177,11 @@ def _writes(c: Centre, own: Centre) -> list[tuple[str, str, dict]]:
         ("patch", f"/api/incidents/{c.incident.pk}/location/", {"location": list(AMBON_CENTRE)}),
         ("post", f"/api/incidents/{c.incident.pk}/location-offers/{c.offer.pk}/apply/", {}),
         ("post", f"/api/incidents/{own.incident.pk}/location-offers/{c.offer.pk}/apply/", {}),
-        ("post", f"/api/callers/{c.incident.caller_phone}/flags/", {"kind": "block", "reason": "prank spree"}),
+        (
+            "post",
+            f"/api/callers/{c.incident.caller_phone}/flags/",
+            {"kind": "block", "reason": "prank spree", "region": c.region.slug},
+        ),
         ("post", f"/api/callers/{c.incident.caller_phone}/flags/{c.flag.pk}/lift/", {"reason": "spoke to them"}),
     ]
 
@@ -188,6 +192,16 @@ def test_every_write_on_another_centres_objects_is_a_404_and_changes_nothing(api
         response = getattr(api, method)(url, body, format="json")
         assert response.status_code == 404, (method, url, response.status_code, response.content[:300])
         assert _state() == before, (method, url)
+
+
+def test_a_flag_at_ones_own_centre_leaves_the_other_centres_record_of_the_number_alone(api, jambi, ambon) -> None:
+    phone = ambon.incident.caller_phone
+    ambon_flags = sorted(CallerFlag.objects.filter(caller__region=ambon.region).values_list("pk", "lifted_at"))
+    response = api.post(f"/api/callers/{phone}/flags/", {"kind": "block", "reason": "silent calls"}, format="json")
+    assert response.status_code == 201  # Jambi's own record of the number (a block before it calls Jambi)
+    assert CallerFlag.objects.get(pk=response.json()["id"]).caller.region == jambi.region
+    assert sorted(CallerFlag.objects.filter(caller__region=ambon.region).values_list("pk", "lifted_at")) == ambon_flags
+    assert api.get(f"/api/callers/{phone}/", {"region": "kota-ambon"}).status_code == 404
 
 
 def test_a_region_in_the_body_that_is_not_the_users_is_refused_and_changes_nothing(api, jambi, ambon) -> None:

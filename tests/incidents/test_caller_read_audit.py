@@ -30,10 +30,10 @@ def _reads():
     return list(AuditEntry.objects.filter(action="caller.read").order_by("pk"))
 
 
-def test_reading_a_callers_record_is_audited_with_who_when_and_where(dispatcher) -> None:
+def test_reading_a_callers_record_is_audited_with_who_when_and_where(dispatcher, jambi_region) -> None:
     user, client = dispatcher
     make_incident(caller_phone=PHONE)
-    caller = Caller.objects.create(phone=PHONE)
+    caller = Caller.objects.create(region=jambi_region, phone=PHONE)
     before = timezone.now()
     assert client.get("/api/callers/081234567890/").status_code == 200
     (entry,) = _reads()

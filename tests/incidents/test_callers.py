@@ -66,8 +66,15 @@ def dispatcher(db):
     return get_user_model().objects.create_user(username="operator1", password="pw")
 
 
-def test_flag_and_lift_are_audited_and_kept(dispatcher) -> None:
-    flag = caller_flag(phone="0812-3456-7890", reason="abusive caller", user=dispatcher, remote_addr="10.0.0.5")
+@pytest.fixture
+def region(db):
+    return make_region()
+
+
+def test_flag_and_lift_are_audited_and_kept(dispatcher, region) -> None:
+    flag = caller_flag(
+        region=region, phone="0812-3456-7890", reason="abusive caller", user=dispatcher, remote_addr="10.0.0.5"
+    )
     assert (flag.caller.phone, flag.kind, flag.expires_at, flag.created_by) == (PHONE, "flag", None, dispatcher)
     entry = AuditEntry.objects.get(action="caller.flag")
     assert (entry.actor_label, entry.remote_addr, entry.object_id) == ("operator1", "10.0.0.5", str(flag.pk))
@@ -84,9 +91,9 @@ def test_flag_and_lift_are_audited_and_kept(dispatcher) -> None:
         caller_flag_lift(flag=flag, reason="again", user=dispatcher)
 
 
-def test_block_lasts_24_hours_by_default_then_stops_marking(dispatcher) -> None:
+def test_block_lasts_24_hours_by_default_then_stops_marking(dispatcher, region) -> None:
     before = timezone.now()
-    block = caller_block(phone=PHONE, reason="12 silent calls tonight", user=dispatcher)
+    block = caller_block(region=region, phone=PHONE, reason="12 silent calls tonight", user=dispatcher)
     # 24 h = 86,400 s, the Bontang policy; allow the few milliseconds the call took.
     assert timedelta(hours=24) <= block.expires_at - before <= timedelta(hours=24, seconds=5)
     assert caller_marks(caller=block.caller) == ["blocked"]
@@ -94,11 +101,11 @@ def test_block_lasts_24_hours_by_default_then_stops_marking(dispatcher) -> None:
     assert AuditEntry.objects.filter(action="caller.block").count() == 1
 
 
-def test_flag_needs_a_reason_and_a_positive_duration(dispatcher) -> None:
+def test_flag_needs_a_reason_and_a_positive_duration(dispatcher, region) -> None:
     with pytest.raises(InvalidReportError, match="reason"):
-        caller_flag(phone=PHONE, reason="  ", user=dispatcher)
+        caller_flag(region=region, phone=PHONE, reason="  ", user=dispatcher)
     with pytest.raises(InvalidReportError, match="duration_s"):
-        caller_block(phone=PHONE, reason="x", duration_s=0, user=dispatcher)
+        caller_block(region=region, phone=PHONE, reason="x", duration_s=0, user=dispatcher)
     assert not CallerFlag.objects.exists()
 
 
@@ -115,7 +122,7 @@ def _prank(region, *, days_ago: float, n: int) -> Incident:
 
 def test_policy_flags_after_three_pranks_in_thirty_days(db) -> None:
     region = make_region()
-    caller = Caller.objects.create(phone=PHONE)
+    caller = Caller.objects.create(region=region, phone=PHONE)
     _prank(region, days_ago=40, n=1)  # outside the 30-day window: not counted
     _prank(region, days_ago=20, n=2)
     _prank(region, days_ago=10, n=3)
@@ -136,7 +143,7 @@ def test_policy_is_configurable(db, settings) -> None:
     settings.SIAGA_PRANK_FLAG_COUNT = 2
     settings.SIAGA_PRANK_WINDOW_DAYS = 7
     region = make_region()
-    caller = Caller.objects.create(phone=PHONE)
+    caller = Caller.objects.create(region=region, phone=PHONE)
     _prank(region, days_ago=10, n=1)  # outside 7 days
     _prank(region, days_ago=3, n=2)
     assert caller_policy_apply(caller=caller) is None
@@ -146,7 +153,7 @@ def test_policy_is_configurable(db, settings) -> None:
 
 def test_a_lift_resets_the_count(dispatcher) -> None:
     region = make_region()
-    caller = Caller.objects.create(phone=PHONE)
+    caller = Caller.objects.create(region=region, phone=PHONE)
     for n in range(3):
         _prank(region, days_ago=5 - n, n=n)
     flag = caller_policy_apply(caller=caller)
@@ -185,8 +192,24 @@ def test_closing_the_third_prank_flags_the_number_and_the_next_report_is_marked(
 
 def test_a_blocked_number_still_gets_its_report_marked(dispatcher) -> None:
     region = make_region()
-    caller_block(phone=PHONE, reason="prank spree", user=dispatcher)
-    caller_flag(phone=PHONE, reason="known prankster", user=dispatcher)
+    caller_block(region=region, phone=PHONE, reason="prank spree", user=dispatcher)
+    caller_flag(region=region, phone=PHONE, reason="known prankster", user=dispatcher)
     report = incident_create(region=region, channel=Channel.PHONE, caller_phone=PHONE, address_text="Pasar Angso Duo")
     assert report.caller_flags == ["blocked", "flagged"]
     assert Incident.objects.filter(caller_phone=PHONE).count() == 1
+
+
+def test_a_centres_flags_and_pranks_are_its_own(dispatcher) -> None:
+    """The same number at two centres: one centre's block and pranks neither mark nor flag it at the other."""
+    jambi = make_region()
+    ambon = make_region(code="81.71", slug="kota-ambon", name="Kota Ambon", metric_srid=32752)
+    caller_block(region=jambi, phone=PHONE, reason="prank spree", user=dispatcher)
+    for n in range(3):
+        _prank(jambi, days_ago=1 + n, n=n)
+    at_ambon = incident_create(region=ambon, channel=Channel.PHONE, caller_phone=PHONE, address_text="Pasar Mardika")
+    assert at_ambon.caller_flags == []
+    ambon_caller = Caller.objects.get(region=ambon, phone=PHONE)
+    assert caller_policy_apply(caller=ambon_caller) is None  # Jambi's pranks are not Ambon's to count
+    at_jambi = incident_create(region=jambi, channel=Channel.PHONE, caller_phone=PHONE, address_text="Pasar Angso")
+    assert at_jambi.caller_flags == ["blocked", "flagged"]  # its own block, and its own three pranks
+    assert Caller.objects.filter(phone=PHONE).count() == 2
