@@ -6,7 +6,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 from django.conf import settings
 from django.db import connection
@@ -76,6 +76,66 @@ class _Candidate:
     capabilities: frozenset[str]  # the asked-for capabilities it has (all of its type's when none were asked for)
     position: UnitPosition
     status: str
+
+
+class UnitTiming(TypedDict):
+    """A unit timed to a point: what a suggestion and an ETA row share (EPSG:4326, seconds, metres)."""
+
+    unit: int
+    call_sign: str
+    agency: str
+    agency_name: str
+    agency_kind: str
+    unit_type: str
+    eta_s: float | None
+    distance_m: float | None  # along the network
+    access_s: float | None  # the off-road legs at both ends
+    access_m: float | None
+    position_age_s: float | None
+    position_recorded_at: str | None
+    position_source: str | None
+    ranked_from: str | None  # gps or home_station: what eta_s was computed from
+    origin: list[float] | None  # (lon, lat)
+    reason: str | None  # why eta_s is None
+
+
+class Suggestion(UnitTiming):
+    """A unit suggested for one need of a report."""
+
+    capability: str
+    route: NotRequired[dict | None]  # GeoJSON LineString, when asked for
+
+
+class NeedResult(TypedDict):
+    agency_kind: str | None
+    capability: str
+    count: int
+    optional: bool
+    suggestions: list[Suggestion]  # by eta_s, those without one last
+
+
+class Recommendation(TypedDict):
+    """What :func:`units_recommend` returns (and the recommendations endpoint answers)."""
+
+    incident: int
+    reference: str
+    destination: list[float]
+    position_max_age_s: float
+    needs: list[NeedResult]
+
+
+class EtaRow(UnitTiming):
+    status: str
+    capabilities: list[str]
+
+
+class UnitsEta(TypedDict):
+    """What :func:`units_eta` returns (and ``POST /api/units/eta/`` answers)."""
+
+    region: str
+    destination: list[float]
+    position_max_age_s: float
+    results: list[EtaRow]
 
 
 def _candidates_sql(*, statuses: bool, codes: bool, unit_ids: bool, agencies: bool) -> str:
@@ -152,7 +212,7 @@ def units_recommend(
     capabilities: Sequence[str] | None = None,
     limit: int | None = None,
     route_units: Sequence[int] = (),
-) -> dict:
+) -> Recommendation:
     """Available units for each need of a report, ranked by road ETA to its location.
 
     Three queries (the needs, the candidates with their positions, the active network version) and
@@ -180,14 +240,9 @@ def units_recommend(
 
     Returns
     -------
-    dict
-        ``incident``, ``reference``, ``destination`` (lon, lat), ``needs``: a list of
-        ``{agency_kind, capability, count, optional, suggestions}``. A suggestion holds ``unit``,
-        ``call_sign``, ``agency``, ``agency_kind``, ``unit_type``, ``capability``, ``eta_s``,
-        ``distance_m`` (network), ``access_s``, ``access_m``, ``position_age_s``, ``position_source``,
-        ``ranked_from`` (``gps`` or ``home_station``: what ``eta_s`` was computed from), ``origin``
-        (lon, lat), ``reason`` (why ``eta_s`` is null) and, on request, ``route``.
-        Suggestions are sorted by ``eta_s``; those without one come last.
+    Recommendation
+        The report, its destination and one :class:`NeedResult` per need, each with its
+        :class:`Suggestion` rows sorted by ``eta_s`` (those without one last; ``route`` on request).
 
     Raises
     ------
@@ -208,10 +263,10 @@ def units_recommend(
     units = _candidates(incident.region_id, now, codes=sorted({n.capability for n in needs}))
     engine = engine_for(incident.region)
     timed = _time_units(engine, units, destination)
-    result_needs: list[dict[str, Any]] = []
+    result_needs: list[NeedResult] = []
     for need in needs:
-        rows = [
-            {**row, "capability": need.capability}
+        rows: list[Suggestion] = [
+            Suggestion(**row, capability=need.capability)
             for unit, row in timed
             if need.capability in unit.capabilities and need.agency_kind in (None, unit.agency_kind)
         ]
@@ -254,7 +309,7 @@ def units_eta(
     available_only: bool = False,
     limit: int | None = None,
     now: datetime | None = None,
-) -> dict:
+) -> UnitsEta:
     """Road ETAs of a region's units to a point, for other systems and for "who is nearest" questions.
 
     Units are placed as for a recommendation (:func:`unit_position`: a fresh valid fix, else the home
@@ -277,12 +332,9 @@ def units_eta(
 
     Returns
     -------
-    dict
-        ``region``, ``destination`` (lon, lat), ``position_max_age_s`` and ``results``: one row per unit
-        as in a recommendation's suggestions (``unit``, ``call_sign``, agency fields, ``eta_s``,
-        ``distance_m``, ``access_s``, ``access_m``, ``position_age_s``, ``position_source``,
-        ``ranked_from``, ``origin``, ``reason``) plus ``status`` and ``capabilities``; sorted by ``eta_s``,
-        those without one last.
+    UnitsEta
+        The region, the destination and one :class:`EtaRow` per unit (a :class:`UnitTiming` plus
+        ``status`` and ``capabilities``), sorted by ``eta_s``, those without one last.
 
     Raises
     ------
@@ -311,8 +363,8 @@ def units_eta(
             raise RecommendationInputError(f"no unit {', '.join(map(str, missing))} in region {region.slug}")
     engine = engine_for(region)
     target = _snap_destination(engine, destination)
-    rows = [
-        {**row, "status": unit.status, "capabilities": sorted(unit.capabilities)}
+    rows: list[EtaRow] = [
+        EtaRow(**row, status=unit.status, capabilities=sorted(unit.capabilities))
         for unit, row in _time_units(engine, units, target)
     ]
     rows.sort(key=lambda r: (r["eta_s"] is None, r["eta_s"] or 0.0, r["call_sign"]))
@@ -359,7 +411,7 @@ def _routable(lonlat: tuple[float, float] | None) -> bool:
 
 def _time_units(
     engine: RoutingEngine, units: list[_Candidate], destination: tuple[float, float] | Snap
-) -> list[tuple[_Candidate, dict]]:
+) -> list[tuple[_Candidate, UnitTiming]]:
     """Each unit with its suggestion row (no ``capability`` yet), timed with ONE engine call for all.
 
     The origins go to ``travel_times_to`` as plain points, snapped there in one vectorised batch; only
@@ -376,7 +428,7 @@ def _time_units(
     for i, unit in enumerate(units):
         pos = unit.position
         tt = by_index.get(i)
-        row = {
+        row: UnitTiming = {
             "unit": unit.pk,
             "call_sign": unit.call_sign,
             "agency": unit.agency,
@@ -411,12 +463,14 @@ def _time_units(
     return out
 
 
-def _add_routes(engine: RoutingEngine, rows: list[dict], destination: tuple[float, float]) -> None:
+def _add_routes(engine: RoutingEngine, rows: list[Suggestion], destination: tuple[float, float]) -> None:
     """Set ``route`` (GeoJSON LineString or None) on each row: the origins and the report snapped in one
     call, each unit's route computed once even when it is among the best of several needs."""
     for row in rows:
         row["route"] = None
-    timed = {row["unit"]: tuple(row["origin"]) for row in rows if row["eta_s"] is not None}
+    timed = {
+        row["unit"]: (row["origin"][0], row["origin"][1]) for row in rows if row["eta_s"] is not None and row["origin"]
+    }
     if not timed:
         return
     *origins, target = engine.try_snap([*timed.values(), destination])
@@ -435,6 +489,6 @@ def _add_routes(engine: RoutingEngine, rows: list[dict], destination: tuple[floa
         row["route"] = routes.get(row["unit"])
 
 
-def recommendation_public(result: dict) -> dict:
+def recommendation_public(result: Recommendation) -> Recommendation:
     """The recommendation ready to serialise (it holds plain values only; kept for callers)."""
     return result
