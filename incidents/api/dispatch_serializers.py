@@ -47,13 +47,8 @@ class KpiQuerySerializer(serializers.Serializer):
         default="agency",
         error_messages={"invalid_choice": f'"{{input}}" is not a grouping; use one of {", ".join(GROUP_BY)}.'},
     )
-
-    def validate(self, attrs: dict) -> dict:
-        for name in ("since", "until"):
-            value = attrs.get(name)
-            if value is not None and value.utcoffset() is None:
-                raise serializers.ValidationError({name: "give a time zone, e.g. 2026-03-01T00:00:00+07:00"})
-        return attrs
+    # A time without an offset (or a date) is read in the current zone, which the view sets to the
+    # region's: 2026-03-01 in Ambon is 00:00 WIT.
 
 
 class RecommendationQuerySerializer(serializers.Serializer):
