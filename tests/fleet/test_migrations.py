@@ -6,7 +6,7 @@ import json
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+from factories.migrations import migrate, migrate_to_latest
 
 from fleet.models import InboundMessage
 from incidents.models import Incident
@@ -15,22 +15,9 @@ BEFORE = [("fleet", "0004_names_in_two_languages")]
 AFTER = [("fleet", "0005_inbound_message_query")]
 
 
-def _migrate(targets) -> None:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-
-
-def _migrate_to_latest() -> None:
-    """Every app at its newest migration again, as the tests that follow expect the schema."""
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
-
-
 @pytest.mark.django_db(transaction=True)
 def test_0005_moves_old_query_strings_to_the_query_field() -> None:
-    _migrate(BEFORE)
+    migrate(BEFORE)
     try:
         rows = [  # what the old _store wrote: a GET's query as body, a JSON POST's query in a header
             ("osmand", {"Method": "GET"}, "id=1&lat=-1.6&key=***"),
@@ -45,8 +32,8 @@ def test_0005_moves_old_query_strings_to_the_query_field() -> None:
                     [channel, json.dumps(headers), body],
                 )
     finally:
-        _migrate(AFTER)
-        _migrate_to_latest()
+        migrate(AFTER)
+        migrate_to_latest()
     get, json_post, form_post = InboundMessage.objects.order_by("pk")
     assert (get.query, get.body, get.headers) == ("id=1&lat=-1.6&key=***", "", {"Method": "GET"})
     assert (json_post.query, json_post.body) == ("key=***", '{"device_id": "1"}')
@@ -65,14 +52,14 @@ def test_the_move_to_incidents_keeps_every_row_and_each_permission() -> None:
     incident = make_incident()
     content_type = ContentType.objects.get(app_label="incidents", model="incident")
     permission = Permission.objects.get(content_type=content_type, codename="view_incident")
-    _migrate([("fleet", "0005_inbound_message_query"), ("incidents", None)])  # back to before the move
+    migrate([("fleet", "0005_inbound_message_query"), ("incidents", None)])  # back to before the move
     try:
         assert ContentType.objects.get(pk=content_type.pk).app_label == "fleet"
         with connection.cursor() as cursor:
             cursor.execute("SELECT reference FROM fleet_incident WHERE id = %s", [incident.pk])
             assert cursor.fetchone() == (incident.reference,)
     finally:
-        _migrate_to_latest()
+        migrate_to_latest()
     assert Incident.objects.get(pk=incident.pk).reference == incident.reference
     assert ContentType.objects.get(pk=content_type.pk).app_label == "incidents"
     assert Permission.objects.get(pk=permission.pk).content_type_id == content_type.pk
@@ -83,7 +70,7 @@ def test_incidents_0002_counts_every_address_stored_before_it_as_a_persons() -> 
     from factories.gis_core import make_region
 
     region = make_region()
-    _migrate([("incidents", "0001_initial")])
+    migrate([("incidents", "0001_initial")])
     try:
         with connection.cursor() as cursor:
             for reference, address in (("JMB-2026-000001", "Jl. Sultan Thaha 12"), ("JMB-2026-000002", "")):
@@ -94,7 +81,7 @@ def test_incidents_0002_counts_every_address_stored_before_it_as_a_persons() -> 
                     [region.pk, reference, address],
                 )
     finally:
-        _migrate_to_latest()
+        migrate_to_latest()
     typed, blank = Incident.objects.order_by("reference")
     assert (typed.address_text, typed.address_source) == ("Jl. Sultan Thaha 12", "person")
     assert (blank.address_text, blank.address_source) == ("", "")

@@ -4,29 +4,17 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from factories.gis_core import make_region
+from factories.migrations import migrate, migrate_to_latest
 
 from incidents.models import Caller
-
-
-def _migrate(targets) -> None:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-
-
-def _latest() -> None:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 @pytest.mark.django_db(transaction=True)
 def test_each_region_the_number_reported_to_gets_its_caller_and_the_flags() -> None:
     jambi = make_region()
     ambon = make_region(code="81.71", slug="kota-ambon", name="Kota Ambon", metric_srid=32752)
-    _migrate([("incidents", "0002_incident_address_source")])
+    migrate([("incidents", "0002_incident_address_source")])
     try:
         with connection.cursor() as cursor:
             for region, reference in ((jambi, "JMB-1"), (ambon, "AMB-1")):
@@ -48,7 +36,7 @@ def test_each_region_the_number_reported_to_gets_its_caller_and_the_flags() -> N
                     [caller_id],
                 )
     finally:
-        _latest()
+        migrate_to_latest()
     rows = sorted(Caller.objects.values_list("phone", "region__slug"))
     assert rows == [
         ("+6281200000001", "kota-ambon"), ("+6281200000001", "kota-jambi"),
