@@ -27,7 +27,8 @@ from django.forms import BaseModelFormSet
 from django.http import HttpRequest
 
 from access.selectors import regions_for_user
-from fleet.models import ActorKind, Agency, AuditEntry, Capability, Device, InboundMessage, Station, Unit, UnitType
+from fleet.actors import Actor
+from fleet.models import Agency, AuditEntry, Capability, Device, InboundMessage, Station, Unit, UnitType
 from fleet.services.audit import audit_record
 from fleet.services.devices import device_create, device_secret_rotate
 from gis_core.admin_scoping import RegionScopedAdminMixin
@@ -36,9 +37,7 @@ from gis_core.admin_scoping import RegionScopedAdminMixin
 def admin_audit(request: HttpRequest, obj: models.Model, action: str, data: dict[str, Any]) -> None:
     audit_record(
         action=f"admin.{obj._meta.model_name}.{action}",
-        actor_kind=ActorKind.DISPATCHER,
-        user=request.user,
-        remote_addr=request.META.get("REMOTE_ADDR"),
+        actor=Actor.of_request(request),
         obj=obj,
         data=data,
     )
@@ -156,7 +155,7 @@ class DeviceAdmin(RegionScopedAdminMixin, AuditedAdmin):
             super().save_model(request, obj, form, change)
             return
         device, secret = device_create(
-            unit=obj.unit, identifier=obj.identifier, user=request.user, remote_addr=request.META.get("REMOTE_ADDR")
+            unit=obj.unit, identifier=obj.identifier, actor=Actor.of_request(request)
         )  # audited there
         obj.pk, obj.token_hash, obj._state.adding = device.pk, device.token_hash, False
         if not obj.is_active:
@@ -169,7 +168,7 @@ class DeviceAdmin(RegionScopedAdminMixin, AuditedAdmin):
             self.message_user(request, "Select exactly one device: each new secret is shown once.", messages.ERROR)
             return
         device = queryset.get()
-        secret = device_secret_rotate(device=device, user=request.user, remote_addr=request.META.get("REMOTE_ADDR"))
+        secret = device_secret_rotate(device=device, actor=Actor.of_request(request))
         self._show_secret(request, device, secret)
 
     def _show_secret(self, request: HttpRequest, device: Device, secret: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from fleet.actors import Actor
 from fleet.api.device_endpoint import (
     DeviceEndpoint,
     basic_pair,
@@ -17,7 +18,7 @@ from fleet.api.device_endpoint import (
     device_request_store,
 )
 from fleet.ingest.fix import loads_json
-from fleet.models import ActorKind, InboundMessage, UnitStatus
+from fleet.models import InboundMessage, UnitStatus
 from fleet.services.inbound import inbound_message_close
 from incidents.services.status import unit_status_set
 
@@ -46,10 +47,8 @@ class CrewStatusView(DeviceEndpoint):
         change = unit_status_set(
             unit=device.unit,
             to_status=serializer.validated_data["status"],
-            actor_kind=ActorKind.CREW_DEVICE,
-            device=device,
+            actor=Actor.crew(device, remote_addr=request.META.get("REMOTE_ADDR")),
             note=serializer.validated_data["note"],
-            remote_addr=request.META.get("REMOTE_ADDR"),
         )
         inbound_message_close(message=message, outcome="accepted", device=device)
         return Response(
