@@ -72,6 +72,8 @@ _TEMPLATES = {
     "coverage_gaps": ("coverage-gaps", {}),
     "coverage_siting": ("coverage-siting", {}),
     "coverage_whatif": ("coverage-whatif", {}),
+    "eta_accuracy": ("kpis-eta-accuracy", {}),
+    "eta_accuracy_png": ("kpis-eta-accuracy-png", {}),
 }
 _SENTINEL = 987654321  # reversed in place of each integer argument, then replaced by its placeholder
 

@@ -112,6 +112,14 @@ JS_STRINGS = {
     "new_site": _("Suggested site"),
     "click_roads_to_close": _("Click roads to close or reopen them, then run"),
     "run": _("Run"),
+    "eta_accuracy": _("ETA accuracy"),
+    "trips": _("Trips"),
+    "median_error": _("Median error"),
+    "bias": _("Bias"),
+    "p90_abs_error": _("p90 |error|"),
+    "eta_accuracy_none": _("No arrivals with an ETA at dispatch in this period."),
+    "eta_accuracy_note": _("Minutes; late is positive. Not judged: never on scene"),
+    "no_eta": _("no ETA at dispatch"),
 }
 
 # What an API refusal means, by its ``error.code`` (``gis_core.api.errors``), shown before the server's

@@ -16,6 +16,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
+# The one vehicle profile today: every unit drives the speeds below. Assignments record it with their ETA.
+DEFAULT_PROFILE = "car"
+
 DEFAULT_SPEEDS_KPH: dict[str, float] = {
     "motorway": 80.0,
     "motorway_link": 50.0,

@@ -220,6 +220,14 @@ class Assignment(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     dispatched_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     eta_s_at_dispatch = models.FloatField(null=True, blank=True)
+    # What the ETA at dispatch was computed on, so its error can be judged later (eta_accuracy).
+    eta_network_version = models.ForeignKey(
+        "gis_core.RoadNetworkVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    eta_profile = models.CharField(max_length=32, blank=True, help_text="the vehicle profile the ETA used")
+    eta_road_class = models.CharField(
+        max_length=32, blank=True, help_text="OSM highway class of the road the report's location attaches to"
+    )
     current_eta_s = models.FloatField(null=True, blank=True)
     eta_updated_at = models.DateTimeField(null=True, blank=True)
 

@@ -10,6 +10,7 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from fleet.models import Capability, Station, UnitStatus
 from gis_core.api.fields import PointField
+from incidents.selectors.eta_accuracy import GROUP_BY as ETA_GROUP_BY
 from incidents.selectors.kpis import GROUP_BY
 
 # ---------------------------------------------------------------- input
@@ -49,6 +50,14 @@ class KpiQuerySerializer(serializers.Serializer):
     )
     # A time without an offset (or a date) is read in the current zone, which the view sets to the
     # region's: 2026-03-01 in Ambon is 00:00 WIT.
+
+
+class EtaAccuracyQuerySerializer(KpiQuerySerializer):
+    group_by = serializers.ChoiceField(
+        choices=ETA_GROUP_BY,
+        default="agency",
+        error_messages={"invalid_choice": f'"{{input}}" is not a grouping; use one of {", ".join(ETA_GROUP_BY)}.'},
+    )
 
 
 class RecommendationQuerySerializer(serializers.Serializer):

@@ -6,6 +6,7 @@ Response shapes are documented in ``incidents.api.dispatch_views``.
 from django.urls import path
 
 from incidents.api import dispatch_views as views
+from incidents.api import kpi_views
 
 urlpatterns = [
     path("units/", views.UnitList.as_view(), name="unit-list"),
@@ -18,4 +19,6 @@ urlpatterns = [
     path("incidents/<int:pk>/assignments/", views.IncidentAssignments.as_view(), name="incident-assignments"),
     path("assignments/<int:pk>/cancel/", views.AssignmentCancel.as_view(), name="assignment-cancel"),
     path("kpis/response/", views.ResponseKpis.as_view(), name="kpis-response"),
+    path("kpis/eta-accuracy/", kpi_views.EtaAccuracyView.as_view(), name="kpis-eta-accuracy"),
+    path("kpis/eta-accuracy.png", kpi_views.EtaAccuracyChart.as_view(), name="kpis-eta-accuracy-png"),
 ]

@@ -9,6 +9,7 @@ defence behind that lock.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
@@ -19,7 +20,8 @@ from fleet.models import Capability, Unit, UnitStatus
 from fleet.selectors.units import unit_position
 from fleet.services.audit import audit_record
 from gis_core.routing.errors import RoutingError
-from gis_core.routing.registry import engine_for
+from gis_core.routing.registry import active_version_id, engine_for
+from gis_core.speeds import DEFAULT_PROFILE
 from incidents.errors import AssignmentNotActiveError, DispatchError, DispatchRefusedError, UnitUnavailableError  # noqa: F401 (raised here, caught by callers)
 from incidents.models import Assignment, AssignmentStatus, Incident, IncidentStatus
 from incidents.services.status import unit_status_set
@@ -74,7 +76,7 @@ def dispatch_assign(
     cap = _capability(unit, capability)
     if unit.agency.region_id != incident.region_id:
         raise DispatchRefusedError(f"unit {unit.call_sign} belongs to another region than report {incident.reference}")
-    eta_s = _eta_s(unit, incident, now=at, allow_home_station=True)
+    eta = _eta(unit, incident, now=at, at_dispatch=True)
     with transaction.atomic():
         locked = Unit.objects.select_for_update().get(pk=unit.pk)
         report = Incident.objects.select_for_update().get(pk=incident.pk)
@@ -88,9 +90,12 @@ def dispatch_assign(
             capability=cap,
             dispatched_at=at,
             dispatched_by=actor.person_user,
-            eta_s_at_dispatch=eta_s,
-            current_eta_s=eta_s,
-            eta_updated_at=at if eta_s is not None else None,
+            eta_s_at_dispatch=eta.eta_s,
+            eta_network_version_id=eta.network_version_id,
+            eta_profile=eta.profile,
+            eta_road_class=eta.road_class,
+            current_eta_s=eta.eta_s,
+            eta_updated_at=at if eta.eta_s is not None else None,
         )
         # Constraints are left to the database: the partial unique index is checked atomically there.
         assignment.full_clean(validate_constraints=False)
@@ -112,7 +117,7 @@ def dispatch_assign(
                 "incident": report.reference,
                 "unit": locked.call_sign,
                 "capability": cap.code if cap else None,
-                "eta_s_at_dispatch": eta_s,
+                "eta_s_at_dispatch": eta.eta_s,
             },
         )
     incident.status = report.status
@@ -195,29 +200,55 @@ def assignment_eta_refresh(*, unit: Unit, now: datetime | None = None) -> Assign
     if assignment is None or assignment.on_scene_at is not None or assignment.incident.geom is None:
         return assignment
     now = now or timezone.now()
-    eta_s = _eta_s(assignment.unit, assignment.incident, now=now, allow_home_station=False)
+    eta_s = _eta(assignment.unit, assignment.incident, now=now, at_dispatch=False).eta_s
     Assignment.objects.filter(pk=assignment.pk).update(current_eta_s=eta_s, eta_updated_at=now)
     assignment.current_eta_s, assignment.eta_updated_at = eta_s, now
     return assignment
 
 
-def _eta_s(unit: Unit, incident: Incident, *, now: datetime, allow_home_station: bool) -> float | None:
-    """Road ETA in seconds from where the unit is taken to be, or None (logged) when not computable."""
+@dataclass(frozen=True)
+class EtaBasis:
+    """A road ETA and what it was computed on: the network version, the vehicle profile, the road class
+    of the destination's attachment (what ``eta_accuracy`` groups errors by)."""
+
+    eta_s: float | None = None
+    network_version_id: int | None = None
+    profile: str = ""
+    road_class: str = ""
+
+
+def _eta(unit: Unit, incident: Incident, *, now: datetime, at_dispatch: bool) -> EtaBasis:
+    """Road ETA from where the unit is taken to be; an empty basis (logged) when not computable.
+
+    At dispatch the unit may be at its home station (no valid fix) and the basis is filled in; a refresh
+    after a fix (on every fix, so kept to one search) routes from the fix only and fills in the ETA only.
+    """
     if incident.geom is None:
-        return None
-    if allow_home_station:
+        return EtaBasis()
+    if at_dispatch:
         origin = unit_position(unit, now=now).lonlat
     else:
         fix = unit.last_fix
         origin = (fix.geom.x, fix.geom.y) if fix is not None and fix.is_valid and fix.geom is not None else None
     if origin is None:
-        return None
+        return EtaBasis()
     try:
-        tt = engine_for(incident.region).travel_times_to([origin], (incident.geom.x, incident.geom.y))[0]
+        engine = engine_for(incident.region)
+        if not at_dispatch:
+            tt = engine.travel_times_to([origin], (incident.geom.x, incident.geom.y))[0]
+            return EtaBasis(eta_s=None if tt is None else round(tt.eta_s, 1))
+        [destination] = engine.snap([(incident.geom.x, incident.geom.y)])
+        [edge] = engine.edges_info([destination.edge_index])
+        tt = engine.travel_times_to([origin], destination)[0]
     except RoutingError as exc:
         logger.warning("no ETA for unit %s to %s: %s", unit.call_sign, incident.reference, exc)
-        return None
-    return None if tt is None else round(tt.eta_s, 1)
+        return EtaBasis()
+    return EtaBasis(
+        eta_s=None if tt is None else round(tt.eta_s, 1),
+        network_version_id=active_version_id(incident.region),
+        profile=DEFAULT_PROFILE,
+        road_class=edge.highway or "",
+    )
 
 
 def _capability(unit: Unit, capability: Capability | str | None) -> Capability | None:

@@ -52,6 +52,9 @@ FOR = {
         ANY_ROLE,
     ),
     "matrix": ANY_ROLE,
+    # How wrong the ETAs were: planners judge the network, dispatchers their ETAs.
+    "kpis-eta-accuracy": ANY_ROLE,
+    "kpis-eta-accuracy-png": ANY_ROLE,
     # fleet: the units layer is on every role's map; everything else is the dispatcher's.
     "unit-list": ANY_ROLE,
     "station-list": ANY_ROLE,
@@ -107,6 +110,7 @@ TOKEN_FOR = {
         ["kpis-response", "incident-list", "incident-detail", "unit-list", "station-list", "coverage-runs"],
         frozenset({"get"}),
     ),
+    **dict.fromkeys(["kpis-eta-accuracy", "kpis-eta-accuracy-png"], frozenset({"get"})),
     **dict.fromkeys(
         ["coverage-run", "coverage-run-compare", "coverage-run-gaps-csv", "coverage-run-map"], frozenset({"get"})
     ),

@@ -799,6 +799,29 @@ def test_planner_closes_a_road_for_a_what_if_and_runs_siting(console) -> None:
     _shot(page, "console-planner-siting")
 
 
+def test_a_planner_reads_how_wrong_the_etas_were_after_a_unit_arrived(console, server) -> None:
+    report_id, unit_id = _report_with_a_unit(server, (103.6150, -1.6010), "e2e: ETA accuracy")
+    for status in ("en_route", "on_scene", "returning", "available"):  # arrives, then is free for the next test
+        _api(server, "POST", f"/api/units/{unit_id}/status/", {"status": status})
+    assignment = Assignment.objects.get(incident_id=report_id, unit_id=unit_id)
+    assert assignment.on_scene_at is not None
+    assert assignment.eta_s_at_dispatch is not None
+    page = console("planner")
+    page.select_option("#eta-group-by", "road_class")
+    page.click("#btn-eta-accuracy")
+    page.wait_for_selector("#map[data-eta-accuracy]", timeout=30000)
+    judged = int(page.locator("#map").get_attribute("data-eta-accuracy"))
+    assert judged >= 1
+    rows = page.locator(".eta-accuracy-table tr").evaluate_all(
+        "rows => rows.slice(1).map(r => [...r.cells].map(c => c.textContent.trim()))"
+    )
+    assert rows[-1][:2] == ["all", str(judged)]  # the overall row, after one row per road class
+    assert assignment.eta_road_class in [row[0] for row in rows[:-1]]
+    chart = page.request.get(page.locator("#plan-result a").evaluate("a => a.href"))
+    assert (chart.status, chart.headers["content-type"], chart.body()[:4]) == (200, "image/png", b"\x89PNG")
+    _shot(page, "console-planner-eta-accuracy")
+
+
 # ---------------------------------------------------------------- a WhatsApp report, from the delivery to the dispatch
 
 

@@ -16,7 +16,7 @@ from fleet.actors import Actor
 from fleet.ingest.fix import CanonicalFix
 from fleet.models import ActorKind, AgencyKind, AuditEntry, UnitStatus
 from fleet.services.positions import position_record
-from gis_core.models import Region
+from gis_core.models import Region, RoadNetworkVersion
 from gis_core.routing.registry import engine_for
 from incidents.errors import (
     AssignmentNotActiveError,
@@ -244,6 +244,13 @@ def test_eta_at_dispatch_from_the_home_station_without_a_fix(jambi_network, disp
         incident=make_incident(region=region, geom=CENTRE), unit=unit, actor=Actor.person(dispatcher)
     )
     assert assignment.eta_s_at_dispatch == _engine_eta_s(region, DAMKAR_HQ, CENTRE)
+    # What the ETA was computed on, for judging it later (incidents.selectors.eta_accuracy).
+    engine = engine_for(region)
+    [snap] = engine.snap([CENTRE])
+    assert assignment.eta_network_version_id == RoadNetworkVersion.objects.get(region=region, is_active=True).pk
+    [edge] = engine.edges_info([snap.edge_index])
+    assert (assignment.eta_profile, assignment.eta_road_class) == ("car", edge.highway)
+    assert assignment.eta_road_class  # the Jambi extract tags every edge with its class
 
 
 def test_a_region_whose_crs_cannot_route_still_dispatches_without_an_eta(jambi_network, dispatcher) -> None:

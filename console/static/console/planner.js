@@ -155,6 +155,27 @@
       <td>${Math.round(100 * (shareAt(r, threshold) || 0))}%</td></tr>`).join("") + "</table>";
   }));
 
+  // ETA accuracy: how wrong the ETAs given at dispatch were, over the last 90 days (incidents.selectors.eta_accuracy).
+  const minutes = (s) => (s == null ? "–" : (s / 60).toFixed(1));
+  document.getElementById("btn-eta-accuracy").addEventListener("click", () => run(T.eta_accuracy, async () => {
+    const until = new Date();
+    const since = new Date(until.getTime() - 90 * 24 * 3600 * 1000);
+    const query = new URLSearchParams({
+      region: cfg.region.slug, group_by: document.getElementById("eta-group-by").value,
+      since: since.toISOString(), until: until.toISOString(),
+    });
+    const result = await api("GET", `${S.url("eta_accuracy")}?${query}`);
+    const rows = [...result.groups, result.overall];
+    resultEl.innerHTML = !result.overall.n ? `<p class="eta-accuracy-none">${esc(T.eta_accuracy_none)}</p>`
+      : `<table class="eta-accuracy-table"><tr><th></th><th>${esc(T.trips)}</th><th>${esc(T.median_error)}</th>
+        <th>${esc(T.bias)}</th><th>${esc(T.p90_abs_error)}</th></tr>` + rows.map((r) => `<tr><td>${esc(r.label)}</td>
+        <td>${r.n}</td><td>${minutes(r.median_error_s)}</td><td>${minutes(r.bias_s)}</td>
+        <td>${minutes(r.p90_abs_error_s)}</td></tr>`).join("") + "</table>"
+      + `<p class="hint">${esc(T.eta_accuracy_note)} ${result.excluded.no_arrival}, ${esc(T.no_eta)}
+        ${result.excluded.no_eta}. <a href="${S.url("eta_accuracy_png")}?${query}" target="_blank">PNG</a></p>`;
+    S.markLoaded("etaAccuracy", result.overall.n);
+  }));
+
   S.loadBasemap(ctx).catch((err) => console.error(err));
   if (cfg.region) S.loadStations(ctx).catch((err) => console.warn("stations:", err.message));
 })();
