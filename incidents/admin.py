@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.forms import BaseModelFormSet
 from django.http import HttpRequest
 
-from access.selectors import regions_for_user
+from access.selectors import regions_administered_by
 from fleet import admin as fleet_admin
 from fleet.admin import AuditedAdmin, admin_audit, form_changes
 from fleet.models import Agency, InboundMessage
@@ -87,7 +87,7 @@ class InboundMessageAdmin(fleet_admin.InboundMessageAdmin):
 
     def visible_to(self, user) -> Q:
         """Also the WhatsApp deliveries that made reports of the user's regions."""
-        return super().visible_to(user) | Q(whatsappmessage__incident__region__in=regions_for_user(user))
+        return super().visible_to(user) | Q(whatsappmessage__incident__region__in=regions_administered_by(user))
 
     def has_replay_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("fleet.change_inboundmessage")

@@ -47,7 +47,7 @@ def _spec(data: dict | None, *, required: bool) -> SourceSpec:
 
 
 class _Base(serializers.Serializer):
-    region = RegionField()
+    region = RegionField(capability="plan")  # access.roles.PLAN: computing coverage or siting
     cell_m = serializers.FloatField(required=False, default=DEFAULT_CELL_M, min_value=50, max_value=2000)
     label = serializers.CharField(required=False, default="", max_length=128, allow_blank=True)
 

@@ -21,7 +21,7 @@ from incidents.services.callers import FLAG_KINDS
 
 
 class IncidentCreateSerializer(serializers.Serializer):
-    region = RegionField()
+    region = RegionField(capability="dispatch")  # access.roles.DISPATCH: placing a report
     channel = serializers.ChoiceField(choices=Channel.choices)
     caller_phone = serializers.CharField(required=False, allow_blank=True, default="", max_length=40)
     caller_name = serializers.CharField(required=False, allow_blank=True, default="", max_length=128)
