@@ -18,7 +18,7 @@ from fleet.selectors.units import agencies_for_user
 from gis_core.models import Kecamatan, Region
 from gis_core.selectors import region_by_slug_or_code
 from gis_core.time_zones import zone_label
-from incidents.models import IncidentType
+from incidents.selectors.incident_types import incident_types_for_region
 from incidents.services.incidents import CLOSING_OUTCOMES, OPEN_STATUSES
 from incidents.services.status import CANCELLABLE_STATUSES, NEXT_STATUSES
 
@@ -143,9 +143,9 @@ def console_config(*, request: HttpRequest, page: str) -> dict:
         config["urls"]["names_tiles"] = tile.replace("/0/0/0.mvt", "/{z}/{x}/{y}.mvt")
     config["ws_port"] = settings.SIAGA_WS_PORT  # None: the WebSocket is on the page's own host and port
     # Names in the page's language (``name_in``): the scripts show these, never a code.
-    config["incident_types"] = [
-        {"code": t.code, "name": t.name_in(), "default_priority": t.default_priority}
-        for t in IncidentType.objects.order_by("category", "code")
+    config["incident_types"] = [  # the region's table: the shared one with the region's overrides
+        {"code": t.code, "name": t.name, "default_priority": t.default_priority}
+        for t in incident_types_for_region(region=region)
     ]
     config["capabilities"] = [{"code": c.code, "name": c.name_in()} for c in Capability.objects.order_by("code")]
     config["unit_next_statuses"] = unit_next_statuses()

@@ -22,7 +22,8 @@ from gis_core.routing.engine import RoutingEngine, Snap
 from gis_core.routing.errors import OutsideNetworkError, RoutingError
 from gis_core.routing.registry import engine_for
 from incidents.errors import IncidentLocationMissingError, IncidentTypeMissingError, RecommendationInputError
-from incidents.models import Incident, IncidentTypeNeed
+from incidents.models import Incident
+from incidents.selectors.incident_types import incident_type_needs
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +43,8 @@ class Need:
 
 
 def incident_needs(*, incident: Incident, capabilities: Sequence[str] | None = None) -> list[Need]:
-    """What the report needs: explicit capability codes (any agency), else its type's needs table."""
+    """What the report needs: explicit capability codes (any agency), else its type's needs in the report's
+    region (the region's override, else the shared table: ``incidents.selectors.incident_types``)."""
     if capabilities:
         _check_codes(Capability.objects.all(), capabilities, "capability")
         return [Need(None, code, 1) for code in dict.fromkeys(capabilities)]
@@ -51,10 +53,8 @@ def incident_needs(*, incident: Incident, capabilities: Sequence[str] | None = N
             f"report {incident.reference} has no incident type; set one or ask for capabilities explicitly "
             "(e.g. ?capabilities=als,fire_engine)"
         )
-    rows = IncidentTypeNeed.objects.filter(incident_type_id=incident.incident_type_id).values_list(
-        "agency_kind", "capability__code", "count", "optional"
-    )
-    needs = [Need(*row) for row in rows]
+    rows = incident_type_needs(incident_type_id=incident.incident_type_id, region_id=incident.region_id)
+    needs = [Need(row.agency_kind, row.capability, row.count, row.optional) for row in rows]
     if not needs:
         raise RecommendationInputError(
             f"incident type {incident.incident_type_id} of report {incident.reference} lists no needs; "
