@@ -234,3 +234,95 @@ def test_each_url_answers_only_the_callers_it_is_for(callers: dict, method: str)
             if caller == ANON and 200 <= response.status_code < 300 and name not in OPEN:
                 wrong.append(f"{method.upper()} {path} ({name}) answered anonymous with {response.status_code}")
     assert not wrong, "\n".join(wrong)
+
+
+# ---------------------------------------------------------------- writes on real objects
+
+JAMBI = (103.6131, -1.6101)
+JAMBI_PHONE = "+6281200000001"
+
+
+@pytest.fixture
+def jambi_work(callers):
+    """Kota Jambi's work as its own staff made it: a report with an offer, a PSC 119 ambulance and a Damkar
+    engine (busy on a second report), a flag on the caller."""
+    from django.contrib.gis.geos import Point
+    from django.utils import timezone
+    from factories.fleet import make_incident
+
+    from fleet.models import Agency
+    from incidents.models import LocationOffer
+    from incidents.services.callers import caller_flag
+    from incidents.services.dispatch import dispatch_assign
+
+    psc, damkar = Agency.objects.get(code="psc119"), Agency.objects.get(code="damkar")
+    ambulance = make_unit(agency=psc, call_sign="AMB-9", capabilities=["als"])
+    engine = make_unit(agency=damkar, call_sign="DMK-1", capabilities=["fire_engine"])
+    busy = make_unit(agency=damkar, call_sign="DMK-2", capabilities=["fire_engine"])
+    incident = make_incident(region=psc.region, geom=JAMBI, caller_phone=JAMBI_PHONE)
+    staff = callers[DISPATCHER]
+    assignment = dispatch_assign(incident=make_incident(region=psc.region, geom=JAMBI), unit=busy, user=staff)
+    offer = LocationOffer.objects.create(incident=incident, geom=Point(*JAMBI, srid=4326), received_at=timezone.now())
+    flag = caller_flag(region=psc.region, phone=JAMBI_PHONE, reason="two silent calls", user=staff)
+    return {"incident": incident, "ambulance": ambulance, "engine": engine, "assignment": assignment,
+            "offer": offer, "flag": flag}  # fmt: skip
+
+
+def _state() -> tuple:
+    """Everything a write below could change."""
+    from coverage.models import CoverageRun
+    from fleet.models import Unit
+    from incidents.models import Assignment, CallerFlag, Incident
+
+    return (
+        sorted(Unit.objects.values_list("pk", "status")),
+        sorted(Assignment.objects.values_list("pk", "status", "unit_id")),
+        sorted((i.pk, i.status, i.priority, i.geom.coords if i.geom else None) for i in Incident.objects.all()),
+        sorted(CallerFlag.objects.values_list("pk", "lifted_at")),
+        CoverageRun.objects.count(),
+    )
+
+
+def test_cross_region_and_cross_agency_writes_are_404s_and_change_nothing(callers, jambi_work) -> None:
+    from django.contrib.auth.models import User
+
+    from access.services import membership_grant
+
+    w = jambi_work
+    ambon_supervisor = User.objects.create_user(username="ambon.supervisor", password="x")
+    membership_grant(user=ambon_supervisor, region=callers[AMBON].memberships.get().region, role="supervisor")
+    i, flag = w["incident"].pk, w["flag"].pk
+    # (who, method, path, body, expected status): another centre's objects and regions, another agency's units.
+    cases = [
+        (AMBON, "post", "/api/incidents/", {"region": "kota-jambi", "channel": "phone", "incident_type": "x"}, 400),
+        (AMBON, "post", f"/api/incidents/{i}/assignments/", {"unit_id": w["ambulance"].pk}, 404),
+        (AMBON, "post", f"/api/units/{w['ambulance'].pk}/status/", {"status": "out_of_service"}, 404),
+        (AMBON, "post", f"/api/assignments/{w['assignment'].pk}/cancel/", {"reason": "x"}, 404),
+        (AMBON, "post", f"/api/incidents/{i}/close/", {"outcome": "prank", "note": "x"}, 404),
+        (AMBON, "patch", f"/api/incidents/{i}/", {"priority": 1}, 404),
+        (AMBON, "patch", f"/api/incidents/{i}/location/", {"location": list(JAMBI)}, 404),
+        (AMBON, "post", f"/api/incidents/{i}/location-offers/{w['offer'].pk}/apply/", {}, 404),
+        (AMBON, "post", f"/api/callers/{JAMBI_PHONE}/flags/?region=kota-jambi", {"kind": "block", "reason": "x"}, 404),
+        (AMBON, "post", f"/api/callers/{JAMBI_PHONE}/flags/{flag}/lift/?region=kota-jambi", {"reason": "x"}, 404),
+        ("ambon supervisor", "post", "/api/coverage/surface/", {"region": "kota-jambi", "cell_m": 500}, 400),
+        (PSC_DESK, "post", f"/api/incidents/{i}/assignments/", {"unit_id": w["engine"].pk}, 404),
+        (PSC_DESK, "post", f"/api/units/{w['engine'].pk}/status/", {"status": "out_of_service"}, 404),
+        (PSC_DESK, "post", f"/api/assignments/{w['assignment'].pk}/cancel/", {"reason": "x"}, 404),
+        (PLANNER, "post", f"/api/incidents/{i}/assignments/", {"unit_id": w["ambulance"].pk}, 403),
+        (PLANNER, "post", f"/api/units/{w['ambulance'].pk}/status/", {"status": "out_of_service"}, 403),
+    ]
+    users = {**callers, "ambon supervisor": ambon_supervisor}
+    before = _state()
+    wrong = []
+    for who, method, path, body, expected in cases:
+        client = _client(users[who])
+        response = getattr(client, method)(path, body, content_type="application/json")
+        if response.status_code != expected:
+            wrong.append(f"{method.upper()} {path} as {who}: {response.status_code}, not {expected}")
+    assert not wrong, "\n".join(wrong)
+    assert _state() == before
+    # The PSC 119 desk sends its own agency's ambulance to the same report.
+    sent = _client(callers[PSC_DESK]).post(
+        f"/api/incidents/{i}/assignments/", {"unit_id": w["ambulance"].pk}, content_type="application/json"
+    )
+    assert sent.status_code == 201, sent.content
