@@ -1,6 +1,6 @@
 """Admin for access: memberships (superusers only: users stay with them) and API tokens (region admins).
 
-A region admin (the admin role, ``access.roles.ADMIN``, and a member of the region, with staff status to
+A region admin (the ``region_admin`` role in the region, ``access.roles.REGION_ADMIN``, with staff status to
 open /admin/) or a superuser makes a region's API tokens, lists them (never their secrets: only a hash is
 kept) and revokes them. The token is shown once, in the message after saving the new token.
 """
@@ -15,14 +15,38 @@ from access.selectors import regions_administered_by
 from access.services import api_token_create, api_token_revoke
 
 
+class MembershipForm(forms.ModelForm):
+    class Meta:
+        model = Membership
+        fields = ("user", "region", "role", "agencies", "is_home")
+
+    def clean(self) -> dict:
+        data = super().clean()
+        region, agencies = data.get("region"), data.get("agencies")
+        if region is not None and agencies:
+            foreign = [str(agency) for agency in agencies if agency.region_id != region.pk]
+            if foreign:
+                self.add_error("agencies", f"not agencies of {region.name}: {', '.join(foreign)}")
+        return data
+
+
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
-    list_display = ("user", "region", "is_home", "created_at")
-    list_filter = ("region", "is_home")
+    form = MembershipForm
+    list_display = ("user", "region", "role", "agency_limit", "is_home", "created_at")
+    list_filter = ("region", "role", "is_home")
     search_fields = ("user__username", "user__first_name", "user__last_name", "region__name", "region__slug")
     list_select_related = ("user", "region")
     autocomplete_fields = ("user", "region")
+    filter_horizontal = ("agencies",)
     readonly_fields = ("created_at",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("agencies")
+
+    @admin.display(description="agencies")
+    def agency_limit(self, obj: Membership) -> str:
+        return ", ".join(agency.code for agency in obj.agencies.all()) or "all"
 
 
 class ApiTokenForm(forms.ModelForm):

@@ -1,8 +1,12 @@
 """Who belongs to which centre: a user's membership of a region; machine clients' API tokens.
 
-A membership is the one place that says which regions' work a user may see. Issue 11 extends this same
-row with the role the user holds in the region and the agencies the user is limited to; the console's
-global role groups (``access.roles``) stay until then.
+A membership is the one place that says what a user may do in a region: its ``role`` (what the user may
+do there, ``access.roles``) and its ``agencies`` (the agencies whose units the user sees and sends there;
+none named: all of the region's). A membership without a role grants nothing.
+
+``agencies`` names ``fleet.Agency`` by string: a relation between tables, resolved by the app registry.
+access's code never imports fleet (floor 3 stands on access, floor 2); it reads only the agency ids of the
+relation's through table (``access.selectors.agency_limits_for_user``) and fleet's selectors filter by them.
 """
 
 from __future__ import annotations
@@ -16,11 +20,30 @@ from django.db.models import Q
 from gis_core.models import Region
 
 
+class Role(models.TextChoices):
+    """What a member does in a region; what each may do is ``access.roles.ROLE_CAPABILITIES``."""
+
+    DISPATCHER = "dispatcher", "call taker / dispatcher: takes reports, dispatches, changes unit status"
+    PLANNER = "planner", "planner: reads the region, computes coverage and siting; does not dispatch"
+    SUPERVISOR = "supervisor", "supervisor: reads everything of the region, dispatches and plans"
+    REGION_ADMIN = "region_admin", "region admin: all of the above, the region's API tokens and /admin/"
+
+
 class Membership(models.Model):
-    """A user is a member of a region (a 112 centre); at most one membership per user is the home region."""
+    """A user is a member of a region (a 112 centre) with a role there, optionally limited to agencies;
+    at most one membership per user is the home region."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(
+        max_length=16, choices=Role.choices, blank=True, help_text="What the user may do here (none: nothing)"
+    )
+    agencies = models.ManyToManyField(
+        "fleet.Agency",
+        blank=True,
+        related_name="memberships",
+        help_text="Only these agencies' units are seen and sent (a PSC 119 desk); none: every agency of the region",
+    )
     is_home = models.BooleanField(default=False, help_text="The region the console opens on for this user")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -32,7 +55,8 @@ class Membership(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} in {self.region.name}" + (" (home)" if self.is_home else "")
+        role = f" as {self.role}" if self.role else " (no role)"
+        return f"{self.user} in {self.region.name}{role}" + (" (home)" if self.is_home else "")
 
 
 class Scope(models.TextChoices):

@@ -85,9 +85,10 @@ def _named_region_is_tokens(request, token: ApiToken) -> None:
 
 
 class HasRole(RolePermission):
-    """A user holding any console role (dispatcher, planner or admin): the shared map and routing."""
+    """A user holding any console role in a region (dispatcher, planner, supervisor, region admin): the shared
+    map and routing (each region's data then only of the regions where the user holds one)."""
 
-    message = "this needs a console role (dispatcher, planner or admin): ask an administrator"
+    message = "this needs a console role in a region (dispatcher, planner, supervisor or admin): ask an administrator"
 
     def user_may(self, user) -> bool:
         return roles.has_role(user)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from access.models import ApiToken, Membership
+from access.roles import memberships_forget
 from access.selectors import regions_administered_by
 from access.tokens import secret_sha256, token_new
 from gis_core.models import Region
@@ -20,7 +22,14 @@ from gis_core.models import Region
 LAST_USED_RESOLUTION = timedelta(seconds=60)
 
 
-def membership_grant(*, user: Any, region: Region, home: bool = False) -> Membership:
+def membership_grant(
+    *,
+    user: Any,
+    region: Region,
+    home: bool = False,
+    role: str | None = None,
+    agencies: Iterable[Any] | None = None,
+) -> Membership:
     """Make ``user`` a member of ``region``; idempotent.
 
     Parameters
@@ -32,11 +41,40 @@ def membership_grant(*, user: Any, region: Region, home: bool = False) -> Member
     home
         Make it the user's home region (the console opens on it), replacing the previous home. A user's
         first membership becomes the home region in any case.
+    role
+        The role the user holds there (``access.models.Role``; "" for none); None keeps the one held
+        (none for a new membership).
+    agencies
+        The agencies (``fleet.Agency`` rows of ``region``) the user is limited to there; empty: none (every
+        agency of the region); None keeps the limit held.
 
     Returns
     -------
     Membership
+
+    Raises
+    ------
+    django.core.exceptions.ValidationError
+        An unknown role, or an agency of another region.
     """
+    memberships_forget(user)
+    with transaction.atomic():
+        membership = _membership_home(user=user, region=region, home=home)
+        if role is not None and role != membership.role:
+            membership.role = role
+            membership.full_clean()
+            membership.save(update_fields=["role"])
+        if agencies is not None:
+            agencies = list(agencies)
+            foreign = [str(agency) for agency in agencies if agency.region_id != region.pk]
+            if foreign:
+                raise ValidationError({"agencies": f"not agencies of {region.name}: {', '.join(foreign)}"})
+            membership.agencies.set(agencies)
+    memberships_forget(user)
+    return membership
+
+
+def _membership_home(*, user: Any, region: Region, home: bool) -> Membership:
     with transaction.atomic():
         held = list(Membership.objects.select_for_update().filter(user=user))
         membership = next((m for m in held if m.region_id == region.pk), None)

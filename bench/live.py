@@ -70,9 +70,10 @@ def parse_args() -> argparse.Namespace:
 
 def seed(units: int) -> tuple[list[tuple[str, str]], str]:
     """Units with devices, and a dispatcher's session key; returns ((identifier, secret) per device, key)."""
-    from django.contrib.auth.models import Group, User
+    from django.contrib.auth.models import User
     from django.test import Client
 
+    from access.services import membership_grant
     from fleet.models import Agency, AgencyKind, Unit, UnitType
     from fleet.services.devices import device_create
     from gis_core.models import Region
@@ -88,7 +89,7 @@ def seed(units: int) -> tuple[list[tuple[str, str]], str]:
         device, secret = device_create(unit=unit, identifier=f"live-{i:02d}")
         credentials.append((device.identifier, secret))
     user = User.objects.create_user(username="bench-dispatcher", password="x")
-    user.groups.add(Group.objects.get_or_create(name="dispatcher")[0])
+    membership_grant(user=user, region=region, role="dispatcher")
     client = Client()
     client.force_login(user)
     return credentials, client.cookies["sessionid"].value

@@ -226,6 +226,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    "access.backends.RegionAdminBackend",  # a region admin's /admin/ permissions, from the membership role
 ]
 AXES_FAILURE_LIMIT = int(_env_float("SIAGA_LOGIN_FAILURE_LIMIT", 5))
 AXES_COOLOFF_TIME = timedelta(seconds=_env_float("SIAGA_LOGIN_COOLOFF_S", 900.0))
@@ -240,6 +241,7 @@ SESSION_ENGINE = "gis_core.sessions"
 # Which regions (centres) a user may see. gis_core stands below the access app and imports none, so its
 # views and fields ask through this path; everything above calls access.selectors directly.
 SIAGA_REGIONS_FOR_USER = "access.selectors.regions_for_user"
+SIAGA_REGIONS_ADMINISTERED_BY = "access.selectors.regions_administered_by"  # the admin's region scoping
 
 REST_FRAMEWORK = {
     # Deny by default: a view that names no permission needs a logged-in user with a console role. A view

@@ -11,27 +11,38 @@ from django.urls import reverse
 from django.utils import timezone
 
 from access import roles
-from access.selectors import home_region_for_user, region_for_user, regions_for_user
+from access.selectors import home_region_for_user, regions_for_user
 from console.strings import ERROR_STRINGS, JS_STRINGS
-from fleet.models import Agency, Capability, UnitStatus
+from fleet.models import Capability, UnitStatus
+from fleet.selectors.units import agencies_for_user
 from gis_core.models import Kecamatan, Region
+from gis_core.selectors import region_by_slug_or_code
 from gis_core.time_zones import zone_label
-from incidents.models import IncidentType
+from incidents.selectors.incident_types import incident_types_for_region
 from incidents.services.incidents import CLOSING_OUTCOMES, OPEN_STATUSES
 from incidents.services.status import CANCELLABLE_STATUSES, NEXT_STATUSES
 
+# What each page does in its region (``access.roles``): the dispatch page opens only where the user may
+# dispatch, the planning page only where they may plan.
+PAGE_CAPABILITY = {"dispatch": roles.DISPATCH, "plan": roles.PLAN}
 
-def region_for_console(*, user: Any, slug: str | None) -> Region | None:
-    """The region the console shows ``user``: the one asked for (slug or code), else the user's home region.
+
+def region_for_console(*, user: Any, slug: str | None, capability: str | None = None) -> Region | None:
+    """The region the console shows ``user``: the one asked for (slug or code), else the user's home region;
+    given ``capability``, only a region where the user may do it (the home region if so, else the first).
 
     Raises
     ------
     Http404
-        ``slug`` names no region the user may see (another centre's region, or none at all: the same answer).
+        ``slug`` names no region the user may see (another centre's region, or none at all: the same answer),
+        or one where the user may not do ``capability``.
     """
     if slug is None:
-        return home_region_for_user(user)
-    region = region_for_user(user, slug_or_code=slug)
+        home = home_region_for_user(user)
+        if capability is None or home is None or roles.may(user, capability, home):
+            return home
+        return regions_for_user(user, capability=capability).first()
+    region = region_by_slug_or_code(slug, among=regions_for_user(user, capability=capability))
     if region is None:
         raise Http404("no region of yours has this slug or code; the region menu in the header lists yours")
     return region
@@ -92,13 +103,15 @@ def url_templates() -> dict[str, str]:
 
 def console_config(*, request: HttpRequest, page: str) -> dict:
     """Everything a page's script needs to start, as JSON-ready data."""
-    region = region_for_console(user=request.user, slug=request.GET.get("region"))
-    regions = list(regions_for_user(request.user).values("slug", "name"))
+    capability = PAGE_CAPABILITY.get(page)
+    region = region_for_console(user=request.user, slug=request.GET.get("region"), capability=capability)
+    regions = list(regions_for_user(request.user, capability=capability).values("slug", "name"))
     config: dict = {
         "page": page,
         "region": None,
-        "regions": regions,  # the header's region switcher
-        "roles": sorted(roles.roles_of(request.user)),
+        "regions": regions,  # the header's region switcher: the regions where this page's work may be done
+        "roles": sorted(roles.roles_of(request.user, region)) if region else [],  # the user's roles here
+        "may": sorted(roles.capabilities_of(request.user)),  # the header's links: what the user may do anywhere
         "strings": {key: str(text) for key, text in JS_STRINGS.items()},
         "errors": {code: str(text) for code, text in ERROR_STRINGS.items()},
         "osm_tiles": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
@@ -127,19 +140,21 @@ def console_config(*, request: HttpRequest, page: str) -> dict:
         "ws": f"/ws/regions/{region.slug}/",  # incidents/websocket_urls.py (not in the HTTP URLconf)
         **url_templates(),
     }
-    if roles.can_dispatch(request.user):  # the names' tiles answer the roles that place reports
+    if roles.can_dispatch(request.user, region):  # the names' tiles answer the roles that place reports
         tile = reverse("gazetteer-names", kwargs={"slug": region.slug, "z": 0, "x": 0, "y": 0})
         config["urls"]["names_tiles"] = tile.replace("/0/0/0.mvt", "/{z}/{x}/{y}.mvt")
     config["ws_port"] = settings.SIAGA_WS_PORT  # None: the WebSocket is on the page's own host and port
     # Names in the page's language (``name_in``): the scripts show these, never a code.
-    config["incident_types"] = [
-        {"code": t.code, "name": t.name_in(), "default_priority": t.default_priority}
-        for t in IncidentType.objects.order_by("category", "code")
+    config["incident_types"] = [  # the region's table: the shared one with the region's overrides
+        {"code": t.code, "name": t.name, "default_priority": t.default_priority}
+        for t in incident_types_for_region(region=region)
     ]
     config["capabilities"] = [{"code": c.code, "name": c.name_in()} for c in Capability.objects.order_by("code")]
     config["unit_next_statuses"] = unit_next_statuses()
     config["cancellable_statuses"] = sorted(CANCELLABLE_STATUSES)  # a dispatch is cancelled, not set available
     config["closing_outcomes"] = list(CLOSING_OUTCOMES)
     config["open_statuses"] = [str(status) for status in OPEN_STATUSES]  # what the queue lists (live updates too)
-    config["agencies"] = list(Agency.objects.filter(region=region).order_by("code").values("code", "name", "kind"))
+    # The agencies whose units the user sees here (a PSC 119 desk: PSC 119 only).
+    agencies = agencies_for_user(request.user).filter(region=region).order_by("code")
+    config["agencies"] = list(agencies.values("code", "name", "kind"))
     return config

@@ -44,7 +44,7 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("console:dispatch")
     if roles.can_plan(request.user):
         return redirect("console:plan")
-    raise PermissionDenied("your account has no console role (dispatcher, planner or admin)")
+    raise PermissionDenied("your account has no console role in any region (dispatcher, planner, supervisor or admin)")
 
 
 def _page(request: HttpRequest, *, page: str, template: str) -> HttpResponse:
@@ -69,7 +69,7 @@ def _error_page(request: HttpRequest, *, template: str, status: int, code: str, 
     if request.path.startswith("/api/"):  # another program is calling: the API's one error shape
         return JsonResponse({"error": {"code": code, "message": message}}, status=status)
     user = getattr(request, "user", None) or AnonymousUser()
-    config = {"roles": sorted(roles.roles_of(user))}  # the header's links to the pages the user may open
+    config = {"may": sorted(roles.capabilities_of(user))}  # the header's links to the pages the user may open
     return render(request, template, {"config": config, "page": None}, status=status)
 
 

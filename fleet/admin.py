@@ -26,7 +26,7 @@ from django.db.models import Q
 from django.forms import BaseModelFormSet
 from django.http import HttpRequest
 
-from access.selectors import regions_for_user
+from access.selectors import regions_administered_by
 from fleet.actors import Actor
 from fleet.models import Agency, AuditEntry, Capability, Device, InboundMessage, Station, Unit, UnitType
 from fleet.services.audit import audit_record
@@ -195,7 +195,7 @@ class AuditEntryAdmin(admin.ModelAdmin):
         queryset = super().get_queryset(request)
         if request.user.is_superuser:
             return queryset
-        mine = regions_for_user(request.user)
+        mine = regions_administered_by(request.user)
         by_people = Q(actor_user__memberships__region__in=mine)
         return queryset.filter(by_people | Q(actor_device__unit__agency__region__in=mine)).distinct()
 
@@ -230,8 +230,8 @@ class InboundMessageAdmin(admin.ModelAdmin):
         return queryset.filter(self.visible_to(request.user)).distinct()
 
     def visible_to(self, user) -> Q:
-        """The payloads a staff user who is not a superuser may read: their regions' devices'."""
-        return Q(device__unit__agency__region__in=regions_for_user(user))
+        """The payloads a staff user who is not a superuser may read: the devices of the regions they administer."""
+        return Q(device__unit__agency__region__in=regions_administered_by(user))
 
     @admin.display(description="error")
     def error_short(self, obj: InboundMessage) -> str:

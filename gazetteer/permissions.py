@@ -10,7 +10,7 @@ from access.permissions import RolePermission
 
 
 class CanSearchPlaces(RolePermission):
-    """Dispatchers (and admins): place search and reverse geocoding while taking a call."""
+    """Dispatchers, supervisors and region admins: place search and reverse geocoding while taking a call."""
 
     message = "place search is for dispatchers and admins: log in with a dispatcher or admin account"
 

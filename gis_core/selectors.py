@@ -41,19 +41,27 @@ def region_by_slug_or_code(slug_or_code: str, *, among: QuerySet[Region] | None 
     return matches[0] if matches else None
 
 
-def regions_visible(user: Any) -> QuerySet[Region]:
-    """The regions ``user`` may see, as the access app decides (``SIAGA_REGIONS_FOR_USER``).
+def regions_visible(user: Any, capability: str | None = None) -> QuerySet[Region]:
+    """The regions ``user`` may see (or, given ``capability``, do that in), as the access app decides
+    (``SIAGA_REGIONS_FOR_USER``; the capabilities are ``access.roles.CAPABILITIES``, passed on as they are).
 
     gis_core imports no app above it; its views scope regions through this one call. Anonymous users
     see none (the access app's rule).
     """
-    return import_string(settings.SIAGA_REGIONS_FOR_USER)(user)
+    regions_for_user = import_string(settings.SIAGA_REGIONS_FOR_USER)
+    return regions_for_user(user) if capability is None else regions_for_user(user, capability=capability)
 
 
-def region_visible(user: Any, *, slug_or_code: str) -> Region | None:
+def regions_administered(user: Any) -> QuerySet[Region]:
+    """The regions whose rows ``user`` edits in /admin/, as the access app decides
+    (``SIAGA_REGIONS_ADMINISTERED_BY``: a region admin's regions; a superuser all)."""
+    return import_string(settings.SIAGA_REGIONS_ADMINISTERED_BY)(user)
+
+
+def region_visible(user: Any, *, slug_or_code: str, capability: str | None = None) -> Region | None:
     """The region named by ``slug_or_code`` among those ``user`` may see, else None (unknown and another
     centre's alike, so a view answers both the same way and never confirms that a region exists)."""
-    return region_by_slug_or_code(slug_or_code, among=regions_visible(user))
+    return region_by_slug_or_code(slug_or_code, among=regions_visible(user, capability))
 
 
 def admin_areas_containing(*, region: Region, lon: float, lat: float) -> tuple[Kecamatan | None, Kelurahan | None]:

@@ -1,6 +1,7 @@
-"""Admin for the incidents app's configuration: the incident-type table and each agency's response target
-per priority (an inline on the fleet's agency page), and the replay of WhatsApp deliveries (an action on
-the fleet's raw-message page). Every change is audited as the fleet's admin audits its own.
+"""Admin for the incidents app's configuration: the incident-type table (shared, edited by superusers) and
+each region's overrides of it (edited by the region's admins, ``RegionScopedAdminMixin``), each agency's
+response target per priority (an inline on the fleet's agency page), and the replay of WhatsApp deliveries
+(an action on the fleet's raw-message page). Every change is audited as the fleet's admin audits its own.
 """
 
 from __future__ import annotations
@@ -10,13 +11,14 @@ from django.db.models import Q
 from django.forms import BaseModelFormSet
 from django.http import HttpRequest
 
-from access.selectors import regions_for_user
+from access.selectors import regions_administered_by
 from fleet import admin as fleet_admin
 from fleet.actors import Actor
 from fleet.admin import AuditedAdmin, admin_audit, form_changes
 from fleet.models import Agency, InboundMessage
+from gis_core.admin_scoping import RegionScopedAdminMixin
 from incidents.errors import WebhookPayloadError
-from incidents.models import IncidentType, IncidentTypeNeed, ResponseTarget
+from incidents.models import IncidentType, IncidentTypeNeed, RegionIncidentType, RegionIncidentTypeNeed, ResponseTarget
 from incidents.services.whatsapp import CHANNEL as WHATSAPP
 from incidents.services.whatsapp import whatsapp_inbound_replay
 
@@ -40,6 +42,16 @@ class IncidentTypeAdmin(AuditedAdmin):
     def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).prefetch_related("needs__capability")
 
+    # Every region reads the shared table; a region's admin changes their region's overrides instead.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.is_superuser
+
     @admin.display(description="needs")
     def needs_summary(self, obj: IncidentType) -> str:
         return ", ".join(
@@ -60,6 +72,34 @@ class IncidentTypeAdmin(AuditedAdmin):
         ]
         data = {"str": str(obj), "changed": form_changes(form), "needs": needs}
         admin_audit(request, obj, "change" if change else "add", data)
+
+
+class RegionIncidentTypeNeedInline(admin.TabularInline):
+    model = RegionIncidentTypeNeed
+    extra = 1
+    fields = ("agency_kind", "capability", "count", "optional")
+
+
+@admin.register(RegionIncidentType)
+class RegionIncidentTypeAdmin(RegionScopedAdminMixin, AuditedAdmin):
+    """A region's override of a shared type: offered or not, its default priority, and needs of its own
+    (any listed replace the shared needs in that region). Region admins see and edit only their regions'."""
+
+    list_display = ("incident_type", "region", "offered", "default_priority", "needs_summary")
+    list_filter = (("region", admin.RelatedOnlyFieldListFilter), "offered")
+    search_fields = ("incident_type__code", "incident_type__name", "incident_type__name_id")
+    list_select_related = ("region", "incident_type")
+    inlines = (RegionIncidentTypeNeedInline,)
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).prefetch_related("needs__capability")
+
+    @admin.display(description="needs (empty: the shared ones)")
+    def needs_summary(self, obj: RegionIncidentType) -> str:
+        return ", ".join(
+            f"{n.count} x {n.agency_kind}/{n.capability.code}{' (optional)' if n.optional else ''}"
+            for n in obj.needs.all()
+        )
 
 
 class ResponseTargetInline(admin.TabularInline):
@@ -88,7 +128,7 @@ class InboundMessageAdmin(fleet_admin.InboundMessageAdmin):
 
     def visible_to(self, user) -> Q:
         """Also the WhatsApp deliveries that made reports of the user's regions."""
-        return super().visible_to(user) | Q(whatsappmessage__incident__region__in=regions_for_user(user))
+        return super().visible_to(user) | Q(whatsappmessage__incident__region__in=regions_administered_by(user))
 
     def has_replay_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("fleet.change_inboundmessage")

@@ -78,6 +78,49 @@ class IncidentTypeNeed(models.Model):
         ordering = ["incident_type", "pk"]
 
 
+class RegionIncidentType(models.Model):
+    """One region's override of a shared incident type (``IncidentType``): whether its call takers are offered
+    it, its default priority there, and, when it lists needs of its own (``RegionIncidentTypeNeed``), what
+    it needs there instead of the shared needs (Ambon sends security reports to Polresta, Kodim or Satpol
+    PP). A region without an override of a type uses the shared row as it is
+    (``incidents.selectors.incident_types``).
+    """
+
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="incident_types")
+    incident_type = models.ForeignKey(IncidentType, on_delete=models.CASCADE, related_name="region_overrides")
+    offered = models.BooleanField(default=True, help_text="Shown to this region's call takers (off: not used here)")
+    default_priority = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="This region's default priority for the type (empty: the shared one)"
+    )
+
+    class Meta:
+        ordering = ["region", "incident_type__code"]
+        verbose_name = "incident type of a region"
+        constraints = [
+            models.UniqueConstraint(fields=["region", "incident_type"], name="incidents_one_override_per_region"),
+            models.CheckConstraint(
+                condition=Q(default_priority__isnull=True) | Q(default_priority__gte=1, default_priority__lte=4),
+                name="incidents_override_priority_1_to_4",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.incident_type.code} in {self.region.name}"
+
+
+class RegionIncidentTypeNeed(models.Model):
+    """One need of a region's override; any present replace the shared type's needs in that region."""
+
+    override = models.ForeignKey(RegionIncidentType, on_delete=models.CASCADE, related_name="needs")
+    agency_kind = models.CharField(max_length=16, choices=AgencyKind.choices)
+    capability = models.ForeignKey(Capability, on_delete=models.PROTECT, related_name="needed_by_regions")
+    count = models.PositiveSmallIntegerField(default=1)
+    optional = models.BooleanField(default=False, help_text="sometimes needed (e.g. Damkar extrication)")
+
+    class Meta:
+        ordering = ["override", "pk"]
+
+
 class Channel(models.TextChoices):
     PHONE = "phone", "phone"
     WHATSAPP = "whatsapp", "WhatsApp"

@@ -10,9 +10,10 @@ from access.permissions import RolePermission
 
 
 class CanPlan(RolePermission):
-    """Planners (and admins): coverage surfaces, reports, gaps, siting, live coverage, what-ifs, runs."""
+    """Planners, supervisors and region admins: coverage surfaces, reports, gaps, siting, live coverage,
+    what-ifs, runs (a computation names its region with ``RegionField(capability="plan")``)."""
 
-    message = "this needs the planner role: ask an administrator"
+    message = "this needs the planner, supervisor or region admin role in a region: ask an administrator"
 
     def user_may(self, user) -> bool:
         return roles.can_plan(user)

@@ -6,6 +6,7 @@ import shapely
 from rest_framework import serializers
 from shapely.geometry import mapping, shape
 
+from access import roles
 from coverage.context import DEFAULT_CELL_M
 from coverage.selectors import SourceSpec
 from coverage.siting import DEFAULT_CANDIDATES
@@ -47,7 +48,7 @@ def _spec(data: dict | None, *, required: bool) -> SourceSpec:
 
 
 class _Base(serializers.Serializer):
-    region = RegionField()
+    region = RegionField(capability=roles.PLAN)  # computing coverage or siting: where the user may plan
     cell_m = serializers.FloatField(required=False, default=DEFAULT_CELL_M, min_value=50, max_value=2000)
     label = serializers.CharField(required=False, default="", max_length=128, allow_blank=True)
 

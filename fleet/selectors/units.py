@@ -1,4 +1,12 @@
-"""Reads of the fleet's resources: where a unit is taken to be, and the stations on the map."""
+"""Reads of the fleet's resources: where a unit is taken to be, the stations on the map, and which agencies'
+units a user may see and send.
+
+A member limited to agencies (``access.models.Membership.agencies``: a PSC 119 desk) sees and sends only
+those agencies' units in that region: ``agencies_for_user`` is the one place that applies the limit, and
+every read of units, stations and positions for a person goes through it (``unit_for_user``,
+``stations_for_map``, ``agency_ids_for_user`` for the incidents app's SQL reads and its live channel). The
+access app gives the ids only (``access.selectors.agency_limits_for_user``): it does not know this model.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +15,10 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 
-from access.selectors import regions_for_user
-from fleet.models import Station, Unit
+from access.selectors import agency_limits_for_user, regions_for_user
+from fleet.models import Agency, Station, Unit
 from gis_core.models import Region
 
 # --- positions ----------------------------------------------------------------------------------
@@ -108,14 +116,43 @@ def position_by_age(
     return UnitPosition(None, None, None, None)
 
 
+# --- what a user may see -------------------------------------------------------------------------
+
+
+def agencies_for_user(user: Any, capability: str | None = None) -> QuerySet[Agency]:
+    """The agencies whose units ``user`` may see (or, given ``capability``, e.g. ``access.roles.DISPATCH``,
+    act on): those of the regions where the user holds it, narrowed in each region to the agencies the
+    membership there names (none named: all of the region's)."""
+    qs = Agency.objects.filter(region__in=regions_for_user(user, capability=capability))
+    limits = agency_limits_for_user(user)
+    if limits:
+        limited = Q(region_id__in=list(limits)) & ~Q(pk__in=[pk for ids in limits.values() for pk in ids])
+        qs = qs.exclude(limited)
+    return qs
+
+
+def agency_ids_for_user(user: Any, *, region_ids: list[int] | None = None) -> list[int] | None:
+    """The ids of the agencies ``user`` is limited to among ``region_ids`` (all regions when None), for
+    readers that filter by agency id (the incidents app's unit SQL, the live channel); None when the user
+    is not limited there (every agency of the regions they see)."""
+    limits = agency_limits_for_user(user)
+    if not any(region_ids is None or region_id in region_ids for region_id in limits):
+        return None
+    visible = agencies_for_user(user)
+    if region_ids is not None:
+        visible = visible.filter(region_id__in=region_ids)
+    return sorted(visible.values_list("pk", flat=True))
+
+
 def stations_for_map(*, user: Any, region: Region | None = None) -> QuerySet[Station]:
-    """Stations of the regions ``user`` may see (of ``region`` only, one of them, when given) with their agency
-    and how many units are based there, in one query."""
+    """Stations of the agencies ``user`` may see (of ``region`` only, one of the user's, when given) with their
+    agency and how many units are based there, in one query."""
     qs = Station.objects.select_related("agency").annotate(unit_count=Count("units")).order_by("agency__code", "code")
-    qs = qs.filter(agency__region__in=regions_for_user(user))
+    qs = qs.filter(agency__in=agencies_for_user(user))
     return qs.filter(agency__region=region) if region is not None else qs
 
 
-def unit_for_user(user: Any, *, pk: int) -> Unit | None:
-    """The unit ``pk`` if ``user`` may see its agency's region, else None (as if it did not exist)."""
-    return Unit.objects.select_related("agency").filter(pk=pk, agency__region__in=regions_for_user(user)).first()
+def unit_for_user(user: Any, *, pk: int, capability: str | None = None) -> Unit | None:
+    """The unit ``pk`` if ``user`` may see its agency (and, given ``capability``, e.g. ``access.roles.DISPATCH``,
+    do that in its region), else None: as if it did not exist, so a write answers 404."""
+    return Unit.objects.select_related("agency").filter(pk=pk, agency__in=agencies_for_user(user, capability)).first()

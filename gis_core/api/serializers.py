@@ -69,18 +69,21 @@ class RegionField(serializers.SlugRelatedField):
     """A region by slug or Kemendagri code among those the request's user may see (``regions_visible``).
 
     An unknown region and another centre's get the same 400, listing only the user's own regions. The
-    serializer needs ``context={"request": request}``; without a request no region is visible.
+    serializer needs ``context={"request": request}``; without a request no region is visible. A write
+    names the capability it needs there (``RegionField(capability="dispatch")``, ``access.roles``): a
+    region where the user holds none that grants it is refused as another centre's is.
     """
 
-    def __init__(self, **kwargs):
+    def __init__(self, *, capability: str | None = None, **kwargs):
+        self.capability = capability
         super().__init__(slug_field="slug", queryset=Region.objects.all(), **kwargs)
 
     def to_internal_value(self, data: object) -> Region:
         request = self.context.get("request")
         user = getattr(request, "user", None)
-        region = region_visible(user, slug_or_code=data) if isinstance(data, str) else None
+        region = region_visible(user, slug_or_code=data, capability=self.capability) if isinstance(data, str) else None
         if region is None:
-            known = ", ".join(regions_visible(user).values_list("slug", flat=True)) or "none"
+            known = ", ".join(regions_visible(user, self.capability).values_list("slug", flat=True)) or "none"
             raise serializers.ValidationError(f"unknown region {data!r}; your regions: {known}")
         return region
 

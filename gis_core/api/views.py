@@ -186,14 +186,15 @@ class MatrixView(APIView):
         )
 
 
-def region_or_404(slug: str, *, user) -> Region:
-    """The region ``slug`` (or Kemendagri code) if ``user`` may see it; else a 404 that lists the user's own.
+def region_or_404(slug: str, *, user, capability: str | None = None) -> Region:
+    """The region ``slug`` (or Kemendagri code) if ``user`` may see it (and do ``capability`` there, an
+    ``access.roles`` capability); else a 404 that lists the user's own.
 
     An unknown region and another centre's answer the same, so the answer never confirms that it exists.
     """
-    region = selectors.region_visible(user, slug_or_code=slug)
+    region = selectors.region_visible(user, slug_or_code=slug, capability=capability)
     if region is None:
-        known = ", ".join(selectors.regions_visible(user).values_list("slug", flat=True)) or "none"
+        known = ", ".join(selectors.regions_visible(user, capability).values_list("slug", flat=True)) or "none"
         raise NotFound(f"unknown region {slug!r}; your regions: {known}")
     return region
 

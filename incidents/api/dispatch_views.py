@@ -83,11 +83,12 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from access import roles
 from access.selectors import regions_for_user
 from fleet.actors import Actor
 from fleet.api.permissions import CanSeeFleet
 from fleet.models import Unit
-from fleet.selectors.units import stations_for_map, unit_for_user
+from fleet.selectors.units import agency_ids_for_user, stations_for_map, unit_for_user
 from gis_core.api.views import region_or_404
 from gis_core.models import Region
 from incidents.api import dispatch_serializers as s
@@ -122,7 +123,9 @@ def _region(request: Request, value: str | None, *, required: bool = False) -> R
 
 
 def _unit_or_404(request: Request, pk: int) -> Unit:
-    unit = unit_for_user(request.user, pk=pk)
+    """A unit the user may act on (dispatch, status): of a region where they may dispatch and of an agency
+    they are not limited away from; any other is the same 404 as a missing one."""
+    unit = unit_for_user(request.user, pk=pk, capability=roles.DISPATCH)
     if unit is None:
         raise NotFound(f"no unit with id {pk}")
     return unit
@@ -143,10 +146,11 @@ class UnitList(DispatcherAPIView):
     def get(self, request: Request) -> Response:
         region = _region(request, request.query_params.get("region"))
         if region is not None:
-            states = unit_states(now=timezone.now(), region_id=region.pk)
+            region_ids = [region.pk]
         else:
             region_ids = list(regions_for_user(request.user).values_list("pk", flat=True))
-            states = unit_states(now=timezone.now(), region_ids=region_ids)
+        agency_ids = agency_ids_for_user(request.user, region_ids=region_ids)
+        states = unit_states(now=timezone.now(), region_ids=region_ids, agency_ids=agency_ids)
         return Response({"type": "FeatureCollection", "features": [unit_feature(state) for state in states]})
 
 
@@ -171,8 +175,10 @@ class IncidentRecommendations(DispatcherAPIView):
 
     def get(self, request: Request, pk: int) -> Response:
         query = _valid(s.RecommendationQuerySerializer, request.query_params)
+        incident = incident_or_404(request, pk)
         result = units_recommend(
-            incident=incident_or_404(request, pk),
+            incident=incident,
+            agency_ids=agency_ids_for_user(request.user, region_ids=[incident.region_id]),
             include_route=query["routes"],
             capabilities=query["capabilities"] or None,
             limit=query.get("limit"),
@@ -190,8 +196,10 @@ class UnitsEta(DispatcherAPIView):
     @extend_schema(request=s.UnitsEtaInputSerializer, responses={200: dict})
     def post(self, request: Request) -> Response:
         data = _valid(s.UnitsEtaInputSerializer, request.data)
+        region = _region(request, data["region"], required=True)
         result = units_eta(
-            region=_region(request, data["region"], required=True),
+            region=region,
+            agency_ids=agency_ids_for_user(request.user, region_ids=[region.pk]),
             destination=data["destination"],
             unit_ids=data["units"],
             agencies=data["agencies"],
@@ -214,7 +222,7 @@ class IncidentAssignments(DispatcherAPIView):
     @extend_schema(request=s.AssignmentCreateSerializer, responses={201: AssignmentSerializer})
     def post(self, request: Request, pk: int) -> Response:
         data = _valid(s.AssignmentCreateSerializer, request.data)
-        incident = incident_or_404(request, pk)
+        incident = incident_or_404(request, pk, capability=roles.DISPATCH)
         assignment = dispatch_assign(
             incident=incident,
             unit=_unit_or_404(request, data["unit_id"]),
@@ -230,7 +238,7 @@ class AssignmentCancel(DispatcherAPIView):
     @extend_schema(request=s.AssignmentCancelSerializer, responses={200: AssignmentSerializer})
     def post(self, request: Request, pk: int) -> Response:
         data = _valid(s.AssignmentCancelSerializer, request.data)
-        assignment = assignment_for_user(request.user, pk=pk)
+        assignment = assignment_for_user(request.user, pk=pk, capability=roles.DISPATCH)
         if assignment is None:
             raise NotFound(f"no assignment with id {pk}")
         dispatch_cancel(assignment=assignment, actor=Actor.of_request(request), reason=data["reason"])

@@ -10,6 +10,7 @@ from rest_framework import serializers
 from rest_framework_gis.fields import GeometryField
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
+from access import roles
 from gis_core.api.fields import PointField
 from gis_core.api.serializers import RegionField
 from incidents.models import Assignment, CallerFlag, Channel, Incident, LocationOffer, LocationSource, WhatsAppMessage
@@ -21,7 +22,7 @@ from incidents.services.callers import FLAG_KINDS
 
 
 class IncidentCreateSerializer(serializers.Serializer):
-    region = RegionField()
+    region = RegionField(capability=roles.DISPATCH)  # placing a report: where the user may dispatch
     channel = serializers.ChoiceField(choices=Channel.choices)
     caller_phone = serializers.CharField(required=False, allow_blank=True, default="", max_length=40)
     caller_name = serializers.CharField(required=False, allow_blank=True, default="", max_length=128)

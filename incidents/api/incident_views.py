@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_gis.pagination import GeoJsonPagination
 
+from access import roles
 from access.authentication import ApiTokenAuthentication
 from access.selectors import home_region_for_user
 from fleet.actors import Actor
@@ -56,9 +57,10 @@ def _valid(serializer_class, request: Request) -> dict:
     return serializer.validated_data
 
 
-def incident_or_404(request: Request, pk: int) -> Incident:
-    """The report ``pk`` of one of the user's regions; another centre's is the same 404 as a missing one."""
-    incident = incident_for_user(request.user, pk=pk)
+def incident_or_404(request: Request, pk: int, capability: str | None = None) -> Incident:
+    """The report ``pk`` of one of the user's regions (one where they may do ``capability``, an
+    ``access.roles`` capability, for a write); another centre's is the same 404 as a missing one."""
+    incident = incident_for_user(request.user, pk=pk, capability=capability)
     if incident is None:
         raise NotFound(f"no report with id {pk}")
     return incident
@@ -69,17 +71,20 @@ CALLER_REGION = OpenApiParameter(
 )
 
 
-def caller_region(request: Request) -> Region:
+def caller_region(request: Request, capability: str | None = None) -> Region:
     """The centre whose caller record is asked for: ``?region=`` (or a body's ``region``), else the user's
-    home region. Callers are per region; another centre's is the same 404 as an unknown region."""
+    home region. Callers are per region; another centre's (or, for a write naming ``capability``, one where
+    the user may not do it) is the same 404 as an unknown region."""
     given = request.query_params.get("region") or (
         request.data.get("region") if isinstance(request.data, dict) else None
     )
     if given:
-        return region_or_404(str(given), user=request.user)
+        return region_or_404(str(given), user=request.user, capability=capability)
     region = home_region_for_user(request.user)
     if region is None:
         raise NotFound("you are a member of no region: name one with ?region=")
+    if capability is not None and not roles.may(request.user, capability, region):
+        raise NotFound(f"you may not do this in your home region {region.slug}: name a region with ?region=")
     return region
 
 
@@ -147,7 +152,11 @@ class IncidentDetail(DispatcherAPIView):
     @extend_schema(request=s.IncidentClassifySerializer, responses={200: s.IncidentDetailSerializer})
     def patch(self, request: Request, pk: int) -> Response:
         data = _valid(s.IncidentClassifySerializer, request)
-        incidents.incident_classify(incident=incident_or_404(request, pk), **data, actor=Actor.of_request(request))
+        incidents.incident_classify(
+            incident=incident_or_404(request, pk, roles.DISPATCH),
+            **data,
+            actor=Actor.of_request(request),
+        )
         return _detail_response(request, pk)
 
 
@@ -158,7 +167,7 @@ class IncidentLocation(DispatcherAPIView):
     def patch(self, request: Request, pk: int) -> Response:
         data = _valid(s.IncidentLocationSerializer, request)
         incidents.incident_location_set(
-            incident=incident_or_404(request, pk),
+            incident=incident_or_404(request, pk, roles.DISPATCH),
             location=data["location"],
             location_accuracy_m=data["location_accuracy_m"],
             source=data["location_source"],
@@ -174,7 +183,9 @@ class LocationOfferApply(DispatcherAPIView):
     @extend_schema(request=None, responses={200: s.IncidentDetailSerializer})
     def post(self, request: Request, pk: int, offer_id: int) -> Response:
         incidents.location_offer_apply(
-            incident=incident_or_404(request, pk), offer_id=offer_id, actor=Actor.of_request(request)
+            incident=incident_or_404(request, pk, roles.DISPATCH),
+            offer_id=offer_id,
+            actor=Actor.of_request(request),
         )
         return _detail_response(request, pk)
 
@@ -186,7 +197,7 @@ class IncidentClose(DispatcherAPIView):
     def post(self, request: Request, pk: int) -> Response:
         data = _valid(s.IncidentCloseSerializer, request)
         incidents.incident_close(
-            incident=incident_or_404(request, pk),
+            incident=incident_or_404(request, pk, roles.DISPATCH),
             outcome=data["outcome"],
             note=data["note"],
             actor=Actor.of_request(request),
@@ -212,7 +223,7 @@ class CallerFlagCreate(DispatcherAPIView):
 
     @extend_schema(request=s.CallerFlagCreateSerializer, responses={201: s.CallerFlagSerializer})
     def post(self, request: Request, phone: str) -> Response:
-        region, phone = caller_region(request), callers.phone_normalise(phone)
+        region, phone = caller_region(request, roles.DISPATCH), callers.phone_normalise(phone)
         data = _valid(s.CallerFlagCreateSerializer, request)
         action = callers.caller_block if data["kind"] == callers.BLOCK else callers.caller_flag
         kwargs = {"duration_s": data["duration_s"]} if "duration_s" in data else {}
@@ -225,7 +236,7 @@ class CallerFlagLift(DispatcherAPIView):
 
     @extend_schema(request=s.CallerFlagLiftSerializer, responses={200: s.CallerFlagSerializer})
     def post(self, request: Request, phone: str, flag_id: int) -> Response:
-        region, number = caller_region(request), callers.phone_normalise(phone)
+        region, number = caller_region(request, roles.DISPATCH), callers.phone_normalise(phone)
         data = _valid(s.CallerFlagLiftSerializer, request)
         flag = (
             CallerFlag.objects.select_related("caller")

@@ -47,8 +47,8 @@ __all__ = ["live_group", "live_incident_changed", "live_send", "live_unit_change
 
 
 def user_may_watch(user: Any) -> bool:
-    """Whether ``user`` may open the live console: a console role (``access.roles``) or staff (checks groups:
-    one query; call it off the event loop).
+    """Whether ``user`` may open the live console: a console role in a region (``access.roles``; one query:
+    call it off the event loop). Which region's is then ``access.selectors.regions_for_user``'s answer.
 
     Parameters
     ----------
@@ -57,7 +57,7 @@ def user_may_watch(user: Any) -> bool:
     """
     if user is None or not user.is_authenticated or not user.is_active:
         return False
-    return user.is_staff or roles.has_role(user)
+    return roles.has_role(user)
 
 
 def live_unit_changed(unit_id: int, *, incident_id: int | None = None) -> None:

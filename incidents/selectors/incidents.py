@@ -16,6 +16,7 @@ from django.db.models import Count, Prefetch, QuerySet
 from django.utils import timezone
 
 from access.selectors import regions_for_user
+from fleet.selectors.units import agencies_for_user
 from gis_core.models import Region
 from incidents.models import (
     Assignment,
@@ -58,14 +59,21 @@ def incidents_queue(
     return incidents_loaded(queryset).order_by("priority", "received_at", "pk")
 
 
-def incident_for_user(user: Any, *, pk: int) -> Incident | None:
-    """The report ``pk`` with its region if ``user`` may see its region, else None (as if it did not exist)."""
-    return Incident.objects.select_related("region").filter(pk=pk, region__in=regions_for_user(user)).first()
+def incident_for_user(user: Any, *, pk: int, capability: str | None = None) -> Incident | None:
+    """The report ``pk`` with its region if ``user`` may see its region (and, given ``capability``, an
+    ``access.roles`` capability such as ``DISPATCH``, do that there), else None (as if it did not exist).
+
+    Reports are not limited by agency: a member limited to agencies still sees every report of the region
+    (the centre triages them all)."""
+    regions = regions_for_user(user, capability=capability)
+    return Incident.objects.select_related("region").filter(pk=pk, region__in=regions).first()
 
 
-def assignment_for_user(user: Any, *, pk: int) -> Assignment | None:
-    """The assignment ``pk`` if ``user`` may see its report's region, else None (as if it did not exist)."""
-    return Assignment.objects.filter(pk=pk, incident__region__in=regions_for_user(user)).first()
+def assignment_for_user(user: Any, *, pk: int, capability: str | None = None) -> Assignment | None:
+    """The assignment ``pk`` if ``user`` may see its report's region and its unit's agency (and, given
+    ``capability``, do that there), else None (as if it did not exist)."""
+    agencies = agencies_for_user(user, capability=capability)
+    return Assignment.objects.filter(pk=pk, unit__agency__in=agencies).first()
 
 
 def incident_detail(*, user: Any, pk: int) -> Incident | None:

@@ -22,7 +22,8 @@ from gis_core.routing.engine import RoutingEngine, Snap
 from gis_core.routing.errors import OutsideNetworkError, RoutingError
 from gis_core.routing.registry import engine_for
 from incidents.errors import IncidentLocationMissingError, IncidentTypeMissingError, RecommendationInputError
-from incidents.models import Incident, IncidentTypeNeed
+from incidents.models import Incident
+from incidents.selectors.incident_types import incident_type_needs
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +43,8 @@ class Need:
 
 
 def incident_needs(*, incident: Incident, capabilities: Sequence[str] | None = None) -> list[Need]:
-    """What the report needs: explicit capability codes (any agency), else its type's needs table."""
+    """What the report needs: explicit capability codes (any agency), else its type's needs in the report's
+    region (the region's override, else the shared table: ``incidents.selectors.incident_types``)."""
     if capabilities:
         _check_codes(Capability.objects.all(), capabilities, "capability")
         return [Need(None, code, 1) for code in dict.fromkeys(capabilities)]
@@ -51,10 +53,8 @@ def incident_needs(*, incident: Incident, capabilities: Sequence[str] | None = N
             f"report {incident.reference} has no incident type; set one or ask for capabilities explicitly "
             "(e.g. ?capabilities=als,fire_engine)"
         )
-    rows = IncidentTypeNeed.objects.filter(incident_type_id=incident.incident_type_id).values_list(
-        "agency_kind", "capability__code", "count", "optional"
-    )
-    needs = [Need(*row) for row in rows]
+    rows = incident_type_needs(incident_type_id=incident.incident_type_id, region_id=incident.region_id)
+    needs = [Need(row.agency_kind, row.capability, row.count, row.optional) for row in rows]
     if not needs:
         raise RecommendationInputError(
             f"incident type {incident.incident_type_id} of report {incident.reference} lists no needs; "
@@ -138,11 +138,11 @@ class UnitsEta(TypedDict):
     results: list[EtaRow]
 
 
-def _candidates_sql(*, statuses: bool, codes: bool, unit_ids: bool, agencies: bool) -> str:
+def _candidates_sql(*, statuses: bool, codes: bool, unit_ids: bool, agencies: bool, agency_ids: bool = False) -> str:
     """One row per (unit, capability it has) of a region, filtered by what is given; the models' table names.
 
     Parameters in order: now, region id, then the status list, capability codes, unit ids and agency
-    codes for each filter that is on. A unit whose type has no capability comes once, with a null code,
+    codes, agency ids for each filter that is on. A unit whose type has no capability comes once, with a null code,
     when no codes are asked for.
     """
     unit, agency, unit_type = Unit._meta.db_table, Agency._meta.db_table, UnitType._meta.db_table
@@ -153,6 +153,7 @@ def _candidates_sql(*, statuses: bool, codes: bool, unit_ids: bool, agencies: bo
     where += ["c.code = ANY(%s)"] if codes else []
     where += ["u.id = ANY(%s)"] if unit_ids else []
     where += ["a.code = ANY(%s)"] if agencies else []
+    where += ["a.id = ANY(%s)"] if agency_ids else []
     return (
         f"SELECT u.id, u.call_sign, a.code, a.name, a.kind, t.code, ST_X(f.geom), ST_Y(f.geom), "
         # The fix's age in seconds, computed here: no timestamp to parse per row.
@@ -175,14 +176,24 @@ def _candidates(
     codes: Sequence[str] | None = None,
     unit_ids: Sequence[int] | None = None,
     agencies: Sequence[str] | None = None,
+    agency_ids: Sequence[int] | None = None,
 ) -> list[_Candidate]:
     """Units of a region with their positions, one query and plain rows; each filter applies when given.
 
-    By default the available units; ``codes`` keeps units having any of these capabilities.
+    By default the available units; ``codes`` keeps units having any of these capabilities; ``agency_ids``
+    (a user limited to agencies; an empty list: none) keeps those agencies' units.
     Raw SQL rather than the ORM: this runs on every recommendation, and the ORM's query building and
     model machinery cost more than the query itself (200 units: ~2 ms of PostgreSQL, plain tuples).
     """
-    filters = {"statuses": statuses, "codes": codes, "unit_ids": unit_ids, "agencies": agencies}
+    if agency_ids is not None and not agency_ids:
+        return []
+    filters = {
+        "statuses": statuses,
+        "codes": codes,
+        "unit_ids": unit_ids,
+        "agencies": agencies,
+        "agency_ids": agency_ids,
+    }
     on = {name: bool(values) for name, values in filters.items()}
     params: list[Any] = [now, region_id, *(list(values) for values in filters.values() if values)]
     with connection.cursor() as cursor:
@@ -212,6 +223,7 @@ def units_recommend(
     capabilities: Sequence[str] | None = None,
     limit: int | None = None,
     route_units: Sequence[int] = (),
+    agency_ids: Sequence[int] | None = None,
 ) -> Recommendation:
     """Available units for each need of a report, ranked by road ETA to its location.
 
@@ -237,6 +249,9 @@ def units_recommend(
         Unit ids whose route to add too, wherever they rank (the dispatcher looks at a unit further
         down the list); with or without ``include_route``. Ids that are not among the suggestions
         get nothing.
+    agency_ids
+        Suggest only units of these agencies (the asking user's limit,
+        ``fleet.selectors.units.agency_ids_for_user``); every agency of the region when None.
 
     Returns
     -------
@@ -260,7 +275,7 @@ def units_recommend(
     now = now or timezone.now()
     needs = incident_needs(incident=incident, capabilities=capabilities)
     destination = (incident.geom.x, incident.geom.y)
-    units = _candidates(incident.region_id, now, codes=sorted({n.capability for n in needs}))
+    units = _candidates(incident.region_id, now, codes=sorted({n.capability for n in needs}), agency_ids=agency_ids)
     engine = engine_for(incident.region)
     timed = _time_units(engine, units, destination)
     result_needs: list[NeedResult] = []
@@ -309,6 +324,7 @@ def units_eta(
     available_only: bool = False,
     limit: int | None = None,
     now: datetime | None = None,
+    agency_ids: Sequence[int] | None = None,
 ) -> UnitsEta:
     """Road ETAs of a region's units to a point, for other systems and for "who is nearest" questions.
 
@@ -329,6 +345,9 @@ def units_eta(
         At most this many results (the nearest).
     now
         Reference time for position ages; now by default.
+    agency_ids
+        Only units of these agencies (the asking user's limit); others are as unknown as another
+        region's. Every agency of the region when None.
 
     Returns
     -------
@@ -344,7 +363,10 @@ def units_eta(
         The destination is not a valid point or lies outside the road network.
     """
     now = now or timezone.now()
-    _check_codes(Agency.objects.filter(region=region), agencies, "agency")
+    region_agencies = Agency.objects.filter(region=region)
+    if agency_ids is not None:
+        region_agencies = region_agencies.filter(pk__in=agency_ids)
+    _check_codes(region_agencies, agencies, "agency")
     _check_codes(Capability.objects.all(), capabilities, "capability")
     units = _candidates(
         region.pk,
@@ -353,12 +375,11 @@ def units_eta(
         codes=capabilities,
         unit_ids=unit_ids,
         agencies=agencies,
+        agency_ids=agency_ids,
     )
     if unit_ids:
-        missing = sorted(
-            set(unit_ids)
-            - set(Unit.objects.filter(pk__in=unit_ids, agency__region=region).values_list("pk", flat=True))
-        )
+        known = Unit.objects.filter(pk__in=unit_ids, agency__in=region_agencies).values_list("pk", flat=True)
+        missing = sorted(set(unit_ids) - set(known))
         if missing:
             raise RecommendationInputError(f"no unit {', '.join(map(str, missing))} in region {region.slug}")
     engine = engine_for(region)

@@ -77,6 +77,7 @@ def unit_states(
     region_id: int | None = None,
     region_ids: Sequence[int] | None = None,
     unit_ids: Sequence[int] | None = None,
+    agency_ids: Sequence[int] | None = None,
 ) -> list[UnitState]:
     """Units with their agency, type, capabilities, home station, last valid fix and active assignment.
 
@@ -94,6 +95,9 @@ def unit_states(
         Only units of agencies of these regions (e.g. the ones a user may see); no filter when None.
     unit_ids
         Only these units; no filter when None.
+    agency_ids
+        Only units of these agencies (a user limited to agencies: ``fleet.selectors.units.agency_ids_for_user``);
+        no filter when None.
 
     Returns
     -------
@@ -111,6 +115,9 @@ def unit_states(
     if unit_ids is not None:
         where.append("u.id = ANY(%(units)s)")
         params["units"] = list(unit_ids)
+    if agency_ids is not None:
+        where.append("a.id = ANY(%(agencies)s)")
+        params["agencies"] = list(agency_ids)
     sql = _UNITS_SQL + (f" WHERE {' AND '.join(where)}" if where else "") + " ORDER BY a.code, u.call_sign, u.id"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

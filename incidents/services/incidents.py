@@ -50,6 +50,11 @@ from incidents.models import (
     Outcome,
     Priority,
 )
+from incidents.selectors.incident_types import (
+    default_priority_in_region,
+    incident_type_offered,
+    incident_types_for_region,
+)
 from incidents.services.callers import caller_get_or_create, caller_marks, caller_policy_apply, phone_normalise
 from incidents.services.places import place_text
 
@@ -112,8 +117,8 @@ def incident_create(
     if channel not in Channel.values:
         raise InvalidReportError(f"channel {channel!r} is unknown; use one of {', '.join(Channel.values)}")
     phone = phone_normalise(caller_phone) if (caller_phone or "").strip() else ""
-    itype = _incident_type(incident_type)
-    priority = _priority(priority, itype)
+    itype = _incident_type(incident_type, region)
+    priority = _priority(priority, itype, region)
     geom, accuracy_m = _point(location, location_accuracy_m)
     kecamatan, kelurahan = _areas(region, geom)
     address = address_text.strip()
@@ -335,9 +340,9 @@ def incident_classify(
         incident = Incident.objects.select_for_update(of=("self",)).select_related("incident_type").get(pk=incident.pk)
         before = _triage_fields(incident)
         if incident_type is not None:
-            incident.incident_type = _incident_type(incident_type)
+            incident.incident_type = _incident_type(incident_type, incident.region)
         if incident_type is not None or priority is not None:
-            incident.priority = _priority(priority, incident.incident_type)
+            incident.priority = _priority(priority, incident.incident_type, incident.region)
         for name, value in texts.items():
             setattr(incident, name, value)
         if "address_text" in texts:
@@ -421,21 +426,23 @@ def incident_close(*, incident: Incident, outcome: str, note: str = "", actor: A
     return incident
 
 
-def _incident_type(value: IncidentType | str | None) -> IncidentType | None:
+def _incident_type(value: IncidentType | str | None, region: Region) -> IncidentType | None:
+    """The type named ``value`` among those ``region`` offers (``incidents.selectors.incident_types``)."""
     if value is None or isinstance(value, IncidentType):
         return value
     itype = IncidentType.objects.filter(code=value).first()
-    if itype is None:
-        known = (
-            ", ".join(IncidentType.objects.values_list("code", flat=True)) or "none loaded (run load_incident_types)"
-        )
+    if itype is None or not incident_type_offered(incident_type=itype, region=region):
+        offered = [t.code for t in incident_types_for_region(region=region)]
+        known = ", ".join(offered) or "none loaded (run load_incident_types)"
         raise UnknownIncidentTypeError(f"incident type {value!r} is unknown; known types: {known}")
     return itype
 
 
-def _priority(priority: int | None, itype: IncidentType | None) -> int:
+def _priority(priority: int | None, itype: IncidentType | None, region: Region) -> int:
     if priority is None:
-        return itype.default_priority if itype is not None else UNTRIAGED_PRIORITY
+        if itype is None:
+            return UNTRIAGED_PRIORITY
+        return default_priority_in_region(incident_type=itype, region=region)  # the region's table
     if isinstance(priority, bool) or priority not in Priority.values:
         raise InvalidReportError(f"priority {priority!r} is out of range; use 1 (critical) to 4 (low)")
     return int(priority)

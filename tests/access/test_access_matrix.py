@@ -1,7 +1,10 @@
 """Every URL of the URLconf decides who may call it: a URL without a decision here fails the suite.
 
-Each URL is called as anonymous, as a logged-in user with no role, as a dispatcher, a planner and an admin,
-and with an API token holding every scope (``TOKEN_FOR``: only reads, only by the methods its views name).
+Each URL is called as anonymous, as a crew device (its own credentials in HTTP Basic: they open the ingest
+endpoints only), as a logged-in user with no role, as a Jambi dispatcher, a Jambi PSC-119-only dispatcher,
+a supervisor, a planner, a region admin, an Ambon dispatcher (the URLs name Jambi: past the role check, then
+the 404 of an unknown region) and with an API token holding every scope (``TOKEN_FOR``: only reads, only by
+the methods its views name). Roles are held per region (``access.models.Membership.role``).
 A caller the URL is not for gets 401 or 403 (a page: the login redirect or 403); a caller it is for gets
 past the permission check (any other status: 200, 400 for the empty request, 404 for the made-up object,
 405 for a method the view does not take). Anonymous may get a 2xx only from ``OPEN``, each with its reason.
@@ -12,17 +15,32 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
-from factories.access import make_user
+from factories.access import basic_header
+from factories.fleet import make_agency, make_device, make_unit
 from factories.gis_core import make_region
+
+from fleet.actors import Actor
 
 pytestmark = pytest.mark.django_db
 
-ANON, NOROLE, DISPATCHER, PLANNER, ADMIN = "anonymous", "no role", "dispatcher", "planner", "admin"
-ROLES = (DISPATCHER, PLANNER, ADMIN)
+ANON, DEVICE, NOROLE = "anonymous", "crew device", "no role"
+DISPATCHER, PSC_DESK, SUPERVISOR = "dispatcher", "Jambi PSC-119-only dispatcher", "supervisor"
+PLANNER, ADMIN, AMBON = "planner", "region admin", "Ambon dispatcher"
+ROLES = (DISPATCHER, PSC_DESK, SUPERVISOR, PLANNER, ADMIN, AMBON)
 ANY_ROLE = frozenset(ROLES)
-DISPATCH = frozenset({DISPATCHER, ADMIN})
-PLAN = frozenset({PLANNER, ADMIN})
-EVERYONE = frozenset({ANON, NOROLE, *ROLES})
+DISPATCH = frozenset({DISPATCHER, PSC_DESK, SUPERVISOR, ADMIN, AMBON})
+PLAN = frozenset({PLANNER, SUPERVISOR, ADMIN})
+EVERYONE = frozenset({ANON, DEVICE, NOROLE, *ROLES})
+# Each actor: (username, role in its region, region slug, agency codes it is limited to).
+ACTORS = {
+    NOROLE: ("no-role", "", "kota-jambi", ()),
+    DISPATCHER: ("jambi.dispatcher", "dispatcher", "kota-jambi", ()),
+    PSC_DESK: ("jambi.psc119", "dispatcher", "kota-jambi", ("psc119",)),
+    SUPERVISOR: ("jambi.supervisor", "supervisor", "kota-jambi", ()),
+    PLANNER: ("jambi.planner", "planner", "kota-jambi", ()),
+    ADMIN: ("jambi.admin", "region_admin", "kota-jambi", ()),
+    AMBON: ("ambon.dispatcher", "dispatcher", "kota-ambon", ()),
+}
 
 # Open to anyone, with who proves what: these answer anonymous callers by design.
 OPEN = {
@@ -162,18 +180,32 @@ def test_every_url_has_a_decision() -> None:
 @pytest.fixture
 def callers(db) -> dict[str, Client]:
     """The user of each caller (None: anonymous); each request logs in afresh, as console:logout ends a session."""
-    from access.models import Scope
-    from access.services import api_token_create
+    from django.contrib.auth.models import User
 
-    region = make_region()
-    users = {role: make_user(role.replace(" ", "-"), *([] if role == NOROLE else [role])) for role in (NOROLE, *ROLES)}
-    token = api_token_create(region=region, name="every scope", scopes=list(Scope.values)).text
-    return {ANON: None, **users, TOKEN: token}
+    from access.models import Scope
+    from access.services import api_token_create, membership_grant
+
+    regions = {
+        "kota-jambi": make_region(),
+        "kota-ambon": make_region(code="81.71", slug="kota-ambon", name="Kota Ambon", metric_srid=32752),
+    }
+    psc = make_agency(region=regions["kota-jambi"], code="psc119", kind="ems")
+    make_agency(region=regions["kota-jambi"], code="damkar", kind="fire")
+    users = {}
+    for actor, (username, role, slug, agencies) in ACTORS.items():
+        user = User.objects.create_user(username=username, password="x", is_staff=role == "region_admin")
+        membership_grant(user=user, region=regions[slug], role=role, agencies=[psc] if agencies else [])
+        users[actor] = user
+    token = api_token_create(region=regions["kota-jambi"], name="every scope", scopes=list(Scope.values)).text
+    make_device(unit=make_unit(agency=psc), identifier="crew-1", secret="crew-secret")
+    return {ANON: None, DEVICE: ("crew-1", "crew-secret"), **users, TOKEN: token}
 
 
 def _client(user) -> Client:
     if isinstance(user, str):  # an API token
         return Client(HTTP_AUTHORIZATION=f"Bearer {user}")
+    if isinstance(user, tuple):  # a crew device's identifier and secret, as its tracker sends them
+        return Client(HTTP_AUTHORIZATION=basic_header(*user))
     client = Client()
     if user is not None:
         client.force_login(user)
@@ -183,6 +215,8 @@ def _client(user) -> Client:
 def _refused(response, *, page: bool) -> bool:
     if response.status_code in (401, 403):
         return True
+    if response.status_code == 429 and response.json()["error"]["code"] == "login_locked":
+        return True  # a crew device's credentials are no user's: after a few, django-axes locks the name out
     # A console page sends anonymous callers to the login form.
     return page and response.status_code == 302 and "/login/" in response["Location"]
 
@@ -206,3 +240,97 @@ def test_each_url_answers_only_the_callers_it_is_for(callers: dict, method: str)
             if caller == ANON and 200 <= response.status_code < 300 and name not in OPEN:
                 wrong.append(f"{method.upper()} {path} ({name}) answered anonymous with {response.status_code}")
     assert not wrong, "\n".join(wrong)
+
+
+# ---------------------------------------------------------------- writes on real objects
+
+JAMBI = (103.6131, -1.6101)
+JAMBI_PHONE = "+6281200000001"
+
+
+@pytest.fixture
+def jambi_work(callers):
+    """Kota Jambi's work as its own staff made it: a report with an offer, a PSC 119 ambulance and a Damkar
+    engine (busy on a second report), a flag on the caller."""
+    from django.contrib.gis.geos import Point
+    from django.utils import timezone
+    from factories.fleet import make_incident
+
+    from fleet.models import Agency
+    from incidents.models import LocationOffer
+    from incidents.services.callers import caller_flag
+    from incidents.services.dispatch import dispatch_assign
+
+    psc, damkar = Agency.objects.get(code="psc119"), Agency.objects.get(code="damkar")
+    ambulance = make_unit(agency=psc, call_sign="AMB-9", capabilities=["als"])
+    engine = make_unit(agency=damkar, call_sign="DMK-1", capabilities=["fire_engine"])
+    busy = make_unit(agency=damkar, call_sign="DMK-2", capabilities=["fire_engine"])
+    incident = make_incident(region=psc.region, geom=JAMBI, caller_phone=JAMBI_PHONE)
+    staff = callers[DISPATCHER]
+    assignment = dispatch_assign(
+        incident=make_incident(region=psc.region, geom=JAMBI), unit=busy, actor=Actor.person(staff)
+    )
+    offer = LocationOffer.objects.create(incident=incident, geom=Point(*JAMBI, srid=4326), received_at=timezone.now())
+    flag = caller_flag(region=psc.region, phone=JAMBI_PHONE, reason="two silent calls", actor=Actor.person(staff))
+    return {"incident": incident, "ambulance": ambulance, "engine": engine, "assignment": assignment,
+            "offer": offer, "flag": flag}  # fmt: skip
+
+
+def _state() -> tuple:
+    """Everything a write below could change."""
+    from coverage.models import CoverageRun
+    from fleet.models import Unit
+    from incidents.models import Assignment, CallerFlag, Incident
+
+    return (
+        sorted(Unit.objects.values_list("pk", "status")),
+        sorted(Assignment.objects.values_list("pk", "status", "unit_id")),
+        sorted((i.pk, i.status, i.priority, i.geom.coords if i.geom else None) for i in Incident.objects.all()),
+        sorted(CallerFlag.objects.values_list("pk", "lifted_at")),
+        CoverageRun.objects.count(),
+    )
+
+
+def test_cross_region_and_cross_agency_writes_are_404s_and_change_nothing(callers, jambi_work) -> None:
+    from django.contrib.auth.models import User
+
+    from access.services import membership_grant
+
+    w = jambi_work
+    ambon_supervisor = User.objects.create_user(username="ambon.supervisor", password="x")
+    membership_grant(user=ambon_supervisor, region=callers[AMBON].memberships.get().region, role="supervisor")
+    i, flag = w["incident"].pk, w["flag"].pk
+    # (who, method, path, body, expected status): another centre's objects and regions, another agency's units.
+    cases = [
+        (AMBON, "post", "/api/incidents/", {"region": "kota-jambi", "channel": "phone", "incident_type": "x"}, 400),
+        (AMBON, "post", f"/api/incidents/{i}/assignments/", {"unit_id": w["ambulance"].pk}, 404),
+        (AMBON, "post", f"/api/units/{w['ambulance'].pk}/status/", {"status": "out_of_service"}, 404),
+        (AMBON, "post", f"/api/assignments/{w['assignment'].pk}/cancel/", {"reason": "x"}, 404),
+        (AMBON, "post", f"/api/incidents/{i}/close/", {"outcome": "prank", "note": "x"}, 404),
+        (AMBON, "patch", f"/api/incidents/{i}/", {"priority": 1}, 404),
+        (AMBON, "patch", f"/api/incidents/{i}/location/", {"location": list(JAMBI)}, 404),
+        (AMBON, "post", f"/api/incidents/{i}/location-offers/{w['offer'].pk}/apply/", {}, 404),
+        (AMBON, "post", f"/api/callers/{JAMBI_PHONE}/flags/?region=kota-jambi", {"kind": "block", "reason": "x"}, 404),
+        (AMBON, "post", f"/api/callers/{JAMBI_PHONE}/flags/{flag}/lift/?region=kota-jambi", {"reason": "x"}, 404),
+        ("ambon supervisor", "post", "/api/coverage/surface/", {"region": "kota-jambi", "cell_m": 500}, 400),
+        (PSC_DESK, "post", f"/api/incidents/{i}/assignments/", {"unit_id": w["engine"].pk}, 404),
+        (PSC_DESK, "post", f"/api/units/{w['engine'].pk}/status/", {"status": "out_of_service"}, 404),
+        (PSC_DESK, "post", f"/api/assignments/{w['assignment'].pk}/cancel/", {"reason": "x"}, 404),
+        (PLANNER, "post", f"/api/incidents/{i}/assignments/", {"unit_id": w["ambulance"].pk}, 403),
+        (PLANNER, "post", f"/api/units/{w['ambulance'].pk}/status/", {"status": "out_of_service"}, 403),
+    ]
+    users = {**callers, "ambon supervisor": ambon_supervisor}
+    before = _state()
+    wrong = []
+    for who, method, path, body, expected in cases:
+        client = _client(users[who])
+        response = getattr(client, method)(path, body, content_type="application/json")
+        if response.status_code != expected:
+            wrong.append(f"{method.upper()} {path} as {who}: {response.status_code}, not {expected}")
+    assert not wrong, "\n".join(wrong)
+    assert _state() == before
+    # The PSC 119 desk sends its own agency's ambulance to the same report.
+    sent = _client(callers[PSC_DESK]).post(
+        f"/api/incidents/{i}/assignments/", {"unit_id": w["ambulance"].pk}, content_type="application/json"
+    )
+    assert sent.status_code == 201, sent.content

@@ -8,7 +8,6 @@ from factories.access import make_user
 from factories.fleet import make_agency, make_device, make_station, make_unit
 from factories.gis_core import make_region
 
-from access.roles import groups_ensure
 from coverage.models import CoverageRun
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +30,6 @@ def centres():
 
 
 def _staff_client(username: str, *, regions, superuser: bool = False) -> Client:
-    groups_ensure()
     user = make_user(username, "admin", regions=regions)
     user.is_staff, user.is_superuser = True, superuser
     user.save()

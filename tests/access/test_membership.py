@@ -30,7 +30,7 @@ def _user(username: str, **extra) -> User:
 def test_a_member_sees_only_the_regions_of_their_memberships(two_regions) -> None:
     jambi, _ambon = two_regions
     ani = _user("ani")
-    membership_grant(user=ani, region=jambi)
+    membership_grant(user=ani, region=jambi, role="dispatcher")
     assert list(regions_for_user(ani)) == [jambi]
     assert region_for_user(ani, slug_or_code="kota-jambi") == jambi
     assert region_for_user(ani, slug_or_code="15.71") == jambi
@@ -50,10 +50,17 @@ def test_no_membership_sees_nothing_and_a_superuser_sees_all(two_regions) -> Non
     assert region_for_user(root, slug_or_code="kota-ambon") == ambon
 
 
+def test_a_membership_without_a_role_grants_nothing(two_regions) -> None:
+    jambi, _ = two_regions
+    eka = _user("eka")
+    membership_grant(user=eka, region=jambi)
+    assert (list(regions_for_user(eka)), home_region_for_user(eka)) == ([], None)
+
+
 def test_an_inactive_user_sees_nothing(two_regions) -> None:
     jambi, _ = two_regions
     dedi = _user("dedi")
-    membership_grant(user=dedi, region=jambi)
+    membership_grant(user=dedi, region=jambi, role="dispatcher")
     dedi.is_active = False
     assert list(regions_for_user(dedi)) == []
 
@@ -61,8 +68,8 @@ def test_an_inactive_user_sees_nothing(two_regions) -> None:
 def test_the_first_membership_is_home_and_home_can_move(two_regions) -> None:
     jambi, ambon = two_regions
     ani = _user("ani")
-    membership_grant(user=ani, region=ambon)
-    membership_grant(user=ani, region=jambi)
+    membership_grant(user=ani, region=ambon, role="planner")
+    membership_grant(user=ani, region=jambi, role="planner")
     assert home_region_for_user(ani) == ambon  # the first one granted, though Jambi sorts first
     membership_grant(user=ani, region=jambi, home=True)
     assert home_region_for_user(ani) == jambi

@@ -20,7 +20,8 @@ from fleet.models import Unit
 pytestmark = pytest.mark.django_db
 
 DEMO_USERNAMES = ["admin", "dispatcher", "planner"]
-JAMBI_OWN, AMBON_OWN = ["jambi.dispatcher", "jambi.planner"], ["ambon.dispatcher", "ambon.planner"]
+OWN = ["admin", "dispatcher", "planner", "supervisor"]  # each region's own, before its fleet (psc119) is loaded
+JAMBI_OWN, AMBON_OWN = [f"jambi.{name}" for name in OWN], [f"ambon.{name}" for name in OWN]
 
 
 def _quiet(*args: str) -> None:
@@ -65,7 +66,11 @@ def test_demo_users_created_after_both_regions_are_home_in_jambi(data_dir) -> No
         **dict.fromkeys(DEMO_USERNAMES + JAMBI_OWN, "kota-jambi"),
         **dict.fromkeys(AMBON_OWN, "kota-ambon"),
     }
-    assert Membership.objects.count() == 3 * 2 + 2 + 2  # the shared accounts in both, each city's own in one
+    assert Membership.objects.count() == 3 * 2 + 4 + 4  # the shared accounts in both, each city's own in one
+    roles = dict(Membership.objects.filter(region__slug="kota-ambon").values_list("user__username", "role"))
+    assert roles == {"admin": "region_admin", "dispatcher": "dispatcher", "planner": "planner",
+                     "ambon.admin": "region_admin", "ambon.dispatcher": "dispatcher", "ambon.planner": "planner",
+                     "ambon.supervisor": "supervisor"}  # fmt: skip
 
 
 def test_a_region_without_the_demo_accounts_gets_no_accounts_of_its_own(data_dir) -> None:
@@ -96,6 +101,14 @@ def test_the_demo_script_loads_both_cities_each_with_its_own_dispatcher(both_reg
     assert config["region"]["time_zone"] == {"name": "Asia/Jayapura", "abbreviation": "WIT", "utc_offset": "+09:00"}
     assert ambon.get("/dispatch/?region=kota-jambi").status_code == 404
     assert _login("ambon.planner").get("/plan/").context["config"]["region"]["slug"] == "kota-ambon"
+    # Each region's PSC 119 desk (made once the fleets are loaded) sees and sends PSC 119's units only.
+    desk = _login("jambi.psc119")
+    units = desk.get(desk.get("/dispatch/").context["config"]["urls"]["units"]).json()["features"]
+    assert units
+    assert {f["properties"]["agency"] for f in units} == {"psc119"}
+    assert _login("ambon.psc119").get("/dispatch/").context["config"]["agencies"][0]["code"] == "psc119"
+    supervisor = _login("jambi.supervisor")
+    assert (supervisor.get("/dispatch/").status_code, supervisor.get("/plan/").status_code) == (200, 200)
     # Both fleets are loaded, each in its region.
     assert Unit.objects.filter(agency__region__slug="kota-ambon").count() == 4
     assert Unit.objects.filter(agency__region__slug="kota-jambi").count() > 4

@@ -1,9 +1,11 @@
-"""Console roles: the demo admin can work in /admin/ on Siaga's tables; the other roles cannot."""
+"""Console roles: the demo admin (a region admin of every region) works in /admin/ on Siaga's tables; the
+other roles cannot."""
 
 from __future__ import annotations
 
 import pytest
 from django.test import Client
+from factories.gis_core import make_region
 
 from console.services import demo_users_create
 
@@ -18,6 +20,7 @@ def _client(username: str, password: str) -> Client:
 
 
 def test_demo_admin_edits_siaga_tables_in_the_admin_but_not_users() -> None:
+    make_region()  # the admin role is held in a region: the demo's
     demo_users_create()
     admin = _client("admin", "demo-admin")
     index = admin.get("/admin/")

@@ -14,6 +14,11 @@ pytestmark = pytest.mark.django_db
 LIMIT = 3
 
 
+@pytest.fixture(autouse=True)
+def _demo_region(jambi_region):
+    """The demo accounts hold their roles in a region: Kota Jambi's."""
+
+
 def _basic(username: str, password: str) -> dict[str, str]:
     return {"HTTP_AUTHORIZATION": basic_header(username, password)}
 

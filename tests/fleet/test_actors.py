@@ -19,7 +19,8 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_request_of_a_person_is_a_dispatcher_kind_actor_with_their_roles_and_address() -> None:
-    user = make_user("desk-3", "planner", "dispatcher")
+    make_region()
+    user = make_user("desk-3", "planner", "dispatcher")  # both: a supervisor (access.roles)
     request = RequestFactory().post("/api/incidents/", REMOTE_ADDR="192.0.2.44")
     request.user = user
     actor = Actor.of_request(request)
@@ -29,7 +30,7 @@ def test_a_request_of_a_person_is_a_dispatcher_kind_actor_with_their_roles_and_a
     entry = audit_record(action="test.person", actor=actor)
     entry.refresh_from_db()
     assert (entry.actor_kind, entry.actor_user_id, entry.actor_role, entry.remote_addr) == (
-        "dispatcher", user.pk, "dispatcher,planner", "192.0.2.44",
+        "dispatcher", user.pk, "supervisor", "192.0.2.44",
     )  # fmt: skip
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
+from factories.access import role_for
 from factories.gazetteer import make_town
 from rest_framework.test import APIClient
 
@@ -17,15 +18,13 @@ def town(jambi_region):
 
 
 def _user(name: str, *groups: str, superuser: bool = False) -> User:
-    """A user in those groups, a member of every region existing now (the town's Kota Jambi)."""
+    """A user with the role those names add up to in every region existing now (the town's Kota Jambi)."""
     user = User(username=name, is_superuser=superuser)
     user.set_password("pw")
     user.full_clean()
     user.save()
-    for group in groups:
-        user.groups.add(Group.objects.get_or_create(name=group)[0])
     for region in Region.objects.all():
-        membership_grant(user=user, region=region)
+        membership_grant(user=user, region=region, role=role_for(*groups))
     return user
 
 

@@ -376,7 +376,7 @@ def test_kpis_dates_without_an_offset_are_the_regions_local_time(api, user, jamb
     from access.services import membership_grant
 
     ambon = make_region(code="81.71", slug="kota-ambon", name="Kota Ambon", metric_srid=32752)
-    membership_grant(user=user, region=ambon)  # the KPIs of a region the user is a member of
+    membership_grant(user=user, region=ambon, role="dispatcher")  # the KPIs of a region the user is a member of
     make_incident(region=ambon, geom=None, received_at=datetime(2026, 2, 28, 15, 30, tzinfo=UTC))  # 00:30 WIT 1 March
     body = api.get("/api/kpis/response/?region=kota-ambon&since=2026-03-01&until=2026-03-02&group_by=day").json()
     # since 2026-03-01 in Ambon is 00:00 WIT = 2026-02-28 15:00 UTC, so the report counts, on its local day.

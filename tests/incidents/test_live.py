@@ -347,10 +347,8 @@ def test_another_centres_region_is_closed_with_4404_like_an_unknown_one(redis_up
     _run(scenario)
 
 
-def test_a_staff_user_may_watch_and_gets_pong(redis_up, jambi) -> None:
-    staff = make_user("kepala", regions=[jambi])
-    staff.is_staff = True
-    staff.save()
+def test_a_supervisor_may_watch_and_gets_pong(redis_up, jambi) -> None:
+    staff = make_user("kepala", "supervisor", regions=[jambi])  # roles are per region; staff status alone is none
     headers = _headers(staff)
 
     async def scenario() -> None:
