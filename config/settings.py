@@ -119,6 +119,8 @@ INSTALLED_APPS = [
     # Console: the dispatcher's and planner's web map; django-leaflet ships Leaflet's static files.
     "leaflet",
     "console",
+    # Health probes and Prometheus metrics (ops/): the top floor, beside the console.
+    "ops",
     # Counts failed log-ins (login page, admin, HTTP Basic) and locks a user name out for a while.
     "axes",
 ]
@@ -203,7 +205,8 @@ TIME_ZONE = "Asia/Jakarta"
 USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# collectstatic's target; scripts/serve-production.sh collects into its run folder, which nginx serves.
+STATIC_ROOT = Path(os.environ.get("SIAGA_STATIC_ROOT", BASE_DIR / "staticfiles"))
 # WhiteNoise serves the apps' static folders directly (a few hundred kB), so no collectstatic step can go stale.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
@@ -310,6 +313,20 @@ SIAGA_FIX_MAX_SPEED_KPH = _env_float("SIAGA_FIX_MAX_SPEED_KPH", 200.0)  # implie
 SIAGA_FIX_RETENTION_DAYS = _env_float("SIAGA_FIX_RETENTION_DAYS", 180.0)
 # A unit whose newest valid fix is older than this is ranked from its home station.
 SIAGA_POSITION_MAX_AGE_S = _env_float("SIAGA_POSITION_MAX_AGE_S", 600.0)
+
+# Ingest spool (fleet.services.spool): an OwnTracks HTTP message that cannot be stored while PostgreSQL is away
+# is appended to a Redis stream, answered 200 (OwnTracks forgets whatever it was answered), and replayed once the
+# database is back (manage.py ingest_spool_replay; the MQTT bridge replays it too, every SIAGA_SPOOL_REPLAY_EVERY_S).
+# Only a device this process authenticated within SIAGA_SPOOL_CREDENTIAL_TTL_S can be spooled: its secret is
+# checked against the hash remembered then (the secret itself is never spooled).
+SIAGA_SPOOL_STREAM = os.environ.get("SIAGA_SPOOL_STREAM", "siaga:ingest-spool")
+SIAGA_SPOOL_REPLAY_EVERY_S = _env_float("SIAGA_SPOOL_REPLAY_EVERY_S", 30.0)
+SIAGA_SPOOL_CREDENTIAL_TTL_S = _env_float("SIAGA_SPOOL_CREDENTIAL_TTL_S", 86400.0)
+
+# Prometheus scrapes /metrics with Authorization: Bearer <this> (ops.permissions.HoldsMetricsToken); unset, no
+# one may scrape. Behind the production proxy the connecting address is always nginx's, so it is not what
+# decides: the token is.
+SIAGA_METRICS_TOKEN = os.environ.get("SIAGA_METRICS_TOKEN", "").strip()
 
 # WhatsApp Cloud API webhook.
 WHATSAPP_APP_SECRET = os.environ.get("WHATSAPP_APP_SECRET", "")

@@ -11,6 +11,7 @@ import json
 from django.db import connection
 from django.utils import timezone
 
+from fleet.metrics import INBOUND_MESSAGES
 from fleet.models import Device, InboundMessage
 
 # -------------------------------------------------------------------------------------
@@ -55,6 +56,7 @@ def inbound_message_store(
         (message.pk,) = cursor.fetchone()
     message._state.adding = False
     message._state.db = connection.alias
+    INBOUND_MESSAGES.labels(channel).inc()
     return message
 
 
