@@ -6,7 +6,8 @@
 #                 SIAGA_HTTP_THREADS threads each, default 4). The views are synchronous, so an ASGI worker would
 #                 only add a thread hop; gunicorn restarts a worker that dies or hangs.
 #   daphne        the live console's WebSocket (config/asgi.py, ws/regions/<slug>/), through the same address.
-#   mqtt_ingest   the OwnTracks MQTT bridge (SIAGA_MQTT_BRIDGES=0 for none).
+#   mqtt_ingest_N SIAGA_MQTT_BRIDGES OwnTracks MQTT bridges (default 1; 0 for none), sharing one subscription
+#                 ($share/siaga/...) with a client id each, so the broker gives each message to one of them.
 #   nginx         from Debian (installed here if missing), its config generated into the run folder.
 # The supervisor is supervisord (PyPI, pinned in requirements/): it restarts each program on its own when it exits
 # (honcho, the other candidate, stops everything when one process ends) and keeps a log per program. One at a time:
@@ -124,7 +125,7 @@ stopasgroup=true
 killasgroup=true
 stopwaitsecs=20
 redirect_stderr=true
-stdout_logfile=$run/logs/$1.log
+stdout_logfile=$run/logs/%(process_name)s.log
 stdout_logfile_maxbytes=50MB
 stdout_logfile_backups=5
 EOF
@@ -154,7 +155,9 @@ EOF
 --forwarded-allow-ips 127.0.0.1 --graceful-timeout 15"
   program daphne "$root/.venv/bin/daphne --bind 127.0.0.1 --port $daphne_port --proxy-headers config.asgi:application"
   if [ "$bridges" -gt 0 ]; then
-    program mqtt_ingest "$root/.venv/bin/python manage.py mqtt_ingest"
+    # One shared subscription; %(process_num)d gives each bridge the same client id at every restart.
+    program mqtt_ingest "$root/.venv/bin/python manage.py mqtt_ingest --instance %(process_num)d"
+    printf 'process_name=mqtt_ingest_%%(process_num)d\nnumprocs=%s\n' "$bridges"
   fi
   program nginx "$nginx_bin -e $run/logs/nginx-error.log -c $run/nginx.conf -g 'daemon off;'"
 } >"$run/supervisord.conf"
