@@ -16,3 +16,7 @@ INBOUND_MESSAGES = Counter(
 FIXES_RECEIVED = Counter("siaga_fixes_received", "GPS fixes handed to recording, by protocol", ["protocol"])
 FIXES_STORED = Counter("siaga_fixes_stored", "GPS fixes written to the database, by protocol", ["protocol"])
 FIXES_FLAGGED = Counter("siaga_fixes_flagged", "Stored GPS fixes carrying a flag, by flag", ["flag"])
+SPOOL_APPENDED = Counter(
+    "siaga_ingest_spooled", "Device messages spooled because the database could not take them", ["channel"]
+)
+SPOOL_REPLAYED = Counter("siaga_ingest_spool_replayed", "Spooled messages replayed, by outcome", ["outcome"])

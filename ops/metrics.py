@@ -4,11 +4,13 @@ Counters and histograms are kept where things happen (``fleet.metrics``; ``DISPA
 ``ops.receivers``). Under the production stack (``scripts/serve-production.sh``) each process writes them to
 ``PROMETHEUS_MULTIPROC_DIR`` and a scrape of any one API worker sums every process: the gunicorn workers, Daphne
 and the MQTT bridges (prometheus_client's multiprocess mode). The gauges are not kept anywhere: each scrape asks
-the database (open reports per region and status), so every worker answers the same figures.
+the database (open reports per region and status) and Redis (the ingest spool's depth), so every worker answers
+the same figures.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 
@@ -17,6 +19,9 @@ from prometheus_client import REGISTRY, CollectorRegistry, Histogram, generate_l
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
+from redis import RedisError
+
+logger = logging.getLogger(__name__)
 
 # Report received -> its first unit dispatched. Buckets around the 112 targets (minutes, not seconds).
 DISPATCH_LATENCY = Histogram(
@@ -27,9 +32,10 @@ DISPATCH_LATENCY = Histogram(
 
 
 class DomainCollector(Collector):
-    """Gauges read from the database at each scrape."""
+    """Gauges read from the database and Redis at each scrape."""
 
     def collect(self) -> Iterator[Metric]:
+        from fleet.services.spool import spool_depth
         from incidents.models import Incident, IncidentStatus
 
         open_reports = GaugeMetricFamily(
@@ -44,6 +50,13 @@ class DomainCollector(Collector):
         for slug, status, count in counts:
             open_reports.add_metric([slug, status], count)
         yield open_reports
+        spool = GaugeMetricFamily("siaga_ingest_spool_depth", "Device messages spooled while the database was away")
+        try:
+            spool.add_metric([], spool_depth())
+        except RedisError:  # Redis is away: no figure rather than a wrong zero
+            logger.warning("metrics: the ingest spool's depth cannot be read", exc_info=True)
+        else:
+            yield spool
 
 
 def exposition() -> bytes:

@@ -8,6 +8,8 @@
 #   daphne        the live console's WebSocket (config/asgi.py, ws/regions/<slug>/), through the same address.
 #   mqtt_ingest_N SIAGA_MQTT_BRIDGES OwnTracks MQTT bridges (default 1; 0 for none), sharing one subscription
 #                 ($share/siaga/...) with a client id each, so the broker gives each message to one of them.
+#   spool_replay  stores the OwnTracks HTTP messages spooled in Redis while PostgreSQL was away, once it is back
+#                 (the MQTT bridges replay too; a Redis lock lets one at a time).
 #   nginx         from Debian (installed here if missing), its config generated into the run folder.
 # The supervisor is supervisord (PyPI, pinned in requirements/): it restarts each program on its own when it exits
 # (honcho, the other candidate, stops everything when one process ends) and keeps a log per program. One at a time:
@@ -159,6 +161,7 @@ EOF
     program mqtt_ingest "$root/.venv/bin/python manage.py mqtt_ingest --instance %(process_num)d"
     printf 'process_name=mqtt_ingest_%%(process_num)d\nnumprocs=%s\n' "$bridges"
   fi
+  program spool_replay "$root/.venv/bin/python manage.py ingest_spool_replay --follow"
   program nginx "$nginx_bin -e $run/logs/nginx-error.log -c $run/nginx.conf -g 'daemon off;'"
 } >"$run/supervisord.conf"
 

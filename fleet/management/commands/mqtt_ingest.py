@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
+import threading
 import time
 from urllib.parse import urlsplit
 
@@ -21,6 +22,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import close_old_connections, connections
 
 from fleet.services.owntracks_mqtt import TOPIC_FILTER, owntracks_mqtt_message
+from fleet.services.spool import spool_replay
 
 logger = logging.getLogger(__name__)
 RETRY_S = 5.0  # wait before resuming the session after a message could not be stored
@@ -34,6 +36,23 @@ def subscription(topic: str, *, share_group: str | None) -> str:
     if any(c in share_group for c in "/+#") or topic.startswith("$share/"):
         raise CommandError(f"share group {share_group!r} and topic {topic!r}: a group name has no / + #")
     return f"$share/{share_group}/{topic}"
+
+
+def spool_replayer(*, every_s: float) -> threading.Thread:
+    """A daemon thread replaying the ingest spool every ``every_s`` (the bridge runs one: it outlives outages)."""
+
+    def loop() -> None:
+        while True:
+            time.sleep(every_s)
+            close_old_connections()
+            try:
+                spool_replay()
+            except Exception:  # Redis or the database away: the next round tries again
+                logger.warning("spool replay failed; trying again in %.0f s", every_s, exc_info=True)
+            finally:
+                connections.close_all()
+
+    return threading.Thread(target=loop, name="spool-replay", daemon=True)
 
 
 def default_client_id(instance: int) -> str:
@@ -111,6 +130,7 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"cannot reach the MQTT broker at {url}: {exc}") from exc
         self.stdout.write(f"recording {subscribed} from {url} as {client_id} (Ctrl-C to stop)")
+        spool_replayer(every_s=settings.SIAGA_SPOOL_REPLAY_EVERY_S).start()
         try:
             while True:
                 # Returns only after the bridge disconnected itself: a message could not be stored.
