@@ -11,7 +11,8 @@ What it does, printing each check as it passes (and stopping at the first that f
    with HTTP Basic); a WebSocket upgrade on ``/ws/regions/bench-stack/`` with the dispatcher's session (101 and
    the ``hello``), then a fix posted over HTTP (OsmAnd) arriving on that socket as the unit's move; debug off
    (an unknown URL is the plain 404 page); ``/metrics`` refused without the token, and with it the fix counted
-   by the worker that stored it, whichever worker answers the scrape (multiprocess);
+   by the worker that stored it, whichever worker answers the scrape (multiprocess); with Mosquitto, two MQTT
+   bridges (one shared subscription, a group of this run's own) and an OwnTracks message recorded;
 4. supervision: a gunicorn worker killed with SIGKILL is replaced (the API answers throughout), Daphne killed
    with SIGKILL is restarted by supervisord on its own and a new socket opens, each program has its log;
 5. stops the stack (every program ends) and drops the database.
@@ -48,6 +49,8 @@ SERVER_ENV = {
     "SIAGA_CHANNEL_PREFIX": f"siaga-bench-stack-{os.getpid()}",
     "SIAGA_METRICS_TOKEN": METRICS_TOKEN,
     "SIAGA_LOG_LEVEL": "WARNING",
+    "SIAGA_MQTT_SHARE_GROUP": f"siaga-bench-{os.getpid()}",  # not shared with another server on this broker
+    "SIAGA_SPOOL_STREAM": f"siaga-bench-spool-{os.getpid()}",
 }
 os.environ.update(SERVER_ENV)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -55,6 +58,7 @@ SLUG = "bench-stack"
 CENTRE = (103.6131, -1.5913)
 USER, PASSWORD = "bench-stack-dispatcher", "bench-stack-password"
 START_TIMEOUT_S = 90.0
+MQTT_IDENTIFIER = f"stack{os.getpid()}/phone"
 
 
 def seed() -> tuple[tuple[str, str], str, int]:
@@ -74,6 +78,7 @@ def seed() -> tuple[tuple[str, str], str, int]:
     unit_type = UnitType.objects.create(code="bench", name="bench ambulance")
     unit = Unit.objects.create(agency=agency, call_sign="STACK-01", unit_type=unit_type)
     device, secret = device_create(unit=unit, identifier="stack-01")
+    device_create(unit=unit, identifier=MQTT_IDENTIFIER)  # the same unit's OwnTracks phone in MQTT mode
     user = User.objects.create_user(username=USER, password=PASSWORD)
     user.groups.add(Group.objects.get_or_create(name="dispatcher")[0])
     membership_grant(user=user, region=region, home=True)
@@ -96,12 +101,13 @@ class Stack:
     def __init__(self, run_dir: Path) -> None:
         self.run_dir = run_dir
         self.port, api_port, daphne_port = free_port(), free_port(), free_port()
+        self.bridges = 2 if mosquitto_answers() else 0
         env = os.environ | {
             "SIAGA_PORT": str(self.port),
             "SIAGA_API_PORT": str(api_port),
             "SIAGA_DAPHNE_PORT": str(daphne_port),
             "SIAGA_RUN_DIR": str(run_dir),
-            "SIAGA_MQTT_BRIDGES": "1" if mosquitto_answers() else "0",
+            "SIAGA_MQTT_BRIDGES": str(self.bridges),
         }
         self.log = open(run_dir / "serve-production.out", "wb")  # noqa: SIM115 (closed in stop)
         self.process = subprocess.Popen(
@@ -153,6 +159,24 @@ class Stack:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
         self.log.close()
+
+
+def mqtt_recorded(unit_id: int) -> bool:
+    """Publish one location as the phone would and wait for its fix in the database."""
+    import json
+
+    import paho.mqtt.client as mqtt
+
+    from fleet.models import PositionFix
+
+    publisher = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"bench-phone-{os.getpid()}")
+    publisher.connect("127.0.0.1", 1883)
+    publisher.loop_start()
+    body = {"_type": "location", "lat": CENTRE[1], "lon": CENTRE[0] + 0.0005, "tst": int(time.time()) - 2}
+    publisher.publish(f"owntracks/{MQTT_IDENTIFIER}", json.dumps(body), qos=1).wait_for_publish(10)
+    publisher.disconnect()
+    publisher.loop_stop()
+    return wait_for(lambda: PositionFix.objects.filter(unit_id=unit_id, protocol="owntracks").exists(), 30)
 
 
 def check(what: str, ok: bool, detail: str = "") -> None:
@@ -240,6 +264,10 @@ def run_checks(stack: Stack, device: tuple[str, str], session_key: str, unit_id:
     check("gunicorn stopped alone: nginx still serves static files, the API is a 502", status == 200 and down == 502)
     check("the API is back after supervisorctl start gunicorn",
           wait_for(lambda: stack.request("GET", "/health/ready")[0] == 200))  # fmt: skip
+
+    check("the spool replay runs", "RUNNING" in stack.ctl("status", "spool_replay"))
+    if stack.bridges:
+        check("an OwnTracks MQTT message is recorded by the bridge", mqtt_recorded(unit_id))
 
     logs = sorted(p.name for p in (stack.run_dir / "logs").glob("*.log"))
     check("one log per program", {"gunicorn.log", "daphne.log", "nginx.log", "nginx-access.log"} <= set(logs),

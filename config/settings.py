@@ -169,6 +169,9 @@ SIAGA_WS_PORT = int(_ws_port) if _ws_port else None
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 # OwnTracks phones in MQTT mode publish to this broker; `manage.py mqtt_ingest` records them.
 SIAGA_MQTT_URL = os.environ.get("SIAGA_MQTT_URL", "mqtt://127.0.0.1:1883")
+# The bridges' shared subscription ($share/<group>/owntracks/+/+): every bridge of one centre's server in one
+# group, so the broker hands each message to one of them (two servers on one broker: a group each).
+SIAGA_MQTT_SHARE_GROUP = os.environ.get("SIAGA_MQTT_SHARE_GROUP", "siaga")
 # A publish waits at most this long for Redis; when it is down the fix or dispatch goes on unpublished.
 SIAGA_LIVE_PUBLISH_TIMEOUT_S = _env_float("SIAGA_LIVE_PUBLISH_TIMEOUT_S", 2.0)
 # The cache (DRF's rate-limit counts, access.throttles) is Redis, shared by every worker process. A short

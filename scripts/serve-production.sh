@@ -114,7 +114,7 @@ http {
 EOF
 "$nginx_bin" -t -q -e "$run/logs/nginx-error.log" -c "$run/nginx.conf" -g "daemon off;"
 
-program() {  # name, command: one supervised program with its own log (rotated at 50 MB, 5 kept)
+program() {  # name, command[, log name]: one supervised program with its own log (rotated at 50 MB, 5 kept)
   cat <<EOF
 
 [program:$1]
@@ -127,7 +127,7 @@ stopasgroup=true
 killasgroup=true
 stopwaitsecs=20
 redirect_stderr=true
-stdout_logfile=$run/logs/%(process_name)s.log
+stdout_logfile=$run/logs/${3:-$1}.log
 stdout_logfile_maxbytes=50MB
 stdout_logfile_backups=5
 EOF
@@ -158,7 +158,8 @@ EOF
   program daphne "$root/.venv/bin/daphne --bind 127.0.0.1 --port $daphne_port --proxy-headers config.asgi:application"
   if [ "$bridges" -gt 0 ]; then
     # One shared subscription; %(process_num)d gives each bridge the same client id at every restart.
-    program mqtt_ingest "$root/.venv/bin/python manage.py mqtt_ingest --instance %(process_num)d"
+    program mqtt_ingest "$root/.venv/bin/python manage.py mqtt_ingest --instance %(process_num)d" \
+      "mqtt_ingest_%(process_num)d"
     printf 'process_name=mqtt_ingest_%%(process_num)d\nnumprocs=%s\n' "$bridges"
   fi
   program spool_replay "$root/.venv/bin/python manage.py ingest_spool_replay --follow"

@@ -26,7 +26,6 @@ from fleet.services.spool import spool_replay
 
 logger = logging.getLogger(__name__)
 RETRY_S = 5.0  # wait before resuming the session after a message could not be stored
-SHARE_GROUP = "siaga"
 
 
 def subscription(topic: str, *, share_group: str | None) -> str:
@@ -113,8 +112,8 @@ class Command(BaseCommand):
         parser.add_argument("--url", default=settings.SIAGA_MQTT_URL, help="mqtt://[user:password@]host[:port]")
         parser.add_argument("--topic", default=TOPIC_FILTER, help="topic filter (default %(default)s)")
         parser.add_argument(
-            "--share-group", default=SHARE_GROUP,
-            help="MQTT shared-subscription group of the bridges (default %(default)s; '' subscribes alone)",
+            "--share-group", default=settings.SIAGA_MQTT_SHARE_GROUP,
+            help="MQTT shared-subscription group (default SIAGA_MQTT_SHARE_GROUP, %(default)s; '' subscribes alone)",
         )  # fmt: skip
         parser.add_argument(
             "--instance", type=int, default=0,
