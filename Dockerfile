@@ -1,8 +1,9 @@
-# The Siaga app image: Debian bookworm's GDAL/GEOS/PROJ (what GeoDjango loads) and the project in .venv,
+# The Siaga app image: Debian bookworm's GDAL/GEOS/PROJ (what GeoDjango loads), nginx (the production profile's
+# proxy, scripts/serve-production.sh) and the project in .venv,
 # installed from the runtime lock only (requirements/runtime.txt: no test tools, no browser).
 FROM python:3.11-slim-bookworm
 RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libgdal32 libgeos-c1v5 libproj25 \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libgdal32 libgeos-c1v5 libproj25 nginx \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY . .

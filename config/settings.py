@@ -119,6 +119,8 @@ INSTALLED_APPS = [
     # Console: the dispatcher's and planner's web map; django-leaflet ships Leaflet's static files.
     "leaflet",
     "console",
+    # Health probes and Prometheus metrics (ops/): the top floor, beside the console.
+    "ops",
     # Counts failed log-ins (login page, admin, HTTP Basic) and locks a user name out for a while.
     "axes",
 ]
@@ -167,6 +169,9 @@ SIAGA_WS_PORT = int(_ws_port) if _ws_port else None
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 # OwnTracks phones in MQTT mode publish to this broker; `manage.py mqtt_ingest` records them.
 SIAGA_MQTT_URL = os.environ.get("SIAGA_MQTT_URL", "mqtt://127.0.0.1:1883")
+# The bridges' shared subscription ($share/<group>/owntracks/+/+): every bridge of one centre's server in one
+# group, so the broker hands each message to one of them (two servers on one broker: a group each).
+SIAGA_MQTT_SHARE_GROUP = os.environ.get("SIAGA_MQTT_SHARE_GROUP", "siaga")
 # A publish waits at most this long for Redis; when it is down the fix or dispatch goes on unpublished.
 SIAGA_LIVE_PUBLISH_TIMEOUT_S = _env_float("SIAGA_LIVE_PUBLISH_TIMEOUT_S", 2.0)
 # The cache (DRF's rate-limit counts, access.throttles) is Redis, shared by every worker process. A short
@@ -203,7 +208,8 @@ TIME_ZONE = "Asia/Jakarta"
 USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# collectstatic's target; scripts/serve-production.sh collects into its run folder, which nginx serves.
+STATIC_ROOT = Path(os.environ.get("SIAGA_STATIC_ROOT", BASE_DIR / "staticfiles"))
 # WhiteNoise serves the apps' static folders directly (a few hundred kB), so no collectstatic step can go stale.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
@@ -312,6 +318,20 @@ SIAGA_FIX_MAX_SPEED_KPH = _env_float("SIAGA_FIX_MAX_SPEED_KPH", 200.0)  # implie
 SIAGA_FIX_RETENTION_DAYS = _env_float("SIAGA_FIX_RETENTION_DAYS", 180.0)
 # A unit whose newest valid fix is older than this is ranked from its home station.
 SIAGA_POSITION_MAX_AGE_S = _env_float("SIAGA_POSITION_MAX_AGE_S", 600.0)
+
+# Ingest spool (fleet.services.spool): an OwnTracks HTTP message that cannot be stored while PostgreSQL is away
+# is appended to a Redis stream, answered 200 (OwnTracks forgets whatever it was answered), and replayed once the
+# database is back (manage.py ingest_spool_replay; the MQTT bridge replays it too, every SIAGA_SPOOL_REPLAY_EVERY_S).
+# Only a device this process authenticated within SIAGA_SPOOL_CREDENTIAL_TTL_S can be spooled: its secret is
+# checked against the hash remembered then (the secret itself is never spooled).
+SIAGA_SPOOL_STREAM = os.environ.get("SIAGA_SPOOL_STREAM", "siaga:ingest-spool")
+SIAGA_SPOOL_REPLAY_EVERY_S = _env_float("SIAGA_SPOOL_REPLAY_EVERY_S", 30.0)
+SIAGA_SPOOL_CREDENTIAL_TTL_S = _env_float("SIAGA_SPOOL_CREDENTIAL_TTL_S", 86400.0)
+
+# Prometheus scrapes /metrics with Authorization: Bearer <this> (ops.permissions.HoldsMetricsToken); unset, no
+# one may scrape. Behind the production proxy the connecting address is always nginx's, so it is not what
+# decides: the token is.
+SIAGA_METRICS_TOKEN = os.environ.get("SIAGA_METRICS_TOKEN", "").strip()
 
 # WhatsApp Cloud API webhook.
 WHATSAPP_APP_SECRET = os.environ.get("WHATSAPP_APP_SECRET", "")

@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/", include("incidents.api.urls")),
     path("api/coverage/", include("coverage.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("ops.urls")),  # /health/live, /health/ready, /metrics
     path("", include("console.urls")),
 ]
 

@@ -168,4 +168,5 @@ ERROR_STRINGS = {
     "unknown_edge": _("Unknown road"),
     "coverage_error": _("Cannot compute coverage with these settings"),
     "history_too_large": _("Too many positions in this period: choose a shorter one"),
+    "ingest_unavailable": _("The server cannot store positions right now: the device sends them again later"),
 }

@@ -37,3 +37,9 @@ class HistoryTooLargeError(DomainError, ValueError):
     """The range holds more fixes than one answer carries; the message says how to narrow it."""
 
     code = "history_too_large"
+
+
+class IngestUnavailableError(DomainError):
+    """The database is away and the request could not be spooled either (HTTP 503: send it again later)."""
+
+    http_status, code = 503, "ingest_unavailable"

@@ -11,5 +11,5 @@ bash scripts/setup.sh
   gis_core/services.py gis_core/selectors.py access/services.py access/selectors.py fleet/services/ fleet/selectors/ \
   incidents/services/ incidents/selectors/ gazetteer/services.py gazetteer/selectors.py coverage/services.py \
   coverage/selectors.py coverage/siting.py coverage/matrix.py coverage/population.py console/selectors.py console/services.py \
-  fleet/actors.py incidents/selectors/eta_accuracy.py
+  fleet/actors.py incidents/selectors/eta_accuracy.py ops/health.py ops/metrics.py
 exec .venv/bin/python -m pytest "$@"

@@ -8,6 +8,7 @@ Used by the position ingest (``fleet.api.ingest_views``) and the crew status end
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict
 
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
@@ -19,7 +20,7 @@ from fleet.errors import DeviceAuthError, DeviceUnitMismatchError
 from fleet.ingest.masking import mask_body, mask_query
 from fleet.models import Device, InboundMessage
 from fleet.services.devices import device_authenticate
-from fleet.services.inbound import inbound_message_close, inbound_message_store
+from fleet.services.inbound import RawRequest, inbound_message_close, inbound_message_store
 from gis_core.credentials import CredentialsInvalidError, basic_credentials
 from gis_core.errors import DomainError
 
@@ -40,9 +41,9 @@ def basic_pair(request) -> tuple[str, str] | None:
     return basic_credentials(request.META.get("HTTP_AUTHORIZATION"))
 
 
-def device_request_store(request, channel: str) -> InboundMessage:
-    """Store the request as it came: query string and body (whichever were sent, both when both were),
-    secrets masked, and the headers worth keeping."""
+def device_request_raw(request, channel: str) -> RawRequest:
+    """The request as it is stored: query string and body (whichever were sent, both when both were), secrets
+    masked, and the headers worth keeping."""
     headers = {name: request.META[key] for key, name in _KEPT_HEADERS.items() if request.META.get(key)}
     headers["Method"] = request.method
     try:
@@ -53,13 +54,18 @@ def device_request_store(request, channel: str) -> InboundMessage:
     if basic is not None:
         headers["Authorization-User"] = basic[0]  # who it claimed to be; never the secret
     body = request.body.decode("utf-8", errors="backslashreplace")
-    return inbound_message_store(
+    return RawRequest(
         channel=channel,
         query=mask_query(request.META.get("QUERY_STRING", "")),
         body=mask_body(body, content_type=request.META.get("CONTENT_TYPE", "")),
         headers=headers,
         remote_addr=request.META.get("REMOTE_ADDR"),
     )
+
+
+def device_request_store(request, channel: str) -> InboundMessage:
+    """Store the request as it came (``device_request_raw``)."""
+    return inbound_message_store(**asdict(device_request_raw(request, channel)))
 
 
 def device_request_authenticate(

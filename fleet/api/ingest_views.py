@@ -22,6 +22,7 @@ another device or unit a 403; all in the one JSON error shape.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import timedelta
 from urllib.parse import parse_qsl
 
@@ -38,17 +39,21 @@ from fleet.api.device_endpoint import (
     basic_pair,
     device_request_authenticate,
     device_request_handled,
+    device_request_raw,
     device_request_store,
 )
 from fleet.api.permissions import CanDispatch
-from fleet.errors import DeviceAuthError, DeviceUnitMismatchError, HistoryTooLargeError
-from fleet.ingest import batch, osmand, owntracks, traccar_json
+from fleet.errors import DeviceAuthError, HistoryTooLargeError, IngestUnavailableError
+from fleet.ingest import batch, osmand, traccar_json
 from fleet.ingest.fix import loads_json
 from fleet.models import Device, InboundMessage, PositionFix
 from fleet.selectors.positions import fixes_track, unit_fixes_between
 from fleet.selectors.units import unit_for_user
 from fleet.services.devices import device_authenticate
+from fleet.services.inbound import RawRequest, inbound_message_store
+from fleet.services.owntracks_http import owntracks_http_record, owntracks_identifier
 from fleet.services.positions import PositionRecordResult, position_record
+from fleet.services.spool import DATABASE_AWAY, credential_remember, spool_append
 from gis_core.api.authentication import BasicAuthentication
 
 HISTORY_DEFAULT = timedelta(hours=24)
@@ -100,26 +105,43 @@ class OsmAndIngestView(DeviceEndpoint):
 
 
 class OwnTracksIngestView(DeviceEndpoint):
-    """OwnTracks HTTP mode. Answers ``[]`` (no commands) once the message is stored and recorded."""
+    """OwnTracks HTTP mode. Answers ``[]`` (no commands) once the message is stored and recorded.
+
+    OwnTracks forgets a message whatever the answer, so when the database is away the request is spooled
+    (``fleet.services.spool``, replayed once it is back) and answered 200 only if the spool took it; a 503 if not.
+    """
 
     def post(self, request):
-        message = device_request_store(request, "owntracks")
-        return device_request_handled(message, lambda: self._work(request, message))
+        raw = device_request_raw(request, "owntracks")
+        try:
+            message = inbound_message_store(**asdict(raw))
+            return device_request_handled(message, lambda: self._work(request, message))
+        except DATABASE_AWAY:
+            return self._spool(request, raw)
 
     def _work(self, request, message: InboundMessage) -> Response:
+        user, secret = self._credentials(request)
+        device = device_authenticate(identifier=self._identifier(request, user), secret=secret)
+        credential_remember(identifier=device.identifier, token_hash=device.token_hash)
+        owntracks_http_record(device=device, body=request.body, message=message)
+        return Response([], status=200)
+
+    def _spool(self, request, raw: RawRequest) -> Response:
+        user, secret = self._credentials(request)
+        if spool_append(raw=raw, identifier=self._identifier(request, user), secret=secret) is None:
+            raise IngestUnavailableError("positions cannot be stored right now: send this message again later")
+        return Response([], status=200)
+
+    @staticmethod
+    def _credentials(request) -> tuple[str, str]:
         basic = basic_pair(request)
         if basic is None or not basic[0]:
             raise DeviceAuthError("OwnTracks must send HTTP Basic auth: user = OwnTracks user, password = secret")
-        user, secret = basic
-        device_name = request.META.get("HTTP_X_LIMIT_D", "").strip()
-        identifier = user if "/" in user or not device_name else f"{user}/{device_name}"
-        device = device_authenticate(identifier=identifier, secret=secret)
-        payload = loads_json(request.body) if request.body.strip() else None
-        topic = payload.get("topic") if isinstance(payload, dict) else None
-        if isinstance(topic, str) and topic.removeprefix("owntracks/") != identifier:
-            raise DeviceUnitMismatchError(f"device {identifier!r} sent a message for topic {topic!r}")
-        _record(device, owntracks.parse_owntracks(payload, device_identifier=identifier), "owntracks", message)
-        return Response([], status=200)
+        return basic
+
+    @staticmethod
+    def _identifier(request, user: str) -> str:
+        return owntracks_identifier(user=user, device_name=request.META.get("HTTP_X_LIMIT_D", ""))
 
 
 class BatchIngestView(DeviceEndpoint):

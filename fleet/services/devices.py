@@ -78,6 +78,11 @@ def secret_hash(secret: str) -> str:
     return _HASHER.encode(secret, _HASHER.salt())
 
 
+def device_secret_matches(*, secret: str, token_hash: str) -> bool:
+    """Whether ``secret`` is the one ``token_hash`` (a ``Device.token_hash``) was made from; no query."""
+    return _secret_matches(secret, token_hash)
+
+
 def _secret_matches(secret: str, encoded: str) -> bool:
     if encoded.startswith(f"{DeviceSecretHasher.algorithm}$"):
         return _HASHER.verify(secret, encoded)

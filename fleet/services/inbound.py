@@ -7,17 +7,36 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import connection
 from django.utils import timezone
 
+from fleet.metrics import INBOUND_MESSAGES
 from fleet.models import Device, InboundMessage
 
-# -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RawRequest:
+    """A request as it is stored (secrets already masked): what ``inbound_message_store`` takes, and what the
+    ingest spool keeps while the database is away (``fleet.services.spool``)."""
+
+    channel: str
+    body: str
+    headers: dict[str, str]
+    remote_addr: str | None
+    query: str = ""
 
 
 def inbound_message_store(
-    *, channel: str, body: bytes | str, headers: dict[str, str], remote_addr: str | None, query: str = ""
+    *,
+    channel: str,
+    body: bytes | str,
+    headers: dict[str, str],
+    remote_addr: str | None,
+    query: str = "",
+    received_at: datetime | None = None,
 ) -> InboundMessage:
     """Store a raw request as received, in its own commit, before anything about it can fail.
 
@@ -34,6 +53,8 @@ def inbound_message_store(
         The client's address.
     query
         The query string as sent (a device may send everything there, with a body or without).
+    received_at
+        When it was received (default now); a spooled request's is when it was spooled.
 
     The caller masks secrets in ``query`` and ``body`` (``fleet.ingest.masking``).
     """
@@ -41,7 +62,7 @@ def inbound_message_store(
     headers = {name: value.replace("\x00", "\\x00") for name, value in headers.items()}  # jsonb cannot hold NUL either
     message = InboundMessage(
         channel=channel, query=query.replace("\x00", "\\x00"), body=text.replace("\x00", "\\x00"),
-        headers=headers, remote_addr=remote_addr, outcome="received", received_at=timezone.now(),
+        headers=headers, remote_addr=remote_addr, outcome="received", received_at=received_at or timezone.now(),
     )  # fmt: skip
     # Hand-written INSERT: every device request runs it, and Model.save() costs more to build than to run.
     with connection.cursor() as cursor:
@@ -55,6 +76,7 @@ def inbound_message_store(
         (message.pk,) = cursor.fetchone()
     message._state.adding = False
     message._state.db = connection.alias
+    INBOUND_MESSAGES.labels(channel).inc()
     return message
 
 

@@ -75,6 +75,7 @@ from fleet.ingest import checks
 from fleet.ingest.batch import UNIT_ID_ATTRIBUTE
 from fleet.ingest.checks import Prev, flag_fixes, in_range
 from fleet.ingest.fix import CanonicalFix
+from fleet.metrics import FIXES_FLAGGED, FIXES_RECEIVED, FIXES_STORED
 from fleet.models import Device, InboundMessage, PositionFix, Unit
 from fleet.services.inbound import inbound_message_close
 from fleet.signals import unit_moved
@@ -145,6 +146,7 @@ def position_record(
             inbound_message_close(message=message, outcome="ignored", error="no location in it", device=device)
         return PositionRecordResult(fixes=[], last_fix_changed=False, last_fix=None)
     unit = device.unit
+    FIXES_RECEIVED.labels(protocol).inc(len(fixes))
     rows = _rows(device=device, fixes=fixes, protocol=protocol, message=message)
     try:
         with transaction.atomic():
@@ -155,12 +157,20 @@ def position_record(
             row.flags, row.is_valid = ["unvalidated"], False
         with transaction.atomic():
             locked, new_last = _store(unit=unit, device=device, rows=rows, message=message, now=now, validate=False)
+    _count_stored(protocol, rows)
     if message is not None:
         message.outcome, message.error, message.device = "accepted", "", device
     if new_last is not None:
         unit.last_fix = new_last
         unit_moved.send(sender=Unit, unit=unit, status=locked.status)
     return PositionRecordResult(fixes=rows, last_fix_changed=new_last is not None, last_fix=new_last)
+
+
+def _count_stored(protocol: str, rows: list[PositionFix]) -> None:
+    FIXES_STORED.labels(protocol).inc(len(rows))
+    for row in rows:
+        for flag in row.flags:
+            FIXES_FLAGGED.labels(flag).inc()
 
 
 class _ValidationFailed(Exception):

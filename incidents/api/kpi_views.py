@@ -13,13 +13,14 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.authentication import BasicAuthentication, SessionAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from access.authentication import ApiTokenAuthentication
 from fleet.api.permissions import CanSeeFleet
+from gis_core.api.authentication import BasicAuthentication
 from gis_core.models import Region
 from incidents.api import dispatch_serializers as s
 from incidents.api.dispatch_views import KPI_DEFAULT_WINDOW, _region, _valid

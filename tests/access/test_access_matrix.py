@@ -54,6 +54,8 @@ OPEN = {
     "ingest-batch": "devices: device secret",
     "ingest-status": "devices: device secret",
     "whatsapp-webhook": "Meta: signed body (X-Hub-Signature-256) or the verify token",
+    "health-live": "the proxy and orchestrators probe with no account; the answer holds no data",
+    "health-ready": "the proxy and orchestrators probe with no account; each check's name and pass/fail only",
 }
 
 # Who each URL (by name) is for. The device and webhook URLs refuse a person without their proof, so
@@ -64,6 +66,8 @@ FOR = {
     "console:dispatch": DISPATCH,
     "console:plan": PLAN,
     "console:roads": ANY_ROLE,
+    # ops: Prometheus alone, with the scrape token (SIAGA_METRICS_TOKEN); no person, role or API token.
+    "metrics": frozenset(),
     # gis_core: the shared map and routing, for every console role (the default permission).
     **dict.fromkeys(
         ["region-list", "region-detail", "kecamatan-list", "kelurahan-list", "locate", "eta", "route", "isochrone"],
