@@ -119,6 +119,8 @@ INSTALLED_APPS = [
     # Console: the dispatcher's and planner's web map; django-leaflet ships Leaflet's static files.
     "leaflet",
     "console",
+    # Reports a centre owes (period report, SPM table, exports): stands on the console's page shell.
+    "reports",
     # Counts failed log-ins (login page, admin, HTTP Basic) and locks a user name out for a while.
     "axes",
 ]

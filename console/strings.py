@@ -160,4 +160,6 @@ ERROR_STRINGS = {
     "unknown_edge": _("Unknown road"),
     "coverage_error": _("Cannot compute coverage with these settings"),
     "history_too_large": _("Too many positions in this period: choose a shorter one"),
+    "report_period_invalid": _("Check the period: a month (2026-10), quarter (2026-Q4), year, or from and to dates"),
+    "report_input_invalid": _("Check the report's settings"),
 }

@@ -96,6 +96,18 @@ FOR = {
         ],
         PLAN,
     ),
+    # reports: the centre's period report, SPM tables and exports, for every role that reads reports.
+    **dict.fromkeys(
+        [
+            "reports-period",
+            "reports-period-csv",
+            "reports-period-xlsx",
+            "reports-period-pdf",
+            "reports-incidents-csv",
+            "reports-spm",
+        ],
+        ANY_ROLE,
+    ),
 }
 
 # What an API token (every scope, its region Kota Jambi) reaches, by method: what the views' ``required_scopes``
@@ -107,6 +119,7 @@ TOKEN_FOR = {
         ["kpis-response", "incident-list", "incident-detail", "unit-list", "station-list", "coverage-runs"],
         frozenset({"get"}),
     ),
+    **dict.fromkeys(["reports-period", "reports-spm"], frozenset({"get"})),  # the kpis scope: figures, no callers
     **dict.fromkeys(
         ["coverage-run", "coverage-run-compare", "coverage-run-gaps-csv", "coverage-run-map"], frozenset({"get"})
     ),

@@ -1,0 +1,157 @@
+"""Response times of a period in SQL: mean, p90 and share within target per agency, priority and kecamatan.
+
+The same figures, by the same rules, as ``incidents.selectors.kpis.response_kpis`` (tests/reports check
+them against it on one history), computed in PostgreSQL so that a year of ~640,000 reports takes seconds
+rather than loading every report into Python:
+
+- a report's response time is ``received_at`` to its first unit on scene (grouped by agency: that
+  agency's first unit); a dispatch cancelled before arrival does not count; a report no unit reached is
+  counted in ``reports`` but has no time;
+- p90 is ``percentile_cont(0.9)``, the linear-interpolation percentile of ``kpis.percentile_linear``;
+- the target is the first-arriving agency's target for the report's priority (``ResponseTarget``), else
+  its ``response_target_s``, else ``kpis.DEFAULT_TARGET_S`` for its kind; reports with no target are left
+  out of the share.
+"""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+from django.db import connection
+
+from fleet.models import Agency
+from gis_core.models import Kecamatan
+from incidents.selectors.kpis import DEFAULT_TARGET_S
+from reports import labels
+from reports.periods import Period
+
+_DEFAULT_TARGET = " ".join(f"WHEN '{kind}' THEN {seconds}" for kind, seconds in DEFAULT_TARGET_S.items())
+
+# Each report's assignments that count, with the unit's agency; the first on scene per report, and per
+# report and agency (the order of kpis.response_kpis: on scene first, nulls last, then dispatch, then id).
+_SAMPLES = f"""
+WITH period_reports AS (
+    SELECT id, priority, kecamatan_id, received_at FROM fleet_incident
+    WHERE region_id = %(region)s AND received_at >= %(since)s AND received_at < %(until)s
+), counted AS (
+    SELECT a.id, a.incident_id, a.on_scene_at, a.dispatched_at, u.agency_id
+    FROM fleet_assignment a
+    JOIN period_reports r ON r.id = a.incident_id
+    JOIN fleet_unit u ON u.id = a.unit_id
+    WHERE NOT (a.status = 'cancelled' AND a.on_scene_at IS NULL)
+), first_unit AS (
+    SELECT DISTINCT ON (incident_id {{partition}}) incident_id, agency_id, on_scene_at
+    FROM counted ORDER BY incident_id {{partition}}, on_scene_at ASC NULLS LAST, dispatched_at, id
+), samples AS (
+    SELECT r.id, r.priority, r.kecamatan_id, f.agency_id,
+           extract(epoch FROM f.on_scene_at - r.received_at) AS response_s,
+           CASE WHEN f.on_scene_at IS NULL THEN NULL
+                ELSE coalesce(t.target_s, ag.response_target_s, CASE ag.kind {_DEFAULT_TARGET} END) END AS target_s
+    FROM period_reports r
+    {{join}} first_unit f ON f.incident_id = r.id
+    LEFT JOIN fleet_agency ag ON ag.id = f.agency_id
+    LEFT JOIN fleet_responsetarget t ON t.agency_id = f.agency_id AND t.priority = r.priority
+)
+"""
+
+_FIGURES = """
+    count(*) AS reports,
+    count(response_s) AS responded,
+    avg(response_s) AS mean_s,
+    percentile_cont(0.9) WITHIN GROUP (ORDER BY response_s) AS p90_s,
+    count(*) FILTER (WHERE response_s IS NOT NULL AND target_s IS NOT NULL) AS judged,
+    count(*) FILTER (WHERE response_s <= target_s) AS within
+"""
+
+BY_REPORT_SQL = (
+    _SAMPLES.format(partition="", join="LEFT JOIN")
+    + f"""SELECT priority, kecamatan_id, GROUPING(priority, kecamatan_id) AS grouping_mask, {_FIGURES}
+FROM samples GROUP BY GROUPING SETS ((priority), (kecamatan_id), ())"""
+)
+BY_AGENCY_SQL = (
+    _SAMPLES.format(partition=", agency_id", join="JOIN")
+    + f"""SELECT agency_id, priority, GROUPING(agency_id, priority) AS grouping_mask, {_FIGURES}
+FROM samples GROUP BY GROUPING SETS ((agency_id), (agency_id, priority))"""
+)
+
+
+class ResponseRow(TypedDict):
+    key: str | int | None
+    label: str
+    reports: int
+    responded: int
+    mean_s: float | None
+    p90_s: float | None
+    judged_against_target: int
+    share_within_target: float | None
+
+
+class AgencyResponseRow(ResponseRow):
+    target_s: int | None
+    by_priority: list[ResponseRow]
+
+
+class ResponseTables(TypedDict):
+    overall: ResponseRow
+    by_agency: list[AgencyResponseRow]
+    by_priority: list[ResponseRow]
+    by_kecamatan: list[ResponseRow]
+
+
+def _round1(value) -> float | None:
+    return None if value is None else round(float(value), 1)
+
+
+def _row(key, label: str, figures: tuple) -> ResponseRow:
+    reports, responded, mean_s, p90_s, judged, within = figures
+    return ResponseRow(
+        key=key,
+        label=label,
+        reports=reports,
+        responded=responded,
+        mean_s=_round1(mean_s),
+        p90_s=_round1(p90_s),
+        judged_against_target=judged,
+        share_within_target=round(within / judged, 4) if judged else None,
+    )
+
+
+def _fetch(sql: str, params: dict) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def response_tables(*, region_id: int, period: Period) -> ResponseTables:
+    """The period's response times overall, per agency (and its priorities), per priority and per kecamatan."""
+    params = {"region": region_id, "since": period.since, "until": period.until}
+    overall = _row(None, "", (0, 0, None, None, 0, 0))
+    by_priority, by_kecamatan = [], []
+    kecamatan = {k.pk: k for k in Kecamatan.objects.filter(region_id=region_id).only("code", "name")}
+    for priority, kec_id, mask, *figures in _fetch(BY_REPORT_SQL, params):
+        if mask == 0b11:
+            overall = _row(None, "", tuple(figures))
+        elif mask == 0b01:
+            by_priority.append(_row(priority, labels.label(labels.PRIORITIES, priority), tuple(figures)))
+        else:
+            kec = kecamatan.get(kec_id)
+            by_kecamatan.append(_row(kec.code if kec else None, kec.name if kec else str(labels.NO_KECAMATAN), figures))
+    by_priority.sort(key=lambda r: r["key"])
+    by_kecamatan.sort(key=lambda r: (r["key"] is None, str(r["key"])))
+    agencies = {a.pk: a for a in Agency.objects.filter(region_id=region_id)}
+    rows: dict[int, AgencyResponseRow] = {}
+    nested: dict[int, list[ResponseRow]] = {}
+    for agency_id, priority, mask, *figures in _fetch(BY_AGENCY_SQL, params):
+        agency = agencies[agency_id]
+        if mask == 0b01:
+            base = _row(agency.code, agency.name, tuple(figures))
+            target = agency.response_target_s or DEFAULT_TARGET_S.get(agency.kind)
+            rows[agency_id] = AgencyResponseRow(**base, target_s=target, by_priority=[])
+        else:
+            nested.setdefault(agency_id, []).append(
+                _row(priority, labels.label(labels.PRIORITIES, priority), tuple(figures))
+            )
+    for agency_id, row in rows.items():
+        row["by_priority"] = sorted(nested.get(agency_id, []), key=lambda r: r["key"])
+    by_agency = sorted(rows.values(), key=lambda r: str(r["key"]))
+    return ResponseTables(overall=overall, by_agency=by_agency, by_priority=by_priority, by_kecamatan=by_kecamatan)
