@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from typing import TypedDict
 
-from django.db import connection
-
 from gis_core.models import Kecamatan
 from incidents.models import IncidentType
 from reports import labels
 from reports.periods import Period
+from reports.selectors.sql import fetch_all
 
 COLUMNS = ("channel", "incident_type_id", "kecamatan_id", "hour", "outcome", "month")
 SETS = {
@@ -79,9 +78,7 @@ def _share(part: int, whole: int) -> float | None:
 def report_counts(*, region_id: int, period: Period) -> Counts:
     """The period's report counts (see the module docstring); shares are of all the period's reports."""
     params = {"region": region_id, "since": period.since, "until": period.until, "tz": period.time_zone}
-    with connection.cursor() as cursor:
-        cursor.execute(SQL, params)
-        rows = cursor.fetchall()
+    rows = fetch_all(SQL, params)
     by_set: dict[str, list[tuple]] = {name: [] for name in SETS}
     masks = {_mask(cols): name for name, cols in SETS.items()}
     for row in rows:

@@ -17,41 +17,40 @@ from __future__ import annotations
 
 from typing import TypedDict
 
-from django.db import connection
-
 from fleet.models import Agency
 from gis_core.models import Kecamatan
 from incidents.selectors.kpis import DEFAULT_TARGET_S
 from reports import labels
 from reports.periods import Period
+from reports.selectors.sql import report_cursor
 
 _DEFAULT_TARGET = " ".join(f"WHEN '{kind}' THEN {seconds}" for kind, seconds in DEFAULT_TARGET_S.items())
 
-# Each report's assignments that count, with the unit's agency; the first on scene per report, and per
-# report and agency (the order of kpis.response_kpis: on scene first, nulls last, then dispatch, then id).
-_SAMPLES = f"""
+# Each report's first unit on scene per agency (the order of kpis.response_kpis: on scene first, nulls last,
+# then dispatch, then id; a dispatch cancelled before arrival does not count), with its response time and the
+# target it is judged on, kept in a temporary table that both aggregates read: one pass over a year's dispatches.
+SAMPLES_SQL = f"""
+DROP TABLE IF EXISTS pg_temp.report_agency_samples;
+CREATE TEMP TABLE report_agency_samples ON COMMIT DROP AS
 WITH period_reports AS (
     SELECT id, priority, kecamatan_id, received_at FROM fleet_incident
     WHERE region_id = %(region)s AND received_at >= %(since)s AND received_at < %(until)s
-), counted AS (
-    SELECT a.id, a.incident_id, a.on_scene_at, a.dispatched_at, u.agency_id
+), first_unit AS (
+    SELECT DISTINCT ON (a.incident_id, u.agency_id) a.id, a.incident_id, u.agency_id, a.on_scene_at,
+           a.dispatched_at, r.priority, r.kecamatan_id, r.received_at
     FROM fleet_assignment a
     JOIN period_reports r ON r.id = a.incident_id
     JOIN fleet_unit u ON u.id = a.unit_id
     WHERE NOT (a.status = 'cancelled' AND a.on_scene_at IS NULL)
-), first_unit AS (
-    SELECT DISTINCT ON (incident_id {{partition}}) incident_id, agency_id, on_scene_at
-    FROM counted ORDER BY incident_id {{partition}}, on_scene_at ASC NULLS LAST, dispatched_at, id
-), samples AS (
-    SELECT r.id, r.priority, r.kecamatan_id, f.agency_id,
-           extract(epoch FROM f.on_scene_at - r.received_at) AS response_s,
-           CASE WHEN f.on_scene_at IS NULL THEN NULL
-                ELSE coalesce(t.target_s, ag.response_target_s, CASE ag.kind {_DEFAULT_TARGET} END) END AS target_s
-    FROM period_reports r
-    {{join}} first_unit f ON f.incident_id = r.id
-    LEFT JOIN fleet_agency ag ON ag.id = f.agency_id
-    LEFT JOIN fleet_responsetarget t ON t.agency_id = f.agency_id AND t.priority = r.priority
+    ORDER BY a.incident_id, u.agency_id, a.on_scene_at ASC NULLS LAST, a.dispatched_at, a.id
 )
+SELECT f.id, f.incident_id, f.agency_id, f.on_scene_at, f.dispatched_at, f.priority, f.kecamatan_id,
+       extract(epoch FROM f.on_scene_at - f.received_at) AS response_s,
+       CASE WHEN f.on_scene_at IS NULL THEN NULL
+            ELSE coalesce(t.target_s, ag.response_target_s, CASE ag.kind {_DEFAULT_TARGET} END) END AS target_s
+FROM first_unit f
+JOIN fleet_agency ag ON ag.id = f.agency_id
+LEFT JOIN fleet_responsetarget t ON t.agency_id = f.agency_id AND t.priority = f.priority
 """
 
 _FIGURES = """
@@ -63,16 +62,23 @@ _FIGURES = """
     count(*) FILTER (WHERE response_s <= target_s) AS within
 """
 
-BY_REPORT_SQL = (
-    _SAMPLES.format(partition="", join="LEFT JOIN")
-    + f"""SELECT priority, kecamatan_id, GROUPING(priority, kecamatan_id) AS grouping_mask, {_FIGURES}
-FROM samples GROUP BY GROUPING SETS ((priority), (kecamatan_id), ())"""
+# Per report: its first unit on scene of any agency is the first of its agencies' firsts.
+BY_REPORT_SQL = f"""
+WITH first_unit AS (
+    SELECT DISTINCT ON (incident_id) incident_id, response_s, target_s FROM report_agency_samples
+    ORDER BY incident_id, on_scene_at ASC NULLS LAST, dispatched_at, id
+), samples AS (
+    SELECT r.priority, r.kecamatan_id, f.response_s, f.target_s
+    FROM fleet_incident r LEFT JOIN first_unit f ON f.incident_id = r.id
+    WHERE r.region_id = %(region)s AND r.received_at >= %(since)s AND r.received_at < %(until)s
 )
-BY_AGENCY_SQL = (
-    _SAMPLES.format(partition=", agency_id", join="JOIN")
-    + f"""SELECT agency_id, priority, GROUPING(agency_id, priority) AS grouping_mask, {_FIGURES}
-FROM samples GROUP BY GROUPING SETS ((agency_id), (agency_id, priority))"""
-)
+SELECT priority, kecamatan_id, GROUPING(priority, kecamatan_id) AS grouping_mask, {_FIGURES}
+FROM samples GROUP BY GROUPING SETS ((priority), (kecamatan_id), ())
+"""
+BY_AGENCY_SQL = f"""
+SELECT agency_id, priority, GROUPING(agency_id, priority) AS grouping_mask, {_FIGURES}
+FROM report_agency_samples GROUP BY GROUPING SETS ((agency_id), (agency_id, priority))
+"""
 
 
 class ResponseRow(TypedDict):
@@ -116,19 +122,19 @@ def _row(key, label: str, figures: tuple) -> ResponseRow:
     )
 
 
-def _fetch(sql: str, params: dict) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
 def response_tables(*, region_id: int, period: Period) -> ResponseTables:
     """The period's response times overall, per agency (and its priorities), per priority and per kecamatan."""
     params = {"region": region_id, "since": period.since, "until": period.until}
     overall = _row(None, "", (0, 0, None, None, 0, 0))
     by_priority, by_kecamatan = [], []
     kecamatan = {k.pk: k for k in Kecamatan.objects.filter(region_id=region_id).only("code", "name")}
-    for priority, kec_id, mask, *figures in _fetch(BY_REPORT_SQL, params):
+    with report_cursor() as cursor:
+        cursor.execute(SAMPLES_SQL, params)
+        cursor.execute(BY_REPORT_SQL, params)
+        by_report = cursor.fetchall()
+        cursor.execute(BY_AGENCY_SQL)
+        by_agency_rows = cursor.fetchall()
+    for priority, kec_id, mask, *figures in by_report:
         if mask == 0b11:
             overall = _row(None, "", tuple(figures))
         elif mask == 0b01:
@@ -141,7 +147,7 @@ def response_tables(*, region_id: int, period: Period) -> ResponseTables:
     agencies = {a.pk: a for a in Agency.objects.filter(region_id=region_id)}
     rows: dict[int, AgencyResponseRow] = {}
     nested: dict[int, list[ResponseRow]] = {}
-    for agency_id, priority, mask, *figures in _fetch(BY_AGENCY_SQL, params):
+    for agency_id, priority, mask, *figures in by_agency_rows:
         agency = agencies[agency_id]
         if mask == 0b01:
             base = _row(agency.code, agency.name, tuple(figures))

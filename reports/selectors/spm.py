@@ -23,7 +23,6 @@ from __future__ import annotations
 from typing import TypedDict
 
 from django.conf import settings
-from django.db import connection
 
 from coverage import analysis
 from coverage.context import coverage_context, snap_sources
@@ -35,6 +34,7 @@ from gis_core.models import Kecamatan, Region
 from incidents.selectors.kpis import DEFAULT_TARGET_S
 from reports.errors import ReportError
 from reports.periods import Period
+from reports.selectors.sql import fetch_all
 
 KINDS = (AgencyKind.FIRE, AgencyKind.EMS)
 
@@ -120,9 +120,7 @@ def spm_table(*, region: Region, period: Period, kind: str = AgencyKind.FIRE, wm
         "region": region.pk, "since": period.since, "until": period.until, "target": target,
         "categories": list(config["categories"][kind]), "agencies": [a.pk for a in agencies],
     }  # fmt: skip
-    with connection.cursor() as cursor:
-        cursor.execute(SQL, params)
-        figures = cursor.fetchall()
+    figures = fetch_all(SQL, params)
     shares, populations, note = _wmk(region, agencies, wmk_travel) if wmk else ({}, {}, "not computed")
     required = config["required_share"]
     kecamatan = list(Kecamatan.objects.filter(region=region).order_by("code"))

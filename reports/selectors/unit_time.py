@@ -10,33 +10,36 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TypedDict
 
-from django.db import connection
 from django.utils import timezone
 
 from fleet.models import Unit, UnitStatus
 from reports import labels
 from reports.periods import Period
+from reports.selectors.sql import fetch_all
 
 SQL = """
 WITH units AS (
     SELECT u.id, u.status FROM fleet_unit u JOIN fleet_agency a ON a.id = u.agency_id WHERE a.region_id = %(region)s
-), inside AS (
-    SELECT sc.unit_id, sc.to_status AS status, sc.at AS start_at,
-           lead(sc.at) OVER (PARTITION BY sc.unit_id ORDER BY sc.at, sc.id) AS end_at
-    FROM fleet_statuschange sc JOIN units ON units.id = sc.unit_id
-    WHERE sc.at >= %(since)s AND sc.at < %(end)s
-), opening AS (
+), inside AS (  -- each change in the period opens a segment that the unit's next change closes
+    SELECT c.* FROM units CROSS JOIN LATERAL (  -- per unit, in the index's order: no sort of the whole period
+        SELECT sc.unit_id, sc.to_status AS status, sc.at AS start_at,
+               lead(sc.at) OVER (ORDER BY sc.at, sc.id) AS end_at
+        FROM fleet_statuschange sc
+        WHERE sc.unit_id = units.id AND sc.at >= %(since)s AND sc.at < %(end)s
+    ) AS c
+), first_inside AS (
+    SELECT unit_id, min(start_at) AS first_at FROM inside GROUP BY unit_id
+), opening AS (  -- the status a unit entered the period in (index lookups on reports_statuschange_unit_at)
     SELECT units.id AS unit_id,
            coalesce(
-               (SELECT to_status FROM fleet_statuschange b WHERE b.unit_id = units.id AND b.at < %(since)s
+               (SELECT b.to_status FROM fleet_statuschange b WHERE b.unit_id = units.id AND b.at < %(since)s
                 ORDER BY b.at DESC, b.id DESC LIMIT 1),
-               (SELECT from_status FROM fleet_statuschange f WHERE f.unit_id = units.id AND f.at >= %(since)s
+               (SELECT f.from_status FROM fleet_statuschange f WHERE f.unit_id = units.id AND f.at >= %(since)s
                 ORDER BY f.at, f.id LIMIT 1),
                units.status
            ) AS status,
-           %(since)s::timestamptz AS start_at,
-           (SELECT min(start_at) FROM inside WHERE inside.unit_id = units.id) AS end_at
-    FROM units
+           %(since)s::timestamptz AS start_at, fi.first_at AS end_at
+    FROM units LEFT JOIN first_inside fi ON fi.unit_id = units.id
 )
 SELECT unit_id, status, sum(extract(epoch FROM coalesce(end_at, %(end)s) - start_at)) AS seconds
 FROM (SELECT * FROM inside UNION ALL SELECT * FROM opening) AS segments
@@ -76,10 +79,8 @@ def unit_status_times(*, region_id: int, period: Period, now: datetime | None = 
     )
     seconds: dict[int, dict[str, float]] = {u.pk: dict.fromkeys(statuses, 0.0) for u in units}
     if end > period.since:
-        with connection.cursor() as cursor:
-            cursor.execute(SQL, {"region": region_id, "since": period.since, "end": end})
-            for unit_id, status, value in cursor.fetchall():
-                seconds[unit_id][status] = round(float(value), 1)
+        for unit_id, status, value in fetch_all(SQL, {"region": region_id, "since": period.since, "end": end}):
+            seconds[unit_id][status] = round(float(value), 1)
     rows = [
         UnitTimeRow(
             unit=u.pk,
