@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/coverage/", include("coverage.api.urls")),
     path("api/reports/", include("reports.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("reports/", include("reports.urls")),
     path("", include("console.urls")),
 ]
 

@@ -20,15 +20,17 @@ from reports.selectors.sql import fetch_all
 SQL = """
 WITH units AS (
     SELECT u.id, u.status FROM fleet_unit u JOIN fleet_agency a ON a.id = u.agency_id WHERE a.region_id = %(region)s
-), inside AS (  -- each change in the period opens a segment that the unit's next change closes
+), inside AS (  -- each change in the period opens a segment that the unit's next change closes, summed per status
     SELECT c.* FROM units CROSS JOIN LATERAL (  -- per unit, in the index's order: no sort of the whole period
-        SELECT sc.unit_id, sc.to_status AS status, sc.at AS start_at,
-               lead(sc.at) OVER (ORDER BY sc.at, sc.id) AS end_at
-        FROM fleet_statuschange sc
-        WHERE sc.unit_id = units.id AND sc.at >= %(since)s AND sc.at < %(end)s
+        SELECT units.id AS unit_id, status, sum(extract(epoch FROM coalesce(end_at, %(end)s) - start_at)) AS seconds,
+               min(start_at) AS first_at
+        FROM (
+            SELECT sc.to_status AS status, sc.at AS start_at, lead(sc.at) OVER (ORDER BY sc.at, sc.id) AS end_at
+            FROM fleet_statuschange sc
+            WHERE sc.unit_id = units.id AND sc.at >= %(since)s AND sc.at < %(end)s
+        ) AS segments
+        GROUP BY status
     ) AS c
-), first_inside AS (
-    SELECT unit_id, min(start_at) AS first_at FROM inside GROUP BY unit_id
 ), opening AS (  -- the status a unit entered the period in (index lookups on reports_statuschange_unit_at)
     SELECT units.id AS unit_id,
            coalesce(
@@ -38,11 +40,12 @@ WITH units AS (
                 ORDER BY f.at, f.id LIMIT 1),
                units.status
            ) AS status,
-           %(since)s::timestamptz AS start_at, fi.first_at AS end_at
-    FROM units LEFT JOIN first_inside fi ON fi.unit_id = units.id
+           extract(epoch FROM coalesce((SELECT min(first_at) FROM inside WHERE inside.unit_id = units.id), %(end)s)
+                              - %(since)s::timestamptz) AS seconds
+    FROM units
 )
-SELECT unit_id, status, sum(extract(epoch FROM coalesce(end_at, %(end)s) - start_at)) AS seconds
-FROM (SELECT * FROM inside UNION ALL SELECT * FROM opening) AS segments
+SELECT unit_id, status, sum(seconds) AS seconds
+FROM (SELECT unit_id, status, seconds FROM inside UNION ALL SELECT unit_id, status, seconds FROM opening) AS parts
 GROUP BY unit_id, status
 """
 

@@ -46,6 +46,7 @@ FOR = {
     "console:dispatch": DISPATCH,
     "console:plan": PLAN,
     "console:roads": ANY_ROLE,
+    "reports:page": ANY_ROLE,  # the supervisor's report page: every role that reads reports
     # gis_core: the shared map and routing, for every console role (the default permission).
     **dict.fromkeys(
         ["region-list", "region-detail", "kecamatan-list", "kelurahan-list", "locate", "eta", "route", "isochrone"],
