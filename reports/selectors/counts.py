@@ -97,11 +97,11 @@ def report_counts(*, region_id: int, period: Period) -> Counts:
     kecamatan = dict(Kecamatan.objects.filter(region_id=region_id).values_list("pk", "name"))
     kec_codes = dict(Kecamatan.objects.filter(region_id=region_id).values_list("pk", "code"))
     by_type = rows_of("type", "incident_type_id", lambda pk: types[pk].name_in() if pk else str(labels.NO_TYPE))
-    for row in by_type:
-        row["key"] = types[row["key"]].code if row["key"] else None
+    for type_row in by_type:
+        type_row["key"] = types[int(type_row["key"])].code if type_row["key"] else None
     by_kec = rows_of("kecamatan", "kecamatan_id", lambda pk: kecamatan.get(pk, str(labels.NO_KECAMATAN)))
-    for row in by_kec:
-        row["key"] = kec_codes.get(row["key"])
+    for kec_row in by_kec:
+        kec_row["key"] = kec_codes.get(int(kec_row["key"])) if kec_row["key"] else None
     hours = {r[3]: r[7] for r in by_set["hour"]}
     by_hour = [CountRow(key=h, label=f"{h:02d}", reports=hours.get(h, 0), share=_share(hours.get(h, 0), total))
                for h in range(24)]  # fmt: skip

@@ -62,7 +62,7 @@ def incident_rows(*, region_id: int, period: Period, with_phones: bool) -> Itera
     def local(value: datetime | None) -> str:
         return "" if value is None else value.astimezone(zone).isoformat()
 
-    params = {"region": region_id, "since": period.since, "until": period.until}
+    params: dict[str, int | datetime] = {"region": region_id, "since": period.since, "until": period.until}
     with connection.chunked_cursor() as cursor:
         cursor.execute(SQL, params)
         while chunk := cursor.fetchmany(2000):

@@ -142,7 +142,7 @@ def response_tables(*, region_id: int, period: Period) -> ResponseTables:
         else:
             kec = kecamatan.get(kec_id)
             by_kecamatan.append(_row(kec.code if kec else None, kec.name if kec else str(labels.NO_KECAMATAN), figures))
-    by_priority.sort(key=lambda r: r["key"])
+    by_priority.sort(key=lambda r: int(r["key"] or 0))
     by_kecamatan.sort(key=lambda r: (r["key"] is None, str(r["key"])))
     agencies = {a.pk: a for a in Agency.objects.filter(region_id=region_id)}
     rows: dict[int, AgencyResponseRow] = {}
@@ -158,6 +158,6 @@ def response_tables(*, region_id: int, period: Period) -> ResponseTables:
                 _row(priority, labels.label(labels.PRIORITIES, priority), tuple(figures))
             )
     for agency_id, row in rows.items():
-        row["by_priority"] = sorted(nested.get(agency_id, []), key=lambda r: r["key"])
+        row["by_priority"] = sorted(nested.get(agency_id, []), key=lambda r: int(r["key"] or 0))
     by_agency = sorted(rows.values(), key=lambda r: str(r["key"]))
     return ResponseTables(overall=overall, by_agency=by_agency, by_priority=by_priority, by_kecamatan=by_kecamatan)

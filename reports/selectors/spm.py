@@ -140,7 +140,7 @@ def spm_table(*, region: Region, period: Period, kind: str = AgencyKind.FIRE, wm
         wmk_note=note,
         totals=_row(None, region.name, total, {}, {}, required),
         kecamatan=rows,
-        failing=[r["code"] for r in failing],
+        failing=[r["code"] for r in failing if r["code"]],
         new_posko=None,
     )
 
