@@ -30,10 +30,12 @@ SQL = f"""
 SELECT {", ".join(COLUMNS)}, GROUPING({", ".join(COLUMNS)}) AS grouping_mask, count(*) AS reports
 FROM (
     SELECT channel, incident_type_id, kecamatan_id, outcome,
-           extract(hour FROM received_at AT TIME ZONE %(tz)s)::int AS hour,
-           to_char(received_at AT TIME ZONE %(tz)s, 'YYYY-MM') AS month
-    FROM fleet_incident
-    WHERE region_id = %(region)s AND received_at >= %(since)s AND received_at < %(until)s
+           extract(hour FROM local_at)::smallint AS hour, date_trunc('month', local_at)::date AS month
+    FROM (
+        SELECT channel, incident_type_id, kecamatan_id, outcome, received_at AT TIME ZONE %(tz)s AS local_at
+        FROM fleet_incident
+        WHERE region_id = %(region)s AND received_at >= %(since)s AND received_at < %(until)s
+    ) AS local_reports
 ) AS period_reports
 GROUP BY GROUPING SETS ({", ".join("(" + ", ".join(cols) + ")" for cols in SETS.values())})
 """
@@ -127,7 +129,7 @@ def _prank_trend(period: Period, rows: list[tuple]) -> list[PrankMonth]:
     reports: dict[str, int] = {}
     pranks: dict[str, int] = {}
     for row in rows:
-        month, outcome, n = row[5], row[4], row[7]
+        month, outcome, n = row[5].strftime("%Y-%m"), row[4], row[7]
         reports[month] = reports.get(month, 0) + n
         if outcome == "prank":
             pranks[month] = n
