@@ -121,6 +121,8 @@ INSTALLED_APPS = [
     "console",
     # Health probes and Prometheus metrics (ops/): the top floor, beside the console.
     "ops",
+    # Reports a centre owes (period report, SPM table, exports): stands on the console's page shell.
+    "reports",
     # Counts failed log-ins (login page, admin, HTTP Basic) and locks a user name out for a while.
     "axes",
 ]

@@ -11,8 +11,10 @@ urlpatterns = [
     path("api/", include("fleet.api.urls")),
     path("api/", include("incidents.api.urls")),
     path("api/coverage/", include("coverage.api.urls")),
+    path("api/reports/", include("reports.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("ops.urls")),  # /health/live, /health/ready, /metrics
+    path("reports/", include("reports.urls")),
     path("", include("console.urls")),
 ]
 

@@ -169,4 +169,6 @@ ERROR_STRINGS = {
     "coverage_error": _("Cannot compute coverage with these settings"),
     "history_too_large": _("Too many positions in this period: choose a shorter one"),
     "ingest_unavailable": _("The server cannot store positions right now: the device sends them again later"),
+    "report_period_invalid": _("Check the period: a month (2026-10), quarter (2026-Q4), year, or from and to dates"),
+    "report_input_invalid": _("Check the report's settings"),
 }

@@ -68,6 +68,7 @@ FOR = {
     "console:roads": ANY_ROLE,
     # ops: Prometheus alone, with the scrape token (SIAGA_METRICS_TOKEN); no person, role or API token.
     "metrics": frozenset(),
+    "reports:page": ANY_ROLE,  # the supervisor's report page: every role that reads reports
     # gis_core: the shared map and routing, for every console role (the default permission).
     **dict.fromkeys(
         ["region-list", "region-detail", "kecamatan-list", "kelurahan-list", "locate", "eta", "route", "isochrone"],
@@ -121,6 +122,18 @@ FOR = {
         ],
         PLAN,
     ),
+    # reports: the centre's period report, SPM tables and exports, for every role that reads reports.
+    **dict.fromkeys(
+        [
+            "reports-period",
+            "reports-period-csv",
+            "reports-period-xlsx",
+            "reports-period-pdf",
+            "reports-incidents-csv",
+            "reports-spm",
+        ],
+        ANY_ROLE,
+    ),
 }
 
 # What an API token (every scope, its region Kota Jambi) reaches, by method: what the views' ``required_scopes``
@@ -133,6 +146,7 @@ TOKEN_FOR = {
         frozenset({"get"}),
     ),
     **dict.fromkeys(["kpis-eta-accuracy", "kpis-eta-accuracy-png"], frozenset({"get"})),
+    **dict.fromkeys(["reports-period", "reports-spm"], frozenset({"get"})),  # the kpis scope: figures, no callers
     **dict.fromkeys(
         ["coverage-run", "coverage-run-compare", "coverage-run-gaps-csv", "coverage-run-map"], frozenset({"get"})
     ),
