@@ -18,6 +18,7 @@ def audit_record(
     remote_addr: str | None = None,
     obj: models.Model | None = None,
     data: dict | None = None,
+    label: str = "",
 ) -> AuditEntry:
     """Append one audit entry.
 
@@ -36,8 +37,9 @@ def audit_record(
         The object acted on; its model name and primary key are stored.
     data
         Anything else worth keeping (JSON-serialisable): before/after values, the reason given.
+    label
+        Who acted when neither a user nor a device did (a crew's or an agency's WhatsApp number).
     """
-    label = ""
     if user is not None and getattr(user, "is_authenticated", False):
         label = user.get_username()
     elif device is not None:

@@ -22,6 +22,7 @@ from gis_core.routing.errors import RoutingError
 from gis_core.routing.registry import engine_for
 from incidents.errors import AssignmentNotActiveError, DispatchError, DispatchRefusedError, UnitUnavailableError  # noqa: F401 (raised here, caught by callers)
 from incidents.models import Assignment, AssignmentStatus, Incident, IncidentStatus
+from incidents.services.notifications import dispatch_notification_enqueue
 from incidents.services.status import active_actor_kind, unit_status_set
 
 logger = logging.getLogger(__name__)
@@ -44,7 +45,9 @@ def dispatch_assign(
     One transaction: the unit row is locked (``SELECT ... FOR UPDATE``) and must be available, the
     :class:`Assignment` is created with the road ETA at dispatch, the unit goes ``dispatched``
     through :func:`~incidents.services.status.unit_status_set`, an open report becomes ``dispatched``,
-    and the action is audited. The ETA is computed before the lock so the lock is held for
+    the action is audited, and the crew's WhatsApp message is queued
+    (:func:`~incidents.services.notifications.dispatch_notification_enqueue`; sent after commit). The
+    ETA is computed before the lock so the lock is held for
     milliseconds; a routing failure leaves the ETA empty and never blocks a dispatch.
 
     Parameters
@@ -122,6 +125,8 @@ def dispatch_assign(
                 "eta_s_at_dispatch": eta_s,
             },
         )
+        # Queued with the dispatch and sent after commit by the outbound worker: never blocks or fails it.
+        dispatch_notification_enqueue(assignment=assignment)
     incident.status = report.status
     return assignment
 

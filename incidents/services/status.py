@@ -71,6 +71,7 @@ def unit_status_set(
     remote_addr: str | None = None,
     at: datetime | None = None,
     cancelling: bool = False,
+    actor_label: str = "",
 ) -> StatusChange:
     """Move a unit to ``to_status``, enforcing the state machine.
 
@@ -96,6 +97,8 @@ def unit_status_set(
     cancelling
         Set only by ``dispatch_cancel``: allows dispatched/en_route -> available and cancels the
         active assignment.
+    actor_label
+        Who acted when neither ``user`` nor ``device`` did (a crew's WhatsApp number), for the audit log.
 
     Returns
     -------
@@ -156,6 +159,7 @@ def unit_status_set(
                 "cancelling": cancelling,
                 "note": note,
             },
+            label=actor_label,
         )
     unit.status, unit.status_changed_at = to_status, at
     live_unit_changed(unit.pk, incident_id=assignment.incident_id if assignment is not None else None)

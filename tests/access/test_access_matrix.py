@@ -36,6 +36,7 @@ OPEN = {
     "ingest-batch": "devices: device secret",
     "ingest-status": "devices: device secret",
     "whatsapp-webhook": "Meta: signed body (X-Hub-Signature-256) or the verify token",
+    "handoff-agency-update": "an agency's own system: body signed with its secret (X-Siaga-Signature-256)",
 }
 
 # Who each URL (by name) is for. The device and webhook URLs refuse a person without their proof, so
@@ -72,6 +73,9 @@ FOR = {
             "caller-detail",
             "caller-flag-create",
             "caller-flag-lift",
+            "incident-handoffs",
+            "handoff-update",
+            "kpis-handoffs",
         ],
         DISPATCH,
     ),
@@ -104,7 +108,15 @@ TOKEN = "API token"
 TOKEN_FOR = {
     **dict.fromkeys(["eta", "units-eta"], frozenset({"post"})),  # ETAs: the question is a JSON body
     **dict.fromkeys(
-        ["kpis-response", "incident-list", "incident-detail", "unit-list", "station-list", "coverage-runs"],
+        [
+            "kpis-response",
+            "kpis-handoffs",
+            "incident-list",
+            "incident-detail",
+            "unit-list",
+            "station-list",
+            "coverage-runs",
+        ],
         frozenset({"get"}),
     ),
     **dict.fromkeys(
