@@ -57,13 +57,19 @@ def test_a_message_goes_out_as_the_cloud_api_documents_it(server, jambi_region) 
     assert request.headers["Authorization"] == f"Bearer {TOKEN}"
     assert request.headers["Content-Type"] == "application/json"
     body = request.json()
-    assert body["messaging_product"] == "whatsapp" and body["to"] == "6281234567890" and body["type"] == "template"
-    assert body["template"]["name"] == "siaga_dispatch" and body["template"]["language"] == {"code": "id"}
+    assert body["messaging_product"] == "whatsapp"
+    assert body["to"] == "6281234567890"
+    assert body["type"] == "template"
+    assert body["template"]["name"] == "siaga_dispatch"
+    assert body["template"]["language"] == {"code": "id"}
     message.refresh_from_db()
-    assert message.state == OutboundState.SENT and message.provider_message_id.startswith("wamid.")
-    assert message.attempts == 1 and message.next_attempt_at is None
+    assert message.state == OutboundState.SENT
+    assert message.provider_message_id.startswith("wamid.")
+    assert message.attempts == 1
+    assert message.next_attempt_at is None
     (attempt,) = OutboundAttempt.objects.filter(message=message)
-    assert attempt.http_status == 200 and '"messages"' in attempt.response_body
+    assert attempt.http_status == 200
+    assert '"messages"' in attempt.response_body
     assert TOKEN not in attempt.request_body, "the token never lands in the attempt log"
     assert outbound_process_due() == 0, "nothing is sent twice"
 
@@ -85,16 +91,19 @@ def test_rate_limits_and_server_errors_are_retried_after_a_backoff(server, jambi
     outbound_process_due(now=now)
 
     message.refresh_from_db()
-    assert message.state == OutboundState.QUEUED and message.attempts == 1
+    assert message.state == OutboundState.QUEUED
+    assert message.attempts == 1
     assert message.next_attempt_at == now + timedelta(seconds=wait_s)
     assert message.last_error.startswith("HTTP ")
     assert outbound_process_due(now=now) == 0, "not due before its backoff"
     outbound_process_due(now=now + timedelta(seconds=wait_s))
     message.refresh_from_db()
-    assert message.state == OutboundState.SENT and message.attempts == 2
+    assert message.state == OutboundState.SENT
+    assert message.attempts == 2
     attempts = list(OutboundAttempt.objects.filter(message=message))
     assert [a.retry for a in attempts] == [True, False]
-    assert attempts[0].http_status in (400, 429, 500) and "error" in json.loads(attempts[0].response_body)
+    assert attempts[0].http_status in (400, 429, 500)
+    assert "error" in json.loads(attempts[0].response_body)
 
 
 def test_the_backoff_doubles_and_the_last_attempt_fails_the_message(server, jambi_region) -> None:
@@ -107,7 +116,9 @@ def test_the_backoff_doubles_and_the_last_attempt_fails_the_message(server, jamb
     assert message.next_attempt_at == now + timedelta(seconds=5 + 10), "5 s, then 10 s"
     outbound_process_due(now=now + timedelta(seconds=15))
     message.refresh_from_db()
-    assert message.state == OutboundState.FAILED and message.attempts == 3 and message.failed_at is not None
+    assert message.state == OutboundState.FAILED
+    assert message.attempts == 3
+    assert message.failed_at is not None
 
 
 @pytest.mark.parametrize(("scripted", "status"), [("invalid_recipient", 400), (None, 401)])
@@ -119,7 +130,8 @@ def test_a_refusal_is_final(server, settings, jambi_region, scripted, status) ->
         settings.WHATSAPP_ACCESS_TOKEN = "a-wrong-token"
     outbound_process_due()
     message.refresh_from_db()
-    assert message.state == OutboundState.FAILED and message.attempts == 1
+    assert message.state == OutboundState.FAILED
+    assert message.attempts == 1
     assert message.last_error.startswith(f"HTTP {status}, error {131030 if scripted else 190}")
 
 
@@ -128,13 +140,15 @@ def test_no_token_and_no_answer_are_attempts_with_their_reason(server, settings,
     settings.WHATSAPP_ACCESS_TOKEN = ""
     outbound_process_due()
     message.refresh_from_db()
-    assert message.state == OutboundState.QUEUED and message.last_error == "WHATSAPP_ACCESS_TOKEN is not set"
+    assert message.state == OutboundState.QUEUED
+    assert message.last_error == "WHATSAPP_ACCESS_TOKEN is not set"
     assert server.received == []
     settings.WHATSAPP_ACCESS_TOKEN = TOKEN
     settings.WHATSAPP_API_BASE_URL = "http://127.0.0.1:9"  # nothing listens there
     outbound_process_due(now=timezone.now() + timedelta(seconds=60))
     message.refresh_from_db()
-    assert message.attempts == 2 and message.last_error.startswith("no answer from")
+    assert message.attempts == 2
+    assert message.last_error.startswith("no answer from")
 
 
 def _status(wamid: str, status: str, ts: int, **extra) -> dict:
@@ -153,7 +167,8 @@ def test_receipts_move_the_message_forward_once(server, jambi_region) -> None:
     assert outbound_receipt_record(status=_status(wamid, "sent", ts - 5))  # late: kept, but never moves it back
     message.refresh_from_db()
     assert message.state == OutboundState.READ
-    assert message.delivered_at.timestamp() == ts and message.read_at.timestamp() == ts + 5
+    assert message.delivered_at.timestamp() == ts
+    assert message.read_at.timestamp() == ts + 5
     assert DeliveryReceipt.objects.filter(message=message).count() == 3
     assert not outbound_receipt_record(status=_status("wamid.NOT-OURS", "read", ts)), "kept, matched to nothing"
     assert DeliveryReceipt.objects.filter(provider_message_id="wamid.NOT-OURS", message=None).exists()
