@@ -264,11 +264,8 @@ def handoff_agency_update(*, handoff_id: int, body: bytes, signature: str | None
         if not isinstance(data, dict):
             raise ValueError("not an object")
         status, reference = data.get("status"), data.get("reference")
-        if (
-            (status is not None
-            and not isinstance(status, str))
-            or (reference is not None
-            and not isinstance(reference, str))
+        if (status is not None and not isinstance(status, str)) or (
+            reference is not None and not isinstance(reference, str)
         ):
             raise ValueError("status and reference are strings")
         at = _at(data.get("at"))
