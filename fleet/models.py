@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.contrib.postgres.fields import ArrayField
+from django.core.validators import URLValidator
 from django.utils import translation
 
 from gis_core.models import Facility, Region
@@ -43,9 +44,11 @@ class Agency(models.Model):
     duty_whatsapp = models.CharField(
         max_length=32, blank=True, help_text="the duty desk's WhatsApp number, E.164 (+62...), for hand-offs"
     )
-    handoff_webhook_url = models.URLField(
-        max_length=500, blank=True, help_text="the agency's own system: hand-offs are POSTed here, signed"
-    )
+    # A CharField with the URL check: the admin's URLField form would guess a scheme for a bare host.
+    handoff_webhook_url = models.CharField(
+        max_length=500, blank=True, validators=[URLValidator(schemes=["http", "https"])],
+        help_text="the agency's own system (https://...): hand-offs are POSTed here, signed",
+    )  # fmt: skip
     handoff_webhook_secret = models.CharField(
         max_length=128, blank=True, help_text="HMAC-SHA256 key of X-Siaga-Signature-256, both ways"
     )
