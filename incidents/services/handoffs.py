@@ -43,7 +43,12 @@ from incidents.services.outbound import WEBHOOK, WHATSAPP, outbound_enqueue
 
 H = HandoffStatus
 ORDER = (H.PENDING, H.SENT, H.ACKNOWLEDGED, H.ON_SCENE, H.CLOSED)
-STAMP = {H.SENT: "sent_at", H.ACKNOWLEDGED: "acknowledged_at", H.ON_SCENE: "on_scene_at", H.CLOSED: "closed_at"}
+STAMP: dict[str, str] = {
+    H.SENT: "sent_at",
+    H.ACKNOWLEDGED: "acknowledged_at",
+    H.ON_SCENE: "on_scene_at",
+    H.CLOSED: "closed_at",
+}
 MANUAL = "manual"
 ACK_BUTTON = "Diterima"
 

@@ -31,7 +31,8 @@ logger = logging.getLogger(__name__)
 
 WHATSAPP, WEBHOOK = "whatsapp", "webhook"
 # Receipts only move a message forward: a late "delivered" never undoes "read".
-_RANK = {OutboundState.SENT: 1, OutboundState.DELIVERED: 2, OutboundState.READ: 3}
+_RANK: dict[str, int] = {OutboundState.SENT: 1, OutboundState.DELIVERED: 2, OutboundState.READ: 3}
+_STAMP: dict[str, str] = {OutboundState.DELIVERED: "delivered_at", OutboundState.READ: "read_at"}
 
 
 def outbound_enqueue(
@@ -159,7 +160,7 @@ def _announce(message: OutboundMessage) -> None:
     incident_id = None
     if message.assignment_id is not None:
         incident_id = Assignment.objects.filter(pk=message.assignment_id).values_list("incident_id", flat=True).first()
-    elif message.handoff_id is not None:
+    elif message.handoff is not None:
         incident_id = message.handoff.incident_id
     if incident_id is not None:
         live_incident_changed(incident_id)
@@ -198,7 +199,7 @@ def _apply_receipt(message: OutboundMessage, state: str, at: datetime, status: d
         message.last_error = f"delivery failed: {first.get('code', '')} {first.get('title', '')}".strip()[:500]
         message.save(update_fields=["state", "failed_at", "last_error"])
     elif state in _RANK:
-        stamp = {OutboundState.DELIVERED: "delivered_at", OutboundState.READ: "read_at"}.get(state)
+        stamp = _STAMP.get(state)
         fields = []
         if stamp is not None and getattr(message, stamp) is None:
             setattr(message, stamp, at)
