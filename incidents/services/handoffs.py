@@ -30,6 +30,7 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from fleet.ingest.fix import without_nul
 from fleet.models import ActorKind, Agency, InboundMessage
 from fleet.services.audit import audit_record
 from incidents.errors import HandoffRefusedError, HandoffSignatureError, HandoffStateError
@@ -265,7 +266,7 @@ def handoff_agency_update(*, handoff_id: int, body: bytes, signature: str | None
         _outcome(inbound, "rejected", "unknown hand-off or a signature that does not match")
         raise HandoffSignatureError(f"{SIGNATURE_HEADER} does not match the body signed with the agency's secret")
     try:
-        data = json.loads(text)
+        data = without_nul(json.loads(text))
         if not isinstance(data, dict):
             raise ValueError("not an object")
         status, reference = data.get("status"), data.get("reference")

@@ -78,13 +78,18 @@ def landmark_text(incident: Incident) -> str:
     return f"{place.landmark.name}, {round(place.landmark.distance_m)} m"
 
 
+def template_text(text: str, *, max_chars: int = 500) -> str:
+    """``text`` as a template parameter: one line (the Cloud API refuses newlines, tabs and runs of spaces)."""
+    return " ".join(text.split())[:max_chars] or NONE_TEXT
+
+
 def report_parameters(incident: Incident) -> list[str]:
     """Type, address and landmark of a report, as template parameters (each "-" when unknown)."""
     itype = incident.incident_type
     return [
-        (itype.name_in("id") if itype is not None else "") or NONE_TEXT,
-        (incident.address_text or "").strip()[:500] or NONE_TEXT,
-        landmark_text(incident) or NONE_TEXT,
+        template_text(itype.name_in("id") if itype is not None else ""),
+        template_text(incident.address_text or ""),
+        template_text(landmark_text(incident)),
     ]
 
 

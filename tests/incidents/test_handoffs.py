@@ -269,3 +269,17 @@ def test_hand_off_kpis_per_agency_worked_by_hand(server, polresta, satpol, jambi
     # One acknowledged leg: n 1, mean and p90 both 120; the other is counted as unacknowledged.
     assert by["satpolpp"]["ack_s"] == {"n": 1, "mean": 120.0, "p90": 120.0}
     assert (by["satpolpp"]["handoffs"], by["satpolpp"]["unacknowledged"]) == (2, 1)
+
+
+def test_an_agencys_update_with_junk_is_a_clear_refusal(client, server, satpol) -> None:
+    handoff = handoff_create(incident=make_incident(region=satpol.region), agency=satpol)
+    url = f"/api/handoffs/{handoff.pk}/agency/"
+    for raw in (b"not json", b"[]", json.dumps({"status": "flying"}).encode(), json.dumps({"at": "soon"}).encode(),
+                json.dumps({"reference": "LP\x00/1", "status": 5}).encode()):  # fmt: skip
+        response = client.post(url, data=raw, content_type="application/json", HTTP_X_SIAGA_SIGNATURE_256=_sign(raw))
+        assert response.status_code == 409, (raw, response.content)
+    raw = json.dumps({"reference": "LP\x00/1"}).encode()
+    response = client.post(url, data=raw, content_type="application/json", HTTP_X_SIAGA_SIGNATURE_256=_sign(raw))
+    assert response.status_code == 200
+    handoff.refresh_from_db()
+    assert handoff.agency_reference == "LP\ufffd/1", "a NUL is kept visible, never stored raw"
