@@ -240,6 +240,9 @@ def test_the_api_creates_and_updates_hand_offs(client, server, polresta, jambi_r
     assert back.status_code == 400
     assert client.get(url).json()[0]["status"] == "acknowledged"
     assert client.get(f"/api/incidents/{incident.pk}/").json()["handoffs"][0]["id"] == leg["id"]
+    kpis = client.get("/api/kpis/handoffs/", {"region": jambi_region.slug}).json()
+    assert [(g["key"], g["handoffs"], g["acknowledged"]) for g in kpis["groups"]] == [("polresta", 1, 1)]
+    assert client.get("/api/kpis/handoffs/", {"region": jambi_region.slug, "since": "soon"}).status_code == 400
 
 
 def test_hand_off_kpis_per_agency_worked_by_hand(server, polresta, satpol, jambi_region) -> None:
