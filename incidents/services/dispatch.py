@@ -22,7 +22,7 @@ from gis_core.routing.errors import RoutingError
 from gis_core.routing.registry import engine_for
 from incidents.errors import AssignmentNotActiveError, DispatchError, DispatchRefusedError, UnitUnavailableError  # noqa: F401 (raised here, caught by callers)
 from incidents.models import Assignment, AssignmentStatus, Incident, IncidentStatus
-from incidents.services.notifications import dispatch_notification_enqueue
+from incidents.services.notifications import dispatch_notification_enqueue, report_parameters
 from incidents.services.status import active_actor_kind, unit_status_set
 
 logger = logging.getLogger(__name__)
@@ -81,6 +81,8 @@ def dispatch_assign(
     if unit.agency.region_id != incident.region_id:
         raise DispatchRefusedError(f"unit {unit.call_sign} belongs to another region than report {incident.reference}")
     eta_s = _eta_s(unit, incident, now=at, allow_home_station=True)
+    # The crew message's type, address and landmark, read before the lock (a gazetteer lookup).
+    crew_parameters = report_parameters(incident) if unit.crew_whatsapp.strip() else None
     actor_kind = active_actor_kind(user=user)
     with transaction.atomic():
         locked = Unit.objects.select_for_update().get(pk=unit.pk)
@@ -126,7 +128,7 @@ def dispatch_assign(
             },
         )
         # Queued with the dispatch and sent after commit by the outbound worker: never blocks or fails it.
-        dispatch_notification_enqueue(assignment=assignment)
+        dispatch_notification_enqueue(assignment=assignment, parameters=crew_parameters)
     incident.status = report.status
     return assignment
 

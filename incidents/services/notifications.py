@@ -93,11 +93,15 @@ def report_parameters(incident: Incident) -> list[str]:
     ]
 
 
-def dispatch_notification_enqueue(*, assignment: Assignment) -> OutboundMessage | None:
+def dispatch_notification_enqueue(
+    *, assignment: Assignment, parameters: list[str] | None = None
+) -> OutboundMessage | None:
     """Queue the dispatch message to the unit's crew; None when the unit has no crew number.
 
     Runs inside the dispatch's transaction, in a savepoint: whatever goes wrong here is logged and the
-    dispatch stands (the assignment then shows no notification).
+    dispatch stands (the assignment then shows no notification). ``parameters``: the report's
+    (:func:`report_parameters`), read before the unit row was locked so the lock is not held for the
+    landmark lookup; read here when not given.
     """
     to = whatsapp_number(assignment.unit.crew_whatsapp)
     if not to:
@@ -108,7 +112,7 @@ def dispatch_notification_enqueue(*, assignment: Assignment) -> OutboundMessage 
             body = whatsapp_template_body(
                 to=to,
                 template=settings.WHATSAPP_DISPATCH_TEMPLATE,
-                parameters=[*report_parameters(incident), crew_page_url() or NONE_TEXT],
+                parameters=[*(parameters or report_parameters(incident)), crew_page_url() or NONE_TEXT],
                 button_payloads=[crew_payload(assignment.pk, status) for _, status in CREW_BUTTONS],
             )
             return outbound_enqueue(
