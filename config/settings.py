@@ -343,6 +343,31 @@ WHATSAPP_VERIFY_TOKEN = os.environ.get("WHATSAPP_VERIFY_TOKEN", "")
 # A shared location attaches to the sender's open report from this many seconds back.
 SIAGA_WHATSAPP_ATTACH_WINDOW_S = _env_float("SIAGA_WHATSAPP_ATTACH_WINDOW_S", 900.0)
 
+# Outbound WhatsApp (WhatsApp Cloud API send endpoint: POST {base}/{version}/{phone-number-id}/messages with a
+# Bearer token; the phone number id is the region's). No token outside debug unless one is given: an outbound
+# message then fails its attempts with the reason, and the console shows it as not sent.
+WHATSAPP_API_BASE_URL = os.environ.get("WHATSAPP_API_BASE_URL", "https://graph.facebook.com").rstrip("/")
+WHATSAPP_API_VERSION = os.environ.get("WHATSAPP_API_VERSION", "v21.0")
+WHATSAPP_ACCESS_TOKEN = os.environ.get("WHATSAPP_ACCESS_TOKEN", "debug-whatsapp-token" if DEBUG else "")
+# Approved message templates (name, language): the dispatch notification and the hand-off, each with three body
+# parameters (type, address, landmark) and a fourth (the crew page link or the report's reference) and
+# quick-reply buttons ("Berangkat", "Tiba di lokasi", "Selesai"; "Diterima").
+WHATSAPP_DISPATCH_TEMPLATE = os.environ.get("WHATSAPP_DISPATCH_TEMPLATE", "siaga_dispatch")
+WHATSAPP_HANDOFF_TEMPLATE = os.environ.get("WHATSAPP_HANDOFF_TEMPLATE", "siaga_handoff")
+WHATSAPP_TEMPLATE_LANGUAGE = os.environ.get("WHATSAPP_TEMPLATE_LANGUAGE", "id")
+# The crew page's address in the dispatch message: this URL when set; else SIAGA_PUBLIC_BASE_URL + the path of
+# the URL named crew:home when the crew app is installed; else no link.
+SIAGA_CREW_PAGE_URL = os.environ.get("SIAGA_CREW_PAGE_URL", "")
+SIAGA_PUBLIC_BASE_URL = os.environ.get("SIAGA_PUBLIC_BASE_URL", "").rstrip("/")
+# The outbound queue: attempts per message, the first retry's delay (doubling, or the receiver's Retry-After),
+# one request's timeout, and how long the worker sleeps when nothing is due.
+SIAGA_OUTBOUND_MAX_ATTEMPTS = int(_env_float("SIAGA_OUTBOUND_MAX_ATTEMPTS", 6))
+SIAGA_OUTBOUND_BACKOFF_S = _env_float("SIAGA_OUTBOUND_BACKOFF_S", 5.0)
+SIAGA_OUTBOUND_TIMEOUT_S = _env_float("SIAGA_OUTBOUND_TIMEOUT_S", 10.0)
+SIAGA_OUTBOUND_IDLE_S = _env_float("SIAGA_OUTBOUND_IDLE_S", 2.0)
+# A hand-off not acknowledged this long after it was sent (or created, while undelivered) is escalated.
+SIAGA_HANDOFF_ACK_TIMEOUT_S = _env_float("SIAGA_HANDOFF_ACK_TIMEOUT_S", 300.0)
+
 # Caller reputation: flag new reports from a number after this many pranks within this many days.
 SIAGA_PRANK_FLAG_COUNT = int(_env_float("SIAGA_PRANK_FLAG_COUNT", 3))
 SIAGA_PRANK_WINDOW_DAYS = _env_float("SIAGA_PRANK_WINDOW_DAYS", 30.0)

@@ -78,6 +78,8 @@ _TEMPLATES = {
     "assignments": ("incident-assignments", {"pk": "id"}),
     "assignment_cancel": ("assignment-cancel", {"pk": "id"}),
     "unit_status": ("unit-status", {"pk": "id"}),
+    "handoffs": ("incident-handoffs", {"pk": "id"}),
+    "handoff_update": ("handoff-update", {"pk": "id"}),
     "coverage_surface": ("coverage-surface", {}),
     "coverage_report": ("coverage-report", {}),
     "coverage_gaps": ("coverage-gaps", {}),

@@ -120,6 +120,23 @@ JS_STRINGS = {
     "eta_accuracy_none": _("No arrivals with an ETA at dispatch in this period."),
     "eta_accuracy_note": _("Minutes; late is positive. Not judged: never on scene"),
     "no_eta": _("no ETA at dispatch"),
+    "crew_message_sending": _("Sending the message to the crew…"),
+    "crew_message_not_sent": _("Message to the crew not sent yet"),
+    "crew_message_sent": _("Crew told on WhatsApp"),
+    "crew_message_read": _("Read by the crew on WhatsApp"),
+    "handoffs": _("Hand-offs to agencies"),
+    "hand_off": _("Hand off"),
+    "choose_agency": _("— choose an agency —"),
+    "from_incident_type": _("the agencies the report type needs"),
+    "agency_reference": _("agency's reference"),
+    "handoff_pending": _("not yet delivered"),
+    "handoff_sent": _("sent"),
+    "handoff_acknowledged": _("acknowledged"),
+    "handoff_on_scene": _("on scene"),
+    "handoff_closed": _("closed"),
+    "handoff_escalated": _("Not acknowledged in time: call the agency"),
+    "handoff_escalated_short": _("hand-off not acknowledged"),
+    "handoff_not_delivered": _("The hand-off could not be delivered yet: call the agency"),
 }
 
 # What an API refusal means, by its ``error.code`` (``gis_core.api.errors``), shown before the server's
@@ -171,4 +188,7 @@ ERROR_STRINGS = {
     "ingest_unavailable": _("The server cannot store positions right now: the device sends them again later"),
     "report_period_invalid": _("Check the period: a month (2026-10), quarter (2026-Q4), year, or from and to dates"),
     "report_input_invalid": _("Check the report's settings"),
+    "handoff_refused": _("The report cannot be handed off to this agency"),
+    "handoff_state": _("Not possible in the hand-off's current state"),
+    "invalid_signature": _("The signature does not match"),
 }

@@ -43,6 +43,9 @@ class Actor:
         written (:attr:`roles`), so building an actor costs no query and works in async code.
     api_token
         ``{"api_token": prefix, "api_token_name": name}`` when a machine client acted; empty otherwise.
+    name
+        What to call an actor that is no user, device or token: a crew's or an agency's WhatsApp number
+        (``+62811... (crew of PSC119-02)``), an agency's own system.
     """
 
     kind: str = ActorKind.SYSTEM
@@ -51,6 +54,7 @@ class Actor:
     remote_addr: str | None = None
     role: str | None = None
     api_token: dict[str, str] = field(default_factory=dict)
+    name: str = ""
 
     @classmethod
     def person(cls, user: Any, *, remote_addr: str | None = None) -> Actor:
@@ -94,14 +98,15 @@ class Actor:
 
     @property
     def label(self) -> str:
-        """What the audit log names the actor by: the username, the device identifier, the token's prefix."""
+        """What the audit log names the actor by: the username, the device identifier, the token's prefix,
+        else its ``name``."""
         if self.person_user is not None:
             return self.user.get_username()
         if self.device is not None:
             return self.device.identifier
         if self.api_token:
             return f"api-token:{self.api_token['api_token']}"
-        return ""
+        return self.name
 
 
 SYSTEM = Actor()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.contrib.postgres.fields import ArrayField
+from django.core.validators import URLValidator
 from django.utils import translation
 
 from gis_core.models import Facility, Region
@@ -38,6 +39,19 @@ class Agency(models.Model):
         null=True, blank=True, help_text="report to first unit on scene, seconds (e.g. 900 for fire, SPM)"
     )
     is_demo = models.BooleanField(default=False, help_text="demo data, not a real agency record")
+    # How a hand-off reaches an agency Siaga does not track (incidents.services.handoffs): its duty number on
+    # WhatsApp, or a webhook to its own system signed with its secret; neither means by phone or radio.
+    duty_whatsapp = models.CharField(
+        max_length=32, blank=True, help_text="the duty desk's WhatsApp number, E.164 (+62...), for hand-offs"
+    )
+    # A CharField with the URL check: the admin's URLField form would guess a scheme for a bare host.
+    handoff_webhook_url = models.CharField(
+        max_length=500, blank=True, validators=[URLValidator(schemes=["http", "https"])],
+        help_text="the agency's own system (https://...): hand-offs are POSTed here, signed",
+    )  # fmt: skip
+    handoff_webhook_secret = models.CharField(
+        max_length=128, blank=True, help_text="HMAC-SHA256 key of X-Siaga-Signature-256, both ways"
+    )
 
     class Meta:
         ordering = ["region", "code"]
@@ -137,6 +151,9 @@ class Unit(models.Model):
     last_fix = models.ForeignKey(
         "PositionFix", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
     )
+    crew_whatsapp = models.CharField(
+        max_length=32, blank=True, help_text="the crew's WhatsApp number, E.164 (+62...): gets each dispatch"
+    )
     is_demo = models.BooleanField(default=False)
 
     class Meta:
@@ -152,6 +169,8 @@ class ActorKind(models.TextChoices):
     CREW_DEVICE = "crew_device", "crew device"
     SYSTEM = "system", "system"
     CITIZEN = "citizen", "citizen"
+    CREW = "crew", "crew (by WhatsApp)"
+    AGENCY = "agency", "agency (hand-off reply)"
 
 
 class Device(models.Model):
@@ -177,7 +196,7 @@ class InboundMessage(models.Model):
     worth keeping, and never a secret (``fleet.ingest.masking``).
     """
 
-    channel = models.CharField(max_length=24, help_text="osmand, traccar_json, owntracks, batch, whatsapp")
+    channel = models.CharField(max_length=24, help_text="osmand, traccar_json, owntracks, batch, whatsapp, handoff")
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
     remote_addr = models.GenericIPAddressField(null=True, blank=True)
     device = models.ForeignKey(Device, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages")

@@ -1,7 +1,8 @@
 """Admin for the incidents app's configuration: the incident-type table (shared, edited by superusers) and
 each region's overrides of it (edited by the region's admins, ``RegionScopedAdminMixin``), each agency's
 response target per priority (an inline on the fleet's agency page), and the replay of WhatsApp deliveries
-(an action on the fleet's raw-message page). Every change is audited as the fleet's admin audits its own.
+(an action on the fleet's raw-message page); the outbound messages with every attempt, and the hand-offs,
+to read. Every change is audited as the fleet's admin audits its own.
 """
 
 from __future__ import annotations
@@ -18,7 +19,16 @@ from fleet.admin import AuditedAdmin, admin_audit, form_changes
 from fleet.models import Agency, InboundMessage
 from gis_core.admin_scoping import RegionScopedAdminMixin
 from incidents.errors import WebhookPayloadError
-from incidents.models import IncidentType, IncidentTypeNeed, RegionIncidentType, RegionIncidentTypeNeed, ResponseTarget
+from incidents.models import (
+    Handoff,
+    IncidentType,
+    IncidentTypeNeed,
+    OutboundAttempt,
+    OutboundMessage,
+    RegionIncidentType,
+    RegionIncidentTypeNeed,
+    ResponseTarget,
+)
 from incidents.services.whatsapp import CHANNEL as WHATSAPP
 from incidents.services.whatsapp import whatsapp_inbound_replay
 
@@ -156,3 +166,46 @@ class InboundMessageAdmin(fleet_admin.InboundMessageAdmin):
                 + (f"; {delivery.error}" if delivery.error else ""),
                 level,
             )
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Written by the services only: the admin shows them."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class OutboundAttemptInline(admin.TabularInline):
+    model = OutboundAttempt
+    extra = 0
+    fields = ("at", "http_status", "error", "retry", "response_body", "request_body", "url")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(OutboundMessage)
+class OutboundMessageAdmin(RegionScopedAdminMixin, ReadOnlyAdmin):
+    """Every message sent to a crew or an agency, its state, and each attempt (request, status, answer)."""
+
+    list_display = ("pk", "created_at", "purpose", "channel", "to", "state", "attempts", "last_error")
+    list_filter = ("state", "purpose", "channel")
+    search_fields = ("to", "provider_message_id", "last_error")
+    inlines = (OutboundAttemptInline,)
+
+
+@admin.register(Handoff)
+class HandoffAdmin(RegionScopedAdminMixin, ReadOnlyAdmin):
+    region_path = "incident__region"
+    list_display = ("pk", "incident", "agency", "channel", "status", "sent_at", "acknowledged_at", "escalated_at")
+    list_filter = ("status", "channel", ("agency", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("incident__reference", "agency_reference")
+    list_select_related = ("incident", "agency")

@@ -140,3 +140,25 @@ class IllegalTransitionError(StatusError):
             f"allowed next: {', '.join(allowed) or 'none'}"
         )
         super().__init__(f"{message}. {hint}" if hint else message)
+
+
+class HandoffError(DomainError):
+    """Base class of the hand-off errors."""
+
+    http_status, code = 409, "handoff_refused"
+
+
+class HandoffRefusedError(HandoffError):
+    """A hand-off that makes no sense: an agency of another region, a closed report, a second open leg."""
+
+
+class HandoffStateError(HandoffError):
+    """A hand-off status that is unknown or earlier than the current one."""
+
+    code = "handoff_state"
+
+
+class HandoffSignatureError(HandoffError):
+    """An agency's update whose signature does not match its secret (or names no hand-off)."""
+
+    http_status, code = 403, "invalid_signature"

@@ -337,7 +337,129 @@ class WhatsAppMessage(models.Model):
     payload = models.JSONField()
     inbound = models.ForeignKey(InboundMessage, null=True, blank=True, on_delete=models.SET_NULL)
     incident = models.ForeignKey(Incident, null=True, blank=True, on_delete=models.SET_NULL, related_name="whatsapp")
+    # A quick reply of a crew or an agency (incidents.services.replies): what became of it and why.
+    outcome = models.CharField(max_length=16, blank=True, help_text="applied, refused, illegal, unknown")
+    outcome_detail = models.TextField(blank=True)
 
     class Meta:
         db_table = "fleet_whatsappmessage"
         ordering = ["-sent_at"]
+
+
+class OutboundState(models.TextChoices):
+    """Where an outbound message is: queued (due at ``next_attempt_at``), accepted by the receiver (``sent``),
+    then, for WhatsApp, the delivery receipts ``delivered`` and ``read``; ``failed`` after a permanent refusal,
+    the last retry, or a ``failed`` receipt."""
+
+    QUEUED = "queued", "queued"
+    SENT = "sent", "sent (accepted)"
+    DELIVERED = "delivered", "delivered"
+    READ = "read", "read"
+    FAILED = "failed", "failed"
+
+
+class OutboundPurpose(models.TextChoices):
+    DISPATCH = "dispatch", "dispatch notification to a crew"
+    HANDOFF = "handoff", "hand-off to an agency"
+    REPLY = "reply", "answer to a crew's or agency's reply"
+
+
+class OutboundMessage(models.Model):
+    """One message Siaga sends: a WhatsApp Cloud API request or a signed webhook POST, queued and retried.
+
+    Written in the transaction that causes it (a dispatch, a hand-off) and sent after commit by the worker
+    (``incidents.services.outbound``), so sending never blocks or fails that transaction.
+    """
+
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="outbound_messages")
+    channel = models.CharField(max_length=16, help_text="whatsapp or webhook")
+    purpose = models.CharField(max_length=16, choices=OutboundPurpose.choices)
+    to = models.CharField(max_length=500, help_text="E.164 number (whatsapp) or URL (webhook)")
+    body = models.JSONField(help_text="the request body as sent")
+    state = models.CharField(max_length=16, choices=OutboundState.choices, default=OutboundState.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, help_text="due then; null once finished")
+    last_error = models.TextField(blank=True)
+    provider_message_id = models.CharField(max_length=128, null=True, blank=True, unique=True, help_text="wamid")
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    assignment = models.ForeignKey(
+        Assignment, null=True, blank=True, on_delete=models.SET_NULL, related_name="notifications"
+    )
+    handoff = models.ForeignKey("Handoff", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages")
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="outbound_due_idx")]
+
+
+class OutboundAttempt(models.Model):
+    """One try at sending an outbound message: the request (never the token), the answer, or the error."""
+
+    message = models.ForeignKey(OutboundMessage, on_delete=models.CASCADE, related_name="attempt_log")
+    at = models.DateTimeField()
+    url = models.CharField(max_length=500)
+    request_body = models.TextField()
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    retry = models.BooleanField(default=False, help_text="whether another attempt was scheduled")
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+
+class DeliveryReceipt(models.Model):
+    """A ``statuses`` entry of the WhatsApp webhook: sent, delivered, read or failed, for a message we sent."""
+
+    message = models.ForeignKey(
+        OutboundMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="receipts"
+    )
+    provider_message_id = models.CharField(max_length=128, db_index=True)
+    status = models.CharField(max_length=16)
+    at = models.DateTimeField()
+    payload = models.JSONField()
+    inbound = models.ForeignKey(InboundMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["provider_message_id", "status"], name="delivery_receipt_once")]
+
+
+class HandoffStatus(models.TextChoices):
+    PENDING = "pending", "pending (not yet delivered)"
+    SENT = "sent", "sent"
+    ACKNOWLEDGED = "acknowledged", "acknowledged"
+    ON_SCENE = "on_scene", "on scene (as told by the agency)"
+    CLOSED = "closed", "closed"
+
+
+class Handoff(models.Model):
+    """A leg of a report handed to an agency Siaga tracks no units of (Polresta, Satpol PP, DLHP, ...)."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="handoffs")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="handoffs")
+    channel = models.CharField(max_length=16, help_text="whatsapp, webhook or manual (phone, radio)")
+    source = models.CharField(max_length=16, help_text="dispatcher or incident_type")
+    status = models.CharField(max_length=16, choices=HandoffStatus.choices, default=HandoffStatus.PENDING)
+    agency_reference = models.CharField(max_length=64, blank=True, help_text="the agency's own number")
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    on_scene_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True, help_text="not acknowledged in time")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            # One open leg per agency and report; a closed one may be followed by a new hand-off.
+            models.UniqueConstraint(
+                fields=["incident", "agency"], condition=~Q(status="closed"), name="one_open_handoff_per_agency"
+            )
+        ]

@@ -19,7 +19,17 @@ from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 
 from gis_core.api.fields import iso
-from incidents.models import Assignment, AssignmentStatus, Incident, LocationOffer
+from incidents.models import (
+    Assignment,
+    AssignmentStatus,
+    Handoff,
+    HandoffStatus,
+    Incident,
+    LocationOffer,
+    OutboundMessage,
+    OutboundPurpose,
+    OutboundState,
+)
 
 if TYPE_CHECKING:  # only a type: incidents.selectors.units imports this module
     from incidents.selectors.units import UnitState
@@ -126,6 +136,37 @@ def assignment_times_s(a: Assignment) -> dict:
     }
 
 
+def notification_public(messages: Iterable[OutboundMessage]) -> dict | None:
+    """The newest of the messages about one assignment or hand-off, as the console shows it; None without one.
+
+    ``{state (queued | sent | delivered | read | failed), delivered (accepted by the receiver: sent or
+    later), retrying (queued after a failed attempt), attempts, error, sent_at, delivered_at, read_at}``.
+    The console says "pesan ke kru belum terkirim" while ``delivered`` is false and an attempt has failed.
+    """
+    newest = max(messages, key=lambda m: (m.created_at, m.pk), default=None)
+    if newest is None:
+        return None
+    sent = newest.state in (OutboundState.SENT, OutboundState.DELIVERED, OutboundState.READ)
+    return {
+        "state": newest.state,
+        "delivered": sent,
+        "retrying": newest.state == OutboundState.QUEUED and newest.attempts > 0,
+        "attempts": newest.attempts,
+        "error": newest.last_error,
+        "sent_at": iso(newest.sent_at),
+        "delivered_at": iso(newest.delivered_at),
+        "read_at": iso(newest.read_at),
+    }
+
+
+def _dispatch_messages(a: Assignment) -> list[OutboundMessage]:
+    # Prefetched as ``crew_messages`` by incidents_loaded; read here otherwise (one query).
+    found = getattr(a, "crew_messages", None)
+    if found is None:
+        found = list(a.notifications.filter(purpose=OutboundPurpose.DISPATCH))
+    return found
+
+
 def assignment_public(a: Assignment) -> dict:
     """One unit on a report (``incident``, ``unit__agency`` and ``capability`` should be loaded).
 
@@ -134,8 +175,9 @@ def assignment_public(a: Assignment) -> dict:
     dict
         ``id, incident, reference, unit (call sign), unit_id, call_sign, agency, agency_name,
         capability, status``, the phase times (``dispatched_at`` ... ``cleared_at``, ``cancelled_at``),
-        ``eta_s_at_dispatch, current_eta_s, eta_updated_at`` and ``times_s`` (see
-        :func:`assignment_times_s`).
+        ``eta_s_at_dispatch, current_eta_s, eta_updated_at``, ``times_s`` (see
+        :func:`assignment_times_s`) and ``notification``: the crew's WhatsApp message
+        (:func:`notification_public`; null when the unit has no crew number).
     """
     return {
         "id": a.pk,
@@ -154,7 +196,49 @@ def assignment_public(a: Assignment) -> dict:
         "current_eta_s": a.current_eta_s,
         "eta_updated_at": iso(a.eta_updated_at),
         "times_s": assignment_times_s(a),
+        "notification": notification_public(_dispatch_messages(a)),
     }
+
+
+# ---------------------------------------------------------------- hand-offs
+
+
+def handoff_escalated(h: Handoff) -> bool:
+    """Escalated and still not acknowledged."""
+    return h.escalated_at is not None and h.status in (HandoffStatus.PENDING, HandoffStatus.SENT)
+
+
+def handoff_public(h: Handoff, *, messages: Iterable[OutboundMessage]) -> dict:
+    """One hand-off of a report (``agency`` loaded; ``messages``: its outbound messages).
+
+    Returns
+    -------
+    dict
+        ``id, incident, agency (code), agency_name, agency_kind, channel (whatsapp | webhook | manual),
+        source (dispatcher | incident_type), status (pending | sent | acknowledged | on_scene | closed),
+        agency_reference, note, created_at, sent_at, acknowledged_at, on_scene_at, closed_at, escalated_at,
+        escalated`` (not acknowledged in time, and still not), ``ack_s`` (sent to acknowledged, seconds) and
+        ``delivery`` (:func:`notification_public`, null for a manual hand-off).
+    """
+    return {
+        "id": h.pk,
+        "incident": h.incident_id,
+        "agency": h.agency.code,
+        "agency_name": h.agency.name,
+        "agency_kind": h.agency.kind,
+        "channel": h.channel,
+        "source": h.source,
+        "status": h.status,
+        "agency_reference": h.agency_reference,
+        "note": h.note,
+        **{f: iso(getattr(h, f)) for f in HANDOFF_TIMES},
+        "escalated": handoff_escalated(h),
+        "ack_s": seconds_between(h.sent_at, h.acknowledged_at),
+        "delivery": notification_public(messages),
+    }
+
+
+HANDOFF_TIMES = ("created_at", "sent_at", "acknowledged_at", "on_scene_at", "closed_at", "escalated_at")
 
 
 # ---------------------------------------------------------------- reports
@@ -176,20 +260,38 @@ def _offer(offer: LocationOffer) -> dict:
 
 
 def incidents_loaded(queryset: QuerySet[Incident]) -> QuerySet[Incident]:
-    """``queryset`` with what :func:`incident_public` reads joined or prefetched: three queries in all.
+    """``queryset`` with what :func:`incident_public` reads joined or prefetched: six queries in all.
 
-    The pending offers come as ``pending_offers`` (newest first); pass them and ``assignments.all()``.
+    The pending offers come as ``pending_offers`` (newest first); pass them, ``assignments.all()`` and
+    ``handoffs.all()``.
     """
     pending = LocationOffer.objects.filter(applied_at__isnull=True).order_by("-received_at", "-pk")
     assignments = Assignment.objects.select_related("unit__agency", "capability").order_by("dispatched_at", "pk")
     return queryset.select_related("region", "incident_type", "kecamatan", "kelurahan").prefetch_related(
         Prefetch("location_offers", queryset=pending, to_attr="pending_offers"),
-        Prefetch("assignments", queryset=assignments),
+        Prefetch("assignments", queryset=assignments.prefetch_related(crew_messages_prefetch())),
+        handoffs_prefetch(),
     )
 
 
+def crew_messages_prefetch() -> Prefetch:
+    """An assignment's dispatch messages as ``crew_messages`` (prefetch it on assignments)."""
+    crew = OutboundMessage.objects.filter(purpose=OutboundPurpose.DISPATCH)
+    return Prefetch("notifications", queryset=crew, to_attr="crew_messages")
+
+
+def handoffs_prefetch() -> Prefetch:
+    """A report's hand-offs with their agency and messages, oldest first (prefetch it on reports)."""
+    handoffs = Handoff.objects.select_related("agency").prefetch_related("messages").order_by("created_at", "pk")
+    return Prefetch("handoffs", queryset=handoffs)
+
+
 def incident_public(
-    incident: Incident, *, assignments: Iterable[Assignment], pending_offers: Iterable[LocationOffer]
+    incident: Incident,
+    *,
+    assignments: Iterable[Assignment],
+    pending_offers: Iterable[LocationOffer],
+    handoffs: Iterable[Handoff] | None = None,
 ) -> dict:
     """A report as the queue, the live messages and (with more beside it) the report's detail show it.
 
@@ -201,6 +303,8 @@ def incident_public(
         All of its assignments (each as :func:`assignment_public` needs it), in any order.
     pending_offers
         Its location offers not yet applied.
+    handoffs
+        Its hand-offs (``agency`` loaded, ``messages`` prefetched); read here when not given (two queries).
 
     Returns
     -------
@@ -210,9 +314,13 @@ def incident_public(
         location (GeoJSON Point | null), location_accuracy_m, location_source, kecamatan {code, name} | null,
         kelurahan, caller_phone, caller_name, caller_flags, received_at, closed_at, pending_offers [{id,
         location [lon, lat], label, source, received_at}] (newest first), active_units (how many assignments
-        are active), assignments`` (oldest first, :func:`assignment_public`).
+        are active), assignments`` (oldest first, :func:`assignment_public`), ``handoffs`` (oldest first,
+        :func:`handoff_public`) and ``handoff_escalated`` (one of them escalated and not yet acknowledged).
     """
     rows = sorted(assignments, key=lambda a: (a.dispatched_at, a.pk))
+    if handoffs is None:
+        handoffs = incident.handoffs.select_related("agency").prefetch_related("messages")
+    legs = sorted(handoffs, key=lambda h: (h.created_at, h.pk))
     offers = sorted(pending_offers, key=lambda o: (o.received_at, o.pk), reverse=True)
     geom, itype = incident.geom, incident.incident_type
     return {
@@ -241,13 +349,19 @@ def incident_public(
         "pending_offers": [_offer(o) for o in offers],
         "active_units": sum(1 for a in rows if a.status == AssignmentStatus.ACTIVE),
         "assignments": [assignment_public(a) for a in rows],
+        "handoffs": [handoff_public(h, messages=h.messages.all()) for h in legs],
+        "handoff_escalated": any(handoff_escalated(h) for h in legs),
     }
 
 
 def incident_feature(
-    incident: Incident, *, assignments: Iterable[Assignment], pending_offers: Iterable[LocationOffer]
+    incident: Incident,
+    *,
+    assignments: Iterable[Assignment],
+    pending_offers: Iterable[LocationOffer],
+    handoffs: Iterable[Handoff] | None = None,
 ) -> dict:
     """:func:`incident_public` as a GeoJSON Feature at the report's location (null while it awaits one)."""
     geom = incident.geom
-    properties = incident_public(incident, assignments=assignments, pending_offers=pending_offers)
+    properties = incident_public(incident, assignments=assignments, pending_offers=pending_offers, handoffs=handoffs)
     return feature(pk=incident.pk, lonlat=None if geom is None else (geom.x, geom.y), properties=properties)

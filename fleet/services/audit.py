@@ -14,6 +14,7 @@ def audit_record(
     actor: Actor = SYSTEM,
     obj: models.Model | None = None,
     data: dict | None = None,
+    label: str = "",
 ) -> AuditEntry:
     """Append one audit entry.
 
@@ -29,6 +30,8 @@ def audit_record(
         The object acted on; its model name and primary key are stored.
     data
         Anything else worth keeping (JSON-serialisable): before/after values, the reason given.
+    label
+        Who acted when neither a user nor a device did (a crew's or an agency's WhatsApp number).
     """
     return AuditEntry.objects.create(
         action=action,

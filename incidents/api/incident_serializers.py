@@ -108,6 +108,8 @@ class IncidentQueueSerializer(GeoFeatureModelSerializer):
     pending_offers = serializers.JSONField(help_text="[{id, location [lon, lat], label, source, received_at}]")
     active_units = serializers.IntegerField()
     assignments = serializers.JSONField(help_text="all of the report's, oldest first, as in assignment lists")
+    handoffs = serializers.JSONField(help_text="its hand-offs to agencies, oldest first (handoff_public)")
+    handoff_escalated = serializers.BooleanField(help_text="a hand-off not acknowledged in time")
 
     class Meta:
         model = Incident
@@ -138,11 +140,16 @@ class IncidentQueueSerializer(GeoFeatureModelSerializer):
             "pending_offers",
             "active_units",
             "assignments",
+            "handoffs",
+            "handoff_escalated",
         )
 
     def to_representation(self, instance: Incident) -> dict:
         return incident_feature(
-            instance, assignments=instance.assignments.all(), pending_offers=instance.pending_offers
+            instance,
+            assignments=instance.assignments.all(),
+            pending_offers=instance.pending_offers,
+            handoffs=instance.handoffs.all(),
         )
 
 
@@ -171,6 +178,7 @@ class AssignmentSerializer(serializers.ModelSerializer):
     agency_name = serializers.CharField(source="unit.agency.name")
     capability = serializers.CharField(source="capability.code", default=None)
     times_s = serializers.JSONField(help_text="dispatch_s, turnout_s, travel_s, response_s, on_scene_s, ...")
+    notification = serializers.JSONField(help_text="the crew's WhatsApp message: {state, delivered, ...} or null")
 
     class Meta:
         model = Assignment
@@ -196,6 +204,7 @@ class AssignmentSerializer(serializers.ModelSerializer):
             "current_eta_s",
             "eta_updated_at",
             "times_s",
+            "notification",
         )
 
     def to_representation(self, instance: Assignment) -> dict:
@@ -277,6 +286,8 @@ class IncidentDetailSerializer(serializers.ModelSerializer):
     location_offers = LocationOfferSerializer(many=True)
     pending_offers = serializers.JSONField(help_text="as in the queue")
     active_units = serializers.IntegerField(help_text="as in the queue")
+    handoffs = serializers.JSONField(help_text="as in the queue")
+    handoff_escalated = serializers.BooleanField(help_text="as in the queue")
     assignments = AssignmentSerializer(many=True)
     whatsapp_messages = WhatsAppMessageSerializer(source="whatsapp", many=True)
     times_s = serializers.SerializerMethodField()
@@ -314,6 +325,8 @@ class IncidentDetailSerializer(serializers.ModelSerializer):
             "pending_offers",
             "active_units",
             "assignments",
+            "handoffs",
+            "handoff_escalated",
             "whatsapp_messages",
             "caller",
         )
@@ -321,7 +334,9 @@ class IncidentDetailSerializer(serializers.ModelSerializer):
     def to_representation(self, instance: Incident) -> dict:
         offers = list(instance.location_offers.all())
         pending = [o for o in offers if o.applied_at is None]
-        data = incident_public(instance, assignments=instance.assignments.all(), pending_offers=pending)
+        data = incident_public(
+            instance, assignments=instance.assignments.all(), pending_offers=pending, handoffs=instance.handoffs.all()
+        )
         data.update(
             needs=self.get_needs(instance),
             created_by=instance.created_by.username if instance.created_by is not None else None,

@@ -6,4 +6,5 @@ urlpatterns = [
     path("", include("incidents.api.dispatch_urls")),
     path("", include("incidents.api.incident_urls")),
     path("", include("incidents.api.status_urls")),
+    path("", include("incidents.api.handoff_urls")),
 ]

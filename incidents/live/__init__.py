@@ -28,6 +28,10 @@ a message as it would a fresh read:
     ``incident_public``: what the queue ``GET /api/incidents/`` gives as a feature's ``properties``,
     with all of the report's assignments (oldest first) and its pending location offers.
 
+``{"type": "handoff_escalated", "sent_at", "incident_id", "reference", "handoff": {...}}``
+    A hand-off not acknowledged within ``SIAGA_HANDOFF_ACK_TIMEOUT_S`` (``handoff_public``); an ``incident``
+    message with its ``handoff_escalated`` flag follows.
+
 The package: this module is what services and the consumer call; ``publisher.py`` sends a message to a
 region's consoles in commit order and knows no message kinds; ``messages.py`` builds each kind.
 """

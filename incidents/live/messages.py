@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from gis_core.api.fields import iso
-from incidents.models import Incident
-from incidents.representations import incident_public, incidents_loaded, unit_public
+from incidents.models import Handoff, Incident
+from incidents.representations import handoff_public, incident_public, incidents_loaded, unit_public
 from incidents.selectors.units import unit_state
 
 
@@ -27,5 +27,25 @@ def incident_message(incident_id: int, now: datetime) -> tuple[int, dict] | None
     incident = incidents_loaded(Incident.objects.filter(pk=incident_id)).first()
     if incident is None:
         return None
-    body = incident_public(incident, assignments=incident.assignments.all(), pending_offers=incident.pending_offers)
+    body = incident_public(
+        incident,
+        assignments=incident.assignments.all(),
+        pending_offers=incident.pending_offers,
+        handoffs=incident.handoffs.all(),
+    )
     return incident.region_id, {"type": "incident", "sent_at": iso(now), "incident": body}
+
+
+def handoff_escalated_message(handoff_id: int, now: datetime) -> tuple[int, dict] | None:
+    # A hand-off not acknowledged in time: the consoles alert; the report itself follows as an incident message.
+    handoff = Handoff.objects.select_related("incident", "agency").filter(pk=handoff_id).first()
+    if handoff is None:
+        return None
+    body = {
+        "type": "handoff_escalated",
+        "sent_at": iso(now),
+        "incident_id": handoff.incident_id,
+        "reference": handoff.incident.reference,
+        "handoff": handoff_public(handoff, messages=handoff.messages.all()),
+    }
+    return handoff.incident.region_id, body

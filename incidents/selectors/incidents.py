@@ -28,7 +28,7 @@ from incidents.models import (
     Outcome,
     WhatsAppMessage,
 )
-from incidents.representations import incidents_loaded
+from incidents.representations import crew_messages_prefetch, handoffs_prefetch, incidents_loaded
 from incidents.services.callers import caller_flags_active, caller_pranks_counted
 from incidents.services.incidents import OPEN_STATUSES
 
@@ -78,8 +78,10 @@ def assignment_for_user(user: Any, *, pk: int, capability: str | None = None) ->
 
 def incident_detail(*, user: Any, pk: int) -> Incident | None:
     """One report of the user's regions with everything the detail view shows, in a fixed number of queries."""
-    assignments = Assignment.objects.select_related("unit__agency", "unit__unit_type", "capability").order_by(
-        "dispatched_at", "pk"
+    assignments = (
+        Assignment.objects.select_related("unit__agency", "unit__unit_type", "capability")
+        .prefetch_related(crew_messages_prefetch())
+        .order_by("dispatched_at", "pk")
     )
     return (
         Incident.objects.select_related("region", "incident_type", "kecamatan", "kelurahan", "created_by")
@@ -88,6 +90,7 @@ def incident_detail(*, user: Any, pk: int) -> Incident | None:
             Prefetch("location_offers", queryset=LocationOffer.objects.select_related("applied_by")),
             Prefetch("assignments", queryset=assignments),
             Prefetch("whatsapp", queryset=WhatsAppMessage.objects.order_by("sent_at", "pk")),
+            handoffs_prefetch(),
         )
         .filter(pk=pk, region__in=regions_for_user(user))
         .first()

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from fleet.models import Agency, AgencyKind
 from gis_core.models import Region
-from incidents.models import Assignment, AssignmentStatus, Incident
+from incidents.models import Assignment, AssignmentStatus, Handoff, HandoffStatus, Incident
 
 # Response targets when an agency sets none, seconds (DOMAIN.md: SPM fire 15 min; PSC 119 services
 # locally quote 15 min). Other kinds have no published target: their share within target is null.
@@ -191,3 +191,54 @@ def _summary(key: tuple, label: tuple[str, int | None, dict[int, int] | None], r
     for phase in PHASES:
         out[phase] = _stats([r[phase] for r in responded if r.get(phase) is not None])
     return out
+
+
+def handoff_kpis(*, region: Region, since: datetime, until: datetime) -> dict:
+    """Hand-off times per agency for the hand-offs created in [since, until): how fast each agency answers.
+
+    ``ack_s`` is sent -> acknowledged (seconds; hand-offs never sent or not yet acknowledged are left out of
+    it), with the mean and the linear-interpolation 90th percentile (:func:`percentile_linear`);
+    ``unacknowledged`` counts those sent and not acknowledged (yet), ``escalated`` those that were escalated.
+
+    Returns
+    -------
+    dict
+        ``region, since, until, groups: [{key (agency code), label (name), agency_kind, handoffs, sent,
+        acknowledged, unacknowledged, escalated, ack_s {n, mean, p90}}]`` sorted by agency code.
+    """
+    rows = (
+        Handoff.objects.filter(incident__region=region, created_at__gte=since, created_at__lt=until)
+        .select_related("agency")
+        .order_by("agency__code", "pk")
+    )
+    groups: dict[str, dict] = {}
+    for h in rows:
+        g = groups.setdefault(
+            h.agency.code,
+            {"key": h.agency.code, "label": h.agency.name, "agency_kind": h.agency.kind, "rows": []},
+        )
+        g["rows"].append(h)
+    waiting = (HandoffStatus.PENDING, HandoffStatus.SENT)
+    out = []
+    for g in groups.values():
+        legs = g.pop("rows")
+        acks = [(h.acknowledged_at - h.sent_at).total_seconds() for h in legs if h.sent_at and h.acknowledged_at]
+        out.append(
+            {
+                **g,
+                "handoffs": len(legs),
+                "sent": sum(1 for h in legs if h.sent_at is not None),
+                "acknowledged": sum(1 for h in legs if h.acknowledged_at is not None),
+                "unacknowledged": sum(1 for h in legs if h.sent_at is not None and h.status in waiting),
+                "escalated": sum(1 for h in legs if h.escalated_at is not None),
+                "ack_s": _stats(acks),
+            }
+        )
+    return {
+        "region": region.slug,
+        "time_zone": region.time_zone,
+        "since": since.isoformat(),
+        "until": until.isoformat(),
+        "percentile_method": "linear interpolation (numpy default, PostgreSQL percentile_cont)",
+        "groups": out,
+    }

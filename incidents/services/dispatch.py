@@ -24,6 +24,7 @@ from gis_core.routing.registry import active_version_id, engine_for
 from gis_core.speeds import DEFAULT_PROFILE
 from incidents.errors import AssignmentNotActiveError, DispatchError, DispatchRefusedError, UnitUnavailableError  # noqa: F401 (raised here, caught by callers)
 from incidents.models import Assignment, AssignmentStatus, Incident, IncidentStatus
+from incidents.services.notifications import dispatch_notification_enqueue, report_parameters
 from incidents.services.status import unit_status_set
 
 logger = logging.getLogger(__name__)
@@ -45,7 +46,9 @@ def dispatch_assign(
     One transaction: the unit row is locked (``SELECT ... FOR UPDATE``) and must be available, the
     :class:`Assignment` is created with the road ETA at dispatch, the unit goes ``dispatched``
     through :func:`~incidents.services.status.unit_status_set`, an open report becomes ``dispatched``,
-    and the action is audited. The ETA is computed before the lock so the lock is held for
+    the action is audited, and the crew's WhatsApp message is queued
+    (:func:`~incidents.services.notifications.dispatch_notification_enqueue`; sent after commit). The
+    ETA is computed before the lock so the lock is held for
     milliseconds; a routing failure leaves the ETA empty and never blocks a dispatch.
 
     Parameters
@@ -77,6 +80,8 @@ def dispatch_assign(
     if unit.agency.region_id != incident.region_id:
         raise DispatchRefusedError(f"unit {unit.call_sign} belongs to another region than report {incident.reference}")
     eta = _eta(unit, incident, now=at, at_dispatch=True)
+    # The crew message's type, address and landmark, read before the lock (a gazetteer lookup).
+    crew_parameters = report_parameters(incident) if unit.crew_whatsapp.strip() else None
     with transaction.atomic():
         locked = Unit.objects.select_for_update().get(pk=unit.pk)
         report = Incident.objects.select_for_update().get(pk=incident.pk)
@@ -120,6 +125,8 @@ def dispatch_assign(
                 "eta_s_at_dispatch": eta.eta_s,
             },
         )
+        # Queued with the dispatch and sent after commit by the outbound worker: never blocks or fails it.
+        dispatch_notification_enqueue(assignment=assignment, parameters=crew_parameters)
     incident.status = report.status
     return assignment
 

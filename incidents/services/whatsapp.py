@@ -16,8 +16,11 @@ What a message does:
   location. A shared location is never applied by itself, not even as a report's first location: a
   dispatcher applies it with one action (``location_offer_apply``). The report shows it meanwhile (its
   pending offers are in the queue and the detail);
+- a quick reply to a message Siaga sent (button payload ``siaga:...``): a crew's status move or an agency's
+  acknowledgement (``incidents.services.replies``), never a report;
 - anything else (image, audio, reaction, ...): stored, linked to the open report if there is one,
-  otherwise ignored; delivery statuses are kept in the raw delivery only.
+  otherwise ignored. Delivery statuses (``statuses``) are receipts of what Siaga sent
+  (``incidents.services.outbound.outbound_receipt_record``).
 
 Which region a message belongs to is decided by the business number that received it: a value's
 ``metadata.phone_number_id`` is looked up in ``Region.whatsapp_phone_number_id`` (set in the admin). The
@@ -53,6 +56,8 @@ from incidents.errors import InvalidLocationError, ReportError, WebhookPayloadEr
 from incidents.models import Caller, Channel, Incident, WhatsAppMessage
 from incidents.services.callers import phone_normalise
 from incidents.services.incidents import OPEN_STATUSES, incident_create, location_offer_create
+from incidents.services.outbound import outbound_receipt_record
+from incidents.services.replies import quick_reply_handle, quick_reply_payload
 
 logger = logging.getLogger(__name__)
 
@@ -140,7 +145,13 @@ def whatsapp_inbound_process(*, inbound: InboundMessage) -> WebhookResult:
         names = {
             str(c.get("wa_id")): str((c.get("profile") or {}).get("name") or "") for c in _dicts(value, "contacts")
         }
-        result.statuses += len(_dicts(value, "statuses"))
+        for status in _dicts(value, "statuses"):  # receipts of what we sent (incidents.services.outbound)
+            result.statuses += 1
+            try:
+                outbound_receipt_record(status=status, inbound=inbound)
+            except Exception as exc:  # kept in the raw delivery; one bad receipt must not lose the messages
+                logger.exception("WhatsApp delivery %s: a receipt failed", inbound.pk)
+                result.errors.append(f"receipt {str(status.get('id'))[:80]}: {exc}")
         messages = _dicts(value, "messages")
         if not messages:
             continue
@@ -254,6 +265,11 @@ def _message_process(*, message: dict, names: dict[str, str], region: Region, re
             wa = _store(message=message, names=names, inbound=result.inbound, result=result)
             if wa is None:
                 result.messages_duplicate += 1
+                return
+            payload = quick_reply_payload(message)
+            if payload is not None:  # a crew's or an agency's button: no report, no caller record
+                quick_reply_handle(wa=wa, region=region, payload=payload)
+                result.messages_new += 1
                 return
             if wa.from_phone.startswith("+"):
                 Caller.objects.get_or_create(region=region, phone=wa.from_phone)

@@ -56,6 +56,7 @@ OPEN = {
     "whatsapp-webhook": "Meta: signed body (X-Hub-Signature-256) or the verify token",
     "health-live": "the proxy and orchestrators probe with no account; the answer holds no data",
     "health-ready": "the proxy and orchestrators probe with no account; each check's name and pass/fail only",
+    "handoff-agency-update": "an agency's own system: body signed with its secret (X-Siaga-Signature-256)",
 }
 
 # Who each URL (by name) is for. The device and webhook URLs refuse a person without their proof, so
@@ -98,6 +99,9 @@ FOR = {
             "caller-detail",
             "caller-flag-create",
             "caller-flag-lift",
+            "incident-handoffs",
+            "handoff-update",
+            "kpis-handoffs",
         ],
         DISPATCH,
     ),
@@ -142,7 +146,15 @@ TOKEN = "API token"
 TOKEN_FOR = {
     **dict.fromkeys(["eta", "units-eta"], frozenset({"post"})),  # ETAs: the question is a JSON body
     **dict.fromkeys(
-        ["kpis-response", "incident-list", "incident-detail", "unit-list", "station-list", "coverage-runs"],
+        [
+            "kpis-response",
+            "kpis-handoffs",
+            "incident-list",
+            "incident-detail",
+            "unit-list",
+            "station-list",
+            "coverage-runs",
+        ],
         frozenset({"get"}),
     ),
     **dict.fromkeys(["kpis-eta-accuracy", "kpis-eta-accuracy-png"], frozenset({"get"})),

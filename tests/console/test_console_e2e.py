@@ -653,6 +653,31 @@ def test_dispatcher_cancels_a_dispatch_before_arrival(console, server) -> None:
     _api(server, "POST", f"/api/incidents/{report_id}/close/", {"outcome": "false_alarm"})
 
 
+def test_dispatcher_hands_a_report_off_and_records_the_agencys_acknowledgement(console, server) -> None:
+    from playwright.sync_api import expect
+
+    from incidents.models import Handoff
+
+    report = _api(server, "POST", "/api/incidents/", {
+        "region": "kota-jambi", "channel": "phone", "incident_type": "fire_house", "location": [103.6120, -1.6030],
+        "description": "e2e: hand-off",
+    })  # fmt: skip
+    page = console("dispatcher")
+    page.wait_for_function("() => document.body.dataset.live === 'live'")
+    page.click(f"#queue li[data-id='{report['id']}']")
+    page.select_option("#handoff-form select[name=agency]", "bpbd")
+    page.click("#handoff-form button[type=submit]")
+    # BPBD has no duty number or system in the demo: handed off by phone, so sent at once (manual).
+    leg = page.locator("#handoffs .handoff")
+    expect(leg).to_have_attribute("data-status", "sent")
+    page.click("#handoffs button.handoff-set[data-status='acknowledged']")
+    expect(leg).to_have_attribute("data-status", "acknowledged")
+    handoff = Handoff.objects.get(incident_id=report["id"])
+    assert (handoff.agency.code, handoff.channel, handoff.status) == ("bpbd", "manual", "acknowledged")
+    page.screenshot(path=str(OUTPUT / "handoff.png"))
+    _api(server, "POST", f"/api/incidents/{report['id']}/close/", {"outcome": "false_alarm"})
+
+
 def test_dispatcher_closes_a_report_with_its_outcome_once_its_units_are_clear(console, server) -> None:
     report_id, unit_id = _report_with_a_unit(server, (103.6131, -1.6062), "e2e: close")
     page = console("dispatcher")

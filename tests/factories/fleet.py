@@ -61,8 +61,12 @@ def make_agency(
     kind: str = AgencyKind.EMS,
     response_target_s: int | None = 900,
     is_demo: bool = False,
+    **handoff_fields,
 ) -> Agency:
-    """An agency; ``region`` defaults to a Kota Jambi region (created if missing)."""
+    """An agency; ``region`` defaults to a Kota Jambi region (created if missing).
+
+    ``handoff_fields``: ``duty_whatsapp``, ``handoff_webhook_url``, ``handoff_webhook_secret``.
+    """
     if region is None:
         from gis_core.models import Region
 
@@ -77,6 +81,7 @@ def make_agency(
             kind=kind,
             response_target_s=response_target_s,
             is_demo=is_demo,
+            **handoff_fields,
         )
     )
 
@@ -117,6 +122,7 @@ def make_unit(
     home_station: Station | None = None,
     status: str = UnitStatus.AVAILABLE,
     is_demo: bool = False,
+    crew_whatsapp: str = "",
 ) -> Unit:
     """A unit; without ``unit_type`` a fresh type with ``capabilities`` is made."""
     agency = agency or (home_station.agency if home_station is not None else make_agency())
@@ -130,6 +136,7 @@ def make_unit(
             home_station=home_station,
             status=status,
             is_demo=is_demo,
+            crew_whatsapp=crew_whatsapp,
         )
     )
 

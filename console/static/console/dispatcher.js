@@ -74,7 +74,8 @@
       const channel = p.channel === "whatsapp" ? '<span class="badge wa">WA</span>' : '<span class="badge">☎</span>';
       const offersBadge = (p.pending_offers || []).length
         ? `<span class="badge wa">${S.PIN_SVG} ${esc(T.whatsapp_location)}</span>` : "";
-      const flags = (p.caller_flags || []).map((x) => `<span class="badge flag">${esc(x)}</span>`).join("");
+      const flags = (p.caller_flags || []).map((x) => `<span class="badge flag">${esc(x)}</span>`).join("")
+        + (p.handoff_escalated ? `<span class="badge flag escalated">${esc(T.handoff_escalated_short)}</span>` : "");
       // A report saved with its address only is listed as such until someone locates it (then it is on the map).
       const unlocated = f.geometry ? "" : `<span class="badge unlocated">${esc(T.location_to_confirm)}</span>`;
       const where = p.kecamatan ? p.kecamatan.name : (f.geometry ? "–" : T.location_to_confirm);
@@ -192,7 +193,7 @@
         .map(([field, key]) => `<tr><td>${esc(T[key])}</td><td>${S.clock(a[field])}</td></tr>`).join("");
       return `<div class="assignment" data-unit="${a.unit_id}"><b>${esc(a.unit)}</b>
         ${current ? `· <span class="unit-status">${esc(T[unit.status] || unit.status)}</span>${statusButtons(a.unit_id, a)}` : ""}
-        <table class="phases">${times}</table></div>`;
+        ${handoffs.crewMessageHtml(a)}<table class="phases">${times}</table></div>`;
     }).join("");
     return `<h3>${esc(T.phases)}</h3><p>${esc(T.received)}: ${S.clock(report.received_at)}</p>${blocks}`;
   }
@@ -274,6 +275,7 @@
     refreshRecommendations: (report) => loadRecommendations(report),
   });
   const { editState, editFormHtml, wireEditForm, askHtml, wireAsk } = forms;
+  const handoffs = window.SiagaHandoffs({ reopen: (id) => openReport(id) });
 
   function renderPanel(report) {
     const where = report.kecamatan
@@ -298,7 +300,8 @@
       ${editing ? editFormHtml(report) : ""}
       ${forms.locateHtml(report)}${offersHtml(report)}${callerHtml(report)}
       <h3>${esc(T.recommended)}</h3>${askHtml(report)}<div id="recommendations">${esc(T.loading)}</div>
-      <div id="phases">${phasesHtml(report)}</div>${closeFormHtml(report)}`;
+      <div id="phases">${phasesHtml(report)}</div><div id="handoffs">${handoffs.html(report)}</div>
+      ${closeFormHtml(report)}`;
     panelEl.querySelector(".close-panel").addEventListener("click", closePanel);
     const editButton = panelEl.querySelector("#edit-report");
     if (editButton) editButton.addEventListener("click", () => {
@@ -310,6 +313,7 @@
     forms.wireLocate(report);
     wireAsk(report);
     wireCloseForm(report);
+    handoffs.wire(report);
     panelEl.querySelectorAll(".apply-offer").forEach((button) => button.addEventListener("click", async () => {
       button.disabled = true;
       try {
