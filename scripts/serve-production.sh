@@ -10,6 +10,8 @@
 #                 ($share/siaga/...) with a client id each, so the broker gives each message to one of them.
 #   spool_replay  stores the OwnTracks HTTP messages spooled in Redis while PostgreSQL was away, once it is back
 #                 (the MQTT bridges replay too; a Redis lock lets one at a time).
+#   outbound_worker sends the queued WhatsApp messages (crew dispatch notices, hand-offs) and agency webhooks
+#                 with retries, and escalates hand-offs not acknowledged in time (incidents/services/outbound.py).
 #   nginx         from Debian (installed here if missing), its config generated into the run folder.
 # The supervisor is supervisord (PyPI, pinned in requirements/): it restarts each program on its own when it exits
 # (honcho, the other candidate, stops everything when one process ends) and keeps a log per program. One at a time:
@@ -163,6 +165,8 @@ EOF
     printf 'process_name=mqtt_ingest_%%(process_num)d\nnumprocs=%s\n' "$bridges"
   fi
   program spool_replay "$root/.venv/bin/python manage.py ingest_spool_replay --follow"
+  # Crew WhatsApp messages and hand-offs: sent after their transaction commits, retried; escalates late hand-offs.
+  program outbound_worker "$root/.venv/bin/python manage.py outbound_worker"
   program nginx "$nginx_bin -e $run/logs/nginx-error.log -c $run/nginx.conf -g 'daemon off;'"
 } >"$run/supervisord.conf"
 
