@@ -119,6 +119,8 @@ INSTALLED_APPS = [
     # Console: the dispatcher's and planner's web map; django-leaflet ships Leaflet's static files.
     "leaflet",
     "console",
+    # The crew page: the phone web app a unit's crew pairs with its device (crew/).
+    "crew",
     # Counts failed log-ins (login page, admin, HTTP Basic) and locks a user name out for a while.
     "axes",
 ]
@@ -310,6 +312,8 @@ SIAGA_FIX_MAX_SPEED_KPH = _env_float("SIAGA_FIX_MAX_SPEED_KPH", 200.0)  # implie
 SIAGA_FIX_RETENTION_DAYS = _env_float("SIAGA_FIX_RETENTION_DAYS", 180.0)
 # A unit whose newest valid fix is older than this is ranked from its home station.
 SIAGA_POSITION_MAX_AGE_S = _env_float("SIAGA_POSITION_MAX_AGE_S", 600.0)
+# A crew pairing link (fleet.services.crew_sessions) works once, within this many seconds.
+SIAGA_CREW_PAIRING_TTL_S = _env_float("SIAGA_CREW_PAIRING_TTL_S", 600.0)
 
 # WhatsApp Cloud API webhook.
 WHATSAPP_APP_SECRET = os.environ.get("WHATSAPP_APP_SECRET", "")

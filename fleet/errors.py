@@ -37,3 +37,21 @@ class HistoryTooLargeError(DomainError, ValueError):
     """The range holds more fixes than one answer carries; the message says how to narrow it."""
 
     code = "history_too_large"
+
+
+class PairingInvalidError(DomainError):
+    """A crew pairing link that is unknown, already used or expired (HTTP 400)."""
+
+    http_status, code = 400, "pairing_invalid"
+
+
+class CrewSessionInvalidError(DeviceAuthError):
+    """A crew page's session token that is unknown or revoked, or whose device was deactivated (HTTP 401)."""
+
+    http_status, code = 401, "crew_session_invalid"
+
+
+class IdempotencyKeyInvalidError(DomainError):
+    """An ``Idempotency-Key`` header that is empty, too long or holds other than letters, digits, ``-_.:``."""
+
+    http_status, code = 400, "idempotency_key_invalid"

@@ -92,7 +92,8 @@ def unit_status_set(
     remote_addr
         Client IP when the change came over HTTP.
     at
-        When it happened (timezone-aware); now by default.
+        When it happened (timezone-aware); now by default. Never earlier than the unit's previous change
+        (a phone's clock that is behind is moved up to it).
     cancelling
         Set only by ``dispatch_cancel``: allows dispatched/en_route -> available and cancels the
         active assignment.
@@ -113,6 +114,9 @@ def unit_status_set(
     with transaction.atomic():
         locked = Unit.objects.select_for_update().get(pk=unit.pk)
         from_status = locked.status
+        if locked.status_changed_at is not None and at < locked.status_changed_at:
+            # A phone's clock behind ours (a change queued offline): never before the change it follows.
+            at = locked.status_changed_at
         assignment = (
             Assignment.objects.select_for_update()
             .filter(unit=locked, status=AssignmentStatus.ACTIVE)
