@@ -261,6 +261,7 @@ REST_FRAMEWORK = {
         "recommendations": _env_rate("SIAGA_RATE_RECOMMENDATIONS", "120/min"),
         "coverage": _env_rate("SIAGA_RATE_COVERAGE", "20/min"),  # coverage, gaps, live, what-if runs, run maps
         "siting": _env_rate("SIAGA_RATE_SITING", "6/min"),
+        "crew_pair": _env_rate("SIAGA_RATE_CREW_PAIR", "30/min"),  # crew pages redeeming a pairing link
         "address": _env_rate("SIAGA_RATE_ADDRESS", "600/min"),  # one client address over all of the above
     },
     # Proxies in front that append to X-Forwarded-For (0: the connecting address is the client's, and a

@@ -140,8 +140,9 @@ BAD_BASIC = {
     "no_colon": "Basic " + base64.b64encode(b"rootpw").decode(),
     "latin1_header": "Basic \xe9t\xe9",  # a header's raw bytes as WSGI decodes them (latin-1)
 }
-# Views that read no Authorization header at all: the WhatsApp webhook proves itself by its signature.
-IGNORES_AUTHORIZATION = {"/api/whatsapp/webhook/"}
+# Views that read no Authorization header at all: the WhatsApp webhook proves itself by its signature, a crew
+# phone pairing by the one-time token in its body.
+IGNORES_AUTHORIZATION = {"/api/whatsapp/webhook/", "/api/crew/pair/"}
 
 
 def _all_urls(world: dict) -> list[str]:

@@ -36,6 +36,11 @@ OPEN = {
     "ingest-batch": "devices: device secret",
     "ingest-status": "devices: device secret",
     "whatsapp-webhook": "Meta: signed body (X-Hub-Signature-256) or the verify token",
+    "crew:page": "the crew page's shell: no data; what it shows it reads with its crew session token",
+    "crew:manifest": "the crew page's web app manifest: no data",
+    "crew:sw": "the crew page's service worker: no data",
+    "crew-pair": "crew phones: the one-time pairing token in the body",
+    "crew-state": "crew phones: the crew session token (Bearer crew_...); any other caller is a 401",
 }
 
 # Who each URL (by name) is for. The device and webhook URLs refuse a person without their proof, so
@@ -75,6 +80,8 @@ FOR = {
         ],
         DISPATCH,
     ),
+    # crew: making a phone's pairing link is the dispatcher's (and the region admin's).
+    "crew-pairing-create": DISPATCH,
     # gazetteer: placing a report is the dispatcher's.
     "gazetteer-search": DISPATCH,
     "gazetteer-reverse": DISPATCH,
