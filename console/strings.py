@@ -90,6 +90,8 @@ JS_STRINGS = {
     "cleared": _("Cleared"),
     "cancelled": _("Cancelled"),
     "cancel_dispatch": _("Cancel dispatch"),
+    "pair_crew": _("Pair a crew phone"),
+    "pair_crew_hint": _("Scan with the crew's phone: the link works once, until"),
     "close_report": _("Close report"),
     "outcome": _("Outcome"),
     "note": _("Note"),
@@ -160,4 +162,8 @@ ERROR_STRINGS = {
     "unknown_edge": _("Unknown road"),
     "coverage_error": _("Cannot compute coverage with these settings"),
     "history_too_large": _("Too many positions in this period: choose a shorter one"),
+    "pairing_invalid": _("This pairing link is used or expired: make a new one"),
+    "crew_session_invalid": _("This crew phone is no longer paired: pair it again"),
+    "idempotency_key_invalid": _("The request's idempotency key is unusable"),
+    "crew_device_choice": _("Choose which of the unit's devices to pair"),
 }
