@@ -18,7 +18,7 @@
   let watchId = null;
   let lastFix = null;
   let flushing = false;
-  const counters = { alerts: 0, stateLoads: 0 };
+  const counters = { alerts: 0, stateLoads: 0, fixes: 0 };
 
   // ---------------------------------------------------------------- outbox (IndexedDB)
 
@@ -352,6 +352,7 @@
     if (c.heading != null && !Number.isNaN(c.heading)) fix.heading_deg = c.heading;
     $("gps").textContent = S.gps_on;
     await outboxAdd({ kind: "fix", body: fix });
+    counters.fixes += 1;
     if (state) {
       state.unit.position = Object.assign({}, state.unit.position || {}, { lon: fix.lon, lat: fix.lat });
       if (state.incident) drawMap();
@@ -372,8 +373,14 @@
     socket.onclose = () => {
       socket = null;
       document.body.dataset.live = "closed";
-      setTimeout(() => { if (token) loadState(); }, 3000); // reconnects, with the state read afresh
+      setTimeout(reconnect, 3000);
     };
+  }
+
+  /* Read the state afresh and join again; until that works (no signal), try every few seconds. */
+  async function reconnect() {
+    if (!token || socket) return;
+    if (!(await loadState()) && token) setTimeout(reconnect, 3000);
   }
 
   function onMessage(message) {
@@ -427,9 +434,10 @@
 
   async function start() {
     showNet();
-    window.addEventListener("online", () => { showNet(); flush(); });
+    window.addEventListener("online", () => { showNet(); flush(); reconnect(); });
     window.addEventListener("offline", showNet);
     setInterval(flush, 5000);
+    if ("serviceWorker" in navigator) navigator.serviceWorker.register(cfg.urls.sw, { scope: "./" }).catch(() => {});
     if (location.hash.startsWith("#pair=")) {
       const pairToken = location.hash.slice(6);
       history.replaceState(null, "", location.pathname); // the one-time token leaves the address bar and history
@@ -440,7 +448,6 @@
     showPending();
     await loadState();
     flush();
-    if ("serviceWorker" in navigator) navigator.serviceWorker.register(cfg.urls.sw, { scope: "./" }).catch(() => {});
   }
 
   window.SiagaCrew = { counters, flush, get state() { return state; }, get status() { return status; } };
