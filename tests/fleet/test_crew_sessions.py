@@ -111,3 +111,13 @@ def test_a_batch_naming_another_device_is_refused_for_a_crew_session(client, fle
     answer = client.post("/api/ingest/batch/", body, content_type="application/json", **_bearer(session_token))
     assert answer.status_code == 403
     assert answer.json()["error"]["code"] == "wrong_unit"
+
+
+def test_the_admin_ends_a_lost_phones_crew_sessions(admin_client, paired) -> None:
+    device, session_token = paired
+    response = admin_client.post(
+        "/admin/fleet/device/", {"action": "end_crew_sessions", "_selected_action": [device.pk]}, follow=True
+    )
+    assert "1 crew page session(s) ended" in response.content.decode()
+    with pytest.raises(CrewSessionInvalidError):
+        crew_session_authenticate(session_token)
