@@ -7,7 +7,7 @@ import pytest
 from factories.access import make_user
 from factories.gis_core import make_region
 
-from fleet.models import CrewPairing, Device
+from fleet.models import CrewPairing, Device, InboundMessage
 from fleet.services.crew_sessions import crew_pairing_create, crew_pairing_redeem
 from incidents.services.dispatch import dispatch_assign
 
@@ -41,6 +41,11 @@ def test_a_dispatcher_makes_a_one_time_link_with_its_qr_code(client, fleet, unit
     again = client.post("/api/crew/pair/", {"token": token}, content_type="application/json")
     assert again.status_code == 400
     assert again.json()["error"]["code"] == "pairing_invalid"
+    # Both requests are kept as they came, the token masked; the second with why it was refused.
+    stored = list(InboundMessage.objects.filter(channel="crew_pair").order_by("pk"))
+    assert [m.outcome for m in stored] == ["accepted", "rejected"]
+    assert all(token not in m.body and '"token": "***"' in m.body for m in stored)
+    assert "already used" in stored[1].error
 
 
 def test_a_unit_without_a_device_gets_one_and_with_several_one_must_be_named(client, fleet, unit) -> None:

@@ -167,6 +167,8 @@ def test_a_crew_pairs_gets_the_job_live_and_loses_nothing_offline(console, serve
         assert asked <= {"/api/ingest/status", "/api/ingest/batch"}, asked
         assert phone.evaluate("() => SiagaCrew.counters.stateLoads") == loads_before
         assert _buttons(phone) == ["out_of_service", "returning", "transporting"]
+        assert phone.locator("#hospital-pick").is_visible()  # "transporting" names where the patient goes
+        assert phone.locator("#hospital option").count() > 0
 
         # Someone else moves the unit on while the phone has no signal; the crew's move is refused, with why.
         context.set_offline(True)
