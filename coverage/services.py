@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
 
 import numpy as np
 import shapely
@@ -31,6 +30,7 @@ from coverage.matrix import site_matrix, times_from_sources
 from coverage.models import DEFAULT_THRESHOLDS_S, AgencyCoverageSettings, CoverageRun, RunKind
 from coverage.selectors import SourceSpec
 from coverage.solvers import moveup_rank
+from fleet.actors import SYSTEM, Actor
 from fleet.models import Agency
 from fleet.services.audit import audit_record
 from gis_core.models import Region
@@ -108,13 +108,21 @@ def evaluate(context: Context, times: np.ndarray, thresholds: Thresholds, *, lim
 
 
 def coverage_run_save(
-    *, region: Region, kind: str, context: Context, inputs: dict, results: dict, started: float, label: str, user: Any
+    *,
+    region: Region,
+    kind: str,
+    context: Context,
+    inputs: dict,
+    results: dict,
+    started: float,
+    label: str,
+    actor: Actor,
 ) -> CoverageRun:
     run = CoverageRun(
         region=region,
         kind=kind,
         label=label,
-        created_by=user if getattr(user, "pk", None) else None,
+        created_by=actor.person_user,
         network_version_id=context.version_id,
         inputs=inputs,
         results=results,
@@ -124,7 +132,7 @@ def coverage_run_save(
     with transaction.atomic():
         run.save()
         audit_record(
-            action=f"coverage.run_{kind}", user=user, obj=run, data={"label": label, "duration_s": run.duration_s}
+            action=f"coverage.run_{kind}", actor=actor, obj=run, data={"label": label, "duration_s": run.duration_s}
         )
     return run
 
@@ -138,7 +146,7 @@ def coverage_run_create(
     target_s: int | None = None,
     cell_m: float = DEFAULT_CELL_M,
     label: str = "",
-    user: Any = None,
+    actor: Actor = SYSTEM,
 ) -> CoverageRun:
     """Travel-time surface, coverage per kecamatan and gap ranking from one multi-source search; stored.
 
@@ -178,7 +186,7 @@ def coverage_run_create(
         results=results,
         started=started,
         label=label,
-        user=user,
+        actor=actor,
     )
 
 
@@ -194,7 +202,7 @@ def coverage_whatif_run(
     target_s: int | None = None,
     cell_m: float = DEFAULT_CELL_M,
     label: str = "",
-    user: Any = None,
+    actor: Actor = SYSTEM,
 ) -> CoverageRun:
     """Coverage before and after closing roads and/or adding stations; the live network is not touched.
 
@@ -257,7 +265,7 @@ def coverage_whatif_run(
         results=results,
         started=started,
         label=label,
-        user=user,
+        actor=actor,
     )
 
 
@@ -326,7 +334,7 @@ def coverage_live_run(
     max_moves: int = 1,
     cell_m: float = DEFAULT_CELL_M,
     label: str = "",
-    user: Any = None,
+    actor: Actor = SYSTEM,
 ) -> CoverageRun:
     """Coverage now from available units, against all of the agencies' stations staffed, with move-up suggestions.
 
@@ -396,7 +404,7 @@ def coverage_live_run(
         results=results,
         started=started,
         label=label,
-        user=user,
+        actor=actor,
     )
 
 

@@ -24,6 +24,7 @@ from coverage.services import (
     evaluate,
 )
 from coverage.solvers import SitingResult, lscp_solve, mclp_solve
+from fleet.actors import SYSTEM, Actor
 from gis_core.crs import transformer_to_metric
 from gis_core.models import Region
 
@@ -95,7 +96,7 @@ def coverage_siting_run(
     time_limit_s: float | None = None,
     progress: ProgressFactory | None = None,
     label: str = "",
-    user: Any = None,
+    actor: Actor = SYSTEM,
 ) -> Any:
     """Choose new sites keeping existing stations: ``mclp`` (k sites, most people covered) or ``lscp``.
 
@@ -199,7 +200,7 @@ def coverage_siting_run(
         results=results,
         started=started,
         label=label,
-        user=user,
+        actor=actor,
     )
 
 

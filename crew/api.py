@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 from crew.permissions import CrewSessionAuthentication, IsPairedCrew
 from crew.selectors import crew_state
 from crew.services import crew_pairing_link
+from fleet.actors import Actor
 from fleet.api.device_endpoint import device_request_handled, device_request_store
 from fleet.api.permissions import CanDispatch
 from fleet.selectors.units import unit_for_user
@@ -47,8 +48,8 @@ class PairingCreateView(APIView):
         if unit is None:
             raise NotFound(f"no unit with id {serializer.validated_data['unit']}")
         link = crew_pairing_link(
-            unit=unit, device_id=serializer.validated_data["device"], user=request.user,
-            page_url=request.build_absolute_uri(reverse("crew:page")), remote_addr=request.META.get("REMOTE_ADDR"),
+            unit=unit, device_id=serializer.validated_data["device"], actor=Actor.of_request(request),
+            page_url=request.build_absolute_uri(reverse("crew:page")),
         )  # fmt: skip
         return Response(
             {

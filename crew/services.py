@@ -13,6 +13,7 @@ from datetime import datetime
 import segno
 
 from crew.errors import CrewDeviceChoiceError
+from fleet.actors import SYSTEM, Actor
 from fleet.models import Device, Unit
 from fleet.services.crew_sessions import crew_pairing_create
 from fleet.services.devices import device_create
@@ -29,7 +30,7 @@ class PairingLink:
     qr_svg: str
 
 
-def _device_for(unit: Unit, device_id: int | None, *, user, remote_addr: str | None) -> Device:
+def _device_for(unit: Unit, device_id: int | None, *, actor: Actor) -> Device:
     devices = list(unit.devices.filter(is_active=True).order_by("pk"))
     if device_id is not None:
         chosen = [d for d in devices if d.pk == device_id]
@@ -42,15 +43,12 @@ def _device_for(unit: Unit, device_id: int | None, *, user, remote_addr: str | N
         names = ", ".join(f"{d.pk} ({d.identifier})" for d in devices)
         raise CrewDeviceChoiceError(f"unit {unit.call_sign} has several devices: name one as device ({names})")
     device, _secret = device_create(  # the secret is never shown: the crew page pairs by session
-        unit=unit, identifier=f"crew-{unit.agency.code}-{unit.call_sign}".lower()[:64], user=user,
-        remote_addr=remote_addr,
-    )  # fmt: skip
+        unit=unit, identifier=f"crew-{unit.agency.code}-{unit.call_sign}".lower()[:64], actor=actor
+    )
     return device
 
 
-def crew_pairing_link(
-    *, unit: Unit, device_id: int | None, page_url: str, user=None, remote_addr: str | None = None
-) -> PairingLink:
+def crew_pairing_link(*, unit: Unit, device_id: int | None, page_url: str, actor: Actor = SYSTEM) -> PairingLink:
     """A one-time pairing link for one device of ``unit`` (the only one, the one named, or a new one).
 
     Parameters
@@ -67,8 +65,8 @@ def crew_pairing_link(
     CrewDeviceChoiceError
         ``device_id`` is not one of the unit's active devices, or it has several and none was named.
     """
-    device = _device_for(unit, device_id, user=user, remote_addr=remote_addr)
-    pairing, token = crew_pairing_create(device=device, user=user, remote_addr=remote_addr)
+    device = _device_for(unit, device_id, actor=actor)
+    pairing, token = crew_pairing_create(device=device, actor=actor)
     url = f"{page_url}#pair={token}"
     svg = io.BytesIO()
     segno.make(url, error="m").save(svg, kind="svg", scale=4, border=2, xmldecl=False)

@@ -27,7 +27,8 @@ from django.forms import BaseModelFormSet
 from django.http import HttpRequest
 
 from access.selectors import regions_for_user
-from fleet.models import ActorKind, Agency, AuditEntry, Capability, Device, InboundMessage, Station, Unit, UnitType
+from fleet.actors import Actor
+from fleet.models import Agency, AuditEntry, Capability, Device, InboundMessage, Station, Unit, UnitType
 from fleet.services.audit import audit_record
 from fleet.services.crew_sessions import crew_sessions_revoke
 from fleet.services.devices import device_create, device_secret_rotate
@@ -37,9 +38,7 @@ from gis_core.admin_scoping import RegionScopedAdminMixin
 def admin_audit(request: HttpRequest, obj: models.Model, action: str, data: dict[str, Any]) -> None:
     audit_record(
         action=f"admin.{obj._meta.model_name}.{action}",
-        actor_kind=ActorKind.DISPATCHER,
-        user=request.user,
-        remote_addr=request.META.get("REMOTE_ADDR"),
+        actor=Actor.of_request(request),
         obj=obj,
         data=data,
     )
@@ -157,7 +156,7 @@ class DeviceAdmin(RegionScopedAdminMixin, AuditedAdmin):
             super().save_model(request, obj, form, change)
             return
         device, secret = device_create(
-            unit=obj.unit, identifier=obj.identifier, user=request.user, remote_addr=request.META.get("REMOTE_ADDR")
+            unit=obj.unit, identifier=obj.identifier, actor=Actor.of_request(request)
         )  # audited there
         obj.pk, obj.token_hash, obj._state.adding = device.pk, device.token_hash, False
         if not obj.is_active:
@@ -170,15 +169,12 @@ class DeviceAdmin(RegionScopedAdminMixin, AuditedAdmin):
             self.message_user(request, "Select exactly one device: each new secret is shown once.", messages.ERROR)
             return
         device = queryset.get()
-        secret = device_secret_rotate(device=device, user=request.user, remote_addr=request.META.get("REMOTE_ADDR"))
+        secret = device_secret_rotate(device=device, actor=Actor.of_request(request))
         self._show_secret(request, device, secret)
 
     @admin.action(description="End the crew page sessions of the selected devices (a lost phone)")
     def end_crew_sessions(self, request: HttpRequest, queryset) -> None:
-        ended = sum(
-            crew_sessions_revoke(device=device, user=request.user, remote_addr=request.META.get("REMOTE_ADDR"))
-            for device in queryset
-        )
+        ended = sum(crew_sessions_revoke(device=device, actor=Actor.of_request(request)) for device in queryset)
         self.message_user(request, f"{ended} crew page session(s) ended; pair the phone again from the console.")
 
     def _show_secret(self, request: HttpRequest, device: Device, secret: str) -> None:

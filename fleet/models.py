@@ -230,6 +230,7 @@ class AuditEntry(models.Model):
         Device, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
     )
     actor_label = models.CharField(max_length=128, blank=True, help_text="username, device id or phone at the time")
+    actor_role = models.CharField(max_length=64, blank=True, help_text="the console roles the person held then")
     remote_addr = models.GenericIPAddressField(null=True, blank=True)
     action = models.CharField(max_length=64)
     object_type = models.CharField(max_length=32, blank=True)

@@ -12,6 +12,7 @@ from django.http import HttpRequest
 
 from access.selectors import regions_for_user
 from fleet import admin as fleet_admin
+from fleet.actors import Actor
 from fleet.admin import AuditedAdmin, admin_audit, form_changes
 from fleet.models import Agency, InboundMessage
 from incidents.errors import WebhookPayloadError
@@ -102,7 +103,7 @@ class InboundMessageAdmin(fleet_admin.InboundMessageAdmin):
                 continue
             before = delivery.outcome
             try:
-                result = whatsapp_inbound_replay(inbound=delivery, user=request.user)
+                result = whatsapp_inbound_replay(inbound=delivery, actor=Actor.of_request(request))
             except WebhookPayloadError as exc:
                 self.message_user(request, f"Delivery {delivery.pk} cannot be replayed: {exc}", messages.ERROR)
                 continue

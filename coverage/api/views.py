@@ -15,6 +15,7 @@ from coverage import render, selectors, services, siting
 from coverage.api import serializers as s
 from coverage.api.permissions import CanPlan
 from coverage.models import CoverageRun, RunKind
+from fleet.actors import Actor
 from gis_core.api.views import region_or_404
 
 
@@ -29,10 +30,6 @@ def _valid(serializer_class: type[serializers.Serializer], request: Request) -> 
     serializer = serializer_class(data=request.data, context={"request": request})
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
-
-
-def _user(request: Request):
-    return request.user if request.user.is_authenticated else None
 
 
 def _run_or_404(request: Request, run_id: int) -> CoverageRun:
@@ -69,7 +66,7 @@ def _coverage_run(request: Request, kind: str) -> CoverageRun:
         target_s=data.get("target_s"),
         cell_m=data["cell_m"],
         label=data["label"],
-        user=_user(request),
+        actor=Actor.of_request(request),
     )
 
 
@@ -156,7 +153,7 @@ class SitingView(PlannerAPIView):
             cell_m=data["cell_m"],
             time_limit_s=data.get("time_limit_s"),
             label=data["label"],
-            user=_user(request),
+            actor=Actor.of_request(request),
         )
         results = {k: v for k, v in run.results.items() if k not in {"cells", "grid"}}
         return Response({**_head(run), **results, "existing": run.inputs["existing"]}, status=201)
@@ -178,7 +175,7 @@ class LiveView(PlannerAPIView):
             max_moves=data["max_moves"],
             cell_m=data["cell_m"],
             label=data["label"],
-            user=_user(request),
+            actor=Actor.of_request(request),
         )
         now = run.results["now"]
         return Response(
@@ -215,7 +212,7 @@ class WhatIfView(PlannerAPIView):
             target_s=data.get("target_s"),
             cell_m=data["cell_m"],
             label=data["label"],
-            user=_user(request),
+            actor=Actor.of_request(request),
         )
         results = {k: v for k, v in run.results.items() if k not in {"cells_after", "grid"}}
         return Response({**_head(run), **results}, status=201)

@@ -21,8 +21,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from fleet.actors import SYSTEM, Actor
 from fleet.errors import CrewSessionInvalidError, PairingInvalidError
-from fleet.models import ActorKind, CrewPairing, CrewSession, Device
+from fleet.models import CrewPairing, CrewSession, Device
 from fleet.services.audit import audit_record
 from gis_core.credentials import credential_check
 
@@ -36,7 +37,7 @@ def token_digest(token: str) -> str:
 
 
 @transaction.atomic
-def crew_pairing_create(*, device: Device, user=None, remote_addr: str | None = None) -> tuple[CrewPairing, str]:
+def crew_pairing_create(*, device: Device, actor: Actor = SYSTEM) -> tuple[CrewPairing, str]:
     """A one-time pairing token for ``device``, valid ``SIAGA_CREW_PAIRING_TTL_S`` seconds.
 
     Returns
@@ -49,13 +50,12 @@ def crew_pairing_create(*, device: Device, user=None, remote_addr: str | None = 
     pairing = CrewPairing(
         device=device, token_hash=token_digest(token), created_at=now,
         expires_at=now + timedelta(seconds=settings.SIAGA_CREW_PAIRING_TTL_S),
-        created_by=user if getattr(user, "pk", None) else None,
+        created_by=actor.person_user,
     )  # fmt: skip
     pairing.full_clean()
     pairing.save()
     audit_record(
-        action="crew.pairing_create", actor_kind=ActorKind.DISPATCHER if user is not None else ActorKind.SYSTEM,
-        user=user, remote_addr=remote_addr, obj=pairing,
+        action="crew.pairing_create", actor=actor, obj=pairing,
         data={"device": device.identifier, "unit_id": device.unit_id, "expires_at": pairing.expires_at.isoformat()},
     )  # fmt: skip
     return pairing, token
@@ -94,8 +94,8 @@ def crew_pairing_redeem(*, token: str, remote_addr: str | None = None) -> tuple[
     session.full_clean()
     session.save()
     audit_record(
-        action="crew.paired", actor_kind=ActorKind.CREW_DEVICE, device=pairing.device, remote_addr=remote_addr,
-        obj=session, data={"pairing": pairing.pk, "unit_id": pairing.device.unit_id},
+        action="crew.paired", actor=Actor.crew(pairing.device, remote_addr=remote_addr), obj=session,
+        data={"pairing": pairing.pk, "unit_id": pairing.device.unit_id},
     )  # fmt: skip
     return session, session_token
 
@@ -123,11 +123,10 @@ def crew_session_authenticate(token: str) -> Device:
 
 
 @transaction.atomic
-def crew_sessions_revoke(*, device: Device, user=None, remote_addr: str | None = None) -> int:
+def crew_sessions_revoke(*, device: Device, actor: Actor = SYSTEM) -> int:
     """End every crew session of ``device`` (a lost phone); returns how many were live."""
     count = CrewSession.objects.filter(device=device, revoked_at__isnull=True).update(revoked_at=timezone.now())
     audit_record(
-        action="crew.sessions_revoke", actor_kind=ActorKind.DISPATCHER if user is not None else ActorKind.SYSTEM,
-        user=user, remote_addr=remote_addr, obj=device, data={"revoked": count},
+        action="crew.sessions_revoke", actor=actor, obj=device, data={"revoked": count},
     )  # fmt: skip
     return count

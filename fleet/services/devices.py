@@ -21,8 +21,9 @@ from django.contrib.auth.hashers import BasePasswordHasher, check_password, mask
 from django.db import connection, transaction
 from django.utils.crypto import constant_time_compare
 
+from fleet.actors import SYSTEM, Actor
 from fleet.errors import DeviceAuthError, DeviceInactiveError, DeviceUnitMismatchError, UnknownDeviceError  # noqa: F401
-from fleet.models import ActorKind, Agency, Device, Unit
+from fleet.models import Agency, Device, Unit
 from fleet.services.audit import audit_record
 from gis_core.credentials import credential_check
 
@@ -84,7 +85,7 @@ def _secret_matches(secret: str, encoded: str) -> bool:
 
 
 @transaction.atomic
-def device_create(*, unit: Unit, identifier: str, user=None, remote_addr: str | None = None) -> tuple[Device, str]:
+def device_create(*, unit: Unit, identifier: str, actor: Actor = SYSTEM) -> tuple[Device, str]:
     """Register a crew device for a unit and generate its secret.
 
     Parameters
@@ -94,7 +95,7 @@ def device_create(*, unit: Unit, identifier: str, user=None, remote_addr: str | 
     identifier
         What the device sends as its id: Traccar Client's device identifier, or OwnTracks'
         ``user/device`` (as in its MQTT topic ``owntracks/user/device``).
-    user, remote_addr
+    actor
         Who registered it, for the audit log.
 
     Returns
@@ -109,9 +110,7 @@ def device_create(*, unit: Unit, identifier: str, user=None, remote_addr: str | 
     device.save()
     audit_record(
         action="device.create",
-        actor_kind=ActorKind.DISPATCHER if user is not None else ActorKind.SYSTEM,
-        user=user,
-        remote_addr=remote_addr,
+        actor=actor,
         obj=device,
         data={"unit_id": unit.pk, "identifier": device.identifier},
     )
@@ -119,16 +118,14 @@ def device_create(*, unit: Unit, identifier: str, user=None, remote_addr: str | 
 
 
 @transaction.atomic
-def device_secret_rotate(*, device: Device, user=None, remote_addr: str | None = None) -> str:
+def device_secret_rotate(*, device: Device, actor: Actor = SYSTEM) -> str:
     """Give a device a new secret (the old one stops working at once) and return it, once."""
     secret = secrets.token_urlsafe(SECRET_BYTES)
     device.token_hash = secret_hash(secret)
     device.save(update_fields=["token_hash"])
     audit_record(
         action="device.secret_rotate",
-        actor_kind=ActorKind.DISPATCHER if user is not None else ActorKind.SYSTEM,
-        user=user,
-        remote_addr=remote_addr,
+        actor=actor,
         obj=device,
     )
     return secret

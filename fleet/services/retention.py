@@ -29,7 +29,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from fleet.models import ActorKind, DeviceRequestKey, InboundMessage, PositionFix, Unit
+from fleet.models import DeviceRequestKey, InboundMessage, PositionFix, Unit
 from fleet.services.audit import audit_record
 
 POSITION_CHANNELS = ("osmand", "traccar_json", "owntracks", "batch")
@@ -94,7 +94,6 @@ def positions_prune(*, older_than: timedelta, dry_run: bool, now: datetime | Non
     messages = _delete_chunked(_messages_sql(), cutoff)
     audit_record(
         action="positions.prune",
-        actor_kind=ActorKind.SYSTEM,
         data={"cutoff": cutoff.isoformat(), "fixes": fixes, "messages": messages, "last_fixes_kept": kept},
     )
     return PositionsPruneResult(cutoff, False, fixes, messages, kept)

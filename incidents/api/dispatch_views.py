@@ -84,6 +84,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from access.selectors import regions_for_user
+from fleet.actors import Actor
 from fleet.api.permissions import CanSeeFleet
 from fleet.models import Unit
 from fleet.selectors.units import stations_for_map, unit_for_user
@@ -99,7 +100,7 @@ from incidents.selectors.kpis import response_kpis
 from incidents.selectors.recommend import recommendation_public, units_eta, units_recommend
 from incidents.selectors.units import unit_state, unit_states
 from incidents.services.dispatch import dispatch_assign, dispatch_cancel
-from incidents.services.status import active_actor_kind, allowed_next, unit_status_set
+from incidents.services.status import allowed_next, unit_status_set
 
 KPI_DEFAULT_WINDOW = timedelta(days=30)
 REGION_PARAM = OpenApiParameter("region", str, description="region slug or Kemendagri code (e.g. kota-jambi, 15.71)")
@@ -130,10 +131,6 @@ def _unit_or_404(request: Request, pk: int) -> Unit:
 def _assignment_data(pk: int) -> dict:
     assignment = Assignment.objects.select_related("incident", "unit__agency", "capability").get(pk=pk)
     return assignment_public(assignment)
-
-
-def _remote(request: Request) -> str | None:
-    return request.META.get("REMOTE_ADDR")
 
 
 @extend_schema(parameters=[REGION_PARAM], responses={200: OpenApiTypes.OBJECT})
@@ -222,8 +219,7 @@ class IncidentAssignments(DispatcherAPIView):
             incident=incident,
             unit=_unit_or_404(request, data["unit_id"]),
             capability=data.get("capability"),
-            user=request.user,
-            remote_addr=_remote(request),
+            actor=Actor.of_request(request),
         )
         return Response(_assignment_data(assignment.pk), status=status.HTTP_201_CREATED)
 
@@ -237,7 +233,7 @@ class AssignmentCancel(DispatcherAPIView):
         assignment = assignment_for_user(request.user, pk=pk)
         if assignment is None:
             raise NotFound(f"no assignment with id {pk}")
-        dispatch_cancel(assignment=assignment, user=request.user, reason=data["reason"], remote_addr=_remote(request))
+        dispatch_cancel(assignment=assignment, actor=Actor.of_request(request), reason=data["reason"])
         return Response(_assignment_data(pk))
 
 
@@ -251,10 +247,8 @@ class UnitStatusSet(DispatcherAPIView):
         unit_status_set(
             unit=unit,
             to_status=data["status"],
-            actor_kind=active_actor_kind(user=request.user),
-            user=request.user,
+            actor=Actor.of_request(request),
             note=data["note"],
-            remote_addr=_remote(request),
         )
         state = unit_state(unit_id=unit.pk, now=timezone.now())
         return Response({**unit_public(state), "allowed_next": allowed_next(unit.status)})

@@ -19,6 +19,7 @@ from rest_framework_gis.pagination import GeoJsonPagination
 
 from access.authentication import ApiTokenAuthentication
 from access.selectors import home_region_for_user
+from fleet.actors import Actor
 from fleet.api.permissions import CanDispatch
 from gis_core.api.authentication import BasicAuthentication
 from gis_core.api.views import region_or_404
@@ -55,10 +56,6 @@ def _valid(serializer_class, request: Request) -> dict:
     return serializer.validated_data
 
 
-def _remote(request: Request) -> str | None:
-    return request.META.get("REMOTE_ADDR")
-
-
 def incident_or_404(request: Request, pk: int) -> Incident:
     """The report ``pk`` of one of the user's regions; another centre's is the same 404 as a missing one."""
     incident = incident_for_user(request.user, pk=pk)
@@ -89,7 +86,7 @@ def caller_region(request: Request) -> Region:
 def _caller_read(request: Request, *, phone: str, via: str, obj) -> None:
     """Audit a read of caller data by a person or a machine client (its API token)."""
     # A person's login or a machine client's token alike: whoever was shown the number is on record.
-    callers.caller_read_record(phone=phone, user=request.user, remote_addr=_remote(request), via=via, obj=obj)
+    callers.caller_read_record(phone=phone, actor=Actor.of_request(request), via=via, obj=obj)
 
 
 def _detail_response(request: Request, pk: int, *, status_code: int = status.HTTP_200_OK) -> Response:
@@ -133,7 +130,7 @@ class IncidentListCreate(generics.GenericAPIView, DispatcherAPIView):
     @extend_schema(request=s.IncidentCreateSerializer, responses={201: s.IncidentDetailSerializer})
     def post(self, request: Request) -> Response:
         data = _valid(s.IncidentCreateSerializer, request)
-        incident = incidents.incident_create(**data, user=request.user, remote_addr=_remote(request))
+        incident = incidents.incident_create(**data, actor=Actor.of_request(request))
         return _detail_response(request, incident.pk, status_code=status.HTTP_201_CREATED)
 
 
@@ -150,9 +147,7 @@ class IncidentDetail(DispatcherAPIView):
     @extend_schema(request=s.IncidentClassifySerializer, responses={200: s.IncidentDetailSerializer})
     def patch(self, request: Request, pk: int) -> Response:
         data = _valid(s.IncidentClassifySerializer, request)
-        incidents.incident_classify(
-            incident=incident_or_404(request, pk), **data, user=request.user, remote_addr=_remote(request)
-        )
+        incidents.incident_classify(incident=incident_or_404(request, pk), **data, actor=Actor.of_request(request))
         return _detail_response(request, pk)
 
 
@@ -168,8 +163,7 @@ class IncidentLocation(DispatcherAPIView):
             location_accuracy_m=data["location_accuracy_m"],
             source=data["location_source"],
             address_text=data["address_text"],
-            user=request.user,
-            remote_addr=_remote(request),
+            actor=Actor.of_request(request),
         )
         return _detail_response(request, pk)
 
@@ -180,7 +174,7 @@ class LocationOfferApply(DispatcherAPIView):
     @extend_schema(request=None, responses={200: s.IncidentDetailSerializer})
     def post(self, request: Request, pk: int, offer_id: int) -> Response:
         incidents.location_offer_apply(
-            incident=incident_or_404(request, pk), offer_id=offer_id, user=request.user, remote_addr=_remote(request)
+            incident=incident_or_404(request, pk), offer_id=offer_id, actor=Actor.of_request(request)
         )
         return _detail_response(request, pk)
 
@@ -195,8 +189,7 @@ class IncidentClose(DispatcherAPIView):
             incident=incident_or_404(request, pk),
             outcome=data["outcome"],
             note=data["note"],
-            user=request.user,
-            remote_addr=_remote(request),
+            actor=Actor.of_request(request),
         )
         return _detail_response(request, pk)
 
@@ -223,9 +216,7 @@ class CallerFlagCreate(DispatcherAPIView):
         data = _valid(s.CallerFlagCreateSerializer, request)
         action = callers.caller_block if data["kind"] == callers.BLOCK else callers.caller_flag
         kwargs = {"duration_s": data["duration_s"]} if "duration_s" in data else {}
-        flag = action(
-            region=region, phone=phone, reason=data["reason"], user=request.user, remote_addr=_remote(request), **kwargs
-        )
+        flag = action(region=region, phone=phone, reason=data["reason"], actor=Actor.of_request(request), **kwargs)
         return Response(s.CallerFlagSerializer(flag).data, status=status.HTTP_201_CREATED)
 
 
@@ -243,7 +234,5 @@ class CallerFlagLift(DispatcherAPIView):
         )
         if flag is None:
             raise NotFound(f"{number} has no flag {flag_id}")
-        flag = callers.caller_flag_lift(
-            flag=flag, reason=data["reason"], user=request.user, remote_addr=_remote(request)
-        )
+        flag = callers.caller_flag_lift(flag=flag, reason=data["reason"], actor=Actor.of_request(request))
         return Response(s.CallerFlagSerializer(flag).data)

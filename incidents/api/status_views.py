@@ -13,6 +13,7 @@ from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from fleet.actors import Actor
 from fleet.api.device_endpoint import (
     DeviceEndpoint,
     basic_pair,
@@ -23,7 +24,7 @@ from fleet.api.device_endpoint import (
     device_request_store,
 )
 from fleet.ingest.fix import loads_json
-from fleet.models import ActorKind, InboundMessage, UnitStatus
+from fleet.models import InboundMessage, UnitStatus
 from fleet.services.inbound import inbound_message_close
 from incidents.services.status import unit_status_set
 
@@ -63,8 +64,8 @@ class CrewStatusView(DeviceEndpoint):
 
         def change_status() -> dict:
             change = unit_status_set(
-                unit=device.unit, to_status=data["status"], actor_kind=ActorKind.CREW_DEVICE, device=device,
-                note=data["note"], remote_addr=request.META.get("REMOTE_ADDR"), at=data["at"],
+                unit=device.unit, to_status=data["status"], note=data["note"], at=data["at"],
+                actor=Actor.crew(device, remote_addr=request.META.get("REMOTE_ADDR")),
             )  # fmt: skip
             inbound_message_close(message=message, outcome="accepted", device=device)
             unit = device.unit.call_sign

@@ -19,14 +19,14 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
-from fleet.models import ActorKind, AuditEntry
+from fleet.actors import SYSTEM, Actor
+from fleet.models import AuditEntry
 from fleet.services.audit import audit_record
 from gis_core.models import Region
 from incidents.errors import InvalidPhoneError, InvalidReportError, ReportStateError
@@ -158,9 +158,7 @@ def caller_policy_apply(*, caller: Caller, at: datetime | None = None) -> Caller
         kind=FLAG,
         reason=reason,
         expires_at=None,
-        user=None,
-        remote_addr=None,
-        actor_kind=ActorKind.SYSTEM,
+        actor=SYSTEM,
         data={"policy": True, "references": pranks},
     )
 
@@ -170,8 +168,7 @@ def caller_flag(
     region: Region,
     phone: str,
     reason: str,
-    user: Any = None,
-    remote_addr: str | None = None,
+    actor: Actor = SYSTEM,
     duration_s: float | None = None,
 ) -> CallerFlag:
     """Flag a number: new reports from it are marked ``flagged`` (never refused).
@@ -187,9 +184,7 @@ def caller_flag(
     duration_s
         How long the flag lasts, seconds; None (default) until lifted.
     """
-    return _flag_by_person(
-        region=region, phone=phone, kind=FLAG, reason=reason, user=user, remote_addr=remote_addr, duration_s=duration_s
-    )
+    return _flag_by_person(region=region, phone=phone, kind=FLAG, reason=reason, actor=actor, duration_s=duration_s)
 
 
 def caller_block(
@@ -197,8 +192,7 @@ def caller_block(
     region: Region,
     phone: str,
     reason: str,
-    user: Any = None,
-    remote_addr: str | None = None,
+    actor: Actor = SYSTEM,
     duration_s: float | None = DEFAULT_BLOCK_S,
 ) -> CallerFlag:
     """Block a number for ``duration_s`` seconds (24 h by default; None: until lifted).
@@ -206,12 +200,10 @@ def caller_block(
     A block marks new reports ``blocked``; they are still created and shown. What a centre does with a
     blocked number (answer last, call back) is its own procedure.
     """
-    return _flag_by_person(
-        region=region, phone=phone, kind=BLOCK, reason=reason, user=user, remote_addr=remote_addr, duration_s=duration_s
-    )
+    return _flag_by_person(region=region, phone=phone, kind=BLOCK, reason=reason, actor=actor, duration_s=duration_s)
 
 
-def caller_flag_lift(*, flag: CallerFlag, reason: str, user: Any = None, remote_addr: str | None = None) -> CallerFlag:
+def caller_flag_lift(*, flag: CallerFlag, reason: str, actor: Actor = SYSTEM) -> CallerFlag:
     """Lift a flag or block; the row stays, with who lifted it, when and why.
 
     Raises
@@ -228,15 +220,13 @@ def caller_flag_lift(*, flag: CallerFlag, reason: str, user: Any = None, remote_
                 f"{flag.kind} {flag.pk} on {flag.caller.phone} was already lifted at {flag.lifted_at}"
             )
         flag.lifted_at = timezone.now()
-        flag.lifted_by = user if getattr(user, "pk", None) else None
+        flag.lifted_by = actor.person_user
         flag.lift_reason = reason.strip()
         flag.full_clean()
         flag.save()
         audit_record(
             action="caller.flag_lift",
-            actor_kind=ActorKind.DISPATCHER if flag.lifted_by else ActorKind.SYSTEM,
-            user=user,
-            remote_addr=remote_addr,
+            actor=actor,
             obj=flag,
             data={"phone": flag.caller.phone, "kind": flag.kind, "reason": flag.lift_reason},
         )
@@ -244,7 +234,7 @@ def caller_flag_lift(*, flag: CallerFlag, reason: str, user: Any = None, remote_
 
 
 def _flag_by_person(
-    *, region: Region, phone: str, kind: str, reason: str, user: Any, remote_addr: str | None, duration_s: float | None
+    *, region: Region, phone: str, kind: str, reason: str, actor: Actor, duration_s: float | None
 ) -> CallerFlag:
     if not (reason or "").strip():
         raise InvalidReportError(f"reason: say why the number is given a {kind}")
@@ -257,9 +247,7 @@ def _flag_by_person(
         kind=kind,
         reason=reason.strip(),
         expires_at=expires_at,
-        user=user,
-        remote_addr=remote_addr,
-        actor_kind=ActorKind.DISPATCHER,
+        actor=actor,
         data={},
     )
 
@@ -270,9 +258,7 @@ def _flag_create(
     kind: str,
     reason: str,
     expires_at: datetime | None,
-    user: Any,
-    remote_addr: str | None,
-    actor_kind: str,
+    actor: Actor,
     data: dict,
 ) -> CallerFlag:
     with transaction.atomic():
@@ -281,15 +267,13 @@ def _flag_create(
             kind=kind,
             reason=reason,
             expires_at=expires_at,
-            created_by=user if getattr(user, "pk", None) else None,
+            created_by=actor.person_user,
         )
         flag.full_clean()
         flag.save()
         audit_record(
             action=f"caller.{kind}",
-            actor_kind=actor_kind,
-            user=user,
-            remote_addr=remote_addr,
+            actor=actor,
             obj=flag,
             data={
                 "phone": caller.phone,
@@ -301,21 +285,17 @@ def _flag_create(
     return flag
 
 
-def caller_read_record(
-    *, phone: str, user: Any, remote_addr: str | None, via: str, obj: models.Model | None = None
-) -> AuditEntry | None:
+def caller_read_record(*, phone: str, actor: Actor, via: str, obj: models.Model | None = None) -> AuditEntry | None:
     """Audit that a person read a caller's personal data (number, history): ``caller.read``.
 
     Parameters
     ----------
     phone
         The E.164 number whose data was shown.
-    user
-        Who read it: a person (a dispatcher's login: session or HTTP Basic), or a machine client's API
-        token (recorded as a system read naming the token). Nothing is recorded for an anonymous user,
-        who is refused before any caller data is read.
-    remote_addr
-        The address the request came from.
+    actor
+        Who read it, from where: a person (a dispatcher's login: session or HTTP Basic), or a machine
+        client's API token (a system read naming the token). Nothing is recorded for the system itself:
+        an anonymous request is refused before any caller data is read.
     via
         What showed it: ``caller_detail`` (the caller's record), ``incident_detail`` (a report in full,
         with the caller's number and record).
@@ -326,17 +306,6 @@ def caller_read_record(
     -------
     AuditEntry or None
     """
-    if not getattr(user, "is_authenticated", False):
+    if actor.person_user is None and not actor.api_token:
         return None
-    token = getattr(user, "api_token", None)  # a machine client (access.tokens.TokenUser), not a person
-    data = {"phone": phone, "via": via}
-    if token is not None:
-        data |= {"api_token": token.prefix, "api_token_name": token.name}
-    return audit_record(
-        action="caller.read",
-        actor_kind=ActorKind.SYSTEM if token is not None else ActorKind.DISPATCHER,
-        user=user,
-        remote_addr=remote_addr,
-        obj=obj,
-        data=data,
-    )
+    return audit_record(action="caller.read", actor=actor, obj=obj, data={"phone": phone, "via": via})

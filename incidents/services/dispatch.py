@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from fleet.actors import SYSTEM, Actor
 from fleet.models import Capability, Unit, UnitStatus
 from fleet.selectors.units import unit_position
 from fleet.services.audit import audit_record
@@ -22,7 +22,7 @@ from gis_core.routing.errors import RoutingError
 from gis_core.routing.registry import engine_for
 from incidents.errors import AssignmentNotActiveError, DispatchError, DispatchRefusedError, UnitUnavailableError  # noqa: F401 (raised here, caught by callers)
 from incidents.models import Assignment, AssignmentStatus, Incident, IncidentStatus
-from incidents.services.status import active_actor_kind, unit_status_set
+from incidents.services.status import unit_status_set
 
 logger = logging.getLogger(__name__)
 
@@ -34,9 +34,8 @@ def dispatch_assign(
     *,
     incident: Incident,
     unit: Unit,
-    user: Any = None,
+    actor: Actor = SYSTEM,
     capability: Capability | str | None = None,
-    remote_addr: str | None = None,
     at: datetime | None = None,
 ) -> Assignment:
     """Send ``unit`` to ``incident``.
@@ -51,12 +50,10 @@ def dispatch_assign(
     ----------
     incident, unit
         The report and the unit; both of the same region.
-    user
-        The dispatcher (None for the system).
+    actor
+        Who dispatched (a dispatcher, or the system), from where.
     capability
         The need this unit fills (a :class:`Capability` or its code); the unit's type must have it.
-    remote_addr
-        Client IP, when over HTTP.
     at
         Dispatch time (timezone-aware); now by default.
 
@@ -78,7 +75,6 @@ def dispatch_assign(
     if unit.agency.region_id != incident.region_id:
         raise DispatchRefusedError(f"unit {unit.call_sign} belongs to another region than report {incident.reference}")
     eta_s = _eta_s(unit, incident, now=at, allow_home_station=True)
-    actor_kind = active_actor_kind(user=user)
     with transaction.atomic():
         locked = Unit.objects.select_for_update().get(pk=unit.pk)
         report = Incident.objects.select_for_update().get(pk=incident.pk)
@@ -91,7 +87,7 @@ def dispatch_assign(
             unit=locked,
             capability=cap,
             dispatched_at=at,
-            dispatched_by=user if user is not None and getattr(user, "pk", None) else None,
+            dispatched_by=actor.person_user,
             eta_s_at_dispatch=eta_s,
             current_eta_s=eta_s,
             eta_updated_at=at if eta_s is not None else None,
@@ -104,16 +100,13 @@ def dispatch_assign(
         except IntegrityError as exc:
             # Only reachable when the status says available but an active assignment exists.
             raise _unavailable(locked, status="already assigned") from exc
-        unit_status_set(unit=locked, to_status=UnitStatus.DISPATCHED, actor_kind=actor_kind, user=user,
-                        remote_addr=remote_addr, at=at)  # fmt: skip
+        unit_status_set(unit=locked, to_status=UnitStatus.DISPATCHED, actor=actor, at=at)
         if report.status in (IncidentStatus.OPEN, IncidentStatus.AWAITING_LOCATION):
             report.status = IncidentStatus.DISPATCHED
             report.save(update_fields=["status"])
         audit_record(
             action="dispatch.assign",
-            actor_kind=actor_kind,
-            user=user,
-            remote_addr=remote_addr,
+            actor=actor,
             obj=assignment,
             data={
                 "incident": report.reference,
@@ -126,16 +119,14 @@ def dispatch_assign(
     return assignment
 
 
-def dispatch_cancel(
-    *, assignment: Assignment, user: Any = None, reason: str = "", remote_addr: str | None = None
-) -> Assignment:
+def dispatch_cancel(*, assignment: Assignment, actor: Actor = SYSTEM, reason: str = "") -> Assignment:
     """Cancel an active assignment before arrival; the unit becomes available again.
 
     Parameters
     ----------
     assignment
         An active assignment whose unit is dispatched or en route.
-    user, remote_addr
+    actor
         Who cancelled it, and from where.
     reason
         Why; kept in the status change and the audit log.
@@ -152,7 +143,6 @@ def dispatch_cancel(
     incidents.services.status.IllegalTransitionError
         The unit is already on scene (or later): it is sent home by setting it returning.
     """
-    actor_kind = active_actor_kind(user=user)
     with transaction.atomic():
         Unit.objects.select_for_update().filter(pk=assignment.unit_id).first()
         current = Assignment.objects.select_related("unit", "incident").get(pk=assignment.pk)
@@ -161,8 +151,7 @@ def dispatch_cancel(
                 f"assignment {current.pk} of unit {current.unit.call_sign} to {current.incident.reference} "
                 f"is already {current.status}"
             )
-        unit_status_set(unit=current.unit, to_status=UnitStatus.AVAILABLE, actor_kind=actor_kind, user=user,
-                        note=reason, remote_addr=remote_addr, cancelling=True)  # fmt: skip
+        unit_status_set(unit=current.unit, to_status=UnitStatus.AVAILABLE, actor=actor, note=reason, cancelling=True)
         current.refresh_from_db()
         report = Incident.objects.select_for_update().get(pk=current.incident_id)
         still_active = Assignment.objects.filter(incident=report, status=AssignmentStatus.ACTIVE).exists()
@@ -171,9 +160,7 @@ def dispatch_cancel(
             report.save(update_fields=["status"])
         audit_record(
             action="dispatch.cancel",
-            actor_kind=actor_kind,
-            user=user,
-            remote_addr=remote_addr,
+            actor=actor,
             obj=current,
             data={"incident": report.reference, "unit": current.unit.call_sign, "reason": reason},
         )

@@ -16,7 +16,6 @@ import math
 import re
 import zlib
 from datetime import datetime
-from typing import Any
 
 from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
@@ -25,7 +24,7 @@ from django.db.models import IntegerField, Max
 from django.db.models.functions import Cast, Substr
 from django.utils import timezone
 
-from fleet.models import ActorKind
+from fleet.actors import SYSTEM, Actor
 from fleet.services.audit import audit_record
 from gis_core.models import Kecamatan, Kelurahan, Region
 from gis_core.selectors import admin_areas_containing
@@ -79,9 +78,7 @@ def incident_create(
     location_source: str = LocationSource.DISPATCHER,
     address_text: str = "",
     received_at: datetime | None = None,
-    user: Any = None,
-    actor_kind: str = ActorKind.DISPATCHER,
-    remote_addr: str | None = None,
+    actor: Actor = SYSTEM,
 ) -> Incident:
     """Create a report; a report from a flagged or blocked number is created and marked, never refused.
 
@@ -150,15 +147,13 @@ def incident_create(
             status=IncidentStatus.OPEN if geom is not None else IncidentStatus.AWAITING_LOCATION,
             caller_flags=marks,
             received_at=received_at,
-            created_by=user if getattr(user, "pk", None) else None,
+            created_by=actor.person_user,
         )
         incident.full_clean()
         incident.save()
         audit_record(
             action="incident.create",
-            actor_kind=actor_kind,
-            user=user,
-            remote_addr=remote_addr,
+            actor=actor,
             obj=incident,
             data={
                 "reference": incident.reference,
@@ -182,8 +177,7 @@ def incident_location_set(
     location_accuracy_m: float | None = None,
     source: str = LocationSource.DISPATCHER,
     address_text: str | None = None,
-    user: Any = None,
-    remote_addr: str | None = None,
+    actor: Actor = SYSTEM,
     _audit_action: str = "incident.location_set",
     _audit_data: dict | None = None,
 ) -> Incident:
@@ -240,9 +234,7 @@ def incident_location_set(
         }
         audit_record(
             action=_audit_action,
-            actor_kind=ActorKind.DISPATCHER,
-            user=user,
-            remote_addr=remote_addr,
+            actor=actor,
             obj=incident,
             data={"before": before, "after": after, **(_audit_data or {})},
         )
@@ -272,7 +264,7 @@ def location_offer_create(
         offer.save()
         audit_record(
             action="incident.location_offer",
-            actor_kind=ActorKind.CITIZEN,
+            actor=Actor.citizen(),
             obj=offer,
             data={"incident": incident.reference, "location": _lonlat(geom), "label": offer.label},
         )
@@ -280,9 +272,7 @@ def location_offer_create(
     return offer
 
 
-def location_offer_apply(
-    *, incident: Incident, offer_id: int, user: Any = None, remote_addr: str | None = None
-) -> Incident:
+def location_offer_apply(*, incident: Incident, offer_id: int, actor: Actor = SYSTEM) -> Incident:
     """Apply a location offer to its report in one action: the report's location becomes the offer's.
 
     Raises
@@ -303,13 +293,12 @@ def location_offer_apply(
             location=(offer.geom.x, offer.geom.y),
             location_accuracy_m=None,
             source=offer.source,
-            user=user,
-            remote_addr=remote_addr,
+            actor=actor,
             _audit_action="incident.location_offer_apply",
             _audit_data={"offer": offer.pk, "label": offer.label},
         )
         offer.applied_at = timezone.now()
-        offer.applied_by = user if getattr(user, "pk", None) else None
+        offer.applied_by = actor.person_user
         offer.full_clean()
         offer.save()
     return incident
@@ -323,8 +312,7 @@ def incident_classify(
     description: str | None = None,
     caller_name: str | None = None,
     address_text: str | None = None,
-    user: Any = None,
-    remote_addr: str | None = None,
+    actor: Actor = SYSTEM,
 ) -> Incident:
     """Set what the call taker learns about a report: its type, priority, description, caller name, address.
 
@@ -363,9 +351,7 @@ def incident_classify(
         changed = [name for name in after if after[name] != before[name]]
         audit_record(
             action="incident.classify",
-            actor_kind=ActorKind.DISPATCHER,
-            user=user,
-            remote_addr=remote_addr,
+            actor=actor,
             obj=incident,
             data={
                 "before": {name: before[name] for name in changed},
@@ -386,9 +372,7 @@ def _triage_fields(incident: Incident) -> dict:
     }
 
 
-def incident_close(
-    *, incident: Incident, outcome: str, note: str = "", user: Any = None, remote_addr: str | None = None
-) -> Incident:
+def incident_close(*, incident: Incident, outcome: str, note: str = "", actor: Actor = SYSTEM) -> Incident:
     """Close a report with its outcome; a prank outcome feeds the caller's prank policy.
 
     Parameters
@@ -427,9 +411,7 @@ def incident_close(
         incident.save()
         audit_record(
             action="incident.close",
-            actor_kind=ActorKind.DISPATCHER,
-            user=user,
-            remote_addr=remote_addr,
+            actor=actor,
             obj=incident,
             data={"before": before, "outcome": outcome, "note": note.strip()},
         )

@@ -16,12 +16,12 @@ audit entry, and stamps the phase time on the unit's active :class:`Assignment`;
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from fleet.models import ActorKind, Device, Unit, UnitStatus
+from fleet.actors import Actor
+from fleet.models import Unit, UnitStatus
 from fleet.services.audit import audit_record
 from incidents.errors import IllegalTransitionError, StatusError  # noqa: F401
 from incidents.live import live_unit_changed
@@ -64,11 +64,8 @@ def unit_status_set(
     *,
     unit: Unit,
     to_status: str,
-    actor_kind: str,
-    user: Any = None,
-    device: Device | None = None,
+    actor: Actor,
     note: str = "",
-    remote_addr: str | None = None,
     at: datetime | None = None,
     cancelling: bool = False,
 ) -> StatusChange:
@@ -83,14 +80,10 @@ def unit_status_set(
         The unit; its ``status`` and ``status_changed_at`` are updated in place too.
     to_status
         A :class:`~fleet.models.UnitStatus` value.
-    actor_kind
-        dispatcher, crew_device or system (:class:`~fleet.models.ActorKind`).
-    user, device
-        Who made the change (a dispatcher's user, a crew's device), if anyone.
+    actor
+        Who made the change (a dispatcher, a crew's device, the system) and from where.
     note
         Free text kept with the change.
-    remote_addr
-        Client IP when the change came over HTTP.
     at
         When it happened (timezone-aware); now by default. Never earlier than the unit's previous change
         (a phone's clock that is behind is moved up to it).
@@ -135,9 +128,9 @@ def unit_status_set(
             from_status=from_status,
             to_status=to_status,
             at=at,
-            actor_kind=actor_kind,
-            actor_user=user if user is not None and getattr(user, "pk", None) else None,
-            actor_device=device,
+            actor_kind=actor.kind,
+            actor_user=actor.person_user,
+            actor_device=actor.device,
             assignment=assignment,
             note=note,
         )
@@ -145,10 +138,7 @@ def unit_status_set(
         change.save()
         audit_record(
             action="unit.status_set",
-            actor_kind=actor_kind,
-            user=user,
-            device=device,
-            remote_addr=remote_addr,
+            actor=actor,
             obj=locked,
             data={
                 "call_sign": locked.call_sign,
@@ -221,12 +211,3 @@ def _stamp(assignment: Assignment, to_status: str, at: datetime, *, cancelling: 
     if fields:
         assignment.full_clean()
         assignment.save(update_fields=fields)
-
-
-def active_actor_kind(*, user: Any = None, device: Device | None = None) -> str:
-    """The actor kind implied by who acted: a device is a crew, a user a dispatcher, else the system."""
-    if device is not None:
-        return ActorKind.CREW_DEVICE
-    if user is not None and getattr(user, "is_authenticated", False):
-        return ActorKind.DISPATCHER
-    return ActorKind.SYSTEM

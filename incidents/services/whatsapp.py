@@ -37,7 +37,6 @@ import json
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -45,8 +44,9 @@ from django.db.models import Max, QuerySet
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
+from fleet.actors import SYSTEM, Actor
 from fleet.ingest.fix import without_nul
-from fleet.models import ActorKind, InboundMessage
+from fleet.models import InboundMessage
 from fleet.services.audit import audit_record
 from gis_core.models import Region
 from incidents.errors import InvalidLocationError, ReportError, WebhookPayloadError
@@ -155,7 +155,7 @@ def whatsapp_inbound_process(*, inbound: InboundMessage) -> WebhookResult:
     return _finish(result)
 
 
-def whatsapp_inbound_replay(*, inbound: InboundMessage, user: Any = None) -> WebhookResult:
+def whatsapp_inbound_replay(*, inbound: InboundMessage, actor: Actor = SYSTEM) -> WebhookResult:
     """Process a stored WhatsApp delivery again (after its number was set on a region, or a fault fixed).
 
     Idempotent: a message id already stored (turned into or added to a report) is counted as a duplicate
@@ -165,8 +165,8 @@ def whatsapp_inbound_replay(*, inbound: InboundMessage, user: Any = None) -> Web
     ----------
     inbound
         A delivery of the ``whatsapp`` channel.
-    user
-        Who asked for the replay (the admin action); None for the command.
+    actor
+        Who asked for the replay (a person in the admin); the system for the command.
 
     Raises
     ------
@@ -182,8 +182,7 @@ def whatsapp_inbound_replay(*, inbound: InboundMessage, user: Any = None) -> Web
     finally:
         audit_record(
             action="whatsapp.replay",
-            actor_kind=ActorKind.DISPATCHER if user is not None else ActorKind.SYSTEM,
-            user=user,
+            actor=actor,
             obj=inbound,
             data={"before": before, "after": {"outcome": inbound.outcome, "error": inbound.error}},
         )
@@ -264,7 +263,7 @@ def _message_process(*, message: dict, names: dict[str, str], region: Region, re
             wa.save(update_fields=["incident"])
             audit_record(
                 action="whatsapp.message",
-                actor_kind=ActorKind.CITIZEN,
+                actor=Actor.citizen(),
                 obj=wa,
                 data={
                     "from": wa.from_phone,
@@ -366,7 +365,7 @@ def _new_report(*, region: Region, wa: WhatsAppMessage, description: str) -> Inc
         caller_name=wa.profile_name,
         description=description,
         received_at=min(wa.sent_at, timezone.now()),
-        actor_kind=ActorKind.CITIZEN,
+        actor=Actor.citizen(),
     )
 
 

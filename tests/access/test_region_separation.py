@@ -18,6 +18,7 @@ from factories.gis_core import make_region
 from rest_framework.test import APIClient
 
 from coverage.models import CoverageRun
+from fleet.actors import Actor
 from fleet.models import AuditEntry, Unit
 from incidents.models import Assignment, CallerFlag, Incident, LocationOffer
 from incidents.services.callers import caller_flag
@@ -53,9 +54,11 @@ def _centre(*, code: str, slug: str, name: str, srid: int, centre: tuple[float, 
     make_fix(unit=unit, geom=centre, recorded_at=timezone.now())
     incident = make_incident(region=region, geom=centre, caller_phone=phone)
     staff = make_user(f"{slug}-staff", "dispatcher", regions=[region])
-    assignment = dispatch_assign(incident=make_incident(region=region, geom=centre), unit=busy_unit, user=staff)
+    assignment = dispatch_assign(
+        incident=make_incident(region=region, geom=centre), unit=busy_unit, actor=Actor.person(staff)
+    )
     offer = LocationOffer.objects.create(incident=incident, geom=Point(*centre, srid=4326), received_at=timezone.now())
-    flag = caller_flag(region=region, phone=phone, reason="two silent calls", user=staff)
+    flag = caller_flag(region=region, phone=phone, reason="two silent calls", actor=Actor.person(staff))
     run = CoverageRun.objects.create(region=region, kind="coverage", inputs={}, results={}, duration_s=1.0)
     return Centre(region, unit, busy_unit, incident, assignment, offer, flag, run)
 

@@ -14,6 +14,7 @@ from factories.fleet import make_agency, make_device, make_incident, make_unit
 from factories.gis_core import make_region
 
 from config.asgi import application
+from fleet.actors import SYSTEM
 from fleet.models import UnitStatus
 from fleet.services.crew_sessions import crew_pairing_create, crew_pairing_redeem
 from incidents.services.dispatch import dispatch_assign
@@ -73,7 +74,7 @@ def test_the_crew_hears_its_job_and_its_colleagues_but_not_other_units() -> None
         assert (await socket.connect())[0]
         await socket.receive_json_from(timeout=TIMEOUT_S)  # hello
         await database_sync_to_async(unit_status_set)(unit=stranger, to_status=UnitStatus.OUT_OF_SERVICE,
-                                                      actor_kind="system")  # fmt: skip
+                                                      actor=SYSTEM)  # fmt: skip
         await database_sync_to_async(dispatch_assign)(incident=incident, unit=mine)
         unit = await socket.receive_json_from(timeout=TIMEOUT_S)
         assert unit["type"] == "unit"  # the stranger's change never came

@@ -8,7 +8,8 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from factories.fleet import make_device, make_unit
 
-from fleet.models import ActorKind, AuditEntry
+from fleet.actors import Actor
+from fleet.models import AuditEntry
 from fleet.services.audit import audit_record
 
 pytestmark = pytest.mark.django_db
@@ -18,8 +19,8 @@ def test_an_entry_records_who_what_when_and_from_where() -> None:
     user = get_user_model().objects.create_user("dispatcher7", password="x")
     unit = make_unit(call_sign="AMB-7")
     before = timezone.now()
-    entry = audit_record(action="unit.status_set", actor_kind=ActorKind.DISPATCHER, user=user,
-                         remote_addr="10.9.8.7", obj=unit, data={"to": "out_of_service"})  # fmt: skip
+    entry = audit_record(action="unit.status_set", actor=Actor.person(user, remote_addr="10.9.8.7"),
+                         obj=unit, data={"to": "out_of_service"})  # fmt: skip
     entry.refresh_from_db()
     assert (entry.actor_kind, entry.actor_user_id, entry.actor_label) == ("dispatcher", user.pk, "dispatcher7")
     assert (entry.action, entry.object_type, entry.object_id) == ("unit.status_set", "unit", str(unit.pk))
@@ -28,7 +29,7 @@ def test_an_entry_records_who_what_when_and_from_where() -> None:
     assert entry.data == {"to": "out_of_service"}
     # A crew device is named by its identifier; the label outlives the device row.
     device = make_device(unit=unit, identifier="amb-7-phone")
-    by_device = audit_record(action="unit.status_set", actor_kind=ActorKind.CREW_DEVICE, device=device)
+    by_device = audit_record(action="unit.status_set", actor=Actor.crew(device))
     device.delete()
     by_device.refresh_from_db()
     assert (by_device.actor_kind, by_device.actor_label) == ("crew_device", "amb-7-phone")

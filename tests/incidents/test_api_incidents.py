@@ -16,6 +16,7 @@ from factories.access import make_user
 from factories.fleet import make_incident, make_incident_type, make_unit
 from rest_framework.test import APIClient
 
+from fleet.actors import Actor
 from fleet.models import ActorKind, AuditEntry
 from gis_core.importers.boundaries import import_boundaries
 from incidents.models import CallerFlag, Incident
@@ -220,7 +221,9 @@ def test_response_times_come_from_each_units_phase_timestamps(api, jambi) -> Non
     # Minutes after receipt, by hand: en route 2, on scene 10, transporting 15, at hospital 25, returning 30.
     for to, seconds in (("en_route", 120), ("on_scene", 600), ("transporting", 900), ("at_hospital", 1500),
                         ("returning", 1800)):  # fmt: skip
-        unit_status_set(unit=unit, to_status=to, actor_kind=ActorKind.CREW_DEVICE, at=t0 + timedelta(seconds=seconds))
+        unit_status_set(
+            unit=unit, to_status=to, actor=Actor(kind=ActorKind.CREW_DEVICE), at=t0 + timedelta(seconds=seconds)
+        )
     [assignment] = api.get(f"/api/incidents/{incident.pk}/assignments/").json()
     assert assignment["status"] == "cleared"
     assert assignment["times_s"] == {

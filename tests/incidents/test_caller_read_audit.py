@@ -87,7 +87,9 @@ def test_a_refused_caller_gets_no_data_and_leaves_no_read(jambi_region, role) ->
 def test_the_service_records_nothing_for_no_person() -> None:
     from django.contrib.auth.models import AnonymousUser
 
-    assert caller_read_record(phone=PHONE, user=AnonymousUser(), remote_addr=None, via="caller_detail") is None
+    from fleet.actors import Actor
+
+    assert caller_read_record(phone=PHONE, actor=Actor.person(AnonymousUser()), via="caller_detail") is None
     assert _reads() == []
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from factories.fleet import make_incident
 from factories.gis_core import make_region
 
+from fleet.actors import Actor
 from fleet.models import AuditEntry
 from incidents.errors import InvalidPhoneError, InvalidReportError, ReportStateError
 from incidents.models import Caller, CallerFlag, Channel, Incident, Outcome
@@ -73,7 +74,10 @@ def region(db):
 
 def test_flag_and_lift_are_audited_and_kept(dispatcher, region) -> None:
     flag = caller_flag(
-        region=region, phone="0812-3456-7890", reason="abusive caller", user=dispatcher, remote_addr="10.0.0.5"
+        region=region,
+        phone="0812-3456-7890",
+        reason="abusive caller",
+        actor=Actor.person(dispatcher, remote_addr="10.0.0.5"),
     )
     assert (flag.caller.phone, flag.kind, flag.expires_at, flag.created_by) == (PHONE, "flag", None, dispatcher)
     entry = AuditEntry.objects.get(action="caller.flag")
@@ -81,19 +85,19 @@ def test_flag_and_lift_are_audited_and_kept(dispatcher, region) -> None:
     assert entry.data["phone"] == PHONE
     assert caller_marks(caller=flag.caller) == ["flagged"]
 
-    lifted = caller_flag_lift(flag=flag, reason="spoke to the parents", user=dispatcher)
+    lifted = caller_flag_lift(flag=flag, reason="spoke to the parents", actor=Actor.person(dispatcher))
     assert lifted.lifted_at is not None
     assert lifted.lifted_by == dispatcher
     assert AuditEntry.objects.get(action="caller.flag_lift").data["reason"] == "spoke to the parents"
     assert caller_marks(caller=flag.caller) == []
     assert CallerFlag.objects.count() == 1  # lifted, not deleted
     with pytest.raises(ReportStateError, match="already lifted"):
-        caller_flag_lift(flag=flag, reason="again", user=dispatcher)
+        caller_flag_lift(flag=flag, reason="again", actor=Actor.person(dispatcher))
 
 
 def test_block_lasts_24_hours_by_default_then_stops_marking(dispatcher, region) -> None:
     before = timezone.now()
-    block = caller_block(region=region, phone=PHONE, reason="12 silent calls tonight", user=dispatcher)
+    block = caller_block(region=region, phone=PHONE, reason="12 silent calls tonight", actor=Actor.person(dispatcher))
     # 24 h = 86,400 s, the Bontang policy; allow the few milliseconds the call took.
     assert timedelta(hours=24) <= block.expires_at - before <= timedelta(hours=24, seconds=5)
     assert caller_marks(caller=block.caller) == ["blocked"]
@@ -103,9 +107,9 @@ def test_block_lasts_24_hours_by_default_then_stops_marking(dispatcher, region) 
 
 def test_flag_needs_a_reason_and_a_positive_duration(dispatcher, region) -> None:
     with pytest.raises(InvalidReportError, match="reason"):
-        caller_flag(region=region, phone=PHONE, reason="  ", user=dispatcher)
+        caller_flag(region=region, phone=PHONE, reason="  ", actor=Actor.person(dispatcher))
     with pytest.raises(InvalidReportError, match="duration_s"):
-        caller_block(region=region, phone=PHONE, reason="x", duration_s=0, user=dispatcher)
+        caller_block(region=region, phone=PHONE, reason="x", duration_s=0, actor=Actor.person(dispatcher))
     assert not CallerFlag.objects.exists()
 
 
@@ -157,7 +161,7 @@ def test_a_lift_resets_the_count(dispatcher) -> None:
     for n in range(3):
         _prank(region, days_ago=5 - n, n=n)
     flag = caller_policy_apply(caller=caller)
-    caller_flag_lift(flag=flag, reason="school visit done", user=dispatcher)
+    caller_flag_lift(flag=flag, reason="school visit done", actor=Actor.person(dispatcher))
     assert caller_policy_apply(caller=caller) is None  # the same three pranks do not re-flag at once
     for n in range(3, 6):
         _prank(region, days_ago=0, n=n)  # three new pranks, received after the lift
@@ -172,18 +176,18 @@ def test_closing_the_third_prank_flags_the_number_and_the_next_report_is_marked(
         region=region,
         channel=Channel.PHONE,
         caller_phone="081234567890",
-        user=dispatcher,
+        actor=Actor.person(dispatcher),
         address_text="Jl. Sultan Thaha",
     )
     assert report.caller_flags == []
-    incident_close(incident=report, outcome=Outcome.PRANK, user=dispatcher)
+    incident_close(incident=report, outcome=Outcome.PRANK, actor=Actor.person(dispatcher))
     assert CallerFlag.objects.filter(caller__phone=PHONE, kind="flag", lifted_at=None).count() == 1
 
     nxt = incident_create(
         region=region,
         channel=Channel.PHONE,
         caller_phone="0812 3456 7890",
-        user=dispatcher,
+        actor=Actor.person(dispatcher),
         address_text="Jl. Gatot Subroto",
     )
     assert nxt.pk is not None
@@ -192,8 +196,8 @@ def test_closing_the_third_prank_flags_the_number_and_the_next_report_is_marked(
 
 def test_a_blocked_number_still_gets_its_report_marked(dispatcher) -> None:
     region = make_region()
-    caller_block(region=region, phone=PHONE, reason="prank spree", user=dispatcher)
-    caller_flag(region=region, phone=PHONE, reason="known prankster", user=dispatcher)
+    caller_block(region=region, phone=PHONE, reason="prank spree", actor=Actor.person(dispatcher))
+    caller_flag(region=region, phone=PHONE, reason="known prankster", actor=Actor.person(dispatcher))
     report = incident_create(region=region, channel=Channel.PHONE, caller_phone=PHONE, address_text="Pasar Angso Duo")
     assert report.caller_flags == ["blocked", "flagged"]
     assert Incident.objects.filter(caller_phone=PHONE).count() == 1
@@ -203,7 +207,7 @@ def test_a_centres_flags_and_pranks_are_its_own(dispatcher) -> None:
     """The same number at two centres: one centre's block and pranks neither mark nor flag it at the other."""
     jambi = make_region()
     ambon = make_region(code="81.71", slug="kota-ambon", name="Kota Ambon", metric_srid=32752)
-    caller_block(region=jambi, phone=PHONE, reason="prank spree", user=dispatcher)
+    caller_block(region=jambi, phone=PHONE, reason="prank spree", actor=Actor.person(dispatcher))
     for n in range(3):
         _prank(jambi, days_ago=1 + n, n=n)
     at_ambon = incident_create(region=ambon, channel=Channel.PHONE, caller_phone=PHONE, address_text="Pasar Mardika")

@@ -12,6 +12,7 @@ from django.utils import timezone
 from factories.fleet import make_agency, make_device, make_fix, make_incident, make_station, make_unit
 from factories.gis_core import make_region
 
+from fleet.actors import Actor
 from fleet.ingest.fix import CanonicalFix
 from fleet.models import ActorKind, AgencyKind, AuditEntry, UnitStatus
 from fleet.services.positions import position_record
@@ -47,7 +48,7 @@ def test_assign_sends_the_unit_marks_the_report_and_audits(dispatcher) -> None:
     incident = make_incident()
     at = timezone.now().replace(microsecond=0)
     assignment = dispatch_assign(
-        incident=incident, unit=unit, user=dispatcher, capability="als", remote_addr="10.0.0.7", at=at
+        incident=incident, unit=unit, actor=Actor.person(dispatcher, remote_addr="10.0.0.7"), capability="als", at=at
     )
     assert (assignment.status, assignment.dispatched_at, assignment.capability.code) == ("active", at, "als")
     assert assignment.dispatched_by == dispatcher
@@ -80,9 +81,9 @@ def test_assign_sends_the_unit_marks_the_report_and_audits(dispatcher) -> None:
 def test_a_busy_unit_is_refused_and_nothing_is_written(dispatcher) -> None:
     unit = make_unit()
     first, second = make_incident(), make_incident()
-    dispatch_assign(incident=first, unit=unit, user=dispatcher)
+    dispatch_assign(incident=first, unit=unit, actor=Actor.person(dispatcher))
     with pytest.raises(UnitUnavailableError, match=rf"{unit.call_sign} is dispatched for {first.reference}"):
-        dispatch_assign(incident=second, unit=unit, user=dispatcher)
+        dispatch_assign(incident=second, unit=unit, actor=Actor.person(dispatcher))
     assert Assignment.objects.count() == 1
     assert AuditEntry.objects.filter(action="dispatch.assign").count() == 1
     second.refresh_from_db()
@@ -115,9 +116,11 @@ def test_refusals_that_make_no_sense(dispatcher) -> None:
 def test_cancel_returns_the_unit_reopens_the_report_and_audits(dispatcher) -> None:
     unit = make_unit()
     incident = make_incident()
-    assignment = dispatch_assign(incident=incident, unit=unit, user=dispatcher)
-    unit_status_set(unit=unit, to_status=S.EN_ROUTE, actor_kind=ActorKind.CREW_DEVICE)
-    cancelled = dispatch_cancel(assignment=assignment, user=dispatcher, reason="caller cancelled", remote_addr="::1")
+    assignment = dispatch_assign(incident=incident, unit=unit, actor=Actor.person(dispatcher))
+    unit_status_set(unit=unit, to_status=S.EN_ROUTE, actor=Actor(kind=ActorKind.CREW_DEVICE))
+    cancelled = dispatch_cancel(
+        assignment=assignment, actor=Actor.person(dispatcher, remote_addr="::1"), reason="caller cancelled"
+    )
     assert cancelled.status == AssignmentStatus.CANCELLED
     assert cancelled.cancelled_at is not None
     assert cancelled.cleared_at is None
@@ -136,27 +139,27 @@ def test_cancel_returns_the_unit_reopens_the_report_and_audits(dispatcher) -> No
     assert entry.data == {"incident": incident.reference, "unit": unit.call_sign, "reason": "caller cancelled"}
     assert entry.remote_addr == "::1"
     with pytest.raises(AssignmentNotActiveError, match="already cancelled"):
-        dispatch_cancel(assignment=assignment, user=dispatcher)
+        dispatch_cancel(assignment=assignment, actor=Actor.person(dispatcher))
     # The unit can be sent again at once.
-    dispatch_assign(incident=make_incident(), unit=unit, user=dispatcher)
+    dispatch_assign(incident=make_incident(), unit=unit, actor=Actor.person(dispatcher))
 
 
 def test_cancelling_one_of_two_units_keeps_the_report_dispatched(dispatcher) -> None:
     incident = make_incident()
-    a1 = dispatch_assign(incident=incident, unit=make_unit(), user=dispatcher)
-    dispatch_assign(incident=incident, unit=make_unit(), user=dispatcher)
-    dispatch_cancel(assignment=a1, user=dispatcher)
+    a1 = dispatch_assign(incident=incident, unit=make_unit(), actor=Actor.person(dispatcher))
+    dispatch_assign(incident=incident, unit=make_unit(), actor=Actor.person(dispatcher))
+    dispatch_cancel(assignment=a1, actor=Actor.person(dispatcher))
     incident.refresh_from_db()
     assert incident.status == IncidentStatus.DISPATCHED
 
 
 def test_cancel_after_arrival_is_illegal_and_changes_nothing(dispatcher) -> None:
     unit = make_unit()
-    assignment = dispatch_assign(incident=make_incident(), unit=unit, user=dispatcher)
+    assignment = dispatch_assign(incident=make_incident(), unit=unit, actor=Actor.person(dispatcher))
     for to in (S.EN_ROUTE, S.ON_SCENE):
-        unit_status_set(unit=unit, to_status=to, actor_kind=ActorKind.CREW_DEVICE)
+        unit_status_set(unit=unit, to_status=to, actor=Actor(kind=ActorKind.CREW_DEVICE))
     with pytest.raises(IllegalTransitionError, match="after arrival set it returning"):
-        dispatch_cancel(assignment=assignment, user=dispatcher)
+        dispatch_cancel(assignment=assignment, actor=Actor.person(dispatcher))
     assignment.refresh_from_db()
     unit.refresh_from_db()
     assert (assignment.status, unit.status) == (AssignmentStatus.ACTIVE, S.ON_SCENE)
@@ -175,7 +178,7 @@ def test_cancel_after_arrival_is_illegal_and_changes_nothing(dispatcher) -> None
 def test_illegal_transitions_are_refused_with_the_allowed_ones(start, to, message) -> None:
     unit = make_unit(status=start)
     with pytest.raises(IllegalTransitionError, match=message):
-        unit_status_set(unit=unit, to_status=to, actor_kind=ActorKind.DISPATCHER)
+        unit_status_set(unit=unit, to_status=to, actor=Actor(kind=ActorKind.DISPATCHER))
     unit.refresh_from_db()
     assert unit.status == start
     assert not StatusChange.objects.exists()
@@ -184,9 +187,9 @@ def test_illegal_transitions_are_refused_with_the_allowed_ones(start, to, messag
 
 def test_dispatched_unit_cannot_simply_become_available(dispatcher) -> None:
     unit = make_unit()
-    dispatch_assign(incident=make_incident(), unit=unit, user=dispatcher)
+    dispatch_assign(incident=make_incident(), unit=unit, actor=Actor.person(dispatcher))
     with pytest.raises(IllegalTransitionError, match=r"cancel its assignment \(POST /api/assignments/"):
-        unit_status_set(unit=unit, to_status=S.AVAILABLE, actor_kind=ActorKind.DISPATCHER)
+        unit_status_set(unit=unit, to_status=S.AVAILABLE, actor=Actor(kind=ActorKind.DISPATCHER))
 
 
 # -- ETA on the real Kota Jambi network ---------------------------------------------------------------
@@ -205,7 +208,7 @@ def test_eta_at_dispatch_and_following_the_unit(jambi_network, dispatcher) -> No
     # Five minutes before: a believable drive to the next fix (the ingest flags teleports).
     make_fix(unit=unit, geom=RSUD_ABDUL_MANAP, recorded_at=now - timedelta(seconds=300))
     incident = make_incident(region=region, geom=CENTRE)
-    assignment = dispatch_assign(incident=incident, unit=unit, user=dispatcher)
+    assignment = dispatch_assign(incident=incident, unit=unit, actor=Actor.person(dispatcher))
     # Expected: the engine's own one-origin answer from the same fix to the same report.
     at_dispatch_s = _engine_eta_s(region, RSUD_ABDUL_MANAP, CENTRE)
     assert assignment.eta_s_at_dispatch == at_dispatch_s == assignment.current_eta_s
@@ -223,7 +226,7 @@ def test_eta_at_dispatch_and_following_the_unit(jambi_network, dispatcher) -> No
 
     # Once on scene, a new fix no longer changes the ETA.
     for to in (S.EN_ROUTE, S.ON_SCENE):
-        unit_status_set(unit=unit, to_status=to, actor_kind=ActorKind.CREW_DEVICE, device=device)
+        unit_status_set(unit=unit, to_status=to, actor=Actor.crew(device))
     later_at = now + timedelta(seconds=300)
     later = CanonicalFix(device_identifier="amb-01", lon=CENTRE[0], lat=CENTRE[1], recorded_at=later_at)
     assert position_record(device=device, fixes=[later], protocol="test", now=later_at).last_fix_changed
@@ -237,7 +240,9 @@ def test_eta_at_dispatch_from_the_home_station_without_a_fix(jambi_network, disp
     unit = make_unit(
         agency=agency, capabilities=["fire_engine"], home_station=make_station(agency=agency, geom=DAMKAR_HQ)
     )
-    assignment = dispatch_assign(incident=make_incident(region=region, geom=CENTRE), unit=unit, user=dispatcher)
+    assignment = dispatch_assign(
+        incident=make_incident(region=region, geom=CENTRE), unit=unit, actor=Actor.person(dispatcher)
+    )
     assert assignment.eta_s_at_dispatch == _engine_eta_s(region, DAMKAR_HQ, CENTRE)
 
 
@@ -250,7 +255,9 @@ def test_a_region_whose_crs_cannot_route_still_dispatches_without_an_eta(jambi_n
     unit = make_unit(
         agency=agency, capabilities=["fire_engine"], home_station=make_station(agency=agency, geom=DAMKAR_HQ)
     )
-    assignment = dispatch_assign(incident=make_incident(region=region, geom=CENTRE), unit=unit, user=dispatcher)
+    assignment = dispatch_assign(
+        incident=make_incident(region=region, geom=CENTRE), unit=unit, actor=Actor.person(dispatcher)
+    )
     assert assignment.status == AssignmentStatus.ACTIVE
     assert assignment.eta_s_at_dispatch is None
 
@@ -275,7 +282,7 @@ def test_concurrent_assignments_of_one_unit_exactly_one_wins() -> None:
     def worker(i: int) -> None:
         try:
             barrier.wait(timeout=30)
-            assignment = dispatch_assign(incident=incidents[i], unit=unit, user=users[i])
+            assignment = dispatch_assign(incident=incidents[i], unit=unit, actor=Actor.person(users[i]))
             with lock:
                 won.append(assignment.incident_id)
         except UnitUnavailableError as exc:

@@ -15,6 +15,7 @@ from django.utils import timezone
 from factories.fleet import make_incident_type, make_unit
 from factories.gis_core import make_region
 
+from fleet.actors import Actor
 from fleet.models import AuditEntry
 from gis_core.importers.boundaries import import_boundaries
 from incidents.errors import (
@@ -75,8 +76,9 @@ def _create(region, **kwargs) -> Incident:
 
 def test_create_with_a_location_fills_areas_reference_priority_and_audit(jambi, fire_type, dispatcher) -> None:
     at = datetime(2026, 3, 14, 9, 30, tzinfo=WIB)
-    incident = _create(jambi, location=DAMKAR_HQ, location_accuracy_m=25, received_at=at, user=dispatcher,
-                       description=" rumah terbakar ", remote_addr="10.1.1.1")  # fmt: skip
+    actor = Actor.person(dispatcher, remote_addr="10.1.1.1")
+    incident = _create(jambi, location=DAMKAR_HQ, location_accuracy_m=25, received_at=at, actor=actor,
+                       description=" rumah terbakar ")  # fmt: skip
     assert incident.reference == "JMB-2026-000001"
     assert incident.caller_phone == "+6281234567890"
     assert (incident.kecamatan.code, incident.kecamatan.name) == ("15.71.07", "Kota Baru")
@@ -147,17 +149,19 @@ def test_region_without_boundaries_accepts_the_point(jambi_region, fire_type) ->
 def test_location_set_moves_the_report_and_refills_its_areas(jambi, fire_type, dispatcher) -> None:
     incident = _create(jambi, address_text="dekat RSUD")
     incident = incident_location_set(incident=incident, location=RSUD_ABDUL_MANAP, location_accuracy_m=10,
-                                     user=dispatcher)  # fmt: skip
+                                     actor=Actor.person(dispatcher))  # fmt: skip
     assert incident.status == IncidentStatus.OPEN
     assert (incident.kecamatan.code, incident.kecamatan.name) == ("15.71.09", "Alam Barajo")
     assert incident.kelurahan.code == "15.71.09.1003"
-    incident = incident_location_set(incident=incident, location=DAMKAR_HQ, user=dispatcher, address_text="Damkar")
+    incident = incident_location_set(
+        incident=incident, location=DAMKAR_HQ, actor=Actor.person(dispatcher), address_text="Damkar"
+    )
     assert (incident.kecamatan.code, incident.address_text) == ("15.71.07", "Damkar")
     entries = AuditEntry.objects.filter(action="incident.location_set").order_by("pk")
     assert [e.data["after"]["location"] for e in entries] == [list(RSUD_ABDUL_MANAP), list(DAMKAR_HQ)]
     assert entries[1].data["before"]["location"] == list(RSUD_ABDUL_MANAP)
     with pytest.raises(OutsideRegionError):
-        incident_location_set(incident=incident, location=JAKARTA_MONAS, user=dispatcher)
+        incident_location_set(incident=incident, location=JAKARTA_MONAS, actor=Actor.person(dispatcher))
     incident.refresh_from_db()
     assert incident.kecamatan.code == "15.71.07"  # unchanged by the refused move
 
@@ -171,9 +175,9 @@ def test_offer_is_applied_in_one_action_once(jambi, fire_type, dispatcher) -> No
     assert incident.geom is None  # an offer alone never sets the location
     other = _create(jambi, address_text="y")
     with pytest.raises(NotFoundError, match="has no location offer"):
-        location_offer_apply(incident=other, offer_id=offer.pk, user=dispatcher)
+        location_offer_apply(incident=other, offer_id=offer.pk, actor=Actor.person(dispatcher))
 
-    incident = location_offer_apply(incident=incident, offer_id=offer.pk, user=dispatcher)
+    incident = location_offer_apply(incident=incident, offer_id=offer.pk, actor=Actor.person(dispatcher))
     assert (incident.geom.x, incident.geom.y) == RSUD_ABDUL_MANAP
     assert (incident.location_source, incident.kecamatan.code, incident.status) == ("whatsapp", "15.71.09", "open")
     offer.refresh_from_db()
@@ -182,14 +186,14 @@ def test_offer_is_applied_in_one_action_once(jambi, fire_type, dispatcher) -> No
     entry = AuditEntry.objects.get(action="incident.location_offer_apply")
     assert entry.data["offer"] == offer.pk
     with pytest.raises(ReportStateError, match="already applied"):
-        location_offer_apply(incident=incident, offer_id=offer.pk, user=dispatcher)
+        location_offer_apply(incident=incident, offer_id=offer.pk, actor=Actor.person(dispatcher))
 
 
 def test_offer_outside_the_region_is_stored_but_cannot_be_applied(jambi, fire_type, dispatcher) -> None:
     incident = _create(jambi, address_text="x")
     offer = location_offer_create(incident=incident, location=JAKARTA_MONAS, received_at=timezone.now())
     with pytest.raises(OutsideRegionError):
-        location_offer_apply(incident=incident, offer_id=offer.pk, user=dispatcher)
+        location_offer_apply(incident=incident, offer_id=offer.pk, actor=Actor.person(dispatcher))
     offer.refresh_from_db()
     assert offer.applied_at is None
     assert LocationOffer.objects.count() == 1
@@ -199,25 +203,27 @@ def test_classify_sets_type_and_priority(jambi, fire_type, dispatcher) -> None:
     make_incident_type(code="flood", default_priority=2)
     incident = incident_create(region=jambi, channel=Channel.WHATSAPP, caller_phone="+6281234567890")
     assert (incident.incident_type, incident.priority) == (None, 2)  # untriaged: high until a person triages
-    incident = incident_classify(incident=incident, incident_type="fire_house", user=dispatcher)
+    incident = incident_classify(incident=incident, incident_type="fire_house", actor=Actor.person(dispatcher))
     assert (incident.incident_type.code, incident.priority) == ("fire_house", 1)  # the type's default
-    incident = incident_classify(incident=incident, priority=3, user=dispatcher)
+    incident = incident_classify(incident=incident, priority=3, actor=Actor.person(dispatcher))
     assert (incident.incident_type.code, incident.priority) == ("fire_house", 3)
-    incident = incident_classify(incident=incident, incident_type="flood", priority=4, user=dispatcher)
+    incident = incident_classify(incident=incident, incident_type="flood", priority=4, actor=Actor.person(dispatcher))
     assert (incident.incident_type.code, incident.priority) == ("flood", 4)
     with pytest.raises(UnknownIncidentTypeError):
-        incident_classify(incident=incident, incident_type="nope", user=dispatcher)
+        incident_classify(incident=incident, incident_type="nope", actor=Actor.person(dispatcher))
     with pytest.raises(InvalidReportError):
-        incident_classify(incident=incident, user=dispatcher)
+        incident_classify(incident=incident, actor=Actor.person(dispatcher))
     assert AuditEntry.objects.filter(action="incident.classify").count() == 3
 
 
 def test_triage_fills_in_a_whatsapp_report_field_by_field(jambi, fire_type, dispatcher) -> None:
     incident = incident_create(region=jambi, channel=Channel.WHATSAPP, caller_phone="+6281234567890")
-    incident = incident_classify(incident=incident, incident_type="fire_house", priority=2, user=dispatcher)
+    incident = incident_classify(
+        incident=incident, incident_type="fire_house", priority=2, actor=Actor.person(dispatcher)
+    )
     incident = incident_classify(
         incident=incident, description="  asap tebal dari dapur ", caller_name="Budi", address_text="Jl. Sudirman 5",
-        user=dispatcher,
+        actor=Actor.person(dispatcher),
     )  # fmt: skip
     incident.refresh_from_db()
     # The texts are set (trimmed); type and the explicit priority 2 are left alone (not reset to the type's 1).
@@ -225,7 +231,7 @@ def test_triage_fills_in_a_whatsapp_report_field_by_field(jambi, fire_type, disp
         "asap tebal dari dapur", "Budi", "Jl. Sudirman 5",
     )  # fmt: skip
     assert (incident.incident_type.code, incident.priority) == ("fire_house", 2)
-    incident = incident_classify(incident=incident, address_text="", user=dispatcher)  # empty clears it
+    incident = incident_classify(incident=incident, address_text="", actor=Actor.person(dispatcher))  # empty clears it
     assert (incident.address_text, incident.description) == ("", "asap tebal dari dapur")
     audit = AuditEntry.objects.filter(action="incident.classify").order_by("pk")
     assert audit[1].data == {
@@ -233,29 +239,31 @@ def test_triage_fills_in_a_whatsapp_report_field_by_field(jambi, fire_type, disp
         "after": {"description": "asap tebal dari dapur", "caller_name": "Budi", "address_text": "Jl. Sudirman 5"},
     }
     with pytest.raises(InvalidReportError, match="caller_name"):
-        incident_classify(incident=incident, caller_name="x" * 129, user=dispatcher)
+        incident_classify(incident=incident, caller_name="x" * 129, actor=Actor.person(dispatcher))
 
 
 def test_close_checks_outcome_state_and_active_units(jambi, fire_type, dispatcher) -> None:
     incident = _create(jambi, location=DAMKAR_HQ)
     with pytest.raises(UnknownOutcomeError, match="genuine, false_alarm, prank, silent"):
-        incident_close(incident=incident, outcome="palsu", user=dispatcher)
+        incident_close(incident=incident, outcome="palsu", actor=Actor.person(dispatcher))
     with pytest.raises(UnknownOutcomeError):
-        incident_close(incident=incident, outcome=Outcome.UNKNOWN, user=dispatcher)
+        incident_close(incident=incident, outcome=Outcome.UNKNOWN, actor=Actor.person(dispatcher))
     unit = make_unit(call_sign="DMK-01", capabilities=["fire_engine"])
     assignment = Assignment(incident=incident, unit=unit, dispatched_at=timezone.now())
     assignment.full_clean()
     assignment.save()
     with pytest.raises(ReportStateError, match=r"DMK-01.*clear or cancel"):
-        incident_close(incident=incident, outcome=Outcome.GENUINE, user=dispatcher)
+        incident_close(incident=incident, outcome=Outcome.GENUINE, actor=Actor.person(dispatcher))
     Assignment.objects.filter(pk=assignment.pk).update(status="cleared", cleared_at=timezone.now())
 
-    closed = incident_close(incident=incident, outcome=Outcome.GENUINE, note="api padam", user=dispatcher)
+    closed = incident_close(
+        incident=incident, outcome=Outcome.GENUINE, note="api padam", actor=Actor.person(dispatcher)
+    )
     assert (closed.status, closed.outcome) == ("closed", "genuine")
     assert closed.closed_at is not None
     assert AuditEntry.objects.get(action="incident.close").data["note"] == "api padam"
     with pytest.raises(ReportStateError, match="already closed"):
-        incident_close(incident=incident, outcome=Outcome.PRANK, user=dispatcher)
+        incident_close(incident=incident, outcome=Outcome.PRANK, actor=Actor.person(dispatcher))
 
 
 @pytest.mark.django_db(transaction=True)

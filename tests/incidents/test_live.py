@@ -27,6 +27,7 @@ from factories.fleet import make_agency, make_device, make_incident, make_unit
 from factories.gis_core import make_region
 
 from config.asgi import application
+from fleet.actors import SYSTEM, Actor
 from fleet.ingest.fix import CanonicalFix
 from fleet.models import Unit, UnitStatus
 from fleet.services.positions import position_record, region_envelope_cache_clear
@@ -147,7 +148,7 @@ def test_a_status_change_reaches_every_console_of_the_region(redis_up, unit) -> 
     async def scenario() -> None:
         consoles = [await _joined("kota-jambi", headers) for headers in both]
         await database_sync_to_async(unit_status_set)(
-            unit=unit, to_status=UnitStatus.OUT_OF_SERVICE, actor_kind="dispatcher", user=dispatcher
+            unit=unit, to_status=UnitStatus.OUT_OF_SERVICE, actor=Actor.person(dispatcher)
         )
         for console in consoles:
             message = await console.receive_json_from(timeout=RECEIVE_TIMEOUT_S)
@@ -166,7 +167,7 @@ def test_a_dispatch_sends_the_unit_and_the_report_as_committed(redis_up, unit, j
 
     async def scenario() -> None:
         console = await _joined("kota-jambi", headers)
-        await database_sync_to_async(dispatch_assign)(incident=incident, unit=unit, user=user)
+        await database_sync_to_async(dispatch_assign)(incident=incident, unit=unit, actor=Actor.person(user))
         first = await console.receive_json_from(timeout=RECEIVE_TIMEOUT_S)
         second = await console.receive_json_from(timeout=RECEIVE_TIMEOUT_S)
         await console.disconnect()
@@ -193,11 +194,13 @@ def test_a_cancelled_dispatch_sends_the_unit_available_and_the_report_open(redis
     user = _user("dispatcher1")
     headers = _headers(user)
     incident = make_incident(region=jambi, geom=CENTRE, reference="JMB-2026-000002")
-    assignment = dispatch_assign(incident=incident, unit=unit, user=user)
+    assignment = dispatch_assign(incident=incident, unit=unit, actor=Actor.person(user))
 
     async def scenario() -> None:
         console = await _joined("kota-jambi", headers)
-        await database_sync_to_async(dispatch_cancel)(assignment=assignment, user=user, reason="duplicate call")
+        await database_sync_to_async(dispatch_cancel)(
+            assignment=assignment, actor=Actor.person(user), reason="duplicate call"
+        )
         messages = [await console.receive_json_from(timeout=RECEIVE_TIMEOUT_S) for _ in range(2)]
         await console.disconnect()
         by_type = {m["type"]: m for m in messages}
@@ -218,7 +221,7 @@ def test_a_new_report_reaches_the_console(redis_up, jambi) -> None:
     async def scenario() -> None:
         console = await _joined("kota-jambi", headers)
         created = await database_sync_to_async(incident_create)(
-            region=jambi, channel=Channel.WHATSAPP, caller_phone="0811-7400-123", priority=1, user=user
+            region=jambi, channel=Channel.WHATSAPP, caller_phone="0811-7400-123", priority=1, actor=Actor.person(user)
         )
         message = await console.receive_json_from(timeout=RECEIVE_TIMEOUT_S)
         await console.disconnect()
@@ -238,13 +241,13 @@ def test_a_rolled_back_change_is_never_sent(redis_up, unit, jambi) -> None:
 
     def change_then_abort() -> None:
         with transaction.atomic():
-            unit_status_set(unit=unit, to_status=UnitStatus.OUT_OF_SERVICE, actor_kind="dispatcher", user=user)
+            unit_status_set(unit=unit, to_status=UnitStatus.OUT_OF_SERVICE, actor=Actor.person(user))
             raise RuntimeError("abort")
 
     def rolled_back_then_real() -> None:
         with pytest.raises(RuntimeError, match="abort"):
             change_then_abort()
-        unit_status_set(unit=other, to_status=UnitStatus.OUT_OF_SERVICE, actor_kind="system")
+        unit_status_set(unit=other, to_status=UnitStatus.OUT_OF_SERVICE, actor=SYSTEM)
 
     async def scenario() -> None:
         console = await _joined("kota-jambi", headers)
@@ -268,8 +271,8 @@ def test_a_console_sees_only_its_own_region(redis_up, unit, jambi) -> None:
     async def scenario() -> None:
         ambon_console = await _joined("kota-ambon", headers)
         set_status = database_sync_to_async(unit_status_set)
-        await set_status(unit=unit, to_status=UnitStatus.OUT_OF_SERVICE, actor_kind="system")
-        await set_status(unit=ambon_unit, to_status=UnitStatus.OUT_OF_SERVICE, actor_kind="system")
+        await set_status(unit=unit, to_status=UnitStatus.OUT_OF_SERVICE, actor=SYSTEM)
+        await set_status(unit=ambon_unit, to_status=UnitStatus.OUT_OF_SERVICE, actor=SYSTEM)
         message = await ambon_console.receive_json_from(timeout=RECEIVE_TIMEOUT_S)
         await ambon_console.disconnect()
         # The Jambi change was sent first: in order delivery means it never reached the Ambon console.
@@ -374,7 +377,7 @@ def test_a_fix_is_recorded_when_redis_is_unreachable(settings, unit, caplog) -> 
 
     with caplog.at_level(logging.WARNING, logger="incidents.live"):
         result = position_record(device=device, fixes=[fix], protocol="osmand")
-        unit_status_set(unit=unit, to_status=UnitStatus.OUT_OF_SERVICE, actor_kind="system")
+        unit_status_set(unit=unit, to_status=UnitStatus.OUT_OF_SERVICE, actor=SYSTEM)
 
     assert result.last_fix_changed
     stored = Unit.objects.get(pk=unit.pk)

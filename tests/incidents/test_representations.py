@@ -25,6 +25,7 @@ from factories.gis_core import make_region
 from rest_framework.test import APIClient
 
 from config.asgi import application
+from fleet.actors import Actor
 from incidents.selectors.recommend import units_recommend
 from incidents.services.dispatch import dispatch_assign
 from incidents.services.status import unit_status_set
@@ -106,9 +107,7 @@ def test_a_stale_unit_is_at_its_station_in_rest_and_live_with_one_representation
         connected, code = await communicator.connect()
         assert connected, f"console refused (close code {code})"
         await _receive(communicator, "hello")
-        await database_sync_to_async(unit_status_set)(
-            unit=unit, to_status="out_of_service", actor_kind="dispatcher", user=user
-        )
+        await database_sync_to_async(unit_status_set)(unit=unit, to_status="out_of_service", actor=Actor.person(user))
         message = await _receive(communicator, "unit")
         await communicator.disconnect()
         return message["unit"]
@@ -169,7 +168,7 @@ def test_a_report_in_the_queue_and_in_the_live_message_is_one_representation() -
         connected, code = await communicator.connect()
         assert connected, f"console refused (close code {code})"
         await _receive(communicator, "hello")
-        await database_sync_to_async(dispatch_assign)(incident=incident, unit=unit, user=user)
+        await database_sync_to_async(dispatch_assign)(incident=incident, unit=unit, actor=Actor.person(user))
         message = await _receive(communicator, "incident")
         await communicator.disconnect()
         return message["incident"]
@@ -202,7 +201,7 @@ def test_a_reports_detail_holds_the_report_as_the_queue_shows_it() -> None:
     unit = make_unit(agency=make_agency(region=region), call_sign="AMB-01")
     incident = make_incident(region=region, geom=CENTRE, address_text="Jl. Sultan Thaha")
     user = _dispatcher()
-    dispatch_assign(incident=incident, unit=unit, user=user)
+    dispatch_assign(incident=incident, unit=unit, actor=Actor.person(user))
     client = _api(user)
     [queued] = [f for f in client.get("/api/incidents/?region=kota-jambi").json()["features"] if f["id"] == incident.pk]
     detail = client.get(f"/api/incidents/{incident.pk}/").json()

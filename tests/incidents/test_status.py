@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from factories.fleet import make_incident, make_unit
 
+from fleet.actors import SYSTEM, Actor
 from fleet.models import ActorKind, AuditEntry, UnitStatus
 from incidents.errors import IllegalTransitionError
 from incidents.models import Assignment, AssignmentStatus, StatusChange
@@ -25,7 +26,7 @@ def dispatcher():
 
 
 def _step(unit, to, **kw):
-    return unit_status_set(unit=unit, to_status=to, actor_kind=kw.pop("actor_kind", ActorKind.DISPATCHER), **kw)
+    return unit_status_set(unit=unit, to_status=to, actor=kw.pop("actor", Actor(kind=ActorKind.DISPATCHER)), **kw)
 
 
 def test_transition_table_is_the_documented_one() -> None:
@@ -48,13 +49,13 @@ def test_full_cycle_with_transport_stamps_every_phase_and_records_who(dispatcher
     unit = make_unit()
     incident = make_incident()
     t0 = timezone.now().replace(microsecond=0)
-    assignment = dispatch_assign(incident=incident, unit=unit, user=dispatcher, at=t0)
+    assignment = dispatch_assign(incident=incident, unit=unit, actor=Actor.person(dispatcher), at=t0)
     unit.refresh_from_db()
     assert unit.status == S.DISPATCHED
     times = {}
     for minutes, to in enumerate(["en_route", "on_scene", "transporting", "at_hospital", "returning", "available"], 1):
         times[to] = t0 + timedelta(minutes=minutes)
-        _step(unit, to, at=times[to], actor_kind=ActorKind.CREW_DEVICE)
+        _step(unit, to, at=times[to], actor=Actor(kind=ActorKind.CREW_DEVICE))
     assignment.refresh_from_db()
     assert assignment.dispatched_at == t0
     assert assignment.en_route_at == times["en_route"]
@@ -165,7 +166,7 @@ def test_out_of_service_from_any_state_and_back() -> None:
             assignment = dispatch_assign(incident=make_incident(), unit=unit)
         for step in path:
             _step(unit, step)
-        _step(unit, "out_of_service", actor_kind=ActorKind.SYSTEM, note="engine failure")
+        _step(unit, "out_of_service", actor=SYSTEM, note="engine failure")
         unit.refresh_from_db()
         assert unit.status == S.OUT_OF_SERVICE
         if path:

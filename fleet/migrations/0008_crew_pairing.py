@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('fleet', '0006_move_reports_to_incidents'),
+        ('fleet', '0007_auditentry_actor_role'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
