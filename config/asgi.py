@@ -1,4 +1,5 @@
-"""ASGI entry point: the live console over WebSocket (``incidents.websocket_urls``), and Django over HTTP.
+"""ASGI entry point: the live console and the crew page over WebSocket (``incidents.websocket_urls``,
+``crew.websocket_urls``), and Django over HTTP.
 
 Daphne serves it for the WebSocket (``scripts/serve.sh``); plain HTTP goes to gunicorn and
 ``config/wsgi.py``, which runs views side by side. Its HTTP side stays for ASGI-only setups; static files
@@ -17,6 +18,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from crew.websocket_urls import websocket_urlpatterns as crew_websocket_urlpatterns  # noqa: E402
 from incidents.websocket_urls import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
@@ -24,6 +26,8 @@ application = ProtocolTypeRouter(
         "http": django_http,
         # The session cookie authenticates, so the Origin must be one of ALLOWED_HOSTS (no cross-site
         # page can open a console socket with a dispatcher's cookie).
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": AllowedHostsOriginValidator(
+            AuthMiddlewareStack(URLRouter(websocket_urlpatterns + crew_websocket_urlpatterns))
+        ),
     }
 )

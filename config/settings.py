@@ -123,6 +123,8 @@ INSTALLED_APPS = [
     "ops",
     # Reports a centre owes (period report, SPM table, exports): stands on the console's page shell.
     "reports",
+    # The crew page: the phone web app a unit's crew pairs with its device (crew/).
+    "crew",
     # Counts failed log-ins (login page, admin, HTTP Basic) and locks a user name out for a while.
     "axes",
 ]
@@ -269,6 +271,7 @@ REST_FRAMEWORK = {
         "recommendations": _env_rate("SIAGA_RATE_RECOMMENDATIONS", "120/min"),
         "coverage": _env_rate("SIAGA_RATE_COVERAGE", "20/min"),  # coverage, gaps, live, what-if runs, run maps
         "siting": _env_rate("SIAGA_RATE_SITING", "6/min"),
+        "crew_pair": _env_rate("SIAGA_RATE_CREW_PAIR", "30/min"),  # crew pages redeeming a pairing link
         "address": _env_rate("SIAGA_RATE_ADDRESS", "600/min"),  # one client address over all of the above
     },
     # Proxies in front that append to X-Forwarded-For (0: the connecting address is the client's, and a
@@ -320,6 +323,8 @@ SIAGA_FIX_MAX_SPEED_KPH = _env_float("SIAGA_FIX_MAX_SPEED_KPH", 200.0)  # implie
 SIAGA_FIX_RETENTION_DAYS = _env_float("SIAGA_FIX_RETENTION_DAYS", 180.0)
 # A unit whose newest valid fix is older than this is ranked from its home station.
 SIAGA_POSITION_MAX_AGE_S = _env_float("SIAGA_POSITION_MAX_AGE_S", 600.0)
+# A crew pairing link (fleet.services.crew_sessions) works once, within this many seconds.
+SIAGA_CREW_PAIRING_TTL_S = _env_float("SIAGA_CREW_PAIRING_TTL_S", 600.0)
 
 # Ingest spool (fleet.services.spool): an OwnTracks HTTP message that cannot be stored while PostgreSQL is away
 # is appended to a Redis stream, answered 200 (OwnTracks forgets whatever it was answered), and replayed once the

@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from crew.urls import api_urlpatterns as crew_api_urlpatterns
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -12,6 +14,8 @@ urlpatterns = [
     path("api/", include("incidents.api.urls")),
     path("api/coverage/", include("coverage.api.urls")),
     path("api/reports/", include("reports.api.urls")),
+    path("api/", include(crew_api_urlpatterns)),
+    path("crew/", include("crew.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("ops.urls")),  # /health/live, /health/ready, /metrics
     path("reports/", include("reports.urls")),

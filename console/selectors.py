@@ -142,6 +142,8 @@ def console_config(*, request: HttpRequest, page: str) -> dict:
         "ws": f"/ws/regions/{region.slug}/",  # incidents/websocket_urls.py (not in the HTTP URLconf)
         **url_templates(),
     }
+    if roles.can_dispatch(request.user, region):  # the crew page's pairing link (crew/api.py), the dispatcher's
+        config["urls"]["crew_pairing"] = reverse("crew-pairing-create")
     if roles.can_dispatch(request.user, region):  # the names' tiles answer the roles that place reports
         tile = reverse("gazetteer-names", kwargs={"slug": region.slug, "z": 0, "x": 0, "y": 0})
         config["urls"]["names_tiles"] = tile.replace("/0/0/0.mvt", "/{z}/{x}/{y}.mvt")

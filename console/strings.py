@@ -90,6 +90,8 @@ JS_STRINGS = {
     "cleared": _("Cleared"),
     "cancelled": _("Cancelled"),
     "cancel_dispatch": _("Cancel dispatch"),
+    "pair_crew": _("Pair a crew phone"),
+    "pair_crew_hint": _("Scan with the crew's phone: the link works once, until"),
     "close_report": _("Close report"),
     "outcome": _("Outcome"),
     "note": _("Note"),
@@ -191,4 +193,8 @@ ERROR_STRINGS = {
     "handoff_refused": _("The report cannot be handed off to this agency"),
     "handoff_state": _("Not possible in the hand-off's current state"),
     "invalid_signature": _("The signature does not match"),
+    "pairing_invalid": _("This pairing link is used or expired: make a new one"),
+    "crew_session_invalid": _("This crew phone is no longer paired: pair it again"),
+    "idempotency_key_invalid": _("The request's idempotency key is unusable"),
+    "crew_device_choice": _("Choose which of the unit's devices to pair"),
 }

@@ -30,6 +30,7 @@ from access.selectors import regions_administered_by
 from fleet.actors import Actor
 from fleet.models import Agency, AuditEntry, Capability, Device, InboundMessage, Station, Unit, UnitType
 from fleet.services.audit import audit_record
+from fleet.services.crew_sessions import crew_sessions_revoke
 from fleet.services.devices import device_create, device_secret_rotate
 from gis_core.admin_scoping import RegionScopedAdminMixin
 
@@ -148,7 +149,7 @@ class DeviceAdmin(RegionScopedAdminMixin, AuditedAdmin):
     list_select_related = ("unit",)
     fields = ("identifier", "unit", "is_active", "last_seen_at")
     readonly_fields = ("last_seen_at",)
-    actions = ("new_secret",)
+    actions = ("new_secret", "end_crew_sessions")
 
     def save_model(self, request: HttpRequest, obj: Device, form, change: bool) -> None:
         if change:
@@ -170,6 +171,11 @@ class DeviceAdmin(RegionScopedAdminMixin, AuditedAdmin):
         device = queryset.get()
         secret = device_secret_rotate(device=device, actor=Actor.of_request(request))
         self._show_secret(request, device, secret)
+
+    @admin.action(description="End the crew page sessions of the selected devices (a lost phone)")
+    def end_crew_sessions(self, request: HttpRequest, queryset) -> None:
+        ended = sum(crew_sessions_revoke(device=device, actor=Actor.of_request(request)) for device in queryset)
+        self.message_user(request, f"{ended} crew page session(s) ended; pair the phone again from the console.")
 
     def _show_secret(self, request: HttpRequest, device: Device, secret: str) -> None:
         self.message_user(

@@ -43,3 +43,21 @@ class IngestUnavailableError(DomainError):
     """The database is away and the request could not be spooled either (HTTP 503: send it again later)."""
 
     http_status, code = 503, "ingest_unavailable"
+
+
+class PairingInvalidError(DomainError):
+    """A crew pairing link that is unknown, already used or expired (HTTP 400)."""
+
+    http_status, code = 400, "pairing_invalid"
+
+
+class CrewSessionInvalidError(DeviceAuthError):
+    """A crew page's session token that is unknown or revoked, or whose device was deactivated (HTTP 401)."""
+
+    http_status, code = 401, "crew_session_invalid"
+
+
+class IdempotencyKeyInvalidError(DomainError):
+    """An ``Idempotency-Key`` header that is empty, too long or holds other than letters, digits, ``-_.:``."""
+
+    http_status, code = 400, "idempotency_key_invalid"

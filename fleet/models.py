@@ -259,3 +259,59 @@ class AuditEntry(models.Model):
     class Meta:
         ordering = ["-at", "-pk"]
         verbose_name_plural = "audit entries"
+
+
+class CrewPairing(models.Model):
+    """A one-time link (or its QR code) that pairs a crew's phone browser with one device of one unit.
+
+    Made by a dispatcher or region admin; short-lived and single use. Only the SHA-256 of its token is
+    kept; redeeming it (``fleet.services.crew_sessions``) gives the page a :class:`CrewSession`.
+    """
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="pairings")
+    token_hash = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the link's token (never the token)")
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+class CrewSession(models.Model):
+    """The credential a paired crew page holds (a bearer token in the page's storage) for its device.
+
+    It authenticates where the device's secret does (``/api/ingest/batch``, ``/api/ingest/status``) and
+    the crew page's own endpoints; the device's secret is never shown to the page. Only its SHA-256 is kept.
+    """
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="crew_sessions")
+    pairing = models.OneToOneField(CrewPairing, on_delete=models.CASCADE, related_name="session")
+    token_hash = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the session token")
+    created_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+class DeviceRequestKey(models.Model):
+    """An idempotency key a device sent with a request that was carried out, and the answer it got.
+
+    A resend with the same key (an offline queue sending again after a lost answer) gets the stored
+    answer and changes nothing; its raw request is still stored (outcome ``duplicate``).
+    """
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="request_keys")
+    key = models.CharField(max_length=64)
+    channel = models.CharField(max_length=24)
+    message = models.ForeignKey(InboundMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    response = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["device", "key"], name="device_request_key_unique")]

@@ -10,8 +10,9 @@ from django.conf import settings
 from django.test import override_settings
 from factories.gis_core import make_region
 
-# The fleet fixtures (``fleet``, ``jambi_kecamatan``, ``jambi_network``) serve the fleet and incidents tests alike.
-pytest_plugins = ["factories.fleet_fixtures"]
+# The fleet fixtures (``fleet``, ``jambi_kecamatan``, ``jambi_network``) serve the fleet and incidents tests alike;
+# the browser fixtures (``demo_db``, ``server``, ``browser``, ``console``) the console's and the crew page's.
+pytest_plugins = ["factories.fleet_fixtures", "factories.browser"]
 
 
 @pytest.fixture(scope="session")

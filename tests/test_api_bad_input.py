@@ -140,9 +140,9 @@ BAD_BASIC = {
     "no_colon": "Basic " + base64.b64encode(b"rootpw").decode(),
     "latin1_header": "Basic \xe9t\xe9",  # a header's raw bytes as WSGI decodes them (latin-1)
 }
-# Views that read no Authorization header at all: the WhatsApp webhook proves itself by its signature.
-# Signed bodies, no Authorization: Meta's webhook and an agency's hand-off update (/api/handoffs/<id>/agency/).
-IGNORES_AUTHORIZATION = ("/api/whatsapp/webhook/", "/agency/")
+# Views that read no Authorization header at all: signed bodies (Meta's webhook, an agency's hand-off update at
+# /api/handoffs/<id>/agency/) and a crew phone pairing by the one-time token in its body.
+IGNORES_AUTHORIZATION = ("/api/whatsapp/webhook/", "/agency/", "/api/crew/pair/")
 
 
 def _all_urls(world: dict) -> list[str]:

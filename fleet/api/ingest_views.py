@@ -37,13 +37,15 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 from fleet.api.device_endpoint import (
     DeviceEndpoint,
     basic_pair,
+    crew_bearer,
     device_request_authenticate,
     device_request_handled,
+    device_request_once,
     device_request_raw,
     device_request_store,
 )
 from fleet.api.permissions import CanDispatch
-from fleet.errors import DeviceAuthError, HistoryTooLargeError, IngestUnavailableError
+from fleet.errors import DeviceAuthError, DeviceUnitMismatchError, HistoryTooLargeError, IngestUnavailableError
 from fleet.ingest import batch, osmand, traccar_json
 from fleet.ingest.fix import loads_json
 from fleet.models import Device, InboundMessage, PositionFix
@@ -147,6 +149,9 @@ class OwnTracksIngestView(DeviceEndpoint):
 class BatchIngestView(DeviceEndpoint):
     """Siaga's batch format (schema in ``fleet.ingest.batch``); answers what was stored and flagged.
 
+    Authenticated by the device secret or a crew page's session (``Authorization: Bearer crew_...``); an
+    ``Idempotency-Key`` makes a resend record nothing again (``device_request_once``).
+
     A fix naming another device or unit refuses the whole request (403): nothing of it is recorded as
     fixes, the raw body stays stored with the refusal, and the sender learns which fixes were wrong.
     """
@@ -160,18 +165,24 @@ class BatchIngestView(DeviceEndpoint):
         payload = loads_json(request.body)
         named = batch.identifier_of(payload)
         key = dict(parse_qsl(request.META.get("QUERY_STRING", ""))).get("key")
-        device = device_request_authenticate(basic, identifier=None if basic else named, key=key)
+        bearer = crew_bearer(request)
+        device = device_request_authenticate(
+            basic, identifier=None if basic or bearer else named, key=key, bearer=bearer
+        )
+        if bearer is not None and named is not None and named != device.identifier:
+            raise DeviceUnitMismatchError(f"paired with device {device.identifier!r} but the batch names {named!r}")
         fixes = batch.parse_batch(payload, device_identifier_default=device.identifier)
-        result = _record(device, fixes, "batch", message)
-        flagged = {i: row.flags for i, row in enumerate(result.fixes) if row.flags}
-        return Response(
-            {
+
+        def record() -> dict:
+            result = _record(device, fixes, "batch", message)
+            return {
                 "stored": len(result.fixes),
                 "valid": sum(row.is_valid for row in result.fixes),
-                "flags": flagged,
+                "flags": {i: row.flags for i, row in enumerate(result.fixes) if row.flags},
                 "unit_moved": result.last_fix_changed,
             }
-        )
+
+        return device_request_once(request, device=device, channel="batch", message=message, work=record)
 
 
 # -- crew status --------------------------------------------------------------------------------------

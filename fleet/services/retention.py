@@ -10,6 +10,9 @@ What is kept whatever its age:
   still need a replay, and no fix was made from them;
 - anything that is not a device position channel: WhatsApp deliveries, crew status requests.
 
+Idempotency keys (``DeviceRequestKey``) of requests received before the cutoff go with them: a resend
+that late is long past any offline queue.
+
 Age is measured by ``received_at`` (the server's clock, always set and indexed), not by the
 device's ``recorded_at``, which may be missing or wrong: a fix is pruned when it arrived more than
 ``older_than`` ago. Deletes run in chunks in plain SQL, so a months-long backlog neither holds one
@@ -26,7 +29,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from fleet.models import InboundMessage, PositionFix, Unit
+from fleet.models import DeviceRequestKey, InboundMessage, PositionFix, Unit
 from fleet.services.audit import audit_record
 
 POSITION_CHANNELS = ("osmand", "traccar_json", "owntracks", "batch")
@@ -86,6 +89,7 @@ def positions_prune(*, older_than: timedelta, dry_run: bool, now: datetime | Non
         fixes = PositionFix.objects.filter(received_at__lt=cutoff).exclude(pk__in=_last_fix_ids()).count()
         messages = _prunable_messages(cutoff).count()
         return PositionsPruneResult(cutoff, True, fixes, messages, kept)
+    DeviceRequestKey.objects.filter(Q(created_at__lt=cutoff) | Q(message__received_at__lt=cutoff)).delete()
     fixes = _delete_chunked(_FIXES_SQL, cutoff)
     messages = _delete_chunked(_messages_sql(), cutoff)
     audit_record(
@@ -115,7 +119,7 @@ def _other_referrers() -> list:
     return [
         rel.field
         for rel in InboundMessage._meta.related_objects
-        if not rel.many_to_many and rel.related_model is not PositionFix
+        if not rel.many_to_many and rel.related_model not in (PositionFix, DeviceRequestKey)
     ]
 
 

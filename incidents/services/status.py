@@ -85,7 +85,8 @@ def unit_status_set(
     note
         Free text kept with the change.
     at
-        When it happened (timezone-aware); now by default.
+        When it happened (timezone-aware); now by default. Never earlier than the unit's previous change
+        (a phone's clock that is behind is moved up to it).
     cancelling
         Set only by ``dispatch_cancel``: allows dispatched/en_route -> available and cancels the
         active assignment.
@@ -106,6 +107,9 @@ def unit_status_set(
     with transaction.atomic():
         locked = Unit.objects.select_for_update().get(pk=unit.pk)
         from_status = locked.status
+        if locked.status_changed_at is not None and at < locked.status_changed_at:
+            # A phone's clock behind ours (a change queued offline): never before the change it follows.
+            at = locked.status_changed_at
         assignment = (
             Assignment.objects.select_for_update()
             .filter(unit=locked, status=AssignmentStatus.ACTIVE)

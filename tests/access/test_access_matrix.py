@@ -57,6 +57,11 @@ OPEN = {
     "health-live": "the proxy and orchestrators probe with no account; the answer holds no data",
     "health-ready": "the proxy and orchestrators probe with no account; each check's name and pass/fail only",
     "handoff-agency-update": "an agency's own system: body signed with its secret (X-Siaga-Signature-256)",
+    "crew:page": "the crew page's shell: no data; what it shows it reads with its crew session token",
+    "crew:manifest": "the crew page's web app manifest: no data",
+    "crew:sw": "the crew page's service worker: no data",
+    "crew-pair": "crew phones: the one-time pairing token in the body",
+    "crew-state": "crew phones: the crew session token (Bearer crew_...); any other caller is a 401",
 }
 
 # Who each URL (by name) is for. The device and webhook URLs refuse a person without their proof, so
@@ -105,6 +110,8 @@ FOR = {
         ],
         DISPATCH,
     ),
+    # crew: making a phone's pairing link is the dispatcher's (and the region admin's).
+    "crew-pairing-create": DISPATCH,
     # gazetteer: placing a report is the dispatcher's.
     "gazetteer-search": DISPATCH,
     "gazetteer-reverse": DISPATCH,

@@ -4,7 +4,8 @@ One module-wide setup: the Kota Jambi demo (boundaries, roads, fleet, demo users
 committed into this process's test database, ``scripts/serve.sh`` (Daphne: HTTP and the live
 WebSocket) serves that database on a free port, and chromium starts with no route off this machine
 (every proxied request goes to 127.0.0.1:9, where nothing listens; only loopback is reached directly).
-The data is flushed at the end, as a transactional test would leave it.
+The data is flushed at the end, as a transactional test would leave it. The fixtures are in
+tests/factories/browser.py (the crew page's browser tests use them too).
 
 Each test saves a screenshot under ``test-output/``.
 """
@@ -15,10 +16,7 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 import re
-import socket
-import subprocess
 import time
 import urllib.parse
 import urllib.request
@@ -26,150 +24,20 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
-from django.db import connection
+from factories.browser import WHATSAPP_APP_SECRET, WHATSAPP_NUMBER_ID
 
 from fleet.models import AuditEntry, Device, Unit
 from gazetteer.selectors import place_description
-from gis_core.models import Kecamatan, Region
+from gis_core.models import Kecamatan
 from incidents.models import Assignment, Incident
 
 # The marker makes pytest-django create the test database at all: without a django_db test in the session it
 # sets none up and the ORM would reach the development database. Each test reads in its own transaction.
 pytestmark = pytest.mark.django_db
 
-CHROMIUM = "/usr/bin/chromium"
 OUTPUT = Path(settings.BASE_DIR) / "test-output"
 # A point (lon, lat) inside Kota Jambi near its main roads, south of the city centre.
 REPORT_LONLAT = (103.6131, -1.6062)
-LOOPBACK_HOSTS = {"127.0.0.1", "localhost"}
-WHATSAPP_APP_SECRET = "e2e-whatsapp-app-secret"  # the server's, for signing test deliveries as Meta would
-WHATSAPP_NUMBER_ID = "106540352242922"  # the phone_number_id of Kota Jambi's business number in the test server
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_http(url: str, *, process: subprocess.Popen, timeout_s: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the console server exited with {process.returncode}; see its log")
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError(f"the console server did not answer {url} within {timeout_s} s")
-
-
-@pytest.fixture(scope="module")
-def demo_db(django_db_setup, django_db_blocker, data_dir):
-    """The Kota Jambi demo (and Kota Ambon's boundaries and demo fleet, a second region) committed into the test
-    database for the whole module, flushed afterwards."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} not found: scripts/setup.sh installs Debian's chromium package")
-    with django_db_blocker.unblock():
-        name = connection.settings_dict["NAME"]
-        if not name.startswith("test_"):
-            pytest.fail(f"refusing to load and flush {name!r}: not a test database")
-        with open(os.devnull, "w") as devnull:
-            for command in (("load_demo",), ("load_demo_fleet",), ("create_demo_users",), ("load_demo", "kota-ambon"),
-                            ("load_demo_fleet", "--file", "fixtures/demo_fleet_ambon.json")):  # fmt: skip
-                call_command(*command, stdout=devnull)
-        # The business number _whatsapp() delivers to is Kota Jambi's (set in the admin on a real server).
-        Region.objects.filter(slug="kota-jambi").update(whatsapp_phone_number_id=WHATSAPP_NUMBER_ID)
-        yield connection.settings_dict.copy()
-        call_command("flush", interactive=False, verbosity=0)
-        with connection.cursor() as cursor:  # the stopped server's sessions may linger a moment; end them
-            cursor.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-
-
-@pytest.fixture(scope="module")
-def server(demo_db, tmp_path_factory):
-    """``scripts/serve.sh`` (gunicorn for HTTP, Daphne for the WebSocket, each on a free port) against the test
-    database; yields the HTTP base URL (the page config tells the browser the WebSocket port)."""
-    port, ws_port = _free_port(), _free_port()
-    db = demo_db
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgis://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-        "SIAGA_HOST": "127.0.0.1",
-        "SIAGA_PORT": str(port),
-        "SIAGA_WS_PORT": str(ws_port),
-        "DJANGO_DEBUG": "0",  # the production path: WhiteNoise serves the scripts, a real key signs sessions
-        "DJANGO_SECRET_KEY": settings.SECRET_KEY,
-        "WHATSAPP_APP_SECRET": WHATSAPP_APP_SECRET,
-    }
-    log = tmp_path_factory.mktemp("console-server") / "server.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            ["bash", str(Path(settings.BASE_DIR) / "scripts" / "serve.sh")], env=env, stdout=out, stderr=out
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_http(base + "/login/", process=process)
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.returncode not in (0, -15):
-            print(log.read_text()[-3000:])
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop running in this thread; Django then refuses the ORM (the
-    # per-test transaction, the reads between page calls) unless told that this synchronous use is safe.
-    with pytest.MonkeyPatch.context() as patch, sync_playwright() as p:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        instance = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                # No internet: everything not loopback goes to a proxy that does not exist.
-                "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>;127.0.0.1;localhost",
-            ],
-        )  # fmt: skip
-        yield instance
-        instance.close()
-
-
-@pytest.fixture
-def console(server, browser):
-    """``console("dispatcher")``: a logged-in page; afterwards, asserts that no request left loopback."""
-    contexts, requests = [], []
-
-    def open_as(username: str):
-        context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-US")
-        contexts.append(context)
-        page = context.new_page()
-        page.on("request", lambda request: requests.append(request.url))
-        page.goto(server + "/login/")
-        page.fill("#id_username", username)
-        page.fill("#id_password", f"demo-{username}")
-        page.click("form button[type=submit]")
-        page.wait_for_selector("#map[data-kecamatan]")
-        return page
-
-    yield open_as
-    for context in contexts:
-        context.close()
-    outside = sorted({u for u in requests if urllib.parse.urlsplit(u).hostname not in LOOPBACK_HOSTS})
-    assert not outside, f"the console reached beyond this machine: {outside[:5]}"
 
 
 def _shot(page, name: str) -> None:

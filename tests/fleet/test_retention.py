@@ -7,9 +7,9 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from factories.fleet import make_fix, make_unit
+from factories.fleet import make_device, make_fix, make_unit
 
-from fleet.models import AuditEntry, InboundMessage, PositionFix, Unit
+from fleet.models import AuditEntry, DeviceRequestKey, InboundMessage, PositionFix, Unit
 from fleet.services.retention import RetentionError, positions_prune
 from incidents.models import WhatsAppMessage
 
@@ -98,6 +98,17 @@ def test_a_message_linked_to_a_whatsapp_message_is_never_deleted(history) -> Non
     )  # fmt: skip
     positions_prune(older_than=timedelta(days=180), dry_run=False, now=NOW)
     assert InboundMessage.objects.filter(pk=messages["old_rejected"].pk).exists()
+
+
+def test_an_old_batch_goes_with_its_idempotency_key_and_a_new_key_stays(history) -> None:
+    a, _, _, messages = history
+    device = make_device(unit=a)
+    old_key = DeviceRequestKey.objects.create(device=device, key="old", channel="batch", message=messages["old"])
+    DeviceRequestKey.objects.filter(pk=old_key.pk).update(created_at=NOW - timedelta(days=200))
+    new_key = DeviceRequestKey.objects.create(device=device, key="new", channel="batch", message=messages["new"])
+    positions_prune(older_than=timedelta(days=180), dry_run=False, now=NOW)
+    assert not InboundMessage.objects.filter(pk=messages["old"].pk).exists()
+    assert list(DeviceRequestKey.objects.values_list("pk", flat=True)) == [new_key.pk]
 
 
 def test_prune_in_chunks_deletes_everything_old(monkeypatch) -> None:

@@ -234,6 +234,31 @@
     if (button) setStatus(button);
   });
 
+  /* A one-time link (and QR code) that pairs a crew's phone with the unit's device (crew/api.py). */
+  state.pairings = {}; // unit id -> the pairing answer shown under its row
+  function pairingHtml(unitId) {
+    if (!cfg.urls.crew_pairing) return "";
+    const shown = state.pairings[unitId];
+    const when = shown && new Date(shown.expires_at).toLocaleTimeString();
+    return `<div class="crew-pairing" data-unit="${unitId}"><button type="button" class="pair-crew"
+      data-unit="${unitId}">${esc(T.pair_crew)}</button>` + (shown ? `<div class="pairing-qr">${shown.qr_svg}</div>
+      <p class="small">${esc(T.pair_crew_hint)} ${esc(when)}</p><input class="pairing-url" readonly
+      value="${esc(shown.url)}">` : "") + "</div>";
+  }
+
+  document.addEventListener("click", async (event) => {
+    const button = event.target.closest("button.pair-crew");
+    if (!button) return;
+    const unitId = Number(button.dataset.unit);
+    button.disabled = true;
+    try {
+      state.pairings[unitId] = await api("POST", cfg.urls.crew_pairing, { unit: unitId });
+    } catch (err) {
+      state.statusErrors[unitId] = err.message;
+    }
+    renderUnitList();
+  });
+
   /* Every unit of the region with its status; a click opens its status buttons (out of service, back). */
   function renderUnitList() {
     if (!unitListEl) return;
@@ -245,7 +270,7 @@
       li.dataset.unit = unit.id;
       li.innerHTML = `<i style="background:${S.STATUS_COLOURS[unit.status] || "#555"}"></i><b>${esc(unit.call_sign)}</b>
         · <span class="unit-status">${esc(T[unit.status] || unit.status)}</span>`
-        + (unit.id === state.unitSelected ? statusButtons(unit.id) : "");
+        + (unit.id === state.unitSelected ? statusButtons(unit.id) + pairingHtml(unit.id) : "");
       li.addEventListener("click", (event) => {
         if (event.target.closest("button")) return;
         state.unitSelected = state.unitSelected === unit.id ? null : unit.id;
