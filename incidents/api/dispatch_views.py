@@ -73,7 +73,7 @@ Response shapes
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -120,6 +120,23 @@ def _region(request: Request, value: str | None, *, required: bool = False) -> R
             raise serializers.ValidationError({"region": "required: a region slug or code, e.g. kota-jambi"})
         return None
     return region_or_404(value, user=request.user)
+
+
+def kpi_window(request: Request, serializer_class) -> tuple[Region, datetime, datetime, dict]:
+    """A KPI view's query: its region (required, one of the user's), ``since`` and ``until`` (the last
+    ``KPI_DEFAULT_WINDOW`` by default; a date, or a time without an offset, in the region's local time) and
+    the rest of the validated query."""
+    # An unescaped "+" of a zone offset arrives as a space in a query string.
+    params = {k: v.replace(" ", "+") if k in ("since", "until") else v for k, v in request.query_params.items()}
+    region = _region(request, _valid(serializer_class, params).get("region"), required=True)
+    assert region is not None  # required=True
+    with timezone.override(region.zone):
+        query = _valid(serializer_class, params)
+    until = query.get("until") or timezone.now()
+    since = query.get("since") or until - KPI_DEFAULT_WINDOW
+    if since >= until:
+        raise serializers.ValidationError({"since": f"must be before until ({until.isoformat()})"})
+    return region, since, until, query
 
 
 def _unit_or_404(request: Request, pk: int) -> Unit:
@@ -269,13 +286,5 @@ class ResponseKpis(DispatcherAPIView):
     required_scopes = {"GET": "kpis"}
 
     def get(self, request: Request) -> Response:
-        # An unescaped "+" of a zone offset arrives as a space in a query string.
-        params = {k: v.replace(" ", "+") if k in ("since", "until") else v for k, v in request.query_params.items()}
-        region = _region(request, _valid(s.KpiQuerySerializer, params).get("region"), required=True)
-        with timezone.override(region.zone):  # a date, or a time without an offset, is the region's local time
-            query = _valid(s.KpiQuerySerializer, params)
-        until = query.get("until") or timezone.now()
-        since = query.get("since") or until - KPI_DEFAULT_WINDOW
-        if since >= until:
-            raise serializers.ValidationError({"since": f"must be before until ({until.isoformat()})"})
+        region, since, until, query = kpi_window(request, s.KpiQuerySerializer)
         return Response(response_kpis(region=region, since=since, until=until, group_by=query["group_by"]))

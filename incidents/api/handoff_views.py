@@ -17,7 +17,6 @@
 
 from __future__ import annotations
 
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -31,7 +30,7 @@ from access import roles
 from access.selectors import regions_for_user
 from fleet.actors import Actor
 from fleet.models import Agency
-from incidents.api.dispatch_views import KPI_DEFAULT_WINDOW, _region
+from incidents.api.dispatch_views import kpi_window
 from incidents.api.incident_views import DispatcherAPIView, incident_or_404
 from incidents.models import Handoff, HandoffStatus
 from incidents.representations import handoff_public
@@ -149,12 +148,5 @@ class HandoffKpis(DispatcherAPIView):
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Request) -> Response:
-        params = {k: v.replace(" ", "+") if k in ("since", "until") else v for k, v in request.query_params.items()}
-        region = _region(request, _valid(HandoffKpiQuerySerializer, params).get("region"), required=True)
-        with timezone.override(region.zone):
-            query = _valid(HandoffKpiQuerySerializer, params)
-        until = query.get("until") or timezone.now()
-        since = query.get("since") or until - KPI_DEFAULT_WINDOW
-        if since >= until:
-            raise serializers.ValidationError({"since": f"must be before until ({until.isoformat()})"})
+        region, since, until, _ = kpi_window(request, HandoffKpiQuerySerializer)
         return Response(handoff_kpis(region=region, since=since, until=until))

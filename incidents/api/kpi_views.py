@@ -12,7 +12,6 @@ from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -23,22 +22,13 @@ from fleet.api.permissions import CanSeeFleet
 from gis_core.api.authentication import BasicAuthentication
 from gis_core.models import Region
 from incidents.api import dispatch_serializers as s
-from incidents.api.dispatch_views import KPI_DEFAULT_WINDOW, _region, _valid
+from incidents.api.dispatch_views import kpi_window
 from incidents.charts import eta_accuracy_png
 from incidents.selectors.eta_accuracy import EtaAccuracy, eta_accuracy
 
 
 def _report(request: Request) -> tuple[Region, datetime, datetime, EtaAccuracy]:
-    # An unescaped "+" of a zone offset arrives as a space in a query string.
-    params = {k: v.replace(" ", "+") if k in ("since", "until") else v for k, v in request.query_params.items()}
-    region = _region(request, _valid(s.EtaAccuracyQuerySerializer, params).get("region"), required=True)
-    assert region is not None  # required=True
-    with timezone.override(region.zone):  # a date, or a time without an offset, is the region's local time
-        query = _valid(s.EtaAccuracyQuerySerializer, params)
-    until = query.get("until") or timezone.now()
-    since = query.get("since") or until - KPI_DEFAULT_WINDOW
-    if since >= until:
-        raise serializers.ValidationError({"since": f"must be before until ({until.isoformat()})"})
+    region, since, until, query = kpi_window(request, s.EtaAccuracyQuerySerializer)
     return region, since, until, eta_accuracy(region=region, since=since, until=until, group_by=query["group_by"])
 
 
