@@ -22,6 +22,7 @@ from django.db import connection
 from fleet.models import Agency, Unit
 from gis_core.models import Kecamatan, Region
 from incidents.models import Assignment, Incident
+from incidents.selectors.kpis import check_window
 
 GROUP_BY = ("agency", "road_class", "hour", "kecamatan", "profile", "month", "week")
 
@@ -120,10 +121,7 @@ def eta_accuracy(*, region: Region, since: datetime, until: datetime, group_by: 
         ``overall`` and ``groups`` (sorted by key, the unknown key last) of :class:`EtaErrorRow`, and how
         many assignments could not be judged (``excluded``: never on scene, or no ETA at dispatch).
     """
-    if group_by not in GROUP_BY:
-        raise ValueError(f"group_by must be one of {', '.join(GROUP_BY)}, not {group_by!r}")
-    if since >= until:
-        raise ValueError(f"since ({since.isoformat()}) must be before until ({until.isoformat()})")
+    check_window(group_by, GROUP_BY, since, until)
     params: dict[str, int | str | datetime] = {
         "region": region.pk, "since": since, "until": until, "tz": region.time_zone,
     }  # fmt: skip

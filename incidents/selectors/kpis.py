@@ -26,6 +26,16 @@ from incidents.models import Assignment, AssignmentStatus, Handoff, HandoffStatu
 DEFAULT_TARGET_S: dict[str, int] = {AgencyKind.FIRE: 900, AgencyKind.EMS: 900}
 
 GROUP_BY = ("agency", "priority", "kecamatan", "day", "month")
+
+
+def check_window(group_by: str, choices: tuple[str, ...], since: datetime, until: datetime) -> None:
+    """Refuse a grouping outside ``choices`` or an empty window, naming the values (the views turn it into a 400)."""
+    if group_by not in choices:
+        raise ValueError(f"group_by must be one of {', '.join(choices)}, not {group_by!r}")
+    if since >= until:
+        raise ValueError(f"since ({since.isoformat()}) must be before until ({until.isoformat()})")
+
+
 PHASES = ("received_to_dispatched_s", "dispatched_to_en_route_s", "en_route_to_on_scene_s")
 
 
@@ -74,10 +84,7 @@ def response_kpis(*, region: Region, since: datetime, until: datetime, group_by:
         ``label``, ``target_s``, ``reports``, ``responded``, ``response_s`` and each phase as
         ``{mean, p90, n}`` in seconds, and ``share_within_target``.
     """
-    if group_by not in GROUP_BY:
-        raise ValueError(f"group_by must be one of {', '.join(GROUP_BY)}, not {group_by!r}")
-    if since >= until:
-        raise ValueError(f"since ({since.isoformat()}) must be before until ({until.isoformat()})")
+    check_window(group_by, GROUP_BY, since, until)
     incidents = list(
         Incident.objects.filter(region=region, received_at__gte=since, received_at__lt=until)
         .select_related("kecamatan")
