@@ -120,6 +120,16 @@ def _target_s(kind: str, agencies: list[Agency], config: dict) -> int:
     return min(own) if own else DEFAULT_TARGET_S[AgencyKind.EMS]
 
 
+def spm_standard(*, region: Region, kind: str) -> tuple[list[Agency], int, int]:
+    """The agencies of ``kind`` (``fire`` or ``ems``, else a 400), their standard (seconds, report -> on scene)
+    and the WMK travel time (``SIAGA_SPM_WMK_TRAVEL_S``, default the standard)."""
+    if kind not in KINDS:
+        raise ReportError(f"the SPM table is for fire (Damkar) or ems (PSC 119), not {kind[:40]!r}")
+    agencies = list(Agency.objects.filter(region=region, kind=kind).order_by("code"))
+    target = _target_s(kind, agencies, spm_settings())
+    return agencies, target, int(getattr(settings, "SIAGA_SPM_WMK_TRAVEL_S", None) or target)
+
+
 def spm_table(*, region: Region, period: Period, kind: str = AgencyKind.FIRE, wmk: bool = True) -> SpmTable:
     """The SPM table of ``kind`` (``fire`` or ``ems``) for the region's reports in ``period`` (module docstring).
 
@@ -128,12 +138,8 @@ def spm_table(*, region: Region, period: Period, kind: str = AgencyKind.FIRE, wm
     wmk
         Compute the WMK population shares through the coverage engine (a road search from every station).
     """
-    if kind not in KINDS:
-        raise ReportError(f"the SPM table is for fire (Damkar) or ems (PSC 119), not {kind[:40]!r}")
     config = spm_settings()
-    agencies = list(Agency.objects.filter(region=region, kind=kind).order_by("code"))
-    target = _target_s(kind, agencies, config)
-    wmk_travel = int(getattr(settings, "SIAGA_SPM_WMK_TRAVEL_S", None) or target)
+    agencies, target, wmk_travel = spm_standard(region=region, kind=kind)
     params = {
         "region": region.pk, "since": period.since, "until": period.until, "target": target,
         "categories": list(config["categories"][kind]), "agencies": [a.pk for a in agencies],
