@@ -20,8 +20,8 @@ from reports.exports.spm_tables import spm_export_tables
 from reports.exports.spreadsheet import tables_csv, tables_xlsx
 from reports.exports.tables import Table, period_tables
 from reports.periods import Period
-from reports.selectors.maps import Layer, coverage_layers, incident_layers
 from reports.selectors.incident_rows import COLUMNS, PHONE_COLUMN, caller_phones_of_period, incident_rows
+from reports.selectors.maps import Layer, coverage_layers, incident_layers
 from reports.selectors.period import period_report
 from reports.selectors.spm import KINDS as SPM_KINDS
 from reports.selectors.spm import spm_table

@@ -40,9 +40,7 @@ def incidents_png(layers: list[Layer], kecamatan: list[AreaRow], *, title: str, 
         patches.set_array(counts)
         patches.set_clim(0, max(1.0, float(counts.max())))
         ax.add_collection(patches)
-        fig.colorbar(patches, ax=ax, shrink=0.6).set_label(
-            f"laporan per sel {density.fields['cell_m'][0]} m"
-        )
+        fig.colorbar(patches, ax=ax, shrink=0.6).set_label(f"laporan per sel {density.fields['cell_m'][0]} m")
     for row in kecamatan:
         for polygon in getattr(row.geom_m, "geoms", [row.geom_m]):
             x, y = polygon.exterior.xy

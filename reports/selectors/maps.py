@@ -76,11 +76,9 @@ def coverage_layers(*, region: Region, kind: str) -> CoverageMaps:
     thresholds = coverage_thresholds(region=region, agencies=codes, thresholds_s=[travel_s], target_s=travel_s)
     results = evaluate(context, times, thresholds)
     station_rows = [source_data(s) for s in sources]
+    stations = {key: [s[key] for s in station_rows] for key in ("ref", "label", "agency")}
     layers = [
-        Layer("stations", "Point", LONLAT, [shapely.Point(s["point"]) for s in station_rows], {
-            "ref": [s["ref"] for s in station_rows], "label": [s["label"] for s in station_rows],
-            "agency": [s["agency"] for s in station_rows],
-        }),  # fmt: skip
+        Layer("stations", "Point", LONLAT, [shapely.Point(s["point"]) for s in station_rows], stations),
         _wmk_zones(context, sources, snaps, travel_s),
         _cells_layer("coverage_cells", context, results["cells"], travel_s),
         _gap_kecamatan(context, results, travel_s),
@@ -92,7 +90,8 @@ def coverage_layers(*, region: Region, kind: str) -> CoverageMaps:
 
 def _wmk_zones(context, sources, snaps, travel_s: int) -> Layer:
     zones = [context.engine.isochrones(snap, [travel_s])[0].geometry_lonlat for snap in snaps]
-    metric = transform_geometries(np.array(zones, dtype=object), transformer_to_metric(context.metric_crs)) if zones else []
+    to_metric = transformer_to_metric(context.metric_crs)
+    metric = transform_geometries(np.array(zones, dtype=object), to_metric) if zones else []
     return Layer("wmk_zones", "MultiPolygon", LONLAT, [_multi(z) for z in zones], {
         "station": [s.ref for s in sources], "label": [s.label for s in sources], "agency": [s.agency for s in sources],
         "travel_s": [travel_s] * len(zones), "area_km2": [round(float(g.area) / 1e6, 3) for g in metric],

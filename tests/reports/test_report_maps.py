@@ -115,11 +115,13 @@ def test_incident_geojson_png_and_scoping(history):
     density = json.loads(client.get("/api/reports/maps/incidents.geojson", query).content)
     assert density["features"][0]["properties"]["cell_m"] == 1000
     lon, lat = density["features"][0]["geometry"]["coordinates"][0][0]
-    assert 103 < lon < 104 and -2 < lat < -1  # lon/lat (RFC 7946), not UTM metres
+    assert 103 < lon < 104  # lon/lat (RFC 7946), not UTM metres
+    assert -2 < lat < -1
     png = client.get("/api/reports/maps/incidents.png", {"region": "kota-jambi", "period": "2026-10"})
     assert png.content.startswith(PNG)
-    assert client.get("/api/reports/maps/incidents.gpkg", {"region": "kota-ambon", "period": "2026-10"}).status_code == 404
+    url = "/api/reports/maps/incidents.gpkg"
+    assert client.get(url, {"region": "kota-ambon", "period": "2026-10"}).status_code == 404
     for cell_m in ("0", "abc", "10\x00", "99999999"):
-        bad = client.get("/api/reports/maps/incidents.gpkg", {"region": "kota-jambi", "period": "2026-10", "cell_m": cell_m})
+        bad = client.get(url, {"region": "kota-jambi", "period": "2026-10", "cell_m": cell_m})
         assert bad.status_code == 400, cell_m
     assert client.get("/api/reports/maps/incidents.gpkg", {"region": "kota-jambi"}).status_code == 400
