@@ -95,3 +95,17 @@ def test_no_posko_without_a_network(history):
     assert spm["failing"] == ["15.71.02"]
     assert spm["new_posko"] == []
     assert spm["new_posko_note"]  # the WMK needs the road network Kota Jambi lacks here
+
+
+def test_the_exports_print_the_new_posko(east_fires):
+    from django.utils import translation
+
+    from reports.exports.spm_tables import spm_export_tables
+
+    with translation.override("id"):
+        tables = {t.key: t for t in spm_export_tables([_spm(east_fires)])}
+    posko = tables["posko_fire"]
+    assert posko.title == "Satu posko baru per kecamatan yang belum memenuhi"
+    assert [row[0] for row in posko.rows] == ["East", "West"]
+    east = posko.rows[0]
+    assert (east[4], east[7], east[8], east[9]) == (0.0, 3, 0.0, 66.7)  # WMK before, fires, within before / after

@@ -149,6 +149,12 @@
     for (const [id, name] of [["dl-pdf", "period-pdf"], ["dl-xlsx", "period-xlsx"], ["dl-csv", "period-csv"], ["dl-data", "incidents-csv"]]) {
       $(id).href = `${urls[name]}?${q}`;
     }
+    // Coverage maps are of the stations now (no period); the reports' maps are of the period.
+    const region = new URLSearchParams({ region: cfg.region.slug, agency: "fire" });
+    for (const fmt of ["gpkg", "geojson", "png"]) {
+      $(`dl-map-coverage-${fmt}`).href = `${urls["map-coverage-" + fmt]}?${region}${fmt === "geojson" ? "&layer=wmk_zones" : ""}`;
+      $(`dl-map-incidents-${fmt}`).href = `${urls["map-incidents-" + fmt]}?${q}`;
+    }
     $("report-status").textContent = T.loading;
     try {
       const [report, fire, ems] = await Promise.all([
