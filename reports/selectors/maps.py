@@ -157,7 +157,8 @@ def density_cell_m(raw: str | None) -> int:
 
 def incident_layers(*, region: Region, period: Period, cell_m: int = 500) -> list[Layer]:
     """The period's located reports as points (EPSG:4326) and their density grid (the region's metric CRS)."""
-    points, columns = [], {c: [] for c in POINT_COLUMNS}
+    points: list = []
+    columns: dict[str, list] = {c: [] for c in POINT_COLUMNS}
     for row in incident_rows(region_id=region.pk, period=period, with_phones=False):
         values = dict(zip(COLUMNS, row, strict=True))
         if values["lon"] == "" or values["lat"] == "":

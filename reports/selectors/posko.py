@@ -129,11 +129,9 @@ def new_posko_effect(
     snap = snaps[best]
     street = context.engine.edges_info([snap.edge_index])[0].name or None
     unlocated_within = within_before - int(fire_before.sum())
-    effect.update(
-        site=PoskoSite(lon=round(snap.snapped_lon, 7), lat=round(snap.snapped_lat, 7), street=street),
-        candidates=len(snaps),
-        wmk_population_share_after=_share(before + gains[best], population),
-        population_gained=round(gains[best], 1),
-        fires_within_share_after=_share(fires_after[best] + unlocated_within, len(fires)),
-    )
+    effect["site"] = PoskoSite(lon=round(snap.snapped_lon, 7), lat=round(snap.snapped_lat, 7), street=street)
+    effect["candidates"] = len(snaps)
+    effect["wmk_population_share_after"] = _share(before + gains[best], population)
+    effect["population_gained"] = round(gains[best], 1)
+    effect["fires_within_share_after"] = _share(fires_after[best] + unlocated_within, len(fires))
     return effect
