@@ -96,8 +96,8 @@ def new_posko_effect(
     fires
         The period's fires in the kecamatan: location (EPSG:4326, or None) and whether reached within the standard.
     """
-    index = next(i for i, a in enumerate(context.demand.kecamatan_areas) if a.code == code)
-    rows = context.demand.kecamatan == index
+    index = next((i for i, a in enumerate(context.demand.kecamatan_areas) if a.code == code), -2)
+    rows = context.demand.kecamatan == index  # -2: a kecamatan without demand points matches none
     weights = context.demand.population[rows]
     population = float(weights.sum())
     base = existing_times_s[rows] <= travel_s
