@@ -83,11 +83,13 @@ WITH first_unit AS (
 SELECT priority, kecamatan_id, GROUPING(priority, kecamatan_id) AS grouping_mask, {_FIGURES}
 FROM samples GROUP BY GROUPING SETS ((priority), (kecamatan_id), ())
 """
+# The phases per agency only (not per priority too): each percentile is a sort of its group's values.
 _PHASE_FIGURES = ", ".join(f"avg({p}), percentile_cont(0.9) WITHIN GROUP (ORDER BY {p}), count({p})" for p in PHASES)
 BY_AGENCY_SQL = f"""
-SELECT agency_id, priority, GROUPING(agency_id, priority) AS grouping_mask, {_FIGURES}, {_PHASE_FIGURES}
+SELECT agency_id, priority, GROUPING(agency_id, priority) AS grouping_mask, {_FIGURES}
 FROM report_agency_samples GROUP BY GROUPING SETS ((agency_id), (agency_id, priority))
 """
+PHASES_SQL = f"SELECT agency_id, {_PHASE_FIGURES} FROM report_agency_samples GROUP BY agency_id"
 
 
 class ResponseRow(TypedDict):
@@ -150,6 +152,8 @@ def response_tables(*, region_id: int, period: Period) -> ResponseTables:
         by_report = cursor.fetchall()
         cursor.execute(BY_AGENCY_SQL)
         by_agency_rows = cursor.fetchall()
+        cursor.execute(PHASES_SQL)
+        phase_rows = {row[0]: row[1:] for row in cursor.fetchall()}
     for priority, kec_id, mask, *figures in by_report:
         if mask == 0b11:
             overall = _row(None, "", tuple(figures))
@@ -163,9 +167,10 @@ def response_tables(*, region_id: int, period: Period) -> ResponseTables:
     agencies = {a.pk: a for a in Agency.objects.filter(region_id=region_id)}
     rows: dict[int, AgencyResponseRow] = {}
     nested: dict[int, list[ResponseRow]] = {}
-    for agency_id, priority, mask, *all_figures in by_agency_rows:
-        agency, figures, phase_figures = agencies[agency_id], all_figures[:6], all_figures[6:]
+    for agency_id, priority, mask, *figures in by_agency_rows:
+        agency = agencies[agency_id]
         if mask == 0b01:
+            phase_figures = phase_rows[agency_id]
             base = _row(agency.code, agency.name, tuple(figures))
             target = agency.response_target_s or DEFAULT_TARGET_S.get(agency.kind)
             phases = {
