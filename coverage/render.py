@@ -45,7 +45,7 @@ def _surface(run: CoverageRun) -> tuple[list[dict], dict, int, list[int]]:
     return cells, grid, target, thresholds
 
 
-def coverage_map_png(run: CoverageRun, kecamatan: list[AreaRow], *, dpi: int = 110) -> bytes:
+def coverage_map_png(run: CoverageRun, kecamatan: list[AreaRow], *, dpi: int = 110, title: str | None = None) -> bytes:
     """A PNG map of a run: grid cells coloured by travel time, kecamatan outlines, sources and chosen sites.
 
     Parameters
@@ -54,6 +54,8 @@ def coverage_map_png(run: CoverageRun, kecamatan: list[AreaRow], *, dpi: int = 1
         Any run holding a grid (coverage, surface, gaps, siting, live, what-if: the state after).
     kecamatan : list of AreaRow
         The region's kecamatan with polygons in its metric CRS (``coverage.selectors.admin_area_rows``).
+    title : str, optional
+        The map's title; by default the run's kind, number and target (a run drawn unsaved names its own).
     """
     cells, grid, target, thresholds = _surface(run)
     cell_m, (x0, y0), crs = grid["cell_m"], grid["origin_m"], grid["metric_crs"]
@@ -80,7 +82,9 @@ def coverage_map_png(run: CoverageRun, kecamatan: list[AreaRow], *, dpi: int = 1
     ax.ticklabel_format(style="plain", useOffset=False)
     ax.set_aspect("equal")
     ax.autoscale_view()
-    ax.set_title(f"{run.region.name}: {run.get_kind_display()} #{run.pk}, target {target} s ({target / 60:.0f} min)")
+    ax.set_title(
+        title or f"{run.region.name}: {run.get_kind_display()} #{run.pk}, target {target} s ({target / 60:.0f} min)"
+    )
     ax.set_xlabel(f"{crs} easting, m")
     ax.set_ylabel(f"{crs} northing, m")
     if ax.get_legend_handles_labels()[0]:

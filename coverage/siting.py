@@ -31,23 +31,37 @@ from gis_core.models import Region
 DEFAULT_CANDIDATES = 1000
 
 
-def propose_candidates(context: Context, n: int) -> np.ndarray:
+def propose_candidates(context: Context, n: int, *, kecamatan: str | None = None) -> np.ndarray:
     """Up to ``n`` road-network points inside the region, spread evenly: one per square of a grid sized to fit.
 
     The points are the network's nodes; when the network has fewer nodes than ``n`` (a simplified main-road
     network), points along its streets are added, about ``total street length / 2n`` apart, so that the
     planner gets the number of candidates asked for. Returns positions (EPSG:4326), shape (<= n, 2), in a
     stable order.
+
+    Parameters
+    ----------
+    kecamatan : str, optional
+        Only points inside this kecamatan (its code; a point on a shared boundary belongs to the lower code,
+        as in ``kecamatan_of_points``).
     """
     if n < 1:
         raise CoverageInputError(f"n_candidates must be >= 1, got {n}")
     lonlat = _network_points(context, n)
-    inside = np.array([code is not None for code in kecamatan_of_points(context, lonlat)], dtype=bool)
-    lonlat = lonlat[inside]
-    if len(lonlat) <= n:
-        return lonlat
     x, y = transformer_to_metric(context.metric_crs).transform(lonlat[:, 0], lonlat[:, 1])
     xy = np.column_stack([x, y])
+    if kecamatan is not None:
+        row = next((r for r in context.kecamatan_rows if r.code == kecamatan), None)
+        if row is None:
+            raise CoverageInputError(f"the region has no kecamatan {kecamatan[:40]!r}")
+        x0, y0, x1, y1 = row.geom_m.bounds  # a cheap cut before the polygon test on a city's nodes
+        near = (xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1)
+        lonlat, xy = lonlat[near], xy[near]
+    codes = kecamatan_of_points(context, lonlat)
+    inside = np.array([c is not None and (kecamatan is None or c == kecamatan) for c in codes], dtype=bool)
+    lonlat, xy = lonlat[inside], xy[inside]
+    if len(lonlat) <= n:
+        return lonlat
     side = _square_side(xy, n)
     bins = np.floor(xy / side).astype(np.int64)
     _, inverse = np.unique(bins, axis=0, return_inverse=True)

@@ -27,6 +27,11 @@ UNIT_STATUSES = {
     "out_of_service": _("Out of service"),
 }
 PRIORITIES = {1: _("1 critical"), 2: _("2 high"), 3: _("3 medium"), 4: _("4 low")}
+PHASES = {
+    "received_to_dispatched_s": _("Report to dispatch"),
+    "dispatched_to_en_route_s": _("Dispatch to en route"),
+    "en_route_to_on_scene_s": _("En route to on scene"),
+}
 NO_KECAMATAN = _("No kecamatan")
 NO_TYPE = _("No type yet")
 

@@ -9,14 +9,19 @@ from typing import Any
 
 from django.utils import timezone, translation
 
+from coverage.selectors import admin_area_rows
 from fleet.models import ActorKind, AuditEntry
 from gis_core.models import Region
+from reports.errors import ReportError
+from reports.exports.geo import layer_geojson, layers_gpkg
+from reports.exports.map_png import coverage_png, incidents_png
 from reports.exports.pdf import tables_pdf
 from reports.exports.spm_tables import spm_export_tables
 from reports.exports.spreadsheet import tables_csv, tables_xlsx
 from reports.exports.tables import Table, period_tables
 from reports.periods import Period
 from reports.selectors.incident_rows import COLUMNS, PHONE_COLUMN, caller_phones_of_period, incident_rows
+from reports.selectors.maps import Layer, coverage_layers, incident_layers
 from reports.selectors.period import period_report
 from reports.selectors.spm import KINDS as SPM_KINDS
 from reports.selectors.spm import spm_table
@@ -99,3 +104,41 @@ def caller_phones_read_record(*, region: Region, period: Period, user: Any, remo
     )
     AuditEntry.objects.bulk_create(entries, batch_size=AUDIT_BATCH)
     return len(phones)
+
+
+COVERAGE_LAYERS = ("coverage_cells", "wmk_zones", "gaps_kecamatan", "gap_cells", "stations")
+INCIDENT_LAYERS = ("incidents", "density")
+MAP_FORMATS = ("gpkg", "geojson", "png")
+_AGENCY_WORD = {"fire": "Damkar", "ems": "PSC 119"}
+
+
+def _one_layer(layers: list[Layer], name: str | None, names: tuple[str, ...]) -> Layer:
+    name = name or names[0]
+    if name not in names:
+        raise ReportError(f"layer must be one of {', '.join(names)}, not {name[:40]!r}")
+    return next(layer for layer in layers if layer.name == name)
+
+
+def coverage_map_export(*, region: Region, kind: str, fmt: str, layer: str | None = None) -> bytes:
+    """Coverage, WMK zones and gaps of ``kind``'s stations as ``gpkg`` (every layer), ``geojson`` (``layer``,
+    default ``coverage_cells``) or a ``png`` map (``reports.selectors.maps``)."""
+    maps = coverage_layers(region=region, kind=kind)
+    if fmt == "gpkg":
+        return layers_gpkg(maps.layers)
+    if fmt == "geojson":
+        return layer_geojson(_one_layer(maps.layers, layer, COVERAGE_LAYERS))
+    title = f"Cakupan {_AGENCY_WORD.get(kind, kind)} {region.name}: WMK {maps.travel_s / 60:.0f} menit"
+    return coverage_png(maps, title=title)
+
+
+def incident_map_export(*, region: Region, period: Period, cell_m: int, fmt: str, layer: str | None = None) -> bytes:
+    """The period's reports (points) and their density grid as ``gpkg``, ``geojson`` (``layer``, default
+    ``incidents``) or a ``png`` map."""
+    layers = incident_layers(region=region, period=period, cell_m=cell_m)
+    if fmt == "gpkg":
+        return layers_gpkg(layers)
+    if fmt == "geojson":
+        return layer_geojson(_one_layer(layers, layer, INCIDENT_LAYERS))
+    kecamatan = admin_area_rows(region=region)[0]  # the outlines, in the region's metric CRS
+    title = f"Laporan 112 {region.name}: {period.label_id()} (sel {cell_m} m)"
+    return incidents_png(layers, kecamatan, title=title)

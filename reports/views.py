@@ -27,8 +27,11 @@ def supervisor_page(request: HttpRequest) -> HttpResponse:
     config["report_strings"] = {key: str(text) for key, text in JS_STRINGS.items()}
     config["report_urls"] = {
         name: reverse(f"reports-{name}")
-        for name in ("period", "period-csv", "period-xlsx", "period-pdf", "incidents-csv", "spm")
-    }
+        for name in (
+            "period", "period-csv", "period-xlsx", "period-pdf", "incidents-csv", "spm",
+            *[f"map-{kind}-{fmt}" for kind in ("coverage", "incidents") for fmt in ("gpkg", "geojson", "png")],
+        )
+    }  # fmt: skip
     zone = config["region"]["time_zone"]["name"] if config["region"] else None
     # The page opens on the region's current local month; times it renders are the region's too.
     with timezone.override(zone):

@@ -25,6 +25,7 @@ from reports import services
 from reports.api.permissions import CanReadReports, may_see_caller_phones
 from reports.errors import ReportPeriodError
 from reports.periods import Period, period_parse
+from reports.selectors.maps import density_cell_m
 from reports.selectors.period import period_report
 from reports.selectors.spm import spm_table
 
@@ -36,15 +37,20 @@ PARAMETERS = [
 ]
 
 
-def region_and_period(request: Request) -> tuple[Region, Period]:
-    """The region (``?region=``, one of the user's: else 404) and the period read in its time zone (else 400)."""
-    query = request.query_params
-    slug = query.get("region")
+def region_of(request: Request) -> Region:
+    """The region of ``?region=`` among the user's (another centre's is a 404); a missing or bad one a 400."""
+    slug = request.query_params.get("region")
     if not slug:
         raise ReportPeriodError("name the region: ?region=kota-jambi")
     if len(slug) > 64:
         raise ReportPeriodError("region must be a slug or code such as kota-jambi")
-    region = region_or_404(slug, user=request.user)
+    return region_or_404(slug, user=request.user)
+
+
+def region_and_period(request: Request) -> tuple[Region, Period]:
+    """The region (``?region=``, one of the user's: else 404) and the period read in its time zone (else 400)."""
+    query = request.query_params
+    region = region_of(request)
     period = period_parse(
         time_zone=region.time_zone, period=query.get("period"), first=query.get("from"), last=query.get("to")
     )
@@ -125,3 +131,58 @@ class SpmView(ReportsAPIView):
         region, period = region_and_period(request)
         kind = request.query_params.get("agency", AgencyKind.FIRE)
         return Response(spm_table(region=region, period=period, kind=kind))
+
+
+MAP_CONTENT_TYPES = {
+    "gpkg": "application/geopackage+sqlite3",
+    "geojson": "application/geo+json",
+    "png": "image/png",
+}
+MAP_PARAMETERS = [
+    OpenApiParameter("region", str, required=True, description="region slug or Kemendagri code"),
+    OpenApiParameter("layer", str, description="GeoJSON only: which layer (one layer per GeoJSON file)"),
+]
+
+
+@extend_schema(
+    parameters=[*MAP_PARAMETERS, OpenApiParameter("agency", str, description="fire (Damkar, default) or ems")],
+    responses={200: OpenApiTypes.BINARY},
+)
+class CoverageMapView(ReportsAPIView):
+    """GET: coverage, WMK zones and gaps of the fire (or EMS) stations for planners: GeoPackage (every layer:
+    ``coverage_cells``, ``wmk_zones``, ``gaps_kecamatan``, ``gap_cells``, ``stations``), GeoJSON (``?layer=``,
+    default ``coverage_cells``) or a PNG map. From the coverage engine at the SPM's WMK travel time."""
+
+    fmt = "gpkg"
+    throttle_scope = "coverage"  # one road search per station and an isochrone each
+
+    def get(self, request: Request) -> HttpResponse:
+        region = region_of(request)
+        kind = request.query_params.get("agency", AgencyKind.FIRE)
+        body = services.coverage_map_export(
+            region=region, kind=kind, fmt=self.fmt, layer=request.query_params.get("layer")
+        )
+        response = HttpResponse(body, content_type=MAP_CONTENT_TYPES[self.fmt])
+        return _attachment(response, f"cakupan-{kind}-{region.slug}.{self.fmt}")
+
+
+@extend_schema(
+    parameters=[*PARAMETERS, MAP_PARAMETERS[1],
+                OpenApiParameter("cell_m", int, description="density grid cell side, metres (100-5000, default 500)")],
+    responses={200: OpenApiTypes.BINARY},
+)  # fmt: skip
+class IncidentMapView(ReportsAPIView):
+    """GET: the period's located reports (points with the data-out columns, no callers' numbers) and their
+    density grid (reports per cell in the region's metric CRS) as GeoPackage, GeoJSON (``?layer=incidents`` or
+    ``density``) or a PNG map."""
+
+    fmt = "gpkg"
+
+    def get(self, request: Request) -> HttpResponse:
+        region, period = region_and_period(request)
+        cell_m = density_cell_m(request.query_params.get("cell_m"))
+        body = services.incident_map_export(
+            region=region, period=period, cell_m=cell_m, fmt=self.fmt, layer=request.query_params.get("layer")
+        )
+        response = HttpResponse(body, content_type=MAP_CONTENT_TYPES[self.fmt])
+        return _attachment(response, f"laporan-peta-{region.slug}-{period.key}.{self.fmt}")

@@ -37,4 +37,30 @@ def spm_export_tables(tables: list[SpmTable]) -> list[Table]:
         if spm["wmk_note"]:
             table.rows.append([_("WMK not computed: %(why)s") % {"why": spm["wmk_note"]}, *[""] * 8])
         out.append(table)
+        if spm["new_posko"]:
+            out.append(new_posko_table(spm))
     return out
+
+
+def new_posko_table(spm: SpmTable) -> Table:
+    """What one new posko in each failing kecamatan would change (``reports.selectors.posko``)."""
+    table = Table(
+        f"posko_{spm['kind']}",
+        _("One new posko per failing kecamatan"),
+        [
+            _("Kecamatan"), _("Longitude"), _("Latitude"), _("Street"), _("Population in WMK before (%)"),
+            _("Population in WMK after (%)"), _("People gained"), _("Events"),
+            _("Within standard before (%)"), _("Within standard after (%)"),
+        ],
+    )  # fmt: skip
+    for e in spm["new_posko"]:
+        site = e["site"] or {"lon": None, "lat": None, "street": e["note"]}
+        table.rows.append(
+            [
+                e["name"], site["lon"], site["lat"], site["street"] or "",
+                percent(e["wmk_population_share_before"]), percent(e["wmk_population_share_after"]),
+                e["population_gained"], e["fires"], percent(e["fires_within_share_before"]),
+                percent(e["fires_within_share_after"]),
+            ]
+        )  # fmt: skip
+    return table

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
+from reports import labels
 from reports.selectors.period import PeriodReport
 
 
@@ -108,6 +109,8 @@ def period_tables(report: PeriodReport) -> list[Table]:
                         [[r["label"], *_response_cells(r)] for r in response["by_priority"]]))  # fmt: skip
     tables.append(Table("response_kecamatan", _("Response times per kecamatan"), _response_columns(_("Kecamatan")),
                         [[r["label"], *_response_cells(r)] for r in response["by_kecamatan"]]))  # fmt: skip
+    tables.append(phase_table(report))
+    tables.append(handoff_table(report))
     statuses = unit_time["statuses"]
     tables.append(
         Table(
@@ -121,3 +124,38 @@ def period_tables(report: PeriodReport) -> list[Table]:
         )
     )
     return tables
+
+
+def phase_table(report: PeriodReport) -> Table:
+    """Per agency, the phases of its first unit on scene: report -> dispatch -> en route -> on scene."""
+    columns = [_("Agency")]
+    for phase in labels.PHASES.values():
+        columns += [f"{phase}: {_('Mean (min)')}", f"{phase}: {_('P90 (min)')}"]
+    rows = []
+    for row in report["response"]["by_agency"]:
+        cells: list = [row["label"]]
+        for phase in labels.PHASES:
+            figures = row["phases"][phase]
+            cells += [minutes(figures["mean_s"]), minutes(figures["p90_s"])]
+        rows.append(cells)
+    return Table("response_phases", _("Response phases per agency"), columns, rows)
+
+
+def handoff_table(report: PeriodReport) -> Table:
+    """Per agency, the period's hand-offs: sent, acknowledged (share, mean and p90 time), waiting, escalated."""
+    return Table(
+        "handoffs",
+        _("Hand-offs to agencies"),
+        [
+            _("Agency"), _("Hand-offs"), _("Sent"), _("Acknowledged"), _("Acknowledged (%)"),
+            _("Mean to acknowledgement (min)"), _("P90 to acknowledgement (min)"), _("Unacknowledged"),
+            _("Escalated"),
+        ],
+        [
+            [
+                r["label"], r["handoffs"], r["sent"], r["acknowledged"], percent(r["acknowledged_share"]),
+                minutes(r["ack_s"]["mean"]), minutes(r["ack_s"]["p90"]), r["unacknowledged"], r["escalated"],
+            ]
+            for r in report["hand_offs"]["by_agency"]
+        ],
+    )  # fmt: skip

@@ -1,7 +1,7 @@
 """The period report of one centre: what the council asks a 112 centre for a month, quarter or year.
 
-Assembles the SQL selectors (``counts``, ``response``, ``unit_time``) into one typed answer, in the
-language active when it is called (labels of types, channels, outcomes and statuses).
+Assembles the SQL selectors (``counts``, ``response``, ``unit_time``) and the hand-offs (``handoffs``) into
+one typed answer, in the language active when it is called (labels of types, channels, outcomes and statuses).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from gis_core.models import Region
 from gis_core.time_zones import zone_label
 from reports.periods import Period
 from reports.selectors.counts import Counts, report_counts
+from reports.selectors.handoffs import HandoffTables, handoff_tables
 from reports.selectors.response import ResponseTables, response_tables
 from reports.selectors.unit_time import UnitTimes, unit_status_times
 
@@ -38,7 +39,7 @@ class PeriodReport(TypedDict):
     counts: Counts
     response: ResponseTables
     unit_time: UnitTimes
-    hand_offs: None
+    hand_offs: HandoffTables
 
 
 def period_info(period: Period) -> PeriodInfo:
@@ -69,7 +70,7 @@ def period_report(*, region: Region, period: Period, now: datetime | None = None
     Returns
     -------
     PeriodReport
-        ``hand_offs`` is None until hand-offs to agencies are recorded (issue 17 gains them then).
+        ``hand_offs``: per agency the hand-offs created in the period (``reports.selectors.handoffs``).
     """
     return PeriodReport(
         region=region.slug,
@@ -79,5 +80,5 @@ def period_report(*, region: Region, period: Period, now: datetime | None = None
         counts=report_counts(region_id=region.pk, period=period),
         response=response_tables(region_id=region.pk, period=period),
         unit_time=unit_status_times(region_id=region.pk, period=period, now=now),
-        hand_offs=None,
+        hand_offs=handoff_tables(region=region, period=period),
     )

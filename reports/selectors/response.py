@@ -8,6 +8,8 @@ rather than loading every report into Python:
   agency's first unit); a dispatch cancelled before arrival does not count; a report no unit reached is
   counted in ``reports`` but has no time;
 - p90 is ``percentile_cont(0.9)``, the linear-interpolation percentile of ``kpis.percentile_linear``;
+- per agency, the phases of that first unit on scene (``kpis.PHASES``: report -> dispatch, dispatch -> en
+  route, en route -> on scene; mean, p90 and how many had both times), as a CAD's response report shows;
 - the target is the first-arriving agency's target for the report's priority (``ResponseTarget``), else
   its ``response_target_s``, else ``kpis.DEFAULT_TARGET_S`` for its kind; reports with no target are left
   out of the share.
@@ -19,7 +21,7 @@ from typing import TypedDict
 
 from fleet.models import Agency
 from gis_core.models import Kecamatan
-from incidents.selectors.kpis import DEFAULT_TARGET_S
+from incidents.selectors.kpis import DEFAULT_TARGET_S, PHASES
 from reports import labels
 from reports.periods import Period
 from reports.selectors.sql import report_cursor
@@ -37,7 +39,7 @@ WITH period_reports AS (
     WHERE region_id = %(region)s AND received_at >= %(since)s AND received_at < %(until)s
 ), first_unit AS (
     SELECT DISTINCT ON (a.incident_id, u.agency_id) a.id, a.incident_id, u.agency_id, a.on_scene_at,
-           a.dispatched_at, r.priority, r.kecamatan_id, r.received_at
+           a.dispatched_at, a.en_route_at, r.priority, r.kecamatan_id, r.received_at
     FROM fleet_assignment a
     JOIN period_reports r ON r.id = a.incident_id
     JOIN fleet_unit u ON u.id = a.unit_id
@@ -46,6 +48,12 @@ WITH period_reports AS (
 )
 SELECT f.id, f.incident_id, f.agency_id, f.on_scene_at, f.dispatched_at, f.priority, f.kecamatan_id,
        extract(epoch FROM f.on_scene_at - f.received_at) AS response_s,
+       CASE WHEN f.on_scene_at IS NOT NULL THEN extract(epoch FROM f.dispatched_at - f.received_at) END
+           AS received_to_dispatched_s,
+       CASE WHEN f.on_scene_at IS NOT NULL THEN extract(epoch FROM f.en_route_at - f.dispatched_at) END
+           AS dispatched_to_en_route_s,
+       CASE WHEN f.on_scene_at IS NOT NULL THEN extract(epoch FROM f.on_scene_at - f.en_route_at) END
+           AS en_route_to_on_scene_s,
        CASE WHEN f.on_scene_at IS NULL THEN NULL
             ELSE coalesce(t.target_s, ag.response_target_s, CASE ag.kind {_DEFAULT_TARGET} END) END AS target_s
 FROM first_unit f
@@ -75,10 +83,13 @@ WITH first_unit AS (
 SELECT priority, kecamatan_id, GROUPING(priority, kecamatan_id) AS grouping_mask, {_FIGURES}
 FROM samples GROUP BY GROUPING SETS ((priority), (kecamatan_id), ())
 """
+# The phases per agency only (not per priority too): each percentile is a sort of its group's values.
+_PHASE_FIGURES = ", ".join(f"avg({p}), percentile_cont(0.9) WITHIN GROUP (ORDER BY {p}), count({p})" for p in PHASES)
 BY_AGENCY_SQL = f"""
 SELECT agency_id, priority, GROUPING(agency_id, priority) AS grouping_mask, {_FIGURES}
 FROM report_agency_samples GROUP BY GROUPING SETS ((agency_id), (agency_id, priority))
 """
+PHASES_SQL = f"SELECT agency_id, {_PHASE_FIGURES} FROM report_agency_samples GROUP BY agency_id"
 
 
 class ResponseRow(TypedDict):
@@ -92,9 +103,16 @@ class ResponseRow(TypedDict):
     share_within_target: float | None
 
 
+class PhaseFigures(TypedDict):
+    n: int
+    mean_s: float | None
+    p90_s: float | None
+
+
 class AgencyResponseRow(ResponseRow):
     target_s: int | None
     by_priority: list[ResponseRow]
+    phases: dict[str, PhaseFigures]
 
 
 class ResponseTables(TypedDict):
@@ -134,6 +152,8 @@ def response_tables(*, region_id: int, period: Period) -> ResponseTables:
         by_report = cursor.fetchall()
         cursor.execute(BY_AGENCY_SQL)
         by_agency_rows = cursor.fetchall()
+        cursor.execute(PHASES_SQL)
+        phase_rows = {row[0]: row[1:] for row in cursor.fetchall()}
     for priority, kec_id, mask, *figures in by_report:
         if mask == 0b11:
             overall = _row(None, "", tuple(figures))
@@ -150,9 +170,18 @@ def response_tables(*, region_id: int, period: Period) -> ResponseTables:
     for agency_id, priority, mask, *figures in by_agency_rows:
         agency = agencies[agency_id]
         if mask == 0b01:
+            phase_figures = phase_rows[agency_id]
             base = _row(agency.code, agency.name, tuple(figures))
             target = agency.response_target_s or DEFAULT_TARGET_S.get(agency.kind)
-            rows[agency_id] = AgencyResponseRow(**base, target_s=target, by_priority=[])
+            phases = {
+                phase: PhaseFigures(
+                    n=phase_figures[3 * i + 2],
+                    mean_s=_round1(phase_figures[3 * i]),
+                    p90_s=_round1(phase_figures[3 * i + 1]),
+                )
+                for i, phase in enumerate(PHASES)
+            }
+            rows[agency_id] = AgencyResponseRow(**base, target_s=target, by_priority=[], phases=phases)
         else:
             nested.setdefault(agency_id, []).append(
                 _row(priority, labels.label(labels.PRIORITIES, priority), tuple(figures))

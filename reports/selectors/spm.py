@@ -14,18 +14,20 @@ own target) and a period, per kecamatan:
   None with ``wmk_note`` when the region has no road network or no station to search from.
 
 A kecamatan fails when either share is under ``SIAGA_SPM_REQUIRED_SHARE``; the failing ones are ranked by
-their WMK share, then by their share within the standard (worst first). What one new posko would change
-there (the siting model) is not computed yet.
+their WMK share, then by their share within the standard (worst first). ``new_posko`` says, for the worst
+of them, what the best single new posko inside each would change (``reports.selectors.posko``: the siting
+model with one new site); empty, with ``new_posko_note``, when the WMK could not be computed.
 """
 
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import NamedTuple, TypedDict
 
+import numpy as np
 from django.conf import settings
 
 from coverage import analysis
-from coverage.context import coverage_context, snap_sources
+from coverage.context import Context, coverage_context, snap_sources
 from coverage.matrix import times_from_sources
 from coverage.selectors import SourceSpec, coverage_sources
 from fleet.models import Agency, AgencyKind
@@ -34,13 +36,14 @@ from gis_core.models import Kecamatan, Region
 from incidents.selectors.kpis import DEFAULT_TARGET_S
 from reports.errors import ReportError
 from reports.periods import Period
+from reports.selectors.posko import Fire, PoskoEffect, new_posko_effect, posko_settings
 from reports.selectors.sql import fetch_all
 
 KINDS = (AgencyKind.FIRE, AgencyKind.EMS)
 
-SQL = """
+EVENTS_CTE = """
 WITH events AS (
-    SELECT r.id, r.kecamatan_id, r.received_at FROM fleet_incident r
+    SELECT r.id, r.kecamatan_id, r.received_at, r.geom FROM fleet_incident r
     JOIN fleet_incidenttype t ON t.id = r.incident_type_id
     WHERE r.region_id = %(region)s AND r.received_at >= %(since)s AND r.received_at < %(until)s
       AND t.category = ANY(%(categories)s)
@@ -49,7 +52,10 @@ WITH events AS (
     FROM fleet_assignment a JOIN events e ON e.id = a.incident_id JOIN fleet_unit u ON u.id = a.unit_id
     WHERE u.agency_id = ANY(%(agencies)s) AND a.on_scene_at IS NOT NULL
     ORDER BY a.incident_id, a.on_scene_at, a.dispatched_at, a.id
-), timed AS (
+)"""
+SQL = (
+    EVENTS_CTE
+    + """, timed AS (
     SELECT e.kecamatan_id, extract(epoch FROM f.on_scene_at - e.received_at) AS response_s
     FROM events e LEFT JOIN first_unit f ON f.incident_id = e.id
 )
@@ -57,6 +63,17 @@ SELECT kecamatan_id, GROUPING(kecamatan_id), count(*), count(response_s),
        count(*) FILTER (WHERE response_s <= %(target)s), percentile_cont(0.9) WITHIN GROUP (ORDER BY response_s)
 FROM timed GROUP BY GROUPING SETS ((kecamatan_id), ())
 """
+)
+# The events of some kecamatan one by one: where they were, and whether reached within the standard.
+FIRES_SQL = (
+    EVENTS_CTE
+    + """
+SELECT k.code, ST_X(e.geom), ST_Y(e.geom),
+       coalesce(extract(epoch FROM f.on_scene_at - e.received_at) <= %(target)s, false)
+FROM events e JOIN gis_core_kecamatan k ON k.id = e.kecamatan_id LEFT JOIN first_unit f ON f.incident_id = e.id
+WHERE k.code = ANY(%(codes)s) ORDER BY e.id
+"""
+)
 
 
 class SpmRow(TypedDict):
@@ -83,7 +100,8 @@ class SpmTable(TypedDict):
     totals: SpmRow
     kecamatan: list[SpmRow]
     failing: list[str]
-    new_posko: None
+    new_posko: list[PoskoEffect]
+    new_posko_note: str
 
 
 def spm_settings() -> dict:
@@ -102,6 +120,16 @@ def _target_s(kind: str, agencies: list[Agency], config: dict) -> int:
     return min(own) if own else DEFAULT_TARGET_S[AgencyKind.EMS]
 
 
+def spm_standard(*, region: Region, kind: str) -> tuple[list[Agency], int, int]:
+    """The agencies of ``kind`` (``fire`` or ``ems``, else a 400), their standard (seconds, report -> on scene)
+    and the WMK travel time (``SIAGA_SPM_WMK_TRAVEL_S``, default the standard)."""
+    if kind not in KINDS:
+        raise ReportError(f"the SPM table is for fire (Damkar) or ems (PSC 119), not {kind[:40]!r}")
+    agencies = list(Agency.objects.filter(region=region, kind=kind).order_by("code"))
+    target = _target_s(kind, agencies, spm_settings())
+    return agencies, target, int(getattr(settings, "SIAGA_SPM_WMK_TRAVEL_S", None) or target)
+
+
 def spm_table(*, region: Region, period: Period, kind: str = AgencyKind.FIRE, wmk: bool = True) -> SpmTable:
     """The SPM table of ``kind`` (``fire`` or ``ems``) for the region's reports in ``period`` (module docstring).
 
@@ -110,18 +138,15 @@ def spm_table(*, region: Region, period: Period, kind: str = AgencyKind.FIRE, wm
     wmk
         Compute the WMK population shares through the coverage engine (a road search from every station).
     """
-    if kind not in KINDS:
-        raise ReportError(f"the SPM table is for fire (Damkar) or ems (PSC 119), not {kind[:40]!r}")
     config = spm_settings()
-    agencies = list(Agency.objects.filter(region=region, kind=kind).order_by("code"))
-    target = _target_s(kind, agencies, config)
-    wmk_travel = int(getattr(settings, "SIAGA_SPM_WMK_TRAVEL_S", None) or target)
+    agencies, target, wmk_travel = spm_standard(region=region, kind=kind)
     params = {
         "region": region.pk, "since": period.since, "until": period.until, "target": target,
         "categories": list(config["categories"][kind]), "agencies": [a.pk for a in agencies],
     }  # fmt: skip
     figures = fetch_all(SQL, params)
-    shares, populations, note = _wmk(region, agencies, wmk_travel) if wmk else ({}, {}, "not computed")
+    found = _wmk(region, agencies, wmk_travel) if wmk else Wmk({}, {}, "not computed", None, None)
+    shares, populations, note = found.shares, found.populations, found.note
     required = config["required_share"]
     kecamatan = list(Kecamatan.objects.filter(region=region).order_by("code"))
     by_id = {row[0]: row for row in figures if row[1] == 0}
@@ -141,8 +166,33 @@ def spm_table(*, region: Region, period: Period, kind: str = AgencyKind.FIRE, wm
         totals=_row(None, region.name, total, {}, {}, required),
         kecamatan=rows,
         failing=[r["code"] for r in failing if r["code"]],
-        new_posko=None,
+        new_posko=_new_posko(found, failing, params, travel_s=wmk_travel, target_s=target),
+        new_posko_note=note,
     )
+
+
+def _new_posko(found: Wmk, failing: list[SpmRow], params: dict, *, travel_s: int, target_s: int) -> list[PoskoEffect]:
+    """What one new posko would change in each of the worst failing kecamatan (``reports.selectors.posko``)."""
+    most, n_candidates = posko_settings()
+    if found.context is None or found.times is None or not most:
+        return []
+    rows = [r for r in failing if r["code"]][:most]
+    fires: dict[str, list[Fire]] = {str(r["code"]): [] for r in rows}
+    for code, lon, lat, within in fetch_all(FIRES_SQL, {**params, "codes": list(fires)}):
+        fires[code].append(Fire(lon=lon, lat=lat, within=bool(within)))
+    return [
+        new_posko_effect(
+            found.context,
+            code=str(r["code"]),
+            name=r["name"],
+            existing_times_s=found.times,
+            travel_s=travel_s,
+            target_s=target_s,
+            fires=fires[str(r["code"])],
+            n_candidates=n_candidates,
+        )
+        for r in rows
+    ]
 
 
 def _rank(row: SpmRow) -> tuple:
@@ -169,20 +219,30 @@ def _row(code, name, figures, shares: dict, populations: dict, required: float) 
     )
 
 
-def _wmk(region: Region, agencies: list[Agency], travel_s: int) -> tuple[dict, dict, str]:
+class Wmk(NamedTuple):
+    """Per kecamatan code the WMK population share and the population; why not, else the context and times."""
+
+    shares: dict
+    populations: dict
+    note: str
+    context: Context | None
+    times: np.ndarray | None
+
+
+def _wmk(region: Region, agencies: list[Agency], travel_s: int) -> Wmk:
     """Per kecamatan code: the population share within ``travel_s`` of the agencies' stations, the population."""
     if not agencies:
-        return {}, {}, "the region has no agency of this kind"
+        return Wmk({}, {}, "the region has no agency of this kind", None, None)
     try:
         context = coverage_context(region=region)
         sources = coverage_sources(region=region, spec=SourceSpec(agencies=tuple(a.code for a in agencies)))
         _, snaps, _ = snap_sources(context.engine, sources)
         if not snaps:
-            return {}, {}, "no station of these agencies lies on the road network"
+            return Wmk({}, {}, "no station of these agencies lies on the road network", None, None)
         _, times = times_from_sources(context.engine, snaps, context.attachment)
     except DomainError as error:  # no road network, a region CRS to fix: the table stands without WMK
-        return {}, {}, str(error)
+        return Wmk({}, {}, str(error), None, None)
     table = analysis.kecamatan_table(context.demand, times, [travel_s])
     shares = {row["code"]: row["thresholds"][0]["population_share"] for row in table}
     populations = {row["code"]: row["population"] for row in table}
-    return shares, populations, ""
+    return Wmk(shares, populations, "", context, times)

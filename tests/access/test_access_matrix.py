@@ -142,6 +142,7 @@ FOR = {
             "reports-period-pdf",
             "reports-incidents-csv",
             "reports-spm",
+            *[f"reports-map-{kind}-{fmt}" for kind in ("coverage", "incidents") for fmt in ("gpkg", "geojson", "png")],
         ],
         ANY_ROLE,
     ),

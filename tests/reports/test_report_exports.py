@@ -56,6 +56,10 @@ def test_xlsx_has_a_sheet_per_table(history):
     header = rows.index(next(r for r in rows if r and r[0] == "Instansi"))
     damkar = next(r for r in rows[header + 1 :] if r[0] == "Damkar")
     assert damkar[2:5] == (15.0, 4, 3)  # target 900 s; 4 reports, 3 reached (test_period_report.py)
+    phases = list(book["response_phases"].iter_rows(values_only=True))
+    damkar = next(r for r in phases if r and r[0] == "Damkar")
+    assert damkar[1:3] == (1.3, 1.8)  # report to dispatch: mean 80 s, p90 108 s (test_period_handoffs_phases.py)
+    assert "handoffs" in book.sheetnames
 
 
 def test_pdf_is_a_pdf_naming_the_city_and_period(history):

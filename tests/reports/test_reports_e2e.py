@@ -8,6 +8,7 @@ module, served on a free port, and chromium runs with no route off this machine.
 from __future__ import annotations
 
 import io
+import json
 import os
 import socket
 import subprocess
@@ -16,15 +17,18 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+import pyogrio
 import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 from factories.access import make_user
+from factories.coverage import make_station
 from factories.reports import seed_history
 from openpyxl import load_workbook
 
 from gis_core.importers.boundaries import import_boundaries
+from gis_core.importers.roads import import_roads
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +56,11 @@ def served(django_db_setup, django_db_blocker, data_dir, tmp_path_factory):
             pytest.fail(f"refusing to load and flush {db['NAME']!r}: not a test database")
         region = make_region()
         import_boundaries(region=region, path=data_dir / "jambi" / "kecamatan_jambi.geojson", level="kecamatan")
-        seed_history(region)
+        history = seed_history(region)
+        # The main-road network and one Damkar posko, so the coverage maps have something to search.
+        import_roads(region=region, path=data_dir / "jambi" / "roads_main_jambi_osm.graphml")
+        damkar = history["units"]["D1"].agency
+        make_station(damkar, code="posko-e2e", lon=103.595769, lat=-1.619313)  # Mako Damkar (data/jambi)
         make_user("supervisor-e2e", "planner", password="demo-supervisor-e2e")
         port, ws_port = _free_port(), _free_port()
         env = {
@@ -68,7 +76,7 @@ def served(django_db_setup, django_db_blocker, data_dir, tmp_path_factory):
             )
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + 90  # a loaded 2-core machine boots gunicorn slowly
             while True:
                 try:
                     urllib.request.urlopen(base + "/login/", timeout=2)
@@ -145,3 +153,28 @@ def test_supervisor_opens_october_and_downloads_every_export(page) -> None:
     data = files["#dl-data"].decode("utf-8").lstrip("\ufeff").splitlines()
     assert len(data) == 1 + 8  # a header and October's 8 reports
     assert "caller_phone" not in data[0]  # a planner sees no callers' numbers
+
+
+def test_supervisor_downloads_every_map(page, tmp_path) -> None:
+    page.fill("#period-month", "2026-10")
+    page.click("#report-form button[type=submit]")
+    page.wait_for_selector("body[data-report-period='2026-10']")
+    files = {}
+    for kind in ("coverage", "incidents"):
+        for fmt in ("gpkg", "geojson", "png"):
+            with page.expect_download(timeout=120_000) as download_info:
+                page.click(f"#dl-map-{kind}-{fmt}")
+            download = download_info.value
+            assert download.suggested_filename.endswith("." + fmt), download.suggested_filename
+            files[kind, fmt] = tmp_path / download.suggested_filename
+            download.save_as(files[kind, fmt])
+    coverage = {name for name, _ in pyogrio.list_layers(files["coverage", "gpkg"])}
+    assert coverage == {"stations", "wmk_zones", "coverage_cells", "gaps_kecamatan", "gap_cells"}
+    assert pyogrio.read_info(files["coverage", "gpkg"], layer="stations")["features"] == 1  # posko-e2e
+    assert pyogrio.read_info(files["incidents", "gpkg"], layer="incidents")["features"] == 8  # October's reports
+    assert pyogrio.read_info(files["incidents", "gpkg"], layer="density")["crs"] == "EPSG:32748"
+    zones = json.loads(files["coverage", "geojson"].read_text())
+    assert [f["properties"]["station"] for f in zones["features"]] == ["posko-e2e"]
+    assert len(json.loads(files["incidents", "geojson"].read_text())["features"]) == 8
+    for kind in ("coverage", "incidents"):
+        assert files[kind, "png"].read_bytes().startswith(b"\x89PNG\r\n\x1a\n")

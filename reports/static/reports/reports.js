@@ -85,7 +85,18 @@
       cells: [k.name || T.no_kecamatan, num(k.events, 0), num(pct(k.share_within)), num(min(k.p90_s)), num(pct(k.wmk_population_share)), rank[k.code] || ""],
     }));
     const note = spm.wmk_note ? `<p class="hint">${esc(T.wmk_missing.replace("%(why)s", spm.wmk_note))}</p>` : "";
-    return table(`${title} (${Math.round(spm.target_s / 60)} ${T.min})`, [T.kecamatan, T.events, T.within_standard_pct, T.p90_min, T.wmk_pct, T.rank], rows, (r) => (r.fails ? "fails" : "")) + note;
+    return table(`${title} (${Math.round(spm.target_s / 60)} ${T.min})`, [T.kecamatan, T.events, T.within_standard_pct, T.p90_min, T.wmk_pct, T.rank], rows, (r) => (r.fails ? "fails" : "")) + note + poskoTable(title, spm);
+  }
+
+  function poskoTable(title, spm) {
+    if (!spm.new_posko || !spm.new_posko.length) return "";
+    const rows = spm.new_posko.map((e) => ({
+      cells: [e.name, e.site ? `${num(e.site.lon, 5)}, ${num(e.site.lat, 5)}` : "–", e.site ? e.site.street || "" : e.note,
+        num(pct(e.wmk_population_share_before)), num(pct(e.wmk_population_share_after)), num(e.population_gained, 0),
+        num(e.fires, 0), num(pct(e.fires_within_share_before)), num(pct(e.fires_within_share_after))],
+    }));
+    return `<div class="new-posko">` + table(`${title}: ${T.new_posko}`, [T.kecamatan, T.site, T.street, T.wmk_before_pct, T.wmk_after_pct, T.people_gained, T.events, T.within_before_pct, T.within_after_pct], rows) +
+      `<p class="hint">${esc(T.new_posko_hint)}</p></div>`;
   }
 
   function render(report, fire, ems) {
@@ -112,13 +123,22 @@
       for (const p of a.by_priority) agencyRows.push({ cells: [a.label, p.label, ...responseCells(p)] });
     }
     const head = [T.reports, T.reached, T.mean_min, T.p90_min, T.within_target_pct];
+    const phases = ["received_to_dispatched_s", "dispatched_to_en_route_s", "en_route_to_on_scene_s"];
+    const phaseHead = [T.agency, ...phases.flatMap((p) => [`${T["phase_" + p]}: ${T.mean_min}`, `${T["phase_" + p]}: ${T.p90_min}`])];
+    const phaseRows = report.response.by_agency.map((a) => ({ cells: [a.label, ...phases.flatMap((p) => [num(min(a.phases[p].mean_s)), num(min(a.phases[p].p90_s))])] }));
+    const h = report.hand_offs.by_agency;
+    const handoffs = h.length
+      ? table(T.handoffs, [T.agency, T.handoff_count, T.sent, T.acknowledged, T.acknowledged_pct, T.ack_mean_min, T.ack_p90_min, T.unacknowledged, T.escalated],
+        h.map((r) => ({ cells: [r.label, num(r.handoffs, 0), num(r.sent, 0), num(r.acknowledged, 0), num(pct(r.acknowledged_share)), num(min(r.ack_s.mean)), num(min(r.ack_s.p90)), num(r.unacknowledged, 0), num(r.escalated, 0)] })))
+      : `<h3>${esc(T.handoffs)}</h3><p class="hint">${esc(T.no_handoffs)}</p>`;
     const statuses = report.unit_time.statuses;
     $("report-tables").innerHTML = [
       table(T.response_agency, [T.agency, T.priority, ...head], agencyRows),
       table(T.response_kecamatan, [T.kecamatan, ...head], report.response.by_kecamatan.map((k) => ({ cells: [k.label, ...responseCells(k)] }))),
+      table(T.phases, phaseHead, phaseRows),
+      handoffs,
       spmTable(T.spm_fire, fire),
       spmTable(T.spm_ems, ems),
-      `<p class="hint">${esc(T.new_posko_later)}</p>`,
       table(T.unit_time, [T.unit, T.agency, ...statuses.map((s) => s.label)],
         report.unit_time.units.map((u) => ({ cells: [u.call_sign, u.agency, ...statuses.map((s) => num(u.seconds_by_status[s.key] / 3600))] }))),
     ].join("");
@@ -128,6 +148,12 @@
     const q = query();
     for (const [id, name] of [["dl-pdf", "period-pdf"], ["dl-xlsx", "period-xlsx"], ["dl-csv", "period-csv"], ["dl-data", "incidents-csv"]]) {
       $(id).href = `${urls[name]}?${q}`;
+    }
+    // Coverage maps are of the stations now (no period); the reports' maps are of the period.
+    const region = new URLSearchParams({ region: cfg.region.slug, agency: "fire" });
+    for (const fmt of ["gpkg", "geojson", "png"]) {
+      $(`dl-map-coverage-${fmt}`).href = `${urls["map-coverage-" + fmt]}?${region}${fmt === "geojson" ? "&layer=wmk_zones" : ""}`;
+      $(`dl-map-incidents-${fmt}`).href = `${urls["map-incidents-" + fmt]}?${q}`;
     }
     $("report-status").textContent = T.loading;
     try {

@@ -1,0 +1,1 @@
+export PYTHONPATH=/work/wt-rep17 DATABASE_URL=postgis://postgres@127.0.0.1:5432/siaga_rep17 REDIS_URL=redis://127.0.0.1:6379/1 DJANGO_SECRET_KEY=kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk SIAGA_CACHE_PREFIX=rep17 SIAGA_CHANNEL_PREFIX=rep17
