@@ -17,6 +17,7 @@ from gis_core.importers import roads as roads_module
 from gis_core.importers.errors import ImportValidationError
 from gis_core.importers.roads import import_roads
 from gis_core.models import Kecamatan, Region, RoadEdge, RoadNetworkVersion, RoadNode
+from gis_core.routing.profiles import CAR, edge_allowed, vehicle_profile
 from gis_core.routing.registry import clear_engines, engine_for
 
 pytestmark = pytest.mark.django_db
@@ -89,7 +90,11 @@ def test_liechtenstein_pbf_keeps_largest_scc_and_reads_maxspeed(jambi_region, da
     assert version.dropped_node_count == version.report["input_nodes"] - version.node_count > 0
     assert version.report["speed_sources"]["maxspeed"] > 0
     assert RoadEdge.objects.filter(version=version, oneway=True).exists()
-    assert not RoadEdge.objects.filter(version=version, highway__in=["footway", "service", "track", "path"]).exists()
+    # Ways off the drive network are kept only where open to motorbikes, and never driven by a car.
+    off_drive = RoadEdge.objects.filter(version=version, highway__in=["footway", "service", "track", "path"])
+    assert {e.tags.get("motorcycle") for e in off_drive} <= {"yes", "designated", "permissive"}
+    car = vehicle_profile(CAR)
+    assert not [e.pk for e in off_drive if edge_allowed(car, e.highway, e.tags)]
 
 
 # Around Vaduz, Liechtenstein (lon, lat): about 3 x 3 km of the country's ~25 x 12 km.
