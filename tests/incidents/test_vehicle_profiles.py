@@ -16,12 +16,20 @@ from __future__ import annotations
 
 import pytest
 from factories.access import make_user
-from factories.fleet import make_agency, make_incident, make_incident_type, make_station, make_unit, make_unit_type
+from factories.fleet import (
+    make_agency,
+    make_fix,
+    make_incident,
+    make_incident_type,
+    make_station,
+    make_unit,
+    make_unit_type,
+)
 from factories.fleet_fixtures import KAMPUNG_A, KAMPUNG_D, KAMPUNG_E
 from rest_framework.test import APIClient
 
 from fleet.models import AgencyKind
-from incidents.services.dispatch import dispatch_assign
+from incidents.services.dispatch import assignment_eta_refresh, dispatch_assign
 
 pytestmark = pytest.mark.django_db
 B = (103.6050, -1.6000)
@@ -107,3 +115,12 @@ def test_dispatch_records_the_profile_and_its_eta(fleet_at_a) -> None:
     assert engine.eta_s_at_dispatch == pytest.approx(461.2, abs=0.5)
     assert ambulance.eta_s_at_dispatch == pytest.approx(119.8, abs=0.5)
     assert engine.eta_road_class == "residential"  # the street it stops on
+
+
+def test_the_live_eta_follows_the_unit_on_its_profile(fleet_at_a) -> None:
+    units, incident = fleet_at_a
+    dispatch_assign(incident=incident, unit=units["ENGINE"], capability="fire_engine")
+    make_fix(unit=units["ENGINE"], geom=B)
+    refreshed = assignment_eta_refresh(unit=units["ENGINE"])
+    # From B round by C to D: 555.8 + 556.0 m at 25 km/h = 160.1 s, then the 221.1 s on foot.
+    assert refreshed.current_eta_s == pytest.approx(160.1 + 221.1, abs=0.5)
