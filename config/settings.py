@@ -88,6 +88,33 @@ SIAGA_ACCESS_SPEED_KPH = _env_float("SIAGA_ACCESS_SPEED_KPH", 15.0)
 SIAGA_MAX_ACCESS_M = _env_float("SIAGA_MAX_ACCESS_M", 3000.0)
 SIAGA_MAX_POINTS = int(_env_float("SIAGA_MAX_POINTS", 500))
 SIAGA_ISOCHRONE_BUFFER_M = _env_float("SIAGA_ISOCHRONE_BUFFER_M", 100.0)
+# Vehicle profiles (gis_core.routing.profiles): a fire engine takes no way tagged narrower than this; where
+# a vehicle cannot drive the caller's street, the rest is walked (or the hose laid) at this speed (3.6 km/h:
+# 60 m a minute); SIAGA_AGAINST_ONEWAY_FACTORS (JSON {profile: factor >= 1}, none by default) lets a
+# profile drive against one-ways at that many times the time, where the centre allows it.
+SIAGA_FIRE_ENGINE_MIN_WIDTH_M = _env_float("SIAGA_FIRE_ENGINE_MIN_WIDTH_M", 3.0)
+SIAGA_ON_FOOT_SPEED_KPH = _env_float("SIAGA_ON_FOOT_SPEED_KPH", 3.6)
+
+
+def _against_oneway_factors() -> dict[str, float]:
+    raw = os.environ.get("SIAGA_AGAINST_ONEWAY_FACTORS", "{}")
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"SIAGA_AGAINST_ONEWAY_FACTORS={raw!r} is not JSON") from exc
+    known = {"car", "fire_engine", "motorbike"}  # gis_core.routing.profiles.PROFILE_NAMES
+    if not isinstance(value, dict) or not all(
+        k in known and isinstance(v, int | float) and not isinstance(v, bool) and 1 <= v < float("inf")
+        for k, v in value.items()
+    ):
+        raise ImproperlyConfigured(
+            f"SIAGA_AGAINST_ONEWAY_FACTORS={raw!r} must be a JSON object {{profile: factor >= 1}}, profiles "
+            f"{', '.join(sorted(known))}"
+        )
+    return {k: float(v) for k, v in value.items()}
+
+
+SIAGA_AGAINST_ONEWAY_FACTORS = _against_oneway_factors()
 # Coverage: one run's grid has at most this many cells (region area / cell_m^2), and a siting run computes at most
 # this many candidate-site x demand-point travel times; more is a 400 saying which input to change.
 SIAGA_COVERAGE_MAX_CELLS = int(_env_float("SIAGA_COVERAGE_MAX_CELLS", 200_000))

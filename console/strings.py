@@ -65,6 +65,12 @@ JS_STRINGS = {
     "eta": _("ETA"),
     "distance": _("Distance"),
     "minutes": _("min"),
+    "on_foot": _("on foot"),
+    "on_foot_hint": _(
+        "The vehicle cannot drive the caller's street: the ETA includes the walk (or hose lay) from where it stops"
+    ),
+    "profile_fire_engine": _("fire engine"),
+    "profile_motorbike": _("motorbike"),
     "km": _("km"),
     "phases": _("Phases"),
     "received": _("Received"),

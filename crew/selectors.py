@@ -13,10 +13,11 @@ from typing import TypedDict
 from django.utils import timezone
 from shapely.geometry import mapping
 
-from fleet.models import Device, UnitStatus
+from fleet.models import Device, UnitStatus, UnitType
 from gazetteer.selectors import place_at
 from gis_core.errors import DomainError
 from gis_core.models import Facility, FacilityKind
+from gis_core.routing.profiles import CAR
 from gis_core.routing.registry import engine_for
 from incidents.models import Incident
 from incidents.representations import incident_public, incidents_loaded, unit_public
@@ -48,10 +49,12 @@ _ASSIGNMENT_FIELDS = ("id", "unit_id", "call_sign", "agency", "agency_name", "st
 
 
 class CrewRoute(TypedDict):
-    geometry: dict  # GeoJSON LineString, EPSG:4326
-    eta_s: float
+    geometry: dict  # GeoJSON LineString, EPSG:4326; to where the unit's vehicle stops
+    eta_s: float  # the walk from there included
     length_m: float
     street_names: list[str]
+    access_on_foot_s: float  # the walk (or hose lay) from reachable_point, 0 when the vehicle drives there
+    reachable_point: list[float] | None
 
 
 class CrewState(TypedDict):
@@ -109,7 +112,9 @@ def crew_state(*, device: Device) -> CrewState:
     if incident.geom is not None:
         result["landmark"] = _landmark(incident)
         if state.position.lonlat is not None:
-            result["route"] = _route(incident, state.position.lonlat)
+            types = UnitType.objects.filter(units__pk=device.unit_id)
+            profile = types.values_list("routing_profile", flat=True).first()
+            result["route"] = _route(incident, state.position.lonlat, profile=profile or CAR)
     return result
 
 
@@ -121,13 +126,18 @@ def _landmark(incident: Incident) -> str | None:
     return None if landmark is None else f"{round(landmark.distance_m)} m dari {landmark.name}"
 
 
-def _route(incident: Incident, origin: tuple[float, float]) -> CrewRoute | None:
+def _route(incident: Incident, origin: tuple[float, float], *, profile: str) -> CrewRoute | None:
+    """The route on the unit's vehicle profile to where its vehicle stops, and the walk from there."""
     try:
-        route = engine_for(incident.region).route(origin, (incident.geom.x, incident.geom.y))
+        engine = engine_for(incident.region, profile)
+        reach = engine.reach((incident.geom.x, incident.geom.y))
+        route = engine.route(origin, reach.snap)
     except DomainError as exc:  # no network, no route, outside it: the page shows the point alone
         logger.info("no route for the crew to %s: %s", incident.reference, exc)
         return None
+    stop = reach.reachable_point
     return CrewRoute(
-        geometry=mapping(route.geometry_lonlat), eta_s=round(route.eta_s, 1), length_m=round(route.length_m, 1),
-        street_names=list(route.street_names),
+        geometry=mapping(route.geometry_lonlat), eta_s=round(route.eta_s + reach.on_foot_s, 1),
+        length_m=round(route.length_m, 1), street_names=list(route.street_names),
+        access_on_foot_s=round(reach.on_foot_s, 1), reachable_point=None if stop is None else list(stop),
     )  # fmt: skip

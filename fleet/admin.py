@@ -74,7 +74,8 @@ class CapabilityAdmin(AuditedAdmin):
 
 @admin.register(UnitType)
 class UnitTypeAdmin(AuditedAdmin):
-    list_display = ("code", "name", "name_id")
+    list_display = ("code", "name", "name_id", "routing_profile")
+    list_filter = ("routing_profile",)
     search_fields = ("code", "name", "name_id")
     filter_horizontal = ("capabilities",)
 

@@ -118,9 +118,23 @@ class Capability(NamedInTwoLanguages):
         return self.code
 
 
+class RoutingProfile(models.TextChoices):
+    """The vehicle profile a unit type is routed with (``gis_core.routing.profiles``)."""
+
+    CAR = "car", "car-size vehicle (ambulance)"
+    FIRE_ENGINE = "fire_engine", "large fire engine or truck"
+    MOTORBIKE = "motorbike", "motorbike"
+
+
 class UnitType(NamedInTwoLanguages):
     code = models.SlugField(max_length=32, unique=True)
     capabilities = models.ManyToManyField(Capability, related_name="unit_types")
+    routing_profile = models.CharField(
+        max_length=16,
+        choices=RoutingProfile.choices,
+        default=RoutingProfile.CAR,
+        help_text="which roads its ETAs and routes may use, and at what speeds",
+    )
 
     class Meta:
         ordering = ["code"]

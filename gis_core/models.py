@@ -211,6 +211,12 @@ class RoadEdge(models.Model):
     speed_source = models.CharField(max_length=16, help_text="maxspeed (OSM tag) or table")
     travel_time_s = models.FloatField()
     geom = models.LineStringField(srid=4326)
+    tags = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="OSM tags the vehicle profiles read (width, maxwidth, motorcar, motor_vehicle, motorcycle, "
+        "access, service); values of merged ways joined with ';'",
+    )
 
     class Meta:
         indexes = [models.Index(fields=["version"])]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-# The one vehicle profile today: every unit drives the speeds below. Assignments record it with their ETA.
+# The vehicle profile of a unit type that names none (gis_core.routing.profiles; UnitType.routing_profile).
 DEFAULT_PROFILE = "car"
 
 DEFAULT_SPEEDS_KPH: dict[str, float] = {

@@ -18,7 +18,7 @@ from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from fleet.models import Agency, Capability, Device, Station, Unit, UnitType
+from fleet.models import Agency, Capability, Device, RoutingProfile, Station, Unit, UnitType
 from fleet.services.devices import secret_hash
 from gis_core.models import Facility, Region
 
@@ -94,7 +94,8 @@ def capabilities_load(*, path: Path | str = CAPABILITIES_PATH) -> LoadSummary:
     ----------
     path
         ``{"capabilities": [{"code", "name", "name_id"}], "unit_types": [{"code", "name", "name_id",
-        "capabilities": [code]}]}``; ``name`` is English, ``name_id`` Bahasa Indonesia (optional).
+        "capabilities": [code], "routing_profile"?}]}``; ``name`` is English, ``name_id`` Bahasa Indonesia
+        (optional); ``routing_profile`` ``car`` (the default), ``fire_engine`` or ``motorbike``.
     """
     data = _read(Path(path))
     caps = data.get("capabilities") or []
@@ -109,7 +110,8 @@ def capabilities_load(*, path: Path | str = CAPABILITIES_PATH) -> LoadSummary:
         by_code = {c["code"]: _upsert(Capability, {"code": c["code"]}, _names(c), summary, "capabilities")
                    for c in caps}  # fmt: skip
         for t in types:
-            unit_type = _upsert(UnitType, {"code": t["code"]}, _names(t), summary, "unit types")
+            values = {**_names(t), "routing_profile": t.get("routing_profile") or RoutingProfile.CAR}
+            unit_type = _upsert(UnitType, {"code": t["code"]}, values, summary, "unit types")
             wanted = {by_code[c].pk for c in t["capabilities"]}
             if set(unit_type.capabilities.values_list("pk", flat=True)) != wanted:
                 unit_type.capabilities.set(wanted)

@@ -8,6 +8,7 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from gis_core.api.fields import PointField, PointListField, parse_lonlat
 from gis_core.models import Kecamatan, Kelurahan, Region, RoadNetworkVersion
+from gis_core.routing.profiles import CAR, PROFILE_NAMES
 from gis_core.selectors import region_visible, regions_visible
 
 _POPULATION_FIELDS = ("population", "population_year", "population_source", "population_kind")
@@ -108,6 +109,8 @@ def _max_points() -> int:
 
 class RoutingInputSerializer(serializers.Serializer):
     region = RegionField()
+    # The vehicle profile (gis_core.routing.profiles): which roads, at what speeds. The car by default.
+    profile = serializers.ChoiceField(choices=PROFILE_NAMES, default=CAR)
 
 
 class EtaInputSerializer(RoutingInputSerializer):
@@ -151,6 +154,16 @@ def travel_time_data(tt) -> dict:
     return {"reachable": True, "eta_s": round(tt.eta_s, 3), "network_s": round(tt.network_s, 3),
             "access_s": round(tt.access_s, 3), "distance_m": round(tt.distance_m, 2),
             "access_m": round(tt.access_m, 2)}  # fmt: skip
+
+
+def reach_data(reach) -> dict:
+    """The walk (or hose lay) from where the profile's vehicle stops, apart from the drive."""
+    stop = reach.reachable_point
+    return {
+        "access_on_foot_s": round(reach.on_foot_s, 3),
+        "access_on_foot_m": round(reach.on_foot_m, 2),
+        "reachable_point": None if stop is None else [round(stop[0], 7), round(stop[1], 7)],
+    }
 
 
 def snap_data(snap) -> dict:

@@ -107,21 +107,40 @@ class EtaView(APIView):
     @extend_schema(request=s.EtaInputSerializer, responses={200: dict})
     def post(self, request: Request) -> Response:
         data = _valid(s.EtaInputSerializer, request)
-        engine = engine_for(data["region"])
-        destination = engine.snap([data["destination"]])[0]
+        engine = engine_for(data["region"], data["profile"])
+        # Where the profile's vehicle stops for the destination: the destination itself unless it cannot
+        # drive the street there (then the walk is added to each eta_s and shown apart).
+        reach = engine.reach(data["destination"])
+        destination = reach.snap
         origin_ids, origin_points = zip(*data["origins"], strict=True)
         snapped = engine.try_snap(list(origin_points))
         usable = [i for i, snap in enumerate(snapped) if not isinstance(snap, Exception)]
-        times = engine.travel_times_to([snapped[i] for i in usable], destination, cutoff_s=data.get("cutoff_s"))
+        cutoff_s = data.get("cutoff_s")
+        cutoff_s = None if cutoff_s is None else cutoff_s - reach.on_foot_s
+        times = (
+            engine.travel_times_to([snapped[i] for i in usable], destination, cutoff_s=cutoff_s)
+            if cutoff_s is None or cutoff_s >= 0
+            else [None] * len(usable)
+        )
         by_index = dict(zip(usable, times, strict=True))
         results = []
         for i, snap in enumerate(snapped):
             row = {"index": i, "id": origin_ids[i], **s.travel_time_data(by_index.get(i))}
+            if row["eta_s"] is not None and reach.on_foot_s:
+                row["eta_s"] = round(row["eta_s"] + reach.on_foot_s, 3)
             if isinstance(snap, Exception):
                 row["error"] = str(snap)
             results.append(row)
         results.sort(key=lambda r: (r["eta_s"] is None, r["eta_s"] or 0.0, r["index"]))
-        return Response({"region": data["region"].slug, "destination": s.snap_data(destination), "results": results})
+        return Response(
+            {
+                "region": data["region"].slug,
+                "profile": data["profile"],
+                "destination": s.snap_data(destination),
+                **s.reach_data(reach),
+                "results": results,
+            }
+        )
 
 
 class RouteView(APIView):
@@ -132,7 +151,9 @@ class RouteView(APIView):
     @extend_schema(request=s.RouteInputSerializer, responses={200: dict})
     def post(self, request: Request) -> Response:
         data = _valid(s.RouteInputSerializer, request)
-        route = engine_for(data["region"]).route(data["origin"], data["destination"])
+        engine = engine_for(data["region"], data["profile"])
+        reach = engine.reach(data["destination"])
+        route = engine.route(data["origin"], reach.snap)
         return Response(
             {
                 "type": "Feature",
@@ -142,8 +163,10 @@ class RouteView(APIView):
                     "travel_time_s": round(route.travel_time_s, 3),
                     "access_s": round(route.access_s, 3),
                     "access_m": round(route.access_m, 2),
-                    "eta_s": round(route.eta_s, 3),
+                    "eta_s": round(route.eta_s + reach.on_foot_s, 3),
                     "street_names": list(route.street_names),
+                    "profile": data["profile"],
+                    **s.reach_data(reach),
                 },
             }
         )
@@ -157,7 +180,7 @@ class IsochroneView(APIView):
     @extend_schema(request=s.IsochroneInputSerializer, responses={200: dict})
     def post(self, request: Request) -> Response:
         data = _valid(s.IsochroneInputSerializer, request)
-        isochrones = engine_for(data["region"]).isochrones(data["origin"], data["thresholds_s"])
+        isochrones = engine_for(data["region"], data["profile"]).isochrones(data["origin"], data["thresholds_s"])
         features = [
             {
                 "type": "Feature",
@@ -177,7 +200,8 @@ class MatrixView(APIView):
     @extend_schema(request=s.MatrixInputSerializer, responses={200: dict})
     def post(self, request: Request) -> Response:
         data = _valid(s.MatrixInputSerializer, request)
-        rows = engine_for(data["region"]).matrix(data["origins"], data["destinations"], cutoff_s=data.get("cutoff_s"))
+        engine = engine_for(data["region"], data["profile"])
+        rows = engine.matrix(data["origins"], data["destinations"], cutoff_s=data.get("cutoff_s"))
         return Response(
             {
                 "eta_s": [[None if tt is None else round(tt.eta_s, 3) for tt in row] for row in rows],

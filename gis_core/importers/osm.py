@@ -10,6 +10,7 @@ from __future__ import annotations
 import tempfile
 from collections import Counter
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
@@ -23,6 +24,7 @@ from shapely.geometry import LineString
 from tqdm import tqdm
 
 from gis_core.importers.errors import ImportValidationError
+from gis_core.routing.profiles import CAR, ROAD_TAG_KEYS, edge_allowed, vehicle_profile
 from gis_core.speeds import highway_classes, parse_maxspeed_kph, table_speed_kph
 
 OSM_SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".osm.pbf", ".pbf")
@@ -48,6 +50,37 @@ def is_drivable(tags: Mapping[str, str]) -> bool:
     if tags.get("motor_vehicle") == "no" or tags.get("motorcar") == "no":
         return False
     return tags.get("service") not in _EXCLUDED_SERVICE
+
+
+# Beyond the drive network, a file import keeps the ways a motorbike ambulance may ride and a car may not:
+# footway, path, track and pedestrian ways tagged motorcycle=yes (designated, permissive), and gang tagged
+# motorcar=no with motorcycle=yes. Their edges are stored with their tags; the car profile drives none of
+# them, so car answers are those of the drive network alone (gis_core.routing.profiles).
+_MOTORBIKE_HIGHWAY = {"footway", "path", "track", "pedestrian", "living_street", "residential", "service",
+                      "unclassified"}  # fmt: skip
+_MOTORCYCLE_YES = {"yes", "designated", "permissive"}
+
+
+def is_motorbike_way(tags: Mapping[str, str]) -> bool:
+    """Whether a way outside the drive network is open to motorbikes by its tags (kept for that profile)."""
+    highway = tags.get("highway")
+    if highway not in _MOTORBIKE_HIGHWAY or tags.get("motorcycle") not in _MOTORCYCLE_YES:
+        return False
+    if tags.get("area") == "yes" or tags.get("access") == "private":
+        return False
+    # Only ways the car profile never drives: the drive network itself stays as osmnx's "drive" keeps it.
+    return not edge_allowed(vehicle_profile(CAR), highway, tags)
+
+
+@contextmanager
+def _profile_tags_kept() -> Iterator[None]:
+    """osmnx keeps only ``settings.useful_tags_way`` on edges: add the tags the vehicle profiles read."""
+    before = list(ox.settings.useful_tags_way)
+    ox.settings.useful_tags_way = list(dict.fromkeys([*before, *ROAD_TAG_KEYS]))
+    try:
+        yield
+    finally:
+        ox.settings.useful_tags_way = before
 
 
 def source_kind_of(path: Path) -> str:
@@ -108,7 +141,8 @@ def read_osm_extract(path: Path, *, clip: shapely.Geometry | None = None, progre
         if way_count == 0:
             where = " inside the clip area (is it the right extract for this region?)" if clip is not None else ""
             raise ImportValidationError(f"{path}: no drivable highway ways found in this extract{where}")
-        return ox.graph_from_xml(xml_path, simplify=True, retain_all=True)
+        with _profile_tags_kept():
+            return ox.graph_from_xml(xml_path, simplify=True, retain_all=True)
 
 
 def _write_drivable_xml(source: Path, target: Path, *, clip: shapely.Geometry | None = None, progress: bool) -> int:
@@ -125,7 +159,7 @@ def _write_drivable_xml(source: Path, target: Path, *, clip: shapely.Geometry | 
         # No total: pyosmium streams the file. A country extract has millions of highway ways.
         for way in tqdm(processor, desc="reading highway ways", unit=" ways", disable=not progress):
             tags = dict(way.tags)
-            if not is_drivable(tags):
+            if not (is_drivable(tags) or is_motorbike_way(tags)):
                 continue
             located = [(node.ref, node.lon, node.lat) for node in way.nodes if node.location.valid()]
             if len(located) < 2 or (inside is not None and not inside.any(located)):
@@ -171,7 +205,8 @@ class _Clip:
 def read_place(place: str) -> nx.MultiDiGraph:
     """Download the drive network of a named place from OpenStreetMap through osmnx (online only)."""
     try:
-        return ox.graph_from_place(place, network_type="drive", simplify=True, retain_all=True)
+        with _profile_tags_kept():
+            return ox.graph_from_place(place, network_type="drive", simplify=True, retain_all=True)
     except Exception as exc:  # geocoding and Overpass failures come in many types
         raise ImportValidationError(f"could not download the road network for {place!r}: {exc}") from exc
 
@@ -189,6 +224,7 @@ class PreparedEdge:
     speed_source: str
     travel_time_s: float
     geometry: LineString
+    tags: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -202,6 +238,10 @@ class PreparedNetwork:
 
 def prepare_network(graph: nx.MultiDiGraph, *, speeds_kph: Mapping[str, float]) -> PreparedNetwork:
     """Keep the largest strongly connected component and give each edge speed and travel time.
+
+    The component is that of the edges a car may drive, so the drive network comes out as it did before
+    ways for motorbikes alone were kept; those ways are kept where they belong to the largest component
+    of the whole graph.
 
     Parameters
     ----------
@@ -219,8 +259,23 @@ def prepare_network(graph: nx.MultiDiGraph, *, speeds_kph: Mapping[str, float]) 
     if graph.number_of_nodes() == 0 or graph.number_of_edges() == 0:
         raise ImportValidationError("the road graph is empty: no drivable edges to import")
     _check_coordinates(graph)
-    components = sorted(nx.strongly_connected_components(graph), key=len, reverse=True)
-    keep = graph.subgraph(components[0])
+    car = vehicle_profile(CAR)
+    car_edges = [
+        (u, v, k)
+        for u, v, k, d in graph.edges(keys=True, data=True)
+        if edge_allowed(car, _joined(d.get("highway")), _edge_tags(d))
+    ]
+    if not car_edges:
+        raise ImportValidationError("the road graph has no edges a car may drive")
+    car_graph = graph.edge_subgraph(car_edges)
+    components = sorted(nx.strongly_connected_components(car_graph), key=len, reverse=True)
+    car_nodes = components[0]
+    whole = max(nx.strongly_connected_components(graph), key=len)
+    keep = graph.edge_subgraph(
+        (u, v, k)
+        for u, v, k in graph.edges(keys=True)
+        if ((u in car_nodes and v in car_nodes) if car_graph.has_edge(u, v, k) else (u in whole and v in whole))
+    )
     speed_sources: Counter[str] = Counter()
     unparsed: Counter[str] = Counter()
     unknown_classes: Counter[str] = Counter()
@@ -242,6 +297,7 @@ def prepare_network(graph: nx.MultiDiGraph, *, speeds_kph: Mapping[str, float]) 
         "classes_not_in_speed_table": dict(unknown_classes),
         "speeds_kph": dict(speeds_kph),
         "highway_counts": dict(Counter(e.highway for e in edges).most_common()),
+        "motorbike_only_edges": sum(1 for e in edges if not edge_allowed(car, e.highway, e.tags)),
     }
     return PreparedNetwork(nodes=nodes, edges=edges, report=report)
 
@@ -298,7 +354,24 @@ def _prepare_edge(graph, u, v, data, speeds_kph, unparsed, unknown_classes) -> P
         speed_source=source,
         travel_time_s=length_m / (speed_kph / 3.6),
         geometry=geometry,
+        tags=_edge_tags(data),
     )
+
+
+def _joined(value: object) -> str:
+    return ";".join(highway_classes(value))
+
+
+def _edge_tags(data: Mapping) -> dict[str, str]:
+    """The tags the vehicle profiles read (``ROAD_TAG_KEYS``), values of merged ways joined with ``;``."""
+    tags = {}
+    for key in ROAD_TAG_KEYS:
+        value = data.get(key)
+        if isinstance(value, list):
+            value = ";".join(str(v) for v in _unique(value) if v not in (None, ""))
+        if value not in (None, "") and not (isinstance(value, float) and value != value):
+            tags[key] = str(value)[:64]
+    return tags
 
 
 def _first_int(value: object) -> int | None:

@@ -7,6 +7,7 @@ or the new one, never half of one.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -150,7 +151,7 @@ def _copy_network(version: RoadNetworkVersion, prepared: PreparedNetwork, *, pro
     edge_rows = (
         (
             version.pk, db_id[e.u], db_id[e.v], e.osm_way_id, e.highway, e.name, e.oneway, e.length_m,
-            e.speed_kph, e.speed_source, e.travel_time_s, wkb,
+            e.speed_kph, e.speed_source, e.travel_time_s, wkb, json.dumps(e.tags),
         )
         for e, wkb in zip(prepared.edges, edge_wkb, strict=True)
     )  # fmt: skip
@@ -164,7 +165,7 @@ def _copy_network(version: RoadNetworkVersion, prepared: PreparedNetwork, *, pro
     )
     _copy(
         f"COPY {edge_table} (version_id, source_id, target_id, osm_way_id, highway, name, oneway, length_m, "
-        "speed_kph, speed_source, travel_time_s, geom) FROM STDIN",
+        "speed_kph, speed_source, travel_time_s, geom, tags) FROM STDIN",
         edge_rows,
         total=len(prepared.edges),
         label="edges",

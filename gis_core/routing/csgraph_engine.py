@@ -17,10 +17,20 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from gis_core.crs import transformer_to_lonlat
-from gis_core.routing.engine import EdgeInfo, Isochrone, PointAttachment, PointLike, Route, Snap, TravelTime
+from gis_core.routing.engine import (
+    EdgeInfo,
+    Isochrone,
+    PointAttachment,
+    PointLike,
+    Reach,
+    Route,
+    Snap,
+    TravelTime,
+)
 from gis_core.routing.errors import NoRouteError, RoutingError
 from gis_core.routing.graph import RoadGraph
 from gis_core.routing.links import EdgeLinks, straight_leg_m
+from gis_core.routing.profiles import OnFootAccess
 from gis_core.routing.search import NetworkSearch
 from gis_core.routing.shapes import isochrone_of, route_from_pieces, straight_route, tree_pieces
 from gis_core.routing.snapping import EdgeSnapper, SnappedPoints, describe, valid_lonlat
@@ -44,6 +54,9 @@ class CsgraphEngine:
         Half-width of the band drawn around reachable road pieces in isochrones, metres.
     max_batch_points : int
         Largest number of points accepted on one side of a batch call.
+    on_foot : OnFootAccess, optional
+        For a vehicle profile that may not drive every street of the whole network (``graph`` is its
+        part of it): how :meth:`reach` finds the stop and the walk for a caller on a forbidden street.
 
     Notes
     -----
@@ -59,6 +72,7 @@ class CsgraphEngine:
         max_access_m: float = 3000.0,
         isochrone_buffer_m: float = 100.0,
         max_batch_points: int = 10_000,
+        on_foot: OnFootAccess | None = None,
     ):
         if graph.n_edges == 0:
             raise ValueError("the road graph has no edges")
@@ -75,6 +89,17 @@ class CsgraphEngine:
         self._links = EdgeLinks(graph)
         self._network = NetworkSearch(graph)
         self._to_lonlat = transformer_to_lonlat(graph.metric_crs)
+        self.on_foot = on_foot
+        self._walk_snapper = (
+            None
+            if on_foot is None
+            else EdgeSnapper(
+                on_foot.graph,
+                access_speed_mps=self.access_speed_mps,
+                max_access_m=max_access_m,
+                max_batch_points=max_batch_points,
+            )
+        )
 
     @property
     def node_lonlat(self) -> np.ndarray:
@@ -122,6 +147,35 @@ class CsgraphEngine:
             from every road, a :class:`Snap` otherwise.
         """
         return self._snapper.try_snap(points)
+
+    def reach(self, point: PointLike) -> Reach:
+        """Where this engine's vehicle drives to for ``point``, and the walk from there.
+
+        The point snapped to the whole network: on a street this profile may drive (or with no
+        ``on_foot`` access), the vehicle drives to the point itself. Else to the nearest point it can
+        reach, whichever is the shorter walk: along the streets to a junction of a road it may drive,
+        or straight to the nearest such road.
+
+        Raises
+        ------
+        InvalidPointError, OutsideNetworkError
+            A bad coordinate; a point farther than ``max_access_m`` from every road it may drive.
+        """
+        [snap] = self.snap([point])
+        if self.on_foot is None or self._walk_snapper is None:
+            return Reach(snap)
+        walk = self._walk_snapper.resolve([point])
+        stop = self.on_foot.stop_for(
+            edge=int(walk.edge[0]),
+            fraction=float(walk.fraction[0]),
+            offset_m=float(walk.offset_m[0]),
+            straight_stop_lonlat=(snap.snapped_lon, snap.snapped_lat),
+            straight_m=snap.offset_m,
+        )
+        if stop is None:
+            return Reach(snap)
+        [stop_snap] = self.snap([stop.lonlat])
+        return Reach(stop_snap, on_foot_m=stop.on_foot_m, on_foot_s=stop.on_foot_m / self.on_foot.speed_mps)
 
     # ----------------------------------------------------------------- travel times
 
@@ -455,6 +509,7 @@ class CsgraphEngine:
             max_access_m=self.max_access_m,
             isochrone_buffer_m=self.isochrone_buffer_m,
             max_batch_points=self.max_batch_points,
+            on_foot=self.on_foot,
         )
 
     def points_along_roads_lonlat(self, count: int) -> np.ndarray:

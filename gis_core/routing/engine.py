@@ -14,6 +14,10 @@ Conventions
 * Batch calls never abort on one bad pair: an unreachable pair, a pair beyond the cutoff or a batch
   point too far from any road becomes ``None``. A single origin or destination that cannot be
   snapped raises :class:`~gis_core.routing.errors.OutsideNetworkError`.
+* An engine drives one vehicle profile (``gis_core.routing.profiles``): every profile's engine of a
+  network has the same nodes in the same order. A :class:`Snap` belongs to the engine that made it.
+  :meth:`RoutingEngine.reach` says where the vehicle stops for a point on a street it may not drive
+  and how far the rest is on foot.
 * Edges are the engine's directed edges, named by position (``edge_index``, as in :class:`Snap`);
   ``edge_id`` is the primary key of the ``RoadEdge`` row an edge was loaded from. A what-if variant
   (:meth:`RoutingEngine.with_closed_edges`) keeps the node numbering, so node times line up.
@@ -140,6 +144,29 @@ class Isochrone:
     area_m2: float
 
 
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """Where a vehicle of the engine's profile drives to for a point, and the rest of the way on foot.
+
+    Attributes
+    ----------
+    snap : Snap
+        The point the vehicle drives to, snapped by the same engine: the point itself when the
+        profile may drive its street, else the nearest point it can reach (``reachable_point``).
+    on_foot_m, on_foot_s : float
+        The walk (or hose lay) from there to the point, metres and seconds; 0 when there is none.
+    """
+
+    snap: Snap
+    on_foot_m: float = 0.0
+    on_foot_s: float = 0.0
+
+    @property
+    def reachable_point(self) -> tuple[float, float] | None:
+        """The stop (lon, lat) when part of the way is on foot, else None."""
+        return (self.snap.lon, self.snap.lat) if self.on_foot_m > 0 else None
+
+
 @dataclass(frozen=True, eq=False)
 class PointAttachment:
     """Many points attached to the network once, so that every later search is a node-time lookup.
@@ -222,6 +249,13 @@ class RoutingEngine(Protocol):
 
     def try_snap(self, points: Sequence[PointLike]) -> list[Snap | RoutingError]:
         """Attach points to the network, returning the error in place of each point that fails."""
+        ...
+
+    def reach(self, point: PointLike) -> Reach:
+        """Where this engine's vehicle drives to for ``point``, and the walk from there (vehicle profiles).
+
+        Raise ``OutsideNetworkError`` when the point is too far from every road the vehicle may drive.
+        """
         ...
 
     def travel_times_to(

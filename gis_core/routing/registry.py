@@ -26,12 +26,21 @@ from gis_core.routing.csgraph_engine import CsgraphEngine
 from gis_core.routing.engine import RoutingEngine
 from gis_core.routing.errors import NoNetworkError, RegionCrsInvalidError
 from gis_core.routing.graph import RoadGraph, road_graph_from_arrays
+from gis_core.routing.profiles import (
+    CAR,
+    PROFILE_NAMES,
+    EdgeAttributes,
+    OnFootAccess,
+    allowed_edges,
+    profile_graph,
+    vehicle_profile,
+)
 
 logger = logging.getLogger(__name__)
 
 _lock = threading.Lock()
-# region pk -> ((network version id, metric_srid), engine)
-_engines: dict[int, tuple[tuple[int, int], RoutingEngine]] = {}
+# (region pk, vehicle profile) -> ((network version id, metric_srid), engine)
+_engines: dict[tuple[int, str], tuple[tuple[int, int], RoutingEngine]] = {}
 
 
 def active_version_id(region: Region) -> int | None:
@@ -39,11 +48,16 @@ def active_version_id(region: Region) -> int | None:
     return RoadNetworkVersion.objects.filter(region=region, is_active=True).values_list("pk", flat=True).first()
 
 
-def engine_for(region: Region) -> RoutingEngine:
-    """The routing engine for the region's active road network, loading it on first use or change.
+def engine_for(region: Region, profile: str = CAR) -> RoutingEngine:
+    """The routing engine for the region's active road network and a vehicle profile, loaded on first use or change.
+
+    Each profile's engine is built once per network version from the same rows (``profile_engine``):
+    same nodes in the same order, its own weights.
 
     Raises
     ------
+    ValueError
+        An unknown profile (callers pass a ``UnitType.routing_profile`` or a validated choice).
     NoNetworkError
         When no network has been imported for the region.
     RegionCrsInvalidError
@@ -54,27 +68,82 @@ def engine_for(region: Region) -> RoutingEngine:
         raise NoNetworkError(
             f"{region.name} has no road network yet; import one with: manage.py import_roads {region.slug} --file ..."
         )
+    if profile not in PROFILE_NAMES:
+        raise ValueError(f"unknown vehicle profile {profile!r}; known: {', '.join(PROFILE_NAMES)}")
     key = (version_id, region.metric_srid)
-    cached = _engines.get(region.pk)
+    cached = _engines.get((region.pk, profile))
     if cached is not None and cached[0] == key:
         return cached[1]
     with _lock:
-        cached = _engines.get(region.pk)
+        cached = _engines.get((region.pk, profile))
         if cached is None or cached[0] != key:
             _check_metric_srid(region, version_id)
             started = time.perf_counter()
-            engine = CsgraphEngine(
-                load_road_graph(version_id, metric_srid=region.metric_srid),
-                access_speed_kph=settings.SIAGA_ACCESS_SPEED_KPH,
-                max_access_m=settings.SIAGA_MAX_ACCESS_M,
-                isochrone_buffer_m=settings.SIAGA_ISOCHRONE_BUFFER_M,
-            )
+            graph = _whole_graph(region, key)
+            engine = profile_engine(graph, load_edge_attributes(version_id), profile)
             logger.info(
-                "loaded road network version %s of %s in %.2f s", version_id, region.slug, time.perf_counter() - started
+                "loaded road network version %s of %s (%s) in %.2f s",
+                version_id,
+                region.slug,
+                profile,
+                time.perf_counter() - started,
             )
-            _engines[region.pk] = (key, engine)
-            cached = _engines[region.pk]
+            _engines[(region.pk, profile)] = (key, engine)
+            cached = _engines[(region.pk, profile)]
     return cached[1]
+
+
+# region pk -> ((network version id, metric_srid), the whole network as imported), shared by its profiles
+_graphs: dict[int, tuple[tuple[int, int], RoadGraph]] = {}
+
+
+def _whole_graph(region: Region, key: tuple[int, int]) -> RoadGraph:
+    cached = _graphs.get(region.pk)
+    if cached is None or cached[0] != key:
+        cached = (key, load_road_graph(key[0], metric_srid=key[1]))
+        _graphs[region.pk] = cached
+    return cached[1]
+
+
+def profile_engine(graph: RoadGraph, attributes: EdgeAttributes, profile: str) -> CsgraphEngine:
+    """The engine of one vehicle profile on the whole network ``graph``, with the deployment's settings.
+
+    Settings: ``SIAGA_FIRE_ENGINE_MIN_WIDTH_M``, ``SIAGA_AGAINST_ONEWAY_FACTORS`` (profile -> factor, the
+    emergency rule; none by default), ``SIAGA_ON_FOOT_SPEED_KPH`` for the walk or hose lay to a caller on
+    a street the vehicle may not drive, searched up to ``SIAGA_MAX_ACCESS_M``.
+    """
+    rules = vehicle_profile(
+        profile,
+        fire_engine_min_width_m=settings.SIAGA_FIRE_ENGINE_MIN_WIDTH_M,
+        against_oneway_factor=settings.SIAGA_AGAINST_ONEWAY_FACTORS.get(profile),
+    )
+    on_foot = None
+    if rules.on_foot:
+        on_foot = OnFootAccess(
+            graph,
+            allowed_edges(graph, attributes, rules),
+            speed_kph=settings.SIAGA_ON_FOOT_SPEED_KPH,
+            max_on_foot_m=settings.SIAGA_MAX_ACCESS_M,
+        )
+    return CsgraphEngine(
+        profile_graph(graph, attributes, rules),
+        access_speed_kph=settings.SIAGA_ACCESS_SPEED_KPH,
+        max_access_m=settings.SIAGA_MAX_ACCESS_M,
+        isochrone_buffer_m=settings.SIAGA_ISOCHRONE_BUFFER_M,
+        on_foot=on_foot,
+    )
+
+
+def load_edge_attributes(version_id: int) -> EdgeAttributes:
+    """The kept OSM tags and imported speeds of a version's edges, in the order of :func:`load_road_graph`."""
+    rows = list(
+        RoadEdge.objects.filter(version_id=version_id).order_by("id").values_list("tags", "speed_kph", "speed_source")
+    )
+    return EdgeAttributes(
+        tags=[row[0] or {} for row in rows],
+        speed_kph=np.array([row[1] for row in rows], dtype=np.float64),
+        speed_source=[row[2] for row in rows],
+    )
 
 
 def _check_metric_srid(region: Region, version_id: int) -> None:
@@ -127,3 +196,4 @@ def clear_engines() -> None:
     """Forget every loaded engine (tests, and after deleting a region)."""
     with _lock:
         _engines.clear()
+        _graphs.clear()

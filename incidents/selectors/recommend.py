@@ -18,8 +18,9 @@ from fleet.models import Agency, Capability, PositionFix, Station, Unit, UnitSta
 from fleet.selectors.units import UnitPosition, position_by_age
 from gis_core.api.fields import iso
 from gis_core.models import Region
-from gis_core.routing.engine import RoutingEngine, Snap
+from gis_core.routing.engine import Reach, RoutingEngine, Snap, TravelTime
 from gis_core.routing.errors import OutsideNetworkError, RoutingError
+from gis_core.routing.profiles import CAR
 from gis_core.routing.registry import engine_for
 from incidents.errors import IncidentLocationMissingError, IncidentTypeMissingError, RecommendationInputError
 from incidents.models import Incident
@@ -76,6 +77,7 @@ class _Candidate:
     capabilities: frozenset[str]  # the asked-for capabilities it has (all of its type's when none were asked for)
     position: UnitPosition
     status: str
+    profile: str  # its type's routing profile: the roads and speeds it is timed on
 
 
 class UnitTiming(TypedDict):
@@ -87,10 +89,14 @@ class UnitTiming(TypedDict):
     agency_name: str
     agency_kind: str
     unit_type: str
-    eta_s: float | None
+    eta_s: float | None  # driving, plus access_on_foot_s where the vehicle cannot drive to the point
     distance_m: float | None  # along the network
     access_s: float | None  # the off-road legs at both ends
     access_m: float | None
+    profile: str  # the vehicle profile the ETA was computed on (car, fire_engine, motorbike)
+    access_on_foot_s: float | None  # the walk or hose lay from reachable_point, 0 when the vehicle drives there
+    access_on_foot_m: float | None
+    reachable_point: list[float] | None  # (lon, lat) where the vehicle stops, when the rest is on foot
     position_age_s: float | None
     position_recorded_at: str | None
     position_source: str | None
@@ -158,7 +164,7 @@ def _candidates_sql(*, statuses: bool, codes: bool, unit_ids: bool, agencies: bo
         f"SELECT u.id, u.call_sign, a.code, a.name, a.kind, t.code, ST_X(f.geom), ST_Y(f.geom), "
         # The fix's age in seconds, computed here: no timestamp to parse per row.
         f"GREATEST(0, EXTRACT(EPOCH FROM (%s - f.recorded_at)))::float8, ST_X(s.geom), ST_Y(s.geom), c.code, "
-        f"u.status, f.recorded_at "
+        f"u.status, f.recorded_at, t.routing_profile "
         f"FROM {unit} u JOIN {agency} a ON a.id = u.agency_id JOIN {unit_type} t ON t.id = u.unit_type_id "
         f"LEFT JOIN {type_caps} tc ON tc.unittype_id = u.unit_type_id LEFT JOIN {cap} c ON c.id = tc.capability_id "
         f"LEFT JOIN {station} s ON s.id = u.home_station_id "
@@ -207,11 +213,15 @@ def _candidates(
         first.setdefault(row[0], row)
     out = []
     for pk, row in first.items():
-        _, call_sign, a_code, a_name, a_kind, type_code, lon, lat, age_s, s_lon, s_lat, _, status, recorded_at = row
+        _, call_sign, a_code, a_name, a_kind, type_code, lon, lat, age_s, s_lon, s_lat, _, status, recorded_at, pr = row
         fix_lonlat = (lon, lat) if lon is not None else None
         station_lonlat = (s_lon, s_lat) if s_lon is not None else None
         position = position_by_age(fix_lonlat, age_s, station_lonlat, max_age_s, recorded_at=recorded_at)
-        out.append(_Candidate(pk, call_sign, a_code, a_name, a_kind, type_code, frozenset(caps[pk]), position, status))
+        out.append(
+            _Candidate(
+                pk, call_sign, a_code, a_name, a_kind, type_code, frozenset(caps[pk]), position, status, pr or CAR
+            )
+        )
     return out
 
 
@@ -276,8 +286,9 @@ def units_recommend(
     needs = incident_needs(incident=incident, capabilities=capabilities)
     destination = (incident.geom.x, incident.geom.y)
     units = _candidates(incident.region_id, now, codes=sorted({n.capability for n in needs}), agency_ids=agency_ids)
-    engine = engine_for(incident.region)
-    timed = _time_units(engine, units, destination)
+    # No road network is the 409 that says so, even with no unit to time. One version lookup per profile.
+    engines = _Engines(incident.region)
+    timed, reaches = _time_units(engines, units, destination)
     result_needs: list[NeedResult] = []
     for need in needs:
         rows: list[Suggestion] = [
@@ -304,7 +315,7 @@ def units_recommend(
         if (include_route and rank < ROUTES_PER_NEED) or row["unit"] in wanted
     ]
     if to_route:
-        _add_routes(engine, to_route, destination)
+        _add_routes(engines, to_route, reaches)
     return {
         "incident": incident.pk,
         "reference": incident.reference,
@@ -382,11 +393,11 @@ def units_eta(
         missing = sorted(set(unit_ids) - set(known))
         if missing:
             raise RecommendationInputError(f"no unit {', '.join(map(str, missing))} in region {region.slug}")
-    engine = engine_for(region)
-    target = _snap_destination(engine, destination)
+    engines = _Engines(region)
+    _snap_destination(engines[CAR], destination)
+    timed, _ = _time_units(engines, units, destination)
     rows: list[EtaRow] = [
-        EtaRow(**row, status=unit.status, capabilities=sorted(unit.capabilities))
-        for unit, row in _time_units(engine, units, target)
+        EtaRow(**row, status=unit.status, capabilities=sorted(unit.capabilities)) for unit, row in timed
     ]
     rows.sort(key=lambda r: (r["eta_s"] is None, r["eta_s"] or 0.0, r["call_sign"]))
     return {
@@ -430,17 +441,69 @@ def _routable(lonlat: tuple[float, float] | None) -> bool:
     return lonlat is not None and abs(lonlat[0]) <= 180.0 and abs(lonlat[1]) <= 90.0  # NaN compares False
 
 
-def _time_units(
-    engine: RoutingEngine, units: list[_Candidate], destination: tuple[float, float] | Snap
-) -> list[tuple[_Candidate, UnitTiming]]:
-    """Each unit with its suggestion row (no ``capability`` yet), timed with ONE engine call for all.
+class _Engines(dict[str, RoutingEngine]):
+    """The region's engine of each vehicle profile, looked up once per request (the car's at once)."""
 
-    The origins go to ``travel_times_to`` as plain points, snapped there in one vectorised batch; only
-    the rare units it cannot time are snapped again (``try_snap``), to say why.
+    def __init__(self, region: Region):
+        super().__init__()
+        self.region = region
+        self[CAR] = engine_for(region)
+
+    def __missing__(self, profile: str) -> RoutingEngine:
+        self[profile] = engine_for(self.region, profile)
+        return self[profile]
+
+
+def _reach(engines: _Engines, profile: str, destination: tuple[float, float]) -> tuple[RoutingEngine, Reach]:
+    """The profile's engine and where its vehicle stops for the destination; a car that cannot is the
+    destination's own error (as the route endpoint names it), raised."""
+    engine = engines[profile]
+    try:
+        return engine, engine.reach(destination)
+    except OutsideNetworkError as exc:
+        if profile != CAR:
+            raise
+        raise OutsideNetworkError(
+            label="destination", lon=exc.lon, lat=exc.lat, offset_m=exc.offset_m, max_access_m=exc.max_access_m
+        ) from None
+
+
+def _time_units(
+    engines: _Engines, units: list[_Candidate], destination: tuple[float, float]
+) -> tuple[list[tuple[_Candidate, UnitTiming]], dict[str, Reach]]:
+    """Each unit with its suggestion row (no ``capability`` yet), timed with ONE engine call per vehicle profile.
+
+    Each profile's vehicle drives to where it can reach the destination (``RoutingEngine.reach``), and
+    the walk from there is added to its ``eta_s`` and shown apart. The origins go to ``travel_times_to`` as
+    plain points, snapped there in one vectorised batch; only the rare units it cannot time are snapped
+    again (``try_snap``), to say why. Returns the rows and, per profile timed, its :class:`Reach`.
     """
+    by_profile: dict[str, list[int]] = {}
+    for i, unit in enumerate(units):
+        by_profile.setdefault(unit.profile, []).append(i)
+    rows: dict[int, UnitTiming] = {}
+    reaches: dict[str, Reach] = {}
+    for profile, indices in by_profile.items():
+        group = [units[i] for i in indices]
+        try:
+            engine, reach = _reach(engines, profile, destination)
+        except RoutingError as exc:
+            if profile == CAR:
+                raise
+            for i, unit in zip(indices, group, strict=True):
+                rows[i] = _timing_row(unit, None, None)
+                rows[i]["reason"] = f"the report cannot be reached by a {profile} vehicle: {exc}"
+            continue
+        reaches[profile] = reach
+        for i, row in zip(indices, _time_group(engine, group, reach), strict=True):
+            rows[i] = row
+    return [(unit, rows[i]) for i, unit in enumerate(units)], reaches
+
+
+def _time_group(engine: RoutingEngine, units: list[_Candidate], reach: Reach) -> list[UnitTiming]:
     origins = {i: u.position.lonlat for i, u in enumerate(units) if u.position.lonlat and _routable(u.position.lonlat)}
     placed = list(origins)
-    times = engine.travel_times_to(list(origins.values()), destination) if placed else []
+    times = engine.travel_times_to(list(origins.values()), reach.snap) if placed else []
     by_index = dict(zip(placed, times, strict=True))
     failed = [i for i, tt in by_index.items() if tt is None]
     why = engine.try_snap([origins[i] for i in failed]) if failed else []
@@ -449,30 +512,11 @@ def _time_units(
     for i, unit in enumerate(units):
         pos = unit.position
         tt = by_index.get(i)
-        row: UnitTiming = {
-            "unit": unit.pk,
-            "call_sign": unit.call_sign,
-            "agency": unit.agency,
-            "agency_name": unit.agency_name,
-            "agency_kind": unit.agency_kind,
-            "unit_type": unit.unit_type,
-            "eta_s": None,
-            "distance_m": None,
-            "access_s": None,
-            "access_m": None,
-            "position_age_s": None if pos.age_s is None else round(pos.age_s, 1),
-            "position_recorded_at": iso(pos.recorded_at),
-            "position_source": pos.source,
-            "ranked_from": _RANKED_FROM.get(pos.source or ""),
-            "origin": list(pos.lonlat) if pos.lonlat else None,
-            "reason": None,
-        }
+        row = _timing_row(unit, tt, reach)
         if tt is not None:
-            row["eta_s"] = round(tt.eta_s, 1)
-            row["distance_m"] = round(tt.distance_m, 1)
-            row["access_s"] = round(tt.access_s, 1)
-            row["access_m"] = round(tt.access_m, 1)
-        elif pos.lonlat is None:
+            out.append(row)
+            continue
+        if pos.lonlat is None:
             row["reason"] = "no valid GPS fix and no home station"
         elif i not in by_index:
             row["reason"] = f"position not routable: {pos.lonlat} is not a (lon, lat) pair"
@@ -480,32 +524,70 @@ def _time_units(
             row["reason"] = f"position not routable: {snaps.get(i)}"
         else:
             row["reason"] = "no road path from the unit to the report"
-        out.append((unit, row))
+        out.append(row)
     return out
 
 
-def _add_routes(engine: RoutingEngine, rows: list[Suggestion], destination: tuple[float, float]) -> None:
-    """Set ``route`` (GeoJSON LineString or None) on each row: the origins and the report snapped in one
-    call, each unit's route computed once even when it is among the best of several needs."""
+def _timing_row(unit: _Candidate, tt: TravelTime | None, reach: Reach | None) -> UnitTiming:
+    pos = unit.position
+    on_foot = tt is not None and reach is not None and reach.on_foot_m > 0
+    stop = reach.reachable_point if on_foot and reach is not None else None
+    row: UnitTiming = {
+        "unit": unit.pk,
+        "call_sign": unit.call_sign,
+        "agency": unit.agency,
+        "agency_name": unit.agency_name,
+        "agency_kind": unit.agency_kind,
+        "unit_type": unit.unit_type,
+        "eta_s": None,
+        "distance_m": None,
+        "access_s": None,
+        "access_m": None,
+        "profile": unit.profile,
+        "access_on_foot_s": None,
+        "access_on_foot_m": None,
+        "reachable_point": None if stop is None else [round(stop[0], 7), round(stop[1], 7)],
+        "position_age_s": None if pos.age_s is None else round(pos.age_s, 1),
+        "position_recorded_at": iso(pos.recorded_at),
+        "position_source": pos.source,
+        "ranked_from": _RANKED_FROM.get(pos.source or ""),
+        "origin": list(pos.lonlat) if pos.lonlat else None,
+        "reason": None,
+    }
+    if tt is not None and reach is not None:
+        row["eta_s"] = round(tt.eta_s + reach.on_foot_s, 1)
+        row["distance_m"] = round(tt.distance_m, 1)
+        row["access_s"] = round(tt.access_s, 1)
+        row["access_m"] = round(tt.access_m, 1)
+        row["access_on_foot_s"] = round(reach.on_foot_s, 1)
+        row["access_on_foot_m"] = round(reach.on_foot_m, 1)
+    return row
+
+
+def _add_routes(engines: _Engines, rows: list[Suggestion], reaches: dict[str, Reach]) -> None:
+    """Set ``route`` (GeoJSON LineString or None) on each row: per vehicle profile the origins snapped in one
+    call, each unit's route (to where its vehicle stops) computed once even when among the best of several needs."""
     for row in rows:
         row["route"] = None
-    timed = {
-        row["unit"]: (row["origin"][0], row["origin"][1]) for row in rows if row["eta_s"] is not None and row["origin"]
-    }
-    if not timed:
-        return
-    *origins, target = engine.try_snap([*timed.values(), destination])
-    if not isinstance(target, Snap):  # cannot happen once a unit has an ETA to the report
-        return
     routes: dict[int, dict | None] = {}
-    for unit, origin in zip(timed, origins, strict=True):
-        try:
-            if not isinstance(origin, Snap):  # cannot happen either: the unit has an ETA
-                raise origin
-            routes[unit] = mapping(engine.route(origin, target).geometry_lonlat)
-        except RoutingError as exc:
-            logger.warning("no route for unit %s: %s", unit, exc)
-            routes[unit] = None
+    for profile, reach in reaches.items():
+        timed = {
+            row["unit"]: (row["origin"][0], row["origin"][1])
+            for row in rows
+            if row["profile"] == profile and row["eta_s"] is not None and row["origin"]
+        }
+        if not timed:
+            continue
+        engine = engines[profile]
+        origins = engine.try_snap(list(timed.values()))
+        for unit, origin in zip(timed, origins, strict=True):
+            try:
+                if not isinstance(origin, Snap):  # cannot happen: the unit has an ETA
+                    raise origin
+                routes[unit] = mapping(engine.route(origin, reach.snap).geometry_lonlat)
+            except RoutingError as exc:
+                logger.warning("no route for unit %s: %s", unit, exc)
+                routes[unit] = None
     for row in rows:
         row["route"] = routes.get(row["unit"])
 

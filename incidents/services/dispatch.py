@@ -21,7 +21,6 @@ from fleet.selectors.units import unit_position
 from fleet.services.audit import audit_record
 from gis_core.routing.errors import RoutingError
 from gis_core.routing.registry import active_version_id, engine_for
-from gis_core.speeds import DEFAULT_PROFILE
 from incidents.errors import AssignmentNotActiveError, DispatchError, DispatchRefusedError, UnitUnavailableError  # noqa: F401 (raised here, caught by callers)
 from incidents.models import Assignment, AssignmentStatus, Incident, IncidentStatus
 from incidents.services.notifications import dispatch_notification_enqueue, report_parameters
@@ -201,7 +200,7 @@ def assignment_eta_refresh(*, unit: Unit, now: datetime | None = None) -> Assign
     """
     assignment = (
         Assignment.objects.filter(unit_id=unit.pk, status=AssignmentStatus.ACTIVE)
-        .select_related("incident__region", "unit__last_fix")
+        .select_related("incident__region", "unit__last_fix", "unit__unit_type")
         .first()
     )
     if assignment is None or assignment.on_scene_at is not None or assignment.incident.geom is None:
@@ -239,21 +238,23 @@ def _eta(unit: Unit, incident: Incident, *, now: datetime, at_dispatch: bool) ->
         origin = (fix.geom.x, fix.geom.y) if fix is not None and fix.is_valid and fix.geom is not None else None
     if origin is None:
         return EtaBasis()
+    profile = unit.unit_type.routing_profile
     try:
-        engine = engine_for(incident.region)
+        engine = engine_for(incident.region, profile)
+        # Where the unit's vehicle stops for the report; the walk (or hose lay) from there is part of its ETA.
+        reach = engine.reach((incident.geom.x, incident.geom.y))
+        tt = engine.travel_times_to([origin], reach.snap)[0]
+        eta_s = None if tt is None else round(tt.eta_s + reach.on_foot_s, 1)
         if not at_dispatch:
-            tt = engine.travel_times_to([origin], (incident.geom.x, incident.geom.y))[0]
-            return EtaBasis(eta_s=None if tt is None else round(tt.eta_s, 1))
-        [destination] = engine.snap([(incident.geom.x, incident.geom.y)])
-        [edge] = engine.edges_info([destination.edge_index])
-        tt = engine.travel_times_to([origin], destination)[0]
+            return EtaBasis(eta_s=eta_s)
+        [edge] = engine.edges_info([reach.snap.edge_index])
     except RoutingError as exc:
         logger.warning("no ETA for unit %s to %s: %s", unit.call_sign, incident.reference, exc)
         return EtaBasis()
     return EtaBasis(
-        eta_s=None if tt is None else round(tt.eta_s, 1),
+        eta_s=eta_s,
         network_version_id=active_version_id(incident.region),
-        profile=DEFAULT_PROFILE,
+        profile=profile,
         road_class=edge.highway or "",
     )
 

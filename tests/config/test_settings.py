@@ -106,3 +106,12 @@ def test_static_files_are_served_with_debug_off(client):
     response = client.get("/static/console/dispatcher.js")
     assert response.status_code == 200
     assert b"".join(response.streaming_content)
+
+
+def test_the_against_oneway_rule_names_known_profiles_and_factors_of_at_least_one():
+    show = "import django; django.setup(); from django.conf import settings as s; print(s.SIAGA_AGAINST_ONEWAY_FACTORS)"
+    good = _run(show, DJANGO_SECRET_KEY=REAL_KEY, SIAGA_AGAINST_ONEWAY_FACTORS='{"fire_engine": 2}')
+    assert good.stdout.strip() == "{'fire_engine': 2.0}", good.stderr
+    bad = _run(show, DJANGO_SECRET_KEY=REAL_KEY, SIAGA_AGAINST_ONEWAY_FACTORS='{"tank": 0.5}')
+    assert bad.returncode != 0
+    assert "must be a JSON object {profile: factor >= 1}" in bad.stderr

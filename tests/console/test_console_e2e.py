@@ -38,6 +38,8 @@ pytestmark = pytest.mark.django_db
 OUTPUT = Path(settings.BASE_DIR) / "test-output"
 # A point (lon, lat) inside Kota Jambi near its main roads, south of the city centre.
 REPORT_LONLAT = (103.6131, -1.6062)
+# Another, a few hundred metres east: a second report there does not land on the first one's marker.
+FIRE_LONLAT = (103.6175, -1.6090)
 
 
 def _shot(page, name: str) -> None:
@@ -172,6 +174,31 @@ def test_dispatcher_creates_a_report_on_the_map_and_dispatches_a_unit(console) -
 
 def _suggestions(page, list_id: str) -> list[str]:
     return page.locator(f"#{list_id} li[data-index] b").all_inner_texts()
+
+
+def test_a_fire_report_shows_the_engines_on_their_own_profile(console) -> None:
+    page = console("dispatcher")
+    page.click("#new-report")
+    _click_map_at(page, FIRE_LONLAT)
+    page.wait_for_selector("#new-report-form")
+    page.select_option("#nr-type", "fire_house")
+    page.fill("#nr-phone", "0812 3456 7891")
+    page.fill("#nr-desc", "e2e: rumah terbakar")
+    page.click("#new-report-form button[type=submit]")
+    page.locator("#recommendations button.dispatch:not([disabled])").first.wait_for()
+    engines = page.evaluate(
+        "() => SiagaDispatch.recommendation.needs.flatMap((n) => n.suggestions)"
+        ".filter((s) => s.unit_type === 'fire_engine')"
+    )
+    assert engines, "the demo fleet's Damkar engines are suggested for a house fire"
+    assert {s["profile"] for s in engines} == {"fire_engine"}
+    # The demo network keeps no width or access tags: the engines drive to the report, nothing on foot.
+    assert {s["access_on_foot_s"] for s in engines} == {0}
+    row = page.locator(f".need tr[data-unit='{engines[0]['unit']}']").first
+    assert "mobil pemadam" in row.inner_text()  # the profile beside the call sign, in the page's language
+    assert f"{engines[0]['eta_s'] / 60:.1f} mnt" in row.inner_text()
+    assert not row.locator(".on-foot").count()
+    _shot(page, "console-fire-profile")
 
 
 def test_a_call_taker_finds_the_street_by_name_drags_the_pin_and_dispatches(console, server) -> None:

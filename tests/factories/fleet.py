@@ -105,10 +105,12 @@ def make_station(
     )
 
 
-def make_unit_type(*, code: str | None = None, name: str | None = None, capabilities: list[str] = ()) -> UnitType:
-    """A unit type with these capability codes (each created if missing)."""
+def make_unit_type(
+    *, code: str | None = None, name: str | None = None, capabilities: list[str] = (), routing_profile: str = "car"
+) -> UnitType:
+    """A unit type with these capability codes (each created if missing), routed with ``routing_profile``."""
     code = code or f"type-{next(_seq)}"
-    unit_type = _saved(UnitType(code=code, name=name or f"Type {code}"))
+    unit_type = _saved(UnitType(code=code, name=name or f"Type {code}", routing_profile=routing_profile))
     unit_type.capabilities.set([make_capability(code=c) for c in capabilities])
     return unit_type
 

@@ -228,3 +228,27 @@ def test_isochrone_bad_thresholds_are_a_400(api, jambi_network, thresholds_s, fr
     response = _post(api, "isochrone", body)
     assert response.status_code == 400
     assert fragment in response.json()["error"]["message"]
+
+
+def test_routing_takes_a_vehicle_profile_and_shows_the_walk_apart(api, kampung_network) -> None:
+    from factories.fleet_fixtures import KAMPUNG_A, KAMPUNG_D, KAMPUNG_E
+
+    body = {"region": "kota-jambi", "origin": KAMPUNG_A, "destination": KAMPUNG_E}
+    car = _post(api, "route", body).json()["properties"]
+    fire = _post(api, "route", {**body, "profile": "fire_engine"}).json()["properties"]
+    # tests/incidents/test_vehicle_profiles.py: the car takes the 556.0 m gang, the engine goes round (1667.5 m)
+    # and its crew walks the last 221.1 m at 3.6 km/h.
+    assert (car["profile"], car["access_on_foot_s"], car["reachable_point"]) == ("car", 0, None)
+    assert car["length_m"] == pytest.approx(556.0, abs=0.5)
+    assert fire["length_m"] == pytest.approx(1667.5, abs=0.5)
+    assert fire["access_on_foot_s"] == pytest.approx(221.1, abs=0.3)
+    assert fire["reachable_point"] == pytest.approx(list(KAMPUNG_D), abs=1e-6)
+    assert fire["eta_s"] == pytest.approx(240.1 + 221.1, abs=0.5)
+    eta = _post(
+        api, "eta", {"region": "kota-jambi", "destination": KAMPUNG_E, "origins": [KAMPUNG_A], "profile": "fire_engine"}
+    ).json()
+    assert eta["results"][0]["eta_s"] == pytest.approx(fire["eta_s"], abs=1e-3)
+    assert eta["access_on_foot_s"] == pytest.approx(221.1, abs=0.3)
+    bad = _post(api, "route", {**body, "profile": "tank"})
+    assert bad.status_code == 400, bad.content
+    assert "profile" in bad.json()["error"]["message"]

@@ -17,6 +17,7 @@ from gis_core.importers import roads as roads_module
 from gis_core.importers.errors import ImportValidationError
 from gis_core.importers.roads import import_roads
 from gis_core.models import Kecamatan, Region, RoadEdge, RoadNetworkVersion, RoadNode
+from gis_core.routing.profiles import CAR, edge_allowed, vehicle_profile
 from gis_core.routing.registry import clear_engines, engine_for
 
 pytestmark = pytest.mark.django_db
@@ -89,7 +90,11 @@ def test_liechtenstein_pbf_keeps_largest_scc_and_reads_maxspeed(jambi_region, da
     assert version.dropped_node_count == version.report["input_nodes"] - version.node_count > 0
     assert version.report["speed_sources"]["maxspeed"] > 0
     assert RoadEdge.objects.filter(version=version, oneway=True).exists()
-    assert not RoadEdge.objects.filter(version=version, highway__in=["footway", "service", "track", "path"]).exists()
+    # Ways off the drive network are kept only where open to motorbikes, and never driven by a car.
+    off_drive = RoadEdge.objects.filter(version=version, highway__in=["footway", "service", "track", "path"])
+    assert {e.tags.get("motorcycle") for e in off_drive} <= {"yes", "designated", "permissive"}
+    car = vehicle_profile(CAR)
+    assert not [e.pk for e in off_drive if edge_allowed(car, e.highway, e.tags)]
 
 
 # Around Vaduz, Liechtenstein (lon, lat): about 3 x 3 km of the country's ~25 x 12 km.
@@ -302,3 +307,35 @@ def test_failed_reimport_leaves_the_old_network_active_for_readers(jambi_region,
     assert RoadEdge.objects.count() == old.edge_count
     assert engine_for(jambi_region) is engine  # readers keep the loaded network: the version did not change
     clear_engines()
+
+
+def test_the_importer_keeps_profile_tags_and_ways_for_motorbikes_alone(kampung_network, tmp_path) -> None:
+    from factories.fleet_fixtures import KAMPUNG_OSM
+
+    version = RoadNetworkVersion.objects.get(region=kampung_network, is_active=True)
+    # Simplified: A-F, A-B-C-D (one edge through B and C), the gang A-D, D-H and the footway D-E, each both
+    # ways; way 25, a plain footway, is not kept (node 7 is not in the network).
+    assert version.edge_count == 10
+    assert not RoadNode.objects.filter(version=version, osm_id=7).exists()
+    by_name = {e.name: e for e in RoadEdge.objects.filter(version=version)}
+    assert by_name["Gang Sempit"].tags == {"width": "2.5"}
+    assert by_name["Gang Motor"].tags == {"motorcycle": "yes"}
+    assert by_name["Gang Motor"].highway == "footway"
+    assert version.report["motorbike_only_edges"] == 2  # way 24, both directions
+    # The motorbike rides that footway, the fire engine leaves it out with the narrow gang.
+    assert engine_for(kampung_network, "motorbike").graph.n_edges == 10
+    assert engine_for(kampung_network, "fire_engine").graph.n_edges == 6
+    # The car's engine is the drive network alone: the same edges, times and answers as an import of the
+    # same file without the footway for motorbikes.
+    car = engine_for(kampung_network)
+    drive_only = tmp_path / "drive.osm"
+    drive_only.write_text(re.sub(r'<way id="24">.*?</way>', "", KAMPUNG_OSM, flags=re.S), encoding="utf-8")
+    before = import_roads(region=kampung_network, path=drive_only)
+    clear_engines()
+    plain = engine_for(kampung_network)
+    assert before.edge_count == version.edge_count - 2
+    assert sorted(car.graph.edge_travel_time_s.tolist()) == sorted(plain.graph.edge_travel_time_s.tolist())
+    caller = (103.6000, -1.6070)
+    assert (
+        car.travel_times_to([(103.6050, -1.6000)], caller)[0] == plain.travel_times_to([(103.6050, -1.6000)], caller)[0]
+    )

@@ -80,3 +80,23 @@ def test_engine_is_loaded_once_per_version(stored, data_dir) -> None:
     assert engine_for(region) is engine
     import_roads(region=region, path=version.source)
     assert engine_for(region) is not engine
+
+
+def test_each_profile_is_its_own_engine_and_the_one_way_rule_is_a_setting(settings, data_dir) -> None:
+    region = make_region(**NETWORKS["jambi"][0])
+    import_roads(region=region, path=data_dir / NETWORKS["jambi"][1])
+    clear_engines()
+    car, fire = engine_for(region), engine_for(region, "fire_engine")
+    assert car is engine_for(region, "car")  # built once per network version
+    assert fire is not car
+    # The same nodes in the same order (positions round-tripped through the metric CRS, as closures do).
+    np.testing.assert_array_equal(fire.graph.node_db_id, car.graph.node_db_id)
+    np.testing.assert_allclose(fire.node_lonlat, car.node_lonlat, rtol=0, atol=1e-9)
+    one_way = int(((car.graph.edge_twin < 0) & (car.graph.edge_source != car.graph.edge_target)).sum())
+    assert one_way > 0, "the Jambi main roads have one-way streets (osmnx oneway=True edges)"
+    settings.SIAGA_AGAINST_ONEWAY_FACTORS = {"car": 1.5}
+    clear_engines()
+    against = engine_for(region)
+    assert against.graph.n_edges == car.graph.n_edges + one_way  # each one-way also driven against, at 1.5x
+    with pytest.raises(ValueError, match="unknown vehicle profile 'tank'"):
+        engine_for(region, "tank")

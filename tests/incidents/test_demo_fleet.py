@@ -48,6 +48,13 @@ def test_loads_the_demo_fleet_labelled_demo_and_idempotent(jambi_loaded, capsys)
         "water_tanker",
         "rescue_vehicle",
     }
+    # The engines and the tanker are routed as large fire engines; the PSC 119 ambulances as cars.
+    profiles = dict(Unit.objects.values_list("call_sign", "unit_type__routing_profile"))
+    assert (profiles["DAMKAR-E1"], profiles["DAMKAR-T1"], profiles["PSC119-01"]) == (
+        "fire_engine",
+        "fire_engine",
+        "car",
+    )
     mattaher = Station.objects.get(agency=psc, code="rsud-raden-mattaher")
     assert mattaher.facility is not None
     assert mattaher.facility.name == "RSUD Raden Mattaher Jambi"

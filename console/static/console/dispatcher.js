@@ -453,11 +453,22 @@
     return s.distance_m == null ? null : s.distance_m + (s.access_m || 0);
   }
 
+  /* The vehicle profile beside a unit that is not a car (its roads and speeds differ), and the walk or hose
+     lay from where its vehicle stops, shown apart under the ETA it is part of. */
+  function profileHtml(s) {
+    return s.profile && s.profile !== "car" ? ` <small class="profile">${esc(T["profile_" + s.profile] || s.profile)}</small>` : "";
+  }
+  function onFootHtml(s) {
+    return s.access_on_foot_s > 0
+      ? `<br><small class="on-foot" title="${esc(T.on_foot_hint)}">${esc(T.on_foot)} ${S.minutes(s.access_on_foot_s)}</small>`
+      : "";
+  }
+
   /* One group per need, under the capability's name in the page's language (its code beside it, small). */
   function needHtml(need) {
     const rows = need.suggestions.slice(0, 5).map((s) => `<tr data-unit="${s.unit}">
-      <td><b>${esc(s.call_sign)}</b><br><small>${esc(s.agency_name || s.agency)}</small></td>
-      <td>${S.minutes(s.eta_s)}</td><td>${S.km(tripMetres(s))}</td>
+      <td><b>${esc(s.call_sign)}</b>${profileHtml(s)}<br><small>${esc(s.agency_name || s.agency)}</small></td>
+      <td>${S.minutes(s.eta_s)}${onFootHtml(s)}</td><td>${S.km(tripMetres(s))}</td>
       <td><button type="button" class="dispatch primary" data-unit="${s.unit}" data-capability="${esc(need.capability)}"
         ${s.eta_s == null ? "disabled" : ""}>${esc(T.dispatch)}</button></td></tr>`).join("");
     return `<div class="need" data-capability="${esc(need.capability)}"><span class="need-name">${esc(capabilityName(need.capability))}</span>
@@ -473,6 +484,11 @@
       const latlngs = s.route.coordinates.map(([lon, lat]) => [lat, lon]);
       L.polyline(latlngs, { color: rank === 0 ? "#1f6f9f" : "#7fb3d5", weight: rank === 0 ? 5 : 3, opacity: 0.85 })
         .bindTooltip(`${esc(s.call_sign)} · ${S.minutes(s.eta_s)}`).addTo(routes);
+      if (s.reachable_point && result.destination) {  // the rest on foot: dashed, from where the vehicle stops
+        const [lon, lat] = s.reachable_point, [dlon, dlat] = result.destination;
+        L.polyline([[lat, lon], [dlat, dlon]], { color: "#b03a2e", weight: 3, dashArray: "4 6", opacity: 0.9 })
+          .bindTooltip(`${esc(T.on_foot)} ${S.minutes(s.access_on_foot_s)}`).addTo(routes);
+      }
     }));
   }
 
