@@ -16,10 +16,21 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from gis_core.crs import transformer_to_lonlat
-from gis_core.routing.engine import EdgeInfo, Isochrone, PointAttachment, PointLike, Route, Snap, TravelTime
+from gis_core.crs import transformer_to_lonlat, transformer_to_metric
+from gis_core.routing.distances import NetworkDistances
+from gis_core.routing.engine import (
+    EdgeCandidates,
+    EdgeInfo,
+    Isochrone,
+    NetworkPath,
+    PointAttachment,
+    PointLike,
+    Route,
+    Snap,
+    TravelTime,
+)
 from gis_core.routing.errors import NoRouteError, RoutingError
-from gis_core.routing.graph import RoadGraph
+from gis_core.routing.graph import RoadGraph, road_graph_with_times
 from gis_core.routing.links import EdgeLinks, straight_leg_m
 from gis_core.routing.search import NetworkSearch
 from gis_core.routing.shapes import isochrone_of, route_from_pieces, straight_route, tree_pieces
@@ -75,6 +86,8 @@ class CsgraphEngine:
         self._links = EdgeLinks(graph)
         self._network = NetworkSearch(graph)
         self._to_lonlat = transformer_to_lonlat(graph.metric_crs)
+        self._to_metric = transformer_to_metric(graph.metric_crs)
+        self._distances: NetworkDistances | None = None  # built on the first map-matching call
 
     @property
     def node_lonlat(self) -> np.ndarray:
@@ -474,3 +487,80 @@ class CsgraphEngine:
         xy = shapely.get_coordinates(shapely.line_interpolate_point(lines[edge], (within + 0.5) * spacing_m))
         lon, lat = self._to_lonlat.transform(xy[:, 0], xy[:, 1])
         return np.column_stack([lon, lat]).reshape(-1, 2)
+
+    # ----------------------------------------------------------------- map matching and learned speeds
+
+    def _network_distances(self) -> NetworkDistances:
+        if self._distances is None:
+            self._distances = NetworkDistances(self.graph)
+        return self._distances
+
+    def edge_candidates(self, points_lonlat: np.ndarray, *, radius_m: float, max_per_point: int) -> EdgeCandidates:
+        """Directed edges within ``radius_m`` metres of each point (EPSG:4326, shape (P, 2)), nearest first.
+
+        Parameters
+        ----------
+        points_lonlat : ndarray, shape (P, 2)
+            Points in EPSG:4326; they must be valid (lon, lat) pairs.
+        radius_m : float
+            Search radius in the metric CRS, metres.
+        max_per_point : int
+            Most candidates kept per point (both directions of a street count as two).
+
+        Returns
+        -------
+        EdgeCandidates
+            Grouped by point, nearest first; a point with no edge within ``radius_m`` has none.
+        """
+        lonlat = np.asarray(points_lonlat, dtype=np.float64).reshape(-1, 2)
+        if not valid_lonlat(lonlat).all():
+            raise ValueError("points_lonlat must be finite (lon, lat) pairs")
+        x, y = self._to_metric.transform(lonlat[:, 0], lonlat[:, 1])
+        xy_m = np.column_stack([x, y]).reshape(-1, 2)
+        return self._network_distances().candidates(xy_m, radius_m=radius_m, max_per_point=max_per_point)
+
+    def network_distances_m(
+        self,
+        source_edge: np.ndarray,
+        source_fraction: np.ndarray,
+        target_edge: np.ndarray,
+        target_fraction: np.ndarray,
+        *,
+        max_m: float,
+    ) -> np.ndarray:
+        """Shortest driving distance between edge positions, metres, shape (S, T); ``inf`` beyond ``max_m``.
+
+        Edge directions are followed: a position is left forward along its edge.
+        """
+        return self._network_distances().between(
+            source_edge, source_fraction, target_edge, target_fraction, max_m=max_m
+        )
+
+    def network_path(
+        self, source: tuple[int, float], target: tuple[int, float], *, max_m: float = float("inf")
+    ) -> NetworkPath | None:
+        """The shortest drive between two ``(edge_index, fraction)`` positions, or None beyond ``max_m`` metres."""
+        return self._network_distances().path(source, target, max_m=max_m)
+
+    def with_travel_time_factors(self, factors: np.ndarray) -> CsgraphEngine:
+        """A fresh engine, same settings and numbering, whose edge ``i`` takes ``factors[i]`` times as long.
+
+        Raises
+        ------
+        ValueError
+            ``factors`` is not one finite positive value per edge.
+        """
+        return CsgraphEngine(
+            road_graph_with_times(self.graph, self.graph.edge_travel_time_s * _edge_factors(factors, self.graph)),
+            access_speed_kph=self.access_speed_mps * 3.6,
+            max_access_m=self.max_access_m,
+            isochrone_buffer_m=self.isochrone_buffer_m,
+            max_batch_points=self.max_batch_points,
+        )
+
+
+def _edge_factors(factors: np.ndarray, graph: RoadGraph) -> np.ndarray:
+    values = np.asarray(factors, dtype=np.float64)
+    if values.shape != (graph.n_edges,) or not (np.isfinite(values) & (values > 0)).all():
+        raise ValueError(f"factors must be {graph.n_edges} finite values > 0, one per edge")
+    return values
