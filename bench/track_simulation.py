@@ -11,6 +11,7 @@ Pure code: no Django. Randomness comes from the ``numpy.random.Generator`` passe
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -70,9 +71,14 @@ def jambi_graph(data_dir: Path) -> tuple[RoadGraph, np.ndarray]:
     return graph, np.array([e.speed_kph for e in edges])
 
 
-def true_speeds_kph(graph: RoadGraph, table_kph: np.ndarray, band: str) -> np.ndarray:
-    """The simulated true speed of every edge in ``band``, km/h."""
-    return table_kph * np.array([true_factor(h, band) for h in graph.edge_highway])
+def true_speeds_kph(
+    graph: RoadGraph, table_kph: np.ndarray, band: str, slow_edges: Mapping[int, float] | None = None
+) -> np.ndarray:
+    """The simulated true speed of every edge in ``band``, km/h; ``slow_edges`` (edge -> factor) override the class."""
+    speeds = table_kph * np.array([true_factor(h, band) for h in graph.edge_highway])
+    for e, f in (slow_edges or {}).items():
+        speeds[e] = table_kph[e] * f
+    return speeds
 
 
 @dataclass(frozen=True, eq=False)
@@ -118,15 +124,31 @@ def drive(
     interval_s: float = 5.0,
     sigma_m: float = 8.0,
     min_length_m: float = 2500.0,
+    between: tuple[int, int] | None = None,
+    slow_edges: Mapping[int, float] | None = None,
 ) -> Trip:
-    """One trip between random nodes at least ``min_length_m`` apart by road, starting in ``band``'s hours."""
+    """One trip starting in ``band``'s local hours on ``day``, at the true speeds of the band.
+
+    Between random edges at least ``min_length_m`` apart by road, or the ``between`` (origin,
+    destination) nodes; ``slow_edges`` (edge -> true factor) are streets slower than their class.
+    """
     start, end = next((s, e) for name, s, e in HOUR_BANDS if name == band)
     local = datetime.fromisoformat(f"{day}T00:00").replace(tzinfo=ZoneInfo(zone))
     start_t_s = local.timestamp() + float(rng.uniform(start * 3600, end * 3600 - 1800))
-    speeds = true_speeds_kph(graph, table_kph, band)
-    while True:
-        origin, destination = (int(n) for n in rng.integers(0, graph.n_nodes, size=2))
-        edges = fastest_path_edges(graph, speeds, origin, destination)
+    # The driver picks the way by the usual speeds of the band, not knowing today's slow streets.
+    usual = true_speeds_kph(graph, table_kph, band)
+    speeds = true_speeds_kph(graph, table_kph, band, slow_edges)
+    while between is not None:
+        origin, destination = between
+        edges = fastest_path_edges(graph, usual, origin, destination)
+        if not edges:
+            raise ValueError(f"no path from node {origin} to node {destination}")
+        break
+    while between is None:
+        # Trips start and end on random edges (stations and scenes lie along roads, long ones more often).
+        first_edge, last_edge = (int(e) for e in rng.choice(graph.n_edges, size=2, p=_length_share(graph)))
+        origin, destination = int(graph.edge_source[first_edge]), int(graph.edge_target[last_edge])
+        edges = fastest_path_edges(graph, usual, origin, destination)
         if edges and graph.edge_length_m[edges].sum() >= min_length_m:
             break
     edge_s = graph.edge_length_m[edges] / (speeds[edges] / 3.6)
@@ -158,6 +180,11 @@ def drive(
         path_edges=tuple(edges),
         true_time_s=total_s,
     )
+
+
+def _length_share(graph: RoadGraph) -> np.ndarray:
+    share: np.ndarray = graph.edge_length_m / graph.edge_length_m.sum()
+    return share
 
 
 def as_delivered(

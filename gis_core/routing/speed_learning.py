@@ -8,9 +8,10 @@ road and a slow one is shared as a driver would drive it). One *pass* is an edge
 it is an observation only when the vehicle drove most of the edge (``min_covered_share``), so a
 vehicle that turned in and stopped half way says nothing about the edge.
 
-Each observation is a ratio, observed speed over the edge's table speed. The factor of a road class
-in an hour band of the region's local day (:data:`HOUR_BANDS`) is the median ratio of its passes,
-robust to the odd stop at a light or a mis-matched fix; so is an edge's own factor. A factor is
+An edge's factor in an hour band of the region's local day (:data:`HOUR_BANDS`) is the median of
+its passes' observed speeds over its table speed, robust to the odd stop at a light or a mis-matched
+fix. A road class's factor is the median over its edges of those ratios, one vote per edge, so one
+street driven fifty times a day (a market street at rush hour) does not make its class. A factor is
 ``applied`` only with at least ``min_observations`` passes behind it, and it is clamped to
 :data:`FACTOR_BOUNDS`. Where a band has too few, the edge falls back, in order, to its class in the
 band, to its own all-day factor, to its class's all-day factor, and to the table (factor 1).
@@ -129,11 +130,12 @@ class SpeedFactor:
     edge : int or None
         Edge index for an edge's own factor.
     factor : float
-        Median of observed over table speed, clamped to :data:`FACTOR_BOUNDS`.
+        Median observed over table speed (of the edge's passes, or of its class's edges), clamped to
+        :data:`FACTOR_BOUNDS`.
     observations : int
         Passes behind it.
     median_speed_kph, table_speed_kph : float
-        Median observed speed, and median table speed of the passes, km/h.
+        Median observed speed and table speed (of the edge, or the medians over the class's edges), km/h.
     applied : bool
         Whether ``observations`` reached the minimum, so the factor replaces the table.
     """
@@ -254,28 +256,32 @@ def learn_speeds(
 def _factors(
     passes: list[tuple[EdgePass, str]], edge_highway: Sequence[str | None], table_kph: np.ndarray, min_observations: int
 ) -> tuple[SpeedFactor, ...]:
-    groups: dict[tuple[str, str, int | None], list[tuple[float, float]]] = defaultdict(list)
+    by_edge: dict[tuple[int, str], list[float]] = defaultdict(list)
     for p, band in passes:
-        cls = edge_highway[p.edge] or ""
-        sample = (p.speed_kph, float(table_kph[p.edge]))
         for b in (band, ALL_DAY):
-            groups[(cls, b, None)].append(sample)
-            groups[(cls, b, p.edge)].append(sample)
+            by_edge[(p.edge, b)].append(p.speed_kph)
     out = []
     lo, hi = FACTOR_BOUNDS
-    for (cls, band, edge), samples in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2] or -1)):
-        speeds = np.array([s for s, _ in samples])
-        tables = np.array([t for _, t in samples])
+    by_class: dict[tuple[str, str], list[tuple[int, float, float]]] = defaultdict(list)
+    for (edge, band), speeds in sorted(by_edge.items()):
+        speed_kph, table = float(np.median(speeds)), float(table_kph[edge])
+        by_class[(edge_highway[edge] or "", band)].append((len(speeds), speed_kph, table))
+        out.append(SpeedFactor(edge_highway[edge] or "", band, edge, float(np.clip(speed_kph / table, lo, hi)),
+                               len(speeds), speed_kph, table, len(speeds) >= min_observations))  # fmt: skip
+    for (cls, band), edges in sorted(by_class.items()):
+        # One vote per edge: a street driven fifty times a day does not make its class.
+        counts = np.array([n for n, _, _ in edges])
+        ratios = np.array([s / t for _, s, t in edges])
         out.append(
             SpeedFactor(
                 highway=cls,
                 band=band,
-                edge=edge,
-                factor=float(np.clip(np.median(speeds / tables), lo, hi)),
-                observations=len(samples),
-                median_speed_kph=float(np.median(speeds)),
-                table_speed_kph=float(np.median(tables)),
-                applied=len(samples) >= min_observations,
+                edge=None,
+                factor=float(np.clip(np.median(ratios), lo, hi)),
+                observations=int(counts.sum()),
+                median_speed_kph=float(np.median([s for _, s, _ in edges])),
+                table_speed_kph=float(np.median([t for _, _, t in edges])),
+                applied=int(counts.sum()) >= min_observations,
             )
         )
     return tuple(out)
