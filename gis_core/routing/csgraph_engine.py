@@ -9,6 +9,7 @@ isochrones. This module turns their arrays into the interface's answers.
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Sequence
 
@@ -543,20 +544,22 @@ class CsgraphEngine:
         return self._network_distances().path(source, target, max_m=max_m)
 
     def with_travel_time_factors(self, factors: np.ndarray) -> CsgraphEngine:
-        """A fresh engine, same settings and numbering, whose edge ``i`` takes ``factors[i]`` times as long.
+        """A new engine, same settings and numbering, whose edge ``i`` takes ``factors[i]`` times as long.
+
+        Snapping and the length searches are shared with ``self`` (they do not depend on times); the
+        time searches are built anew.
 
         Raises
         ------
         ValueError
             ``factors`` is not one finite positive value per edge.
         """
-        return CsgraphEngine(
-            road_graph_with_times(self.graph, self.graph.edge_travel_time_s * _edge_factors(factors, self.graph)),
-            access_speed_kph=self.access_speed_mps * 3.6,
-            max_access_m=self.max_access_m,
-            isochrone_buffer_m=self.isochrone_buffer_m,
-            max_batch_points=self.max_batch_points,
-        )
+        graph = road_graph_with_times(self.graph, self.graph.edge_travel_time_s * _edge_factors(factors, self.graph))
+        variant = copy.copy(self)
+        variant.graph = graph
+        variant._links = EdgeLinks(graph)
+        variant._network = NetworkSearch(graph)
+        return variant
 
 
 def _edge_factors(factors: np.ndarray, graph: RoadGraph) -> np.ndarray:
