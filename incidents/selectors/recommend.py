@@ -20,7 +20,7 @@ from gis_core.api.fields import iso
 from gis_core.models import Region
 from gis_core.routing.engine import RoutingEngine, Snap
 from gis_core.routing.errors import OutsideNetworkError, RoutingError
-from gis_core.routing.registry import engine_for
+from gis_core.routing.hour_band_engines import engine_for_now
 from incidents.errors import IncidentLocationMissingError, IncidentTypeMissingError, RecommendationInputError
 from incidents.models import Incident
 from incidents.selectors.incident_types import incident_type_needs
@@ -276,7 +276,7 @@ def units_recommend(
     needs = incident_needs(incident=incident, capabilities=capabilities)
     destination = (incident.geom.x, incident.geom.y)
     units = _candidates(incident.region_id, now, codes=sorted({n.capability for n in needs}), agency_ids=agency_ids)
-    engine = engine_for(incident.region)
+    engine = engine_for_now(incident.region, at=now)
     timed = _time_units(engine, units, destination)
     result_needs: list[NeedResult] = []
     for need in needs:
@@ -382,7 +382,7 @@ def units_eta(
         missing = sorted(set(unit_ids) - set(known))
         if missing:
             raise RecommendationInputError(f"no unit {', '.join(map(str, missing))} in region {region.slug}")
-    engine = engine_for(region)
+    engine = engine_for_now(region, at=now)
     target = _snap_destination(engine, destination)
     rows: list[EtaRow] = [
         EtaRow(**row, status=unit.status, capabilities=sorted(unit.capabilities))

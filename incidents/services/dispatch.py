@@ -20,7 +20,8 @@ from fleet.models import Capability, Unit, UnitStatus
 from fleet.selectors.units import unit_position
 from fleet.services.audit import audit_record
 from gis_core.routing.errors import RoutingError
-from gis_core.routing.registry import active_version_id, engine_for
+from gis_core.routing.hour_band_engines import engine_for_now
+from gis_core.routing.registry import active_version_id
 from gis_core.speeds import DEFAULT_PROFILE
 from incidents.errors import AssignmentNotActiveError, DispatchError, DispatchRefusedError, UnitUnavailableError  # noqa: F401 (raised here, caught by callers)
 from incidents.models import Assignment, AssignmentStatus, Incident, IncidentStatus
@@ -240,7 +241,7 @@ def _eta(unit: Unit, incident: Incident, *, now: datetime, at_dispatch: bool) ->
     if origin is None:
         return EtaBasis()
     try:
-        engine = engine_for(incident.region)
+        engine = engine_for_now(incident.region, at=now)
         if not at_dispatch:
             tt = engine.travel_times_to([origin], (incident.geom.x, incident.geom.y))[0]
             return EtaBasis(eta_s=None if tt is None else round(tt.eta_s, 1))
