@@ -131,6 +131,7 @@ def test_a_recalibration_starts_from_the_table_speeds_not_the_last_calibration(t
 
 def test_a_dry_run_or_too_little_evidence_writes_nothing(tracked) -> None:
     versions = RoadNetworkVersion.objects.count()
+    assert engine_for_now(tracked) is engine_for(tracked)  # never calibrated: one engine for every hour
     result = speeds_calibrate(region=tracked, since=SINCE, until=UNTIL, min_observations=8, dry_run=True)
     assert result.version is None
     assert result.report["written"] is False

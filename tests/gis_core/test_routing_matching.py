@@ -180,3 +180,18 @@ def test_settings_refuse_nonsense() -> None:
         MatchSettings(sigma_m=0)
     with pytest.raises(ValueError, match="max_candidates"):
         MatchSettings(max_candidates=0)
+
+
+def test_with_travel_time_factors_scales_each_edge_and_keeps_the_original(engine) -> None:
+    ab, bc = edge(engine, "AB"), edge(engine, "BC")
+    factors = np.ones(engine.graph.n_edges)
+    factors[bc] = 2.0
+    slower = engine.with_travel_time_factors(factors)
+    # A to C: AB 100 s, BC 100 s at 10 m/s; with BC twice as slow 100 + 200 s. The original is unchanged.
+    assert engine.travel_times_from(ll(0, 0), [ll(2000, 0)])[0].network_s == pytest.approx(200.0)
+    assert slower.travel_times_from(ll(0, 0), [ll(2000, 0)])[0].network_s == pytest.approx(300.0)
+    assert slower.graph.edge_travel_time_s[ab] == engine.graph.edge_travel_time_s[ab]
+    assert slower.snap([ll(500, 5)])[0].edge_index in {ab, edge(engine, "BA")}
+    for bad in (np.ones(3), np.zeros(engine.graph.n_edges), np.full(engine.graph.n_edges, np.nan)):
+        with pytest.raises(ValueError, match="finite values > 0"):
+            engine.with_travel_time_factors(bad)
