@@ -36,7 +36,7 @@ from bench.track_simulation import (  # noqa: E402
     jambi_graph,
 )
 from gis_core.routing.csgraph_engine import CsgraphEngine  # noqa: E402
-from gis_core.routing.matching import match_track  # noqa: E402
+from gis_core.routing.matching import MatchSettings, match_track  # noqa: E402
 from gis_core.routing.speed_learning import HOUR_BANDS, learn_speeds  # noqa: E402
 
 
@@ -46,20 +46,30 @@ def main() -> None:
     parser.add_argument("--held-out", type=int, default=20, help="held-out trips per hour band for the ETA error")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--min-observations", type=int, default=20)
+    parser.add_argument("--interval-s", type=float, default=5.0, help="seconds between a phone's fixes")
+    parser.add_argument("--sigma-m", type=float, default=8.0, help="GPS noise, metres (standard deviation)")
     args = parser.parse_args()
 
     graph, table_kph = jambi_graph(ROOT / "data")
     engine = CsgraphEngine(graph)
     rng = np.random.default_rng(args.seed)
-    print(f"Kota Jambi main roads: {graph.n_nodes} nodes, {graph.n_edges} edges; {args.trips} training trips per band")
+    # Sparser fixes need a longer gap before the match breaks, and a wider beta (Newson and Krumm).
+    settings = MatchSettings(
+        sigma_m=args.sigma_m, beta_m=max(10.0, 2.0 * args.interval_s), max_gap_s=max(90.0, 3 * args.interval_s)
+    )
+    print(
+        f"Kota Jambi main roads: {graph.n_nodes} nodes, {graph.n_edges} edges; {args.trips} training trips per band, "
+        f"a fix every {args.interval_s:g} s with {args.sigma_m:g} m noise"
+    )
 
     runs, fixes, match_s = [], 0, 0.0
     for band, _, _ in HOUR_BANDS:
         for _ in range(args.trips):
-            trip = as_delivered(drive(graph, table_kph, rng, band=band), rng)
+            trip = drive(graph, table_kph, rng, band=band, interval_s=args.interval_s, sigma_m=args.sigma_m)
+            trip = as_delivered(trip, rng)
             fixes += len(trip.t_s)
             started = time.perf_counter()
-            runs.extend(match_track(engine, trip.t_s, trip.lonlat).runs)
+            runs.extend(match_track(engine, trip.t_s, trip.lonlat, settings=settings).runs)
             match_s += time.perf_counter() - started
     started = time.perf_counter()
     learned = learn_speeds(
