@@ -175,23 +175,31 @@ def resolve_edge_factors(factors: Iterable[SpeedFactor], band: str, edge_highway
     edge_highway : sequence of str or None, shape (E,)
         Road class of each edge.
     """
+    applied = [f for f in factors if f.applied]
     classes = [h or "" for h in edge_highway]
-    by_class: dict[tuple[str, str], float] = {}
-    by_edge: dict[tuple[int, str], float] = {}
-    for f in factors:
-        if f.applied:
-            if f.edge is None:
-                by_class[(f.highway, f.band)] = f.factor
-            else:
-                by_edge[(f.edge, f.band)] = f.factor
+    names, code = np.unique(np.array(classes, dtype=str), return_inverse=True)
+    position = {str(name): i for i, name in enumerate(names)}
+    # Fill from the last resort up, so each later step overrides: table, class all-day, edge all-day,
+    # class in the band, edge in the band.
     out = np.ones(len(classes))
-    for e, cls in enumerate(classes):
-        for value in (by_edge.get((e, band)), by_class.get((cls, band)), by_edge.get((e, ALL_DAY))):
-            if value is not None:
-                out[e] = value
-                break
+    for wanted_band, per_edge in ((ALL_DAY, False), (ALL_DAY, True), (band, False), (band, True)):
+        by_class = np.full(len(names), np.nan)
+        edges, values = [], []
+        for f in applied:
+            if f.band != wanted_band or (f.edge is not None) != per_edge:
+                continue
+            if f.edge is None:
+                if f.highway in position:
+                    by_class[position[f.highway]] = f.factor
+            else:
+                edges.append(f.edge)
+                values.append(f.factor)
+        if per_edge:
+            out[np.asarray(edges, dtype=np.intp)] = values
         else:
-            out[e] = by_class.get((cls, ALL_DAY), 1.0)
+            per_class = by_class[code]
+            known = ~np.isnan(per_class)
+            out[known] = per_class[known]
     return out
 
 
