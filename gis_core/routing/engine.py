@@ -17,6 +17,10 @@ Conventions
 * Edges are the engine's directed edges, named by position (``edge_index``, as in :class:`Snap`);
   ``edge_id`` is the primary key of the ``RoadEdge`` row an edge was loaded from. A what-if variant
   (:meth:`RoutingEngine.with_closed_edges`) keeps the node numbering, so node times line up.
+* Map matching (:mod:`gis_core.routing.matching`) asks for candidate edges near fixes, driving
+  distances between positions on edges (``(edge_index, fraction)``, lengths not times) and the edges
+  driven between two of them; learned speeds come back as an engine whose edge times are scaled
+  (:meth:`RoutingEngine.with_travel_time_factors`), numbering kept.
 """
 
 from __future__ import annotations
