@@ -220,3 +220,31 @@ class RoadEdge(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["version"])]
+
+
+class RoadSpeedFactor(models.Model):
+    """A speed factor learned from the crews' GPS tracks, stored with the network version it calibrated.
+
+    ``factor`` multiplies the edge's table speed (``RoadEdge.speed_kph``, which a calibrated version keeps
+    as the source had it, while its ``travel_time_s`` is the calibrated one). A row with ``edge`` is that
+    edge's own factor; without, its road class's (``highway``). ``hour_band`` is a band of the region's
+    local day (``gis_core.routing.speed_learning.HOUR_BANDS``) or ``all``; ``applied`` says whether
+    ``observations`` reached the minimum the calibration asked for, so the factor replaced the table.
+    """
+
+    version = models.ForeignKey(RoadNetworkVersion, on_delete=models.CASCADE, related_name="speed_factors")
+    hour_band = models.CharField(max_length=8, help_text="00-06, 06-10, 10-16, 16-20, 20-24 (local) or all")
+    highway = models.CharField(max_length=64, blank=True)
+    edge = models.ForeignKey(RoadEdge, null=True, blank=True, on_delete=models.CASCADE, related_name="speed_factors")
+    factor = models.FloatField(help_text="median observed speed over table speed")
+    observations = models.PositiveIntegerField(help_text="edge passes behind the factor")
+    median_speed_kph = models.FloatField()
+    table_speed_kph = models.FloatField()
+    applied = models.BooleanField()
+
+    class Meta:
+        indexes = [models.Index(fields=["version", "hour_band"])]
+
+    def __str__(self) -> str:
+        what = f"edge {self.edge_id}" if self.edge_id else self.highway or "unclassified"
+        return f"{what} {self.hour_band}: x{self.factor:.2f} ({self.observations})"

@@ -25,7 +25,7 @@ from gis_core.importers.osm import (
     read_road_file,
     source_kind_of,
 )
-from gis_core.models import Region, RoadEdge, RoadNetworkVersion, RoadNode
+from gis_core.models import Region, RoadEdge, RoadNetworkVersion, RoadNode, RoadSpeedFactor
 from gis_core.selectors import region_area_lonlat
 from gis_core.speeds import speed_table
 
@@ -128,17 +128,27 @@ def import_road_graph(
         version.full_clean()
         version.save()
         _copy_network(version, prepared, progress=progress)
-        # Lock the region's versions so two imports cannot both believe they are the newest.
-        list(RoadNetworkVersion.objects.select_for_update().filter(region=region).values_list("pk"))
-        RoadNetworkVersion.objects.filter(region=region, is_active=True).update(is_active=False)
-        RoadNetworkVersion.objects.filter(pk=version.pk).update(is_active=True)
-        version.is_active = True
-        _delete_old_versions(region, keep=keep_versions)
+        network_version_activate(version, keep_versions=keep_versions)
     return version
 
 
+def network_version_activate(version: RoadNetworkVersion, *, keep_versions: int) -> None:
+    """Make a just-written version the region's active one and delete all but the newest ``keep_versions``.
+
+    Call inside the transaction that wrote the version, so readers switch from the old network to the
+    whole new one at commit.
+    """
+    region = version.region
+    # Lock the region's versions so two writers cannot both believe they are the newest.
+    list(RoadNetworkVersion.objects.select_for_update().filter(region=region).values_list("pk"))
+    RoadNetworkVersion.objects.filter(region=region, is_active=True).update(is_active=False)
+    RoadNetworkVersion.objects.filter(pk=version.pk).update(is_active=True)
+    version.is_active = True
+    _delete_old_versions(region, keep=keep_versions)
+
+
 def _copy_network(version: RoadNetworkVersion, prepared: PreparedNetwork, *, progress: bool) -> None:
-    node_ids = _reserve_ids(RoadNode, len(prepared.nodes))
+    node_ids = reserve_ids(RoadNode, len(prepared.nodes))
     db_id = dict(zip(prepared.nodes, node_ids, strict=True))
     node_points = shapely.points([(lon, lat) for lon, lat, _ in prepared.nodes.values()])
     node_wkb = shapely.to_wkb(shapely.set_srid(node_points, 4326), hex=True, include_srid=True)
@@ -173,7 +183,8 @@ def _copy_network(version: RoadNetworkVersion, prepared: PreparedNetwork, *, pro
     )
 
 
-def _reserve_ids(model, count: int) -> list[int]:
+def reserve_ids(model, count: int) -> list[int]:
+    """``count`` fresh primary keys of ``model``'s table, from its sequence (for COPY and INSERT ... SELECT)."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
@@ -199,6 +210,6 @@ def _delete_old_versions(region: Region, *, keep: int) -> None:
         return
     # Plain deletes per table: the ORM's cascade would load every edge row into Python first.
     with connection.cursor() as cursor:
-        for model in (RoadEdge, RoadNode):
+        for model in (RoadSpeedFactor, RoadEdge, RoadNode):
             cursor.execute(f"DELETE FROM {model._meta.db_table} WHERE version_id = ANY(%s)", [old])
     RoadNetworkVersion.objects.filter(pk__in=old).delete()

@@ -9,6 +9,7 @@ isochrones. This module turns their arrays into the interface's answers.
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Sequence
 
@@ -16,10 +17,13 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from gis_core.crs import transformer_to_lonlat
+from gis_core.crs import transformer_to_lonlat, transformer_to_metric
+from gis_core.routing.distances import NetworkDistances
 from gis_core.routing.engine import (
+    EdgeCandidates,
     EdgeInfo,
     Isochrone,
+    NetworkPath,
     PointAttachment,
     PointLike,
     Reach,
@@ -28,7 +32,7 @@ from gis_core.routing.engine import (
     TravelTime,
 )
 from gis_core.routing.errors import NoRouteError, RoutingError
-from gis_core.routing.graph import RoadGraph
+from gis_core.routing.graph import RoadGraph, road_graph_with_times
 from gis_core.routing.links import EdgeLinks, straight_leg_m
 from gis_core.routing.profiles import OnFootAccess
 from gis_core.routing.search import NetworkSearch
@@ -100,11 +104,18 @@ class CsgraphEngine:
                 max_batch_points=max_batch_points,
             )
         )
+        self._to_metric = transformer_to_metric(graph.metric_crs)
+        self._distances: NetworkDistances | None = None  # built on the first map-matching call
 
     @property
     def node_lonlat(self) -> np.ndarray:
         """Network node positions, shape (N, 2), EPSG:4326."""
         return self.graph.node_lonlat
+
+    @property
+    def edge_count(self) -> int:
+        """Number of directed edges."""
+        return self.graph.n_edges
 
     # ----------------------------------------------------------------- snapping
 
@@ -529,3 +540,82 @@ class CsgraphEngine:
         xy = shapely.get_coordinates(shapely.line_interpolate_point(lines[edge], (within + 0.5) * spacing_m))
         lon, lat = self._to_lonlat.transform(xy[:, 0], xy[:, 1])
         return np.column_stack([lon, lat]).reshape(-1, 2)
+
+    # ----------------------------------------------------------------- map matching and learned speeds
+
+    def _network_distances(self) -> NetworkDistances:
+        if self._distances is None:
+            self._distances = NetworkDistances(self.graph)
+        return self._distances
+
+    def edge_candidates(self, points_lonlat: np.ndarray, *, radius_m: float, max_per_point: int) -> EdgeCandidates:
+        """Directed edges within ``radius_m`` metres of each point (EPSG:4326, shape (P, 2)), nearest first.
+
+        Parameters
+        ----------
+        points_lonlat : ndarray, shape (P, 2)
+            Points in EPSG:4326; they must be valid (lon, lat) pairs.
+        radius_m : float
+            Search radius in the metric CRS, metres.
+        max_per_point : int
+            Most candidates kept per point (both directions of a street count as two).
+
+        Returns
+        -------
+        EdgeCandidates
+            Grouped by point, nearest first; a point with no edge within ``radius_m`` has none.
+        """
+        lonlat = np.asarray(points_lonlat, dtype=np.float64).reshape(-1, 2)
+        if not valid_lonlat(lonlat).all():
+            raise ValueError("points_lonlat must be finite (lon, lat) pairs")
+        x, y = self._to_metric.transform(lonlat[:, 0], lonlat[:, 1])
+        xy_m = np.column_stack([x, y]).reshape(-1, 2)
+        return self._network_distances().candidates(xy_m, radius_m=radius_m, max_per_point=max_per_point)
+
+    def network_distances_m(
+        self,
+        source_edge: np.ndarray,
+        source_fraction: np.ndarray,
+        target_edge: np.ndarray,
+        target_fraction: np.ndarray,
+        *,
+        max_m: float,
+    ) -> np.ndarray:
+        """Shortest driving distance between edge positions, metres, shape (S, T); ``inf`` beyond ``max_m``.
+
+        Edge directions are followed: a position is left forward along its edge.
+        """
+        return self._network_distances().between(
+            source_edge, source_fraction, target_edge, target_fraction, max_m=max_m
+        )
+
+    def network_path(
+        self, source: tuple[int, float], target: tuple[int, float], *, max_m: float = float("inf")
+    ) -> NetworkPath | None:
+        """The shortest drive between two ``(edge_index, fraction)`` positions, or None beyond ``max_m`` metres."""
+        return self._network_distances().path(source, target, max_m=max_m)
+
+    def with_travel_time_factors(self, factors: np.ndarray) -> CsgraphEngine:
+        """A new engine, same settings and numbering, whose edge ``i`` takes ``factors[i]`` times as long.
+
+        Snapping and the length searches are shared with ``self`` (they do not depend on times); the
+        time searches are built anew.
+
+        Raises
+        ------
+        ValueError
+            ``factors`` is not one finite positive value per edge.
+        """
+        graph = road_graph_with_times(self.graph, self.graph.edge_travel_time_s * _edge_factors(factors, self.graph))
+        variant = copy.copy(self)
+        variant.graph = graph
+        variant._links = EdgeLinks(graph)
+        variant._network = NetworkSearch(graph)
+        return variant
+
+
+def _edge_factors(factors: np.ndarray, graph: RoadGraph) -> np.ndarray:
+    values = np.asarray(factors, dtype=np.float64)
+    if values.shape != (graph.n_edges,) or not (np.isfinite(values) & (values > 0)).all():
+        raise ValueError(f"factors must be {graph.n_edges} finite values > 0, one per edge")
+    return values

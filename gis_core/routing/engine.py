@@ -21,6 +21,10 @@ Conventions
 * Edges are the engine's directed edges, named by position (``edge_index``, as in :class:`Snap`);
   ``edge_id`` is the primary key of the ``RoadEdge`` row an edge was loaded from. A what-if variant
   (:meth:`RoutingEngine.with_closed_edges`) keeps the node numbering, so node times line up.
+* Map matching (:mod:`gis_core.routing.matching`) asks for candidate edges near fixes, driving
+  distances between positions on edges (``(edge_index, fraction)``, lengths not times) and the edges
+  driven between two of them; learned speeds come back as an engine whose edge times are scaled
+  (:meth:`RoutingEngine.with_travel_time_factors`), numbering kept.
 """
 
 from __future__ import annotations
@@ -229,6 +233,54 @@ class EdgeInfo:
     length_m: float
 
 
+@dataclass(frozen=True, eq=False)
+class EdgeCandidates:
+    """Edges near each of many points, nearest first per point.
+
+    Attributes
+    ----------
+    point : ndarray of intp, shape (K,)
+        Which input point each candidate belongs to (non-decreasing).
+    edge : ndarray of intp, shape (K,)
+        Directed edge; both directions of a two-way street are candidates.
+    fraction : ndarray, shape (K,)
+        Position of the point's projection along the edge, 0 at its source, 1 at its target.
+    offset_m : ndarray, shape (K,)
+        Distance from the point to the edge, metres.
+    """
+
+    point: np.ndarray
+    edge: np.ndarray
+    fraction: np.ndarray
+    offset_m: np.ndarray
+
+    def of_point(self, i: int) -> slice:
+        """The candidates of point ``i`` as a slice of the arrays."""
+        lo, hi = np.searchsorted(self.point, [i, i + 1])
+        return slice(int(lo), int(hi))
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkPath:
+    """The edges driven between two positions, with the length driven on each.
+
+    Attributes
+    ----------
+    edges : tuple of int
+        Directed edges in driving order, the first and last possibly partly.
+    covered_m : tuple of float
+        Metres driven on each of ``edges``.
+    """
+
+    edges: tuple[int, ...]
+    covered_m: tuple[float, ...]
+
+    @property
+    def length_m(self) -> float:
+        """Total length driven, metres."""
+        return float(sum(self.covered_m))
+
+
 @runtime_checkable
 class RoutingEngine(Protocol):
     """Snap points, one-to-many travel times, route geometry and isochrones on one road network.
@@ -241,6 +293,11 @@ class RoutingEngine(Protocol):
     @property
     def node_lonlat(self) -> np.ndarray:
         """Network node positions, shape (N, 2), EPSG:4326, in the order of ``node_times_from_sources``."""
+        ...
+
+    @property
+    def edge_count(self) -> int:
+        """Number of directed edges, E: edge positions (``edge_index``) run 0..E-1."""
         ...
 
     def snap(self, points: Sequence[PointLike]) -> list[Snap]:
@@ -320,5 +377,39 @@ class RoutingEngine(Protocol):
 
         The spacing is the total edge length over ``count`` (at least 1 m); each edge gets the whole
         spacings that fit on it, centred, so short edges may get none.
+        """
+        ...
+
+    # ----------------------------------------------------------------- map matching and learned speeds
+
+    def edge_candidates(self, points_lonlat: np.ndarray, *, radius_m: float, max_per_point: int) -> EdgeCandidates:
+        """Directed edges within ``radius_m`` metres of each point (EPSG:4326, shape (P, 2)), nearest first.
+
+        Both directions of a two-way street are candidates; at most ``max_per_point`` per point.
+        """
+        ...
+
+    def network_distances_m(
+        self,
+        source_edge: np.ndarray,
+        source_fraction: np.ndarray,
+        target_edge: np.ndarray,
+        target_fraction: np.ndarray,
+        *,
+        max_m: float,
+    ) -> np.ndarray:
+        """Shortest driving distance (metres, shape (S, T)) between edge positions; ``inf`` beyond ``max_m``."""
+        ...
+
+    def network_path(
+        self, source: tuple[int, float], target: tuple[int, float], *, max_m: float = float("inf")
+    ) -> NetworkPath | None:
+        """The shortest drive between two ``(edge_index, fraction)`` positions, or None beyond ``max_m``."""
+        ...
+
+    def with_travel_time_factors(self, factors: np.ndarray) -> RoutingEngine:
+        """A new engine, same settings and numbering, whose edge ``i`` takes ``factors[i]`` times as long.
+
+        Raise ``ValueError`` unless ``factors`` has one finite positive value per edge.
         """
         ...

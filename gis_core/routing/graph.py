@@ -7,7 +7,7 @@ output and in the region's projected (metric) CRS for every measurement. Pure co
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -351,6 +351,21 @@ def road_graph_from_networkx(
         reorder_nodes=reorder_nodes,
         twin_tolerance_m=twin_tolerance_m,
     )
+
+
+def road_graph_with_times(graph: RoadGraph, edge_travel_time_s: np.ndarray) -> RoadGraph:
+    """The same graph (arrays shared, read-only) with other edge travel times, seconds, shape (E,).
+
+    Raises
+    ------
+    ValueError
+        The times are not one finite, non-negative value per edge.
+    """
+    time_s = np.array(edge_travel_time_s, dtype=np.float64)
+    if time_s.shape != (graph.n_edges,) or not (np.isfinite(time_s) & (time_s >= 0)).all():
+        raise ValueError(f"edge_travel_time_s must be {graph.n_edges} finite values >= 0")
+    time_s.setflags(write=False)
+    return replace(graph, edge_travel_time_s=time_s)
 
 
 def morton_order(xy: np.ndarray) -> np.ndarray:

@@ -20,8 +20,8 @@ from gis_core.api.fields import iso
 from gis_core.models import Region
 from gis_core.routing.engine import Reach, RoutingEngine, Snap, TravelTime
 from gis_core.routing.errors import OutsideNetworkError, RoutingError
+from gis_core.routing.hour_band_engines import engine_for_now
 from gis_core.routing.profiles import CAR
-from gis_core.routing.registry import engine_for
 from incidents.errors import IncidentLocationMissingError, IncidentTypeMissingError, RecommendationInputError
 from incidents.models import Incident
 from incidents.selectors.incident_types import incident_type_needs
@@ -287,7 +287,7 @@ def units_recommend(
     destination = (incident.geom.x, incident.geom.y)
     units = _candidates(incident.region_id, now, codes=sorted({n.capability for n in needs}), agency_ids=agency_ids)
     # No road network is the 409 that says so, even with no unit to time. One version lookup per profile.
-    engines = _Engines(incident.region)
+    engines = _Engines(incident.region, at=now)
     timed, reaches = _time_units(engines, units, destination)
     result_needs: list[NeedResult] = []
     for need in needs:
@@ -393,7 +393,7 @@ def units_eta(
         missing = sorted(set(unit_ids) - set(known))
         if missing:
             raise RecommendationInputError(f"no unit {', '.join(map(str, missing))} in region {region.slug}")
-    engines = _Engines(region)
+    engines = _Engines(region, at=now)
     _snap_destination(engines[CAR], destination)
     timed, _ = _time_units(engines, units, destination)
     rows: list[EtaRow] = [
@@ -442,15 +442,16 @@ def _routable(lonlat: tuple[float, float] | None) -> bool:
 
 
 class _Engines(dict[str, RoutingEngine]):
-    """The region's engine of each vehicle profile, looked up once per request (the car's at once)."""
+    """The region's engine of each vehicle profile in the hour band of ``at``, looked up once per request
+    (the car's at once)."""
 
-    def __init__(self, region: Region):
+    def __init__(self, region: Region, *, at: datetime):
         super().__init__()
-        self.region = region
-        self[CAR] = engine_for(region)
+        self.region, self.at = region, at
+        self[CAR] = engine_for_now(region, at=at)
 
     def __missing__(self, profile: str) -> RoutingEngine:
-        self[profile] = engine_for(self.region, profile)
+        self[profile] = engine_for_now(self.region, profile, at=self.at)
         return self[profile]
 
 

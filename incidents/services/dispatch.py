@@ -20,7 +20,8 @@ from fleet.models import Capability, Unit, UnitStatus
 from fleet.selectors.units import unit_position
 from fleet.services.audit import audit_record
 from gis_core.routing.errors import RoutingError
-from gis_core.routing.registry import active_version_id, engine_for
+from gis_core.routing.hour_band_engines import engine_for_now
+from gis_core.routing.registry import active_version_id
 from incidents.errors import AssignmentNotActiveError, DispatchError, DispatchRefusedError, UnitUnavailableError  # noqa: F401 (raised here, caught by callers)
 from incidents.models import Assignment, AssignmentStatus, Incident, IncidentStatus
 from incidents.services.notifications import dispatch_notification_enqueue, report_parameters
@@ -240,7 +241,7 @@ def _eta(unit: Unit, incident: Incident, *, now: datetime, at_dispatch: bool) ->
         return EtaBasis()
     profile = unit.unit_type.routing_profile
     try:
-        engine = engine_for(incident.region, profile)
+        engine = engine_for_now(incident.region, profile, at=now)
         # Where the unit's vehicle stops for the report; the walk (or hose lay) from there is part of its ETA.
         reach = engine.reach((incident.geom.x, incident.geom.y))
         tt = engine.travel_times_to([origin], reach.snap)[0]

@@ -18,6 +18,7 @@ from factories.gis_core import make_region
 from rest_framework.test import APIClient
 
 from fleet.models import AgencyKind, AuditEntry, UnitStatus
+from gis_core.routing.hour_band_engines import engine_for_now
 from gis_core.routing.registry import engine_for
 from incidents.models import Assignment, IncidentStatus, StatusChange
 
@@ -129,7 +130,7 @@ def test_recommendations_query_budget(api, jambi_network, django_assert_max_num_
     incident = make_incident(
         region=jambi_network, geom=CENTRE, incident_type=make_incident_type(needs=[("ems", "als", 1)])
     )
-    engine_for(jambi_network)  # loading the network is a one-off, not part of the budget
+    engine_for_now(jambi_network)  # loading the network (and its hour band) is a one-off, not part of the budget
     # The report, its type's needs, the candidates (positions, stations and capabilities in one), the active
     # network version.
     with django_assert_max_num_queries(5):  # + the role check
@@ -214,7 +215,7 @@ def test_units_eta_ranks_every_unit_of_the_region(api, jambi_network, django_ass
     make_fix(unit=busy, geom=CENTRE)
     make_unit(agency=damkar, call_sign="NOWHERE", capabilities=[])
     other_region = make_unit(agency=make_agency(region=make_region(code="81.71", slug="kota-ambon")))
-    engine = engine_for(jambi_network)
+    engine = engine_for_now(jambi_network)  # the hour band's engine, loaded outside the budget
     expected = {  # the engine's ETA from each unit's position: NEAR its fix, FAR its station, ENGINE its fix
         "NEAR": round(engine.travel_times_to([DAMKAR_HQ], CENTRE)[0].eta_s, 1),
         "FAR": round(engine.travel_times_to([RSUD_ABDUL_MANAP], CENTRE)[0].eta_s, 1),

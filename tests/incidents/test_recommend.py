@@ -19,6 +19,7 @@ from factories.fleet import (
 from factories.gis_core import make_region
 
 from fleet.models import AgencyKind, UnitStatus
+from gis_core.routing.hour_band_engines import engine_for_now
 from gis_core.routing.registry import engine_for
 from incidents.errors import IncidentLocationMissingError, RecommendationInputError
 from incidents.selectors.recommend import recommendation_public, units_recommend
@@ -215,7 +216,7 @@ def test_a_position_far_from_every_road_is_listed_with_the_reason(scene) -> None
 
 
 def test_the_service_needs_three_queries(scene, django_assert_max_num_queries) -> None:
-    engine_for(scene["region"])  # loading the network is a one-off
+    engine_for_now(scene["region"], at=scene["now"])  # loading the network (and its hour band) is a one-off
     # The type's needs, the candidates (units, positions, stations, capabilities in one), the active network.
     with django_assert_max_num_queries(3):
         result = units_recommend(incident=scene["incident"], now=scene["now"])
