@@ -326,6 +326,10 @@ class Tally:
         self.statuses[(endpoint, status)] += 1
 
 
+class ConsoleRefusedError(Exception):
+    pass
+
+
 class Load:
     """The simulated clients: one asyncio task per device and console, until ``stop`` is set."""
 
@@ -538,7 +542,7 @@ class Load:
                 ) as ws:  # fmt: skip
                     hello = await ws.receive_json(timeout=15)
                     if hello.get("type") != "hello":
-                        raise RuntimeError(f"console {n}: {hello}")
+                        raise ConsoleRefusedError(f"console {n}: {hello}")
                     self.tally.console_open += 1
                     if not first:
                         self.tally.console_reconnects += 1
