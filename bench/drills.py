@@ -71,8 +71,8 @@ CENTRE = (106.8272, -6.1754)  # Jakarta, Monas (lon, lat)
 USER, PASSWORD = "drill-dispatcher", "drill-password-not-secret"
 SECRET_KEY = "drill-not-secret-0123456789-0123456789-0123456789"
 RETRY_S = 1.0  # Traccar Client waits before a resend; compressed like everything else
-TIMEOUT_S = 10.0
-CONSOLES = 20
+TIMEOUT_S = 10.0  # a device's request
+SLOW = aiohttp.ClientTimeout(total=30)  # a call taker's: a report, a dispatch
 
 
 def parse_args() -> argparse.Namespace:
@@ -86,6 +86,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--batch-every-s", type=float, default=10.0)
     parser.add_argument("--owntracks", type=int, default=20)
     parser.add_argument("--reports-per-s", type=float, default=730 / 300)
+    parser.add_argument("--consoles", type=int, default=20, help="WebSocket consoles (not scaled)")
     parser.add_argument("--dispatch-units", type=int, default=60, help="units the reports are dispatched to")
     parser.add_argument("--burst-s", type=float, help="batched-ingest burst (default 20, short 10)")
     parser.add_argument("--burst-clients", type=int, default=4)
@@ -318,6 +319,7 @@ class Tally:
     console_reconnects: int = 0
     console_resyncs: list[tuple[float, int]] = field(default_factory=list)  # (when, units fetched)
     console_open: int = 0
+    console_failures: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # why a connect failed
     pg_down: bool = False
     errors: list[str] = field(default_factory=list)  # what a client was refused (a 4xx) or failed on
 
@@ -353,7 +355,7 @@ class Load:
             : self.args.batch_devices])]  # fmt: skip
         tasks += [asyncio.create_task(self.owntracks_phone(*p, i)) for i, p in enumerate(self.fleet.owntracks)]
         tasks.append(asyncio.create_task(self.reports()))
-        self.console_tasks = [asyncio.create_task(self.console(i)) for i in range(CONSOLES)]
+        self.console_tasks = [asyncio.create_task(self.console(i)) for i in range(self.args.consoles)]
         return tasks
 
     async def send(self, endpoint: str, method: str, url: str, **kw) -> tuple[int, dict | list | None]:
@@ -495,7 +497,9 @@ class Load:
             CENTRE[1] + random.uniform(-0.05, 0.05)],
         }  # fmt: skip
         headers = self.dispatcher | {"Idempotency-Key": f"report-{n}-{uuid.uuid4().hex[:8]}"}
-        status, created = await self.until_sent("report", "POST", "/api/incidents/", {201}, json=body, headers=headers)
+        status, created = await self.until_sent(
+            "report", "POST", "/api/incidents/", {201}, json=body, headers=headers, timeout=SLOW
+        )
         if status != 201 or not isinstance(created, dict):
             if status:
                 raise RuntimeError(f"report {marker} refused: HTTP {status} {created}")
@@ -507,7 +511,7 @@ class Load:
             headers = self.dispatcher | {"Idempotency-Key": f"dispatch-{n}-{uuid.uuid4().hex[:8]}"}
             status, assignment = await self.until_sent(
                 "dispatch", "POST", f"/api/incidents/{incident_id}/assignments/", {201},
-                json={"unit_id": unit_id}, headers=headers,
+                json={"unit_id": unit_id}, headers=headers, timeout=SLOW,
             )  # fmt: skip
             if status != 201 or not isinstance(assignment, dict):
                 if status:
@@ -540,7 +544,7 @@ class Load:
                     f"{self.base}/ws/regions/{SLUG}/", headers={"Cookie": f"sessionid={cookies['sessionid']}",
                     "Origin": self.base}, heartbeat=None,
                 ) as ws:  # fmt: skip
-                    hello = await ws.receive_json(timeout=15)
+                    hello = await ws.receive_json(timeout=30)
                     if hello.get("type") != "hello":
                         raise ConsoleRefusedError(f"console {n}: {hello}")
                     self.tally.console_open += 1
@@ -561,8 +565,8 @@ class Load:
                                 break
                     finally:
                         self.tally.console_open -= 1
-            except (aiohttp.ClientError, TimeoutError, RuntimeError):
-                pass
+            except (aiohttp.ClientError, TimeoutError, ConsoleRefusedError) as exc:
+                self.tally.console_failures[type(exc).__name__] += 1
             if not self.halt.is_set():
                 await asyncio.sleep(0.5 + random.random())
 
@@ -685,7 +689,7 @@ async def drill(args, fleet: Fleet, cluster: Cluster, redis_: Redis, stack: Stac
             await asyncio.sleep(args.pg_down_s)
             await asyncio.to_thread(cluster.start)
             tally.pg_down = False
-            back = await wait_until(lambda: ready(session, stack.port), 60)
+            back = await wait_until(lambda: ready(session, stack.port), 180)
             check("ready again after PostgreSQL came back", back, f"{time.monotonic() - t0:.1f} s after it stopped")
             await settle("PostgreSQL restarted")
 
@@ -694,7 +698,7 @@ async def drill(args, fleet: Fleet, cluster: Cluster, redis_: Redis, stack: Stac
             await asyncio.to_thread(redis_.stop)
             await asyncio.sleep(args.redis_down_s)
             await asyncio.to_thread(redis_.start)
-            back = await wait_until(lambda: ready(session, stack.port), 60)
+            back = await wait_until(lambda: ready(session, stack.port), 180)
             check("ready again after Redis came back", back, f"{time.monotonic() - t0:.1f} s after it stopped")
             await settle("Redis restarted")
 
@@ -704,13 +708,13 @@ async def drill(args, fleet: Fleet, cluster: Cluster, redis_: Redis, stack: Stac
             os.kill(stack.pid_of("daphne"), signal.SIGKILL)
             again = await wait_until(
                 lambda: _async_true(
-                    tally.console_reconnects - reconnects >= CONSOLES and tally.console_open >= CONSOLES
+                    tally.console_reconnects - reconnects >= args.consoles and tally.console_open >= args.consoles
                 ),
                 60,
             )
             resynced = [n for at, n in tally.console_resyncs if at >= dropped_at]
             check("every console reconnected and fetched the units again",
-                  again and len(resynced) >= CONSOLES and min(resynced) == len(fleet.osmand) + len(fleet.batch)
+                  again and len(resynced) >= args.consoles and min(resynced) == len(fleet.osmand) + len(fleet.batch)
                   + len(fleet.owntracks),
                   f"{tally.console_reconnects - reconnects} reconnects in {time.monotonic() - dropped_at:.1f} s, "
                   f"units fetched {sorted(set(resynced))}")  # fmt: skip
@@ -745,6 +749,12 @@ def verify(args, fleet: Fleet, cluster: Cluster, redis_: Redis, tally: Tally, ch
     """What the clients were told against what the database holds."""
     import redis as redis_client
 
+    from fleet.models import Device, PositionFix
+    from incidents.models import Assignment, Incident, StatusChange
+
+    fix_t, device_t = PositionFix._meta.db_table, Device._meta.db_table
+    incident_t, assignment_t, change_t = Incident._meta.db_table, Assignment._meta.db_table, StatusChange._meta.db_table
+
     spool = redis_client.Redis.from_url(redis_.url)
     deadline = time.monotonic() + 60
     while spool.xlen("siaga:ingest-spool") and time.monotonic() < deadline:
@@ -752,9 +762,9 @@ def verify(args, fleet: Fleet, cluster: Cluster, redis_: Redis, tally: Tally, ch
     check("the spool is empty (replayed)", spool.xlen("siaga:ingest-spool") == 0)
     with psycopg.connect(cluster.url()) as conn:
         rows = conn.execute(
-            """SELECT d.identifier, round(extract(epoch FROM f.recorded_at)::numeric, 3)::float8,
+            f"""SELECT d.identifier, round(extract(epoch FROM f.recorded_at)::numeric, 3)::float8,
                       count(*) FILTER (WHERE NOT 'duplicate' = ANY(f.flags)), count(*)
-               FROM fleet_positionfix f JOIN fleet_device d ON d.id = f.device_id
+               FROM {fix_t} f JOIN {device_t} d ON d.id = f.device_id
                GROUP BY 1, 2"""
         ).fetchall()
         stored = {(ident, at): (once, total) for ident, at, once, total in rows}
@@ -775,8 +785,7 @@ def verify(args, fleet: Fleet, cluster: Cluster, redis_: Redis, tally: Tally, ch
 
         reports = dict(
             conn.execute(
-                "SELECT description, count(*) FROM incidents_incident"
-                " WHERE description LIKE 'drill-report-%' GROUP BY 1"
+                f"SELECT description, count(*) FROM {incident_t} WHERE description LIKE 'drill-report-%' GROUP BY 1"
             ).fetchall()
         )
         answered = [m for m, pk in tally.reports.items() if pk is not None]
@@ -786,12 +795,12 @@ def verify(args, fleet: Fleet, cluster: Cluster, redis_: Redis, tally: Tally, ch
               f"{sum(1 for v in reports.values() if v > 1)}")  # fmt: skip
         assignments = dict(
             conn.execute(
-                "SELECT incident_id, count(*) FROM incidents_assignment WHERE incident_id = ANY(%s) GROUP BY 1",
+                f"SELECT incident_id, count(*) FROM {assignment_t} WHERE incident_id = ANY(%s) GROUP BY 1",
                 [list(tally.dispatched)],
             ).fetchall()
         )
         all_assignments = conn.execute(
-            """SELECT count(*) FROM incidents_assignment a JOIN incidents_incident i ON i.id = a.incident_id
+            f"""SELECT count(*) FROM {assignment_t} a JOIN {incident_t} i ON i.id = a.incident_id
                WHERE i.description LIKE 'drill-report-%%'"""
         ).fetchone()[0]
         check("dispatches: every acknowledged dispatch stored once",
@@ -799,7 +808,7 @@ def verify(args, fleet: Fleet, cluster: Cluster, redis_: Redis, tally: Tally, ch
               f"{len(tally.dispatched)} acknowledged, {all_assignments} stored")  # fmt: skip
         changes = dict(
             conn.execute(
-                "SELECT note, count(*) FROM incidents_statuschange WHERE note LIKE 'drill-report-%' GROUP BY 1"
+                f"SELECT note, count(*) FROM {change_t} WHERE note LIKE 'drill-report-%' GROUP BY 1"
             ).fetchall()
         )
         check("status changes: every acknowledged change recorded once",
@@ -815,6 +824,10 @@ def report_numbers(args, fleet: Fleet, tally: Tally, check: Checks) -> None:
             if e == endpoint
         )  # fmt: skip
         print(f"  {phase:7s} {endpoint:28s} {len(values):7d}  {percentiles_ms(values)}   [{answers}]")
+    resent = ", ".join(f"{e} {n}" for e, n in sorted(tally.resent.items())) or "none"
+    print(f"  resent after a 5xx or no answer (kept by the client, as Traccar Client does): {resent}")
+    print(f"  consoles: {tally.console_messages:,} live messages, {tally.console_reconnects} reconnects; failed "
+          f"connections: {dict(tally.console_failures) or 'none'}")  # fmt: skip
     steady = tally.latencies[("osmand", "steady")]
     rate = len(steady) / args.duration_s
     p99 = float(np.percentile(np.array(steady) * 1000, 99)) if steady else float("inf")
@@ -864,7 +877,7 @@ def print_plan(args: argparse.Namespace) -> None:
     print(f"  reports: 10x Jakarta's 73 calls/h = 730/h, the hour compressed into 5 min = {args.reports_per_s:.1f}/s; "
           f"each dispatched and moved through 4 statuses = {args.reports_per_s:.1f} dispatches/s, "
           f"{4 * args.reports_per_s:.1f} status changes/s")  # fmt: skip
-    print(f"  {CONSOLES} consoles on ws/regions/{SLUG}/")
+    print(f"  {args.consoles} consoles on ws/regions/{SLUG}/")
 
 
 def main() -> None:
