@@ -79,6 +79,7 @@ def test_backup_keeps_the_newest_archives(tiny, tmp_path) -> None:
     done = _run("backup.sh", name, str(tmp_path), env=env | {"SIAGA_BACKUP_KEEP": "2"})
     assert done.returncode == 0, done.stderr
     kept = sorted(p.name for p in tmp_path.glob("*.dump"))
-    assert len(kept) == 2 and f"{name}-20260101T000000Z.dump" not in kept
+    assert len(kept) == 2
+    assert f"{name}-20260101T000000Z.dump" not in kept
     assert "1 old removed" in done.stdout
     assert _run("backup.sh", name, str(tmp_path), env=env | {"SIAGA_BACKUP_KEEP": "x"}).returncode == 2
