@@ -306,7 +306,7 @@ class Tally:
 
     phase: str = "steady"
     latencies: dict[tuple[str, str], list[float]] = field(default_factory=lambda: defaultdict(list))
-    statuses: dict[tuple[str, int], int] = field(default_factory=lambda: defaultdict(int))  # (endpoint, status)
+    statuses: dict[tuple[str, str, int], int] = field(default_factory=lambda: defaultdict(int))  # endpoint, phase
     acked_fixes: dict[str, set[float]] = field(default_factory=lambda: defaultdict(set))  # identifier -> epoch s
     owntracks_refused: dict[int, int] = field(default_factory=lambda: defaultdict(int))  # answer -> count
     owntracks_outage_acked: int = 0
@@ -325,7 +325,7 @@ class Tally:
 
     def record(self, endpoint: str, status: int, seconds: float) -> None:
         self.latencies[(endpoint, self.phase)].append(seconds)
-        self.statuses[(endpoint, status)] += 1
+        self.statuses[(endpoint, self.phase, status)] += 1
 
 
 class ConsoleRefusedError(Exception):
@@ -350,12 +350,15 @@ class Load:
 
     async def run(self, session: aiohttp.ClientSession) -> list[asyncio.Task]:
         self.session = session
+        # The consoles first: Daphne may take a while to start on a busy machine, and they should see the load.
+        self.console_tasks = [asyncio.create_task(self.console(i)) for i in range(self.args.consoles)]
+        opened = await wait_until(lambda: _async_true(self.tally.console_open >= self.args.consoles), 180)
+        print(f"{self.tally.console_open} consoles open{'' if opened else ' (not all: Daphne is slow)'}", flush=True)
         tasks = [asyncio.create_task(self.osmand_unit(*u, i)) for i, u in enumerate(self.fleet.osmand)]
         tasks += [asyncio.create_task(self.batch_device(*d, i)) for i, d in enumerate(self.fleet.batch[
             : self.args.batch_devices])]  # fmt: skip
         tasks += [asyncio.create_task(self.owntracks_phone(*p, i)) for i, p in enumerate(self.fleet.owntracks)]
         tasks.append(asyncio.create_task(self.reports()))
-        self.console_tasks = [asyncio.create_task(self.console(i)) for i in range(self.args.consoles)]
         return tasks
 
     async def send(self, endpoint: str, method: str, url: str, **kw) -> tuple[int, dict | list | None]:
@@ -710,7 +713,7 @@ async def drill(args, fleet: Fleet, cluster: Cluster, redis_: Redis, stack: Stac
                 lambda: _async_true(
                     tally.console_reconnects - reconnects >= args.consoles and tally.console_open >= args.consoles
                 ),
-                60,
+                180,  # Daphne restarting on a busy machine takes a while
             )
             resynced = [n for at, n in tally.console_resyncs if at >= dropped_at]
             check("every console reconnected and fetched the units again",
@@ -820,8 +823,8 @@ def report_numbers(args, fleet: Fleet, tally: Tally, check: Checks) -> None:
     print("\nper endpoint (requests, answers, latency):")
     for (endpoint, phase), values in sorted(tally.latencies.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         answers = ", ".join(
-            f"{status or 'no answer'}: {count}" for (e, status), count in sorted(tally.statuses.items())
-            if e == endpoint
+            f"{status or 'no answer'}: {count}" for (e, p, status), count in sorted(tally.statuses.items())
+            if (e, p) == (endpoint, phase)
         )  # fmt: skip
         print(f"  {phase:7s} {endpoint:28s} {len(values):7d}  {percentiles_ms(values)}   [{answers}]")
     resent = ", ".join(f"{e} {n}" for e, n in sorted(tally.resent.items())) or "none"
