@@ -643,7 +643,7 @@ async def wait_until(condition, timeout_s: float, every_s: float = 0.5) -> bool:
 
 
 async def ready(session: aiohttp.ClientSession, port: int) -> bool:
-    async with session.get(f"http://127.0.0.1:{port}/health/ready") as response:
+    async with session.get(f"http://127.0.0.1:{port}/health/ready", timeout=SLOW) as response:
         return response.status == 200
 
 
@@ -652,7 +652,7 @@ async def drill(args, fleet: Fleet, cluster: Cluster, redis_: Redis, stack: Stac
     timeout = aiohttp.ClientTimeout(total=TIMEOUT_S)
     connector = aiohttp.TCPConnector(limit=0)  # a device has its own connection
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
-        if not await wait_until(lambda: ready(session, stack.port), 120):
+        if not await wait_until(lambda: ready(session, stack.port), 300):  # a busy machine starts slowly
             raise SystemExit(f"the stack is not ready: see {stack.run_dir}/logs")
         load = Load(args, fleet, stack.port, tally)
         tasks = await load.run(session)
