@@ -570,7 +570,7 @@ class Load:
                                 break
                     finally:
                         self.tally.console_open -= 1
-            except (aiohttp.ClientError, TimeoutError, ConsoleRefusedError) as exc:
+            except Exception as exc:  # a console reconnects whatever went wrong (a close instead of the hello too)
                 self.tally.console_failures[type(exc).__name__] += 1
             if not self.halt.is_set():
                 await asyncio.sleep(0.5 + random.random())
@@ -805,13 +805,19 @@ def verify(args, fleet: Fleet, cluster: Cluster, redis_: Redis, tally: Tally, ch
                 [list(tally.dispatched)],
             ).fetchall()
         )
-        all_assignments = conn.execute(
-            f"""SELECT count(*) FROM {assignment_t} a JOIN {incident_t} i ON i.id = a.incident_id
-               WHERE i.description LIKE 'drill-report-%%'"""
-        ).fetchone()[0]
-        check("dispatches: every acknowledged dispatch stored once",
-              all(assignments.get(i) == 1 for i in tally.dispatched) and all_assignments == len(tally.dispatched),
-              f"{len(tally.dispatched)} acknowledged, {all_assignments} stored")  # fmt: skip
+        per_incident = dict(
+            conn.execute(
+                f"""SELECT a.incident_id, count(*) FROM {assignment_t} a JOIN {incident_t} i ON i.id = a.incident_id
+                   WHERE i.description LIKE 'drill-report-%%' GROUP BY 1"""
+            ).fetchall()
+        )
+        unanswered = sum(per_incident.values()) - sum(per_incident.get(i, 0) for i in tally.dispatched)
+        check(
+            "dispatches: every acknowledged dispatch stored once, no report dispatched twice",
+            all(assignments.get(i) == 1 for i in tally.dispatched) and all(v == 1 for v in per_incident.values()),
+            f"{len(tally.dispatched)} acknowledged, {sum(per_incident.values())} stored ({unanswered} whose answer "
+            f"the client had not had when the drill ended), doubled = {sum(v > 1 for v in per_incident.values())}",
+        )
         changes = dict(
             conn.execute(
                 f"SELECT note, count(*) FROM {change_t} WHERE note LIKE 'drill-report-%' GROUP BY 1"
@@ -819,7 +825,8 @@ def verify(args, fleet: Fleet, cluster: Cluster, redis_: Redis, tally: Tally, ch
         )
         check("status changes: every acknowledged change recorded once",
               all(changes.get(n) == 1 for n in tally.status_acked) and all(v == 1 for v in changes.values()),
-              f"{len(tally.status_acked)} acknowledged, {sum(changes.values())} recorded")  # fmt: skip
+              f"{len(tally.status_acked)} acknowledged, {sum(changes.values())} recorded, doubled = "
+              f"{sum(v > 1 for v in changes.values())}")  # fmt: skip
 
 
 def report_numbers(args, fleet: Fleet, tally: Tally, check: Checks) -> None:
