@@ -194,6 +194,7 @@ ERROR_STRINGS = {
     "coverage_error": _("Cannot compute coverage with these settings"),
     "history_too_large": _("Too many positions in this period: choose a shorter one"),
     "ingest_unavailable": _("The server cannot store positions right now: the device sends them again later"),
+    "database_unavailable": _("The server cannot reach its database right now: try again in a few seconds"),
     "report_period_invalid": _("Check the period: a month (2026-10), quarter (2026-Q4), year, or from and to dates"),
     "report_input_invalid": _("Check the report's settings"),
     "handoff_refused": _("The report cannot be handed off to this agency"),

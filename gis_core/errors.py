@@ -17,3 +17,14 @@ class DomainError(Exception):
 
     http_status: int = 400
     code: str = "bad_request"
+
+
+class DatabaseUnavailableError(DomainError):
+    """The database cannot be reached (restarting, failing over): HTTP 503 with ``Retry-After``, send it again.
+
+    ``gis_core.api.errors.exception_handler`` answers this for any request whose database connection failed, so a
+    client (Traccar Client, a console, an agency's system) is told to resend rather than shown a server fault.
+    """
+
+    http_status, code = 503, "database_unavailable"
+    retry_after_s = 5

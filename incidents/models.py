@@ -463,3 +463,22 @@ class Handoff(models.Model):
                 fields=["incident", "agency"], condition=~Q(status="closed"), name="one_open_handoff_per_agency"
             )
         ]
+
+
+class UserRequestKey(models.Model):
+    """An ``Idempotency-Key`` a console user sent with a request that created something, and what it created.
+
+    A resend with the same key (a lost answer, a retry after a 502) is answered with the object the first
+    created and creates nothing (``incidents.services.request_keys``).
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    endpoint = models.CharField(max_length=32, help_text="what the request did: incident_create, dispatch_assign")
+    key = models.CharField(max_length=64)
+    object_id = models.BigIntegerField(null=True, help_text="the report or assignment the request created")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "endpoint", "key"], name="user_request_key_unique"),
+        ]

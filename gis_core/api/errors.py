@@ -6,14 +6,18 @@ knows no app: views never build error responses by hand and bad input never reac
 
 from __future__ import annotations
 
+import logging
+
 from django.core.exceptions import PermissionDenied
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from gis_core.errors import DomainError
+from gis_core.errors import DatabaseUnavailableError, DomainError
 
+logger = logging.getLogger(__name__)
 _DJANGO_CODES = {Http404: "not_found", PermissionDenied: "permission_denied"}
 
 
@@ -43,6 +47,9 @@ def domain_error_body(exc: DomainError) -> dict:
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, OperationalError | InterfaceError):  # the database is away (a restart, a fail-over)
+        logger.warning("database unavailable: %s", exc)
+        exc = DatabaseUnavailableError("the database cannot be reached right now: send the request again shortly")
     if isinstance(exc, DomainError):
         response = Response(domain_error_body(exc), status=exc.http_status)
         if getattr(exc, "auth_header", None):  # DRF sets it on an authentication failure it answers with 401

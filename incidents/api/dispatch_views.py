@@ -86,6 +86,7 @@ from rest_framework.response import Response
 from access import roles
 from access.selectors import regions_for_user
 from fleet.actors import Actor
+from fleet.api.device_endpoint import idempotency_key
 from fleet.api.permissions import CanSeeFleet
 from fleet.models import Unit
 from fleet.selectors.units import agency_ids_for_user, stations_for_map, unit_for_user
@@ -101,6 +102,7 @@ from incidents.selectors.kpis import response_kpis
 from incidents.selectors.recommend import recommendation_public, units_eta, units_recommend
 from incidents.selectors.units import unit_state, unit_states
 from incidents.services.dispatch import dispatch_assign, dispatch_cancel
+from incidents.services.request_keys import request_once
 from incidents.services.status import allowed_next, unit_status_set
 
 KPI_DEFAULT_WINDOW = timedelta(days=30)
@@ -240,13 +242,17 @@ class IncidentAssignments(DispatcherAPIView):
     def post(self, request: Request, pk: int) -> Response:
         data = _valid(s.AssignmentCreateSerializer, request.data)
         incident = incident_or_404(request, pk, capability=roles.DISPATCH)
-        assignment = dispatch_assign(
-            incident=incident,
-            unit=_unit_or_404(request, data["unit_id"]),
-            capability=data.get("capability"),
-            actor=Actor.of_request(request),
-        )
-        return Response(_assignment_data(assignment.pk), status=status.HTTP_201_CREATED)
+        unit = _unit_or_404(request, data["unit_id"])
+        assignment_id, resent = request_once(  # an Idempotency-Key resend answers the first assignment
+            user=request.user, endpoint="dispatch_assign", key=idempotency_key(request),
+            create=lambda: dispatch_assign(
+                incident=incident, unit=unit, capability=data.get("capability"), actor=Actor.of_request(request)
+            ).pk,
+        )  # fmt: skip
+        response = Response(_assignment_data(assignment_id), status=status.HTTP_201_CREATED)
+        if resent:
+            response["Idempotent-Replayed"] = "true"
+        return response
 
 
 class AssignmentCancel(DispatcherAPIView):

@@ -21,6 +21,7 @@ from access import roles
 from access.authentication import ApiTokenAuthentication
 from access.selectors import home_region_for_user
 from fleet.actors import Actor
+from fleet.api.device_endpoint import idempotency_key
 from fleet.api.permissions import CanDispatch
 from gis_core.api.authentication import BasicAuthentication
 from gis_core.api.views import region_or_404
@@ -35,6 +36,7 @@ from incidents.selectors.incidents import (
     statuses_parse,
 )
 from incidents.services import callers, incidents
+from incidents.services.request_keys import request_once
 
 
 class DispatcherAPIView(APIView):
@@ -134,9 +136,16 @@ class IncidentListCreate(generics.GenericAPIView, DispatcherAPIView):
 
     @extend_schema(request=s.IncidentCreateSerializer, responses={201: s.IncidentDetailSerializer})
     def post(self, request: Request) -> Response:
+        """A report; with an ``Idempotency-Key`` header a resend answers the first report and creates none."""
         data = _valid(s.IncidentCreateSerializer, request)
-        incident = incidents.incident_create(**data, actor=Actor.of_request(request))
-        return _detail_response(request, incident.pk, status_code=status.HTTP_201_CREATED)
+        pk, resent = request_once(
+            user=request.user, endpoint="incident_create", key=idempotency_key(request),
+            create=lambda: incidents.incident_create(**data, actor=Actor.of_request(request)).pk,
+        )  # fmt: skip
+        response = _detail_response(request, pk, status_code=status.HTTP_201_CREATED)
+        if resent:
+            response["Idempotent-Replayed"] = "true"
+        return response
 
 
 class IncidentDetail(DispatcherAPIView):

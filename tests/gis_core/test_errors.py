@@ -40,8 +40,8 @@ def test_a_new_domain_error_needs_no_registration() -> None:
 def test_every_domain_error_has_its_own_4xx_code() -> None:
     classes = domain_error_classes()
     assert len(classes) >= 30  # routing, fleet, coverage: the families the handler used to list by hand
-    # The one server-side answer: the database and the spool are both away (a 503, for the device to send again).
-    unavailable = {"ingest_unavailable"}
+    # The server-side answers: the database (for OwnTracks the spool too) is away: a 503, to send it again.
+    unavailable = {"ingest_unavailable", "database_unavailable"}
     for cls in classes:
         assert 400 <= cls.http_status < 500 or (cls.code in unavailable and cls.http_status == 503), cls
         assert cls.code.isidentifier(), cls
@@ -72,3 +72,13 @@ def test_gis_core_imports_no_app_above_it() -> None:
                 if name.split(".")[0] in {"fleet", "coverage", "console"}
             ]
     assert not offenders
+
+
+def test_a_database_that_is_away_is_a_503_to_send_again() -> None:
+    from django.db import InterfaceError, OperationalError
+
+    for exc in (OperationalError("connection refused"), InterfaceError("connection already closed")):
+        response = _respond(exc)
+        assert (response.status_code, response["Retry-After"]) == (503, "5")
+        assert response.data["error"]["code"] == "database_unavailable"
+        assert "connection" not in response.data["error"]["message"]  # the driver's text goes to the log only
