@@ -16,7 +16,8 @@ Conventions
   snapped raises :class:`~gis_core.routing.errors.OutsideNetworkError`.
 * Edges are the engine's directed edges, named by position (``edge_index``, as in :class:`Snap`);
   ``edge_id`` is the primary key of the ``RoadEdge`` row an edge was loaded from. A what-if variant
-  (:meth:`RoutingEngine.with_closed_edges`) keeps the node numbering, so node times line up.
+  (:meth:`RoutingEngine.with_closed_edges`, :meth:`RoutingEngine.with_edge_factors`) keeps the node
+  numbering, so node times line up; its edge positions are its own.
 """
 
 from __future__ import annotations
@@ -270,6 +271,11 @@ class RoutingEngine(Protocol):
         """Edges (both directions) within ``tolerance_m`` metres of a point or line in EPSG:4326, sorted."""
         ...
 
+    def edges_covered_by(self, geometry_lonlat: BaseGeometry, *, line_tolerance_m: float) -> np.ndarray:
+        """Edges (both directions) an area (EPSG:4326) crosses, or a line runs along (at least half of the
+        edge within ``line_tolerance_m`` metres), sorted: what a road closure closes."""
+        ...
+
     def edges_info(self, edge_indices: Sequence[int] | np.ndarray) -> list[EdgeInfo]:
         """Id, street name, highway class and length of each edge, in the order given."""
         ...
@@ -278,6 +284,17 @@ class RoutingEngine(Protocol):
         """A new engine, same settings and node numbering, without the given edges; ``self`` is unchanged.
 
         Raise ``UnknownEdgeError`` for an index outside the network, ``ValueError`` if none would be left.
+        """
+        ...
+
+    def with_edge_factors(
+        self, edge_indices: Sequence[int] | np.ndarray, factors: Sequence[float] | np.ndarray
+    ) -> RoutingEngine:
+        """A new engine, same settings and node numbering, with each edge's travel time multiplied by its
+        factor (``inf``: the edge is closed); ``self`` is unchanged. Live closures are served this way.
+
+        Raise ``UnknownEdgeError`` for an index outside the network, ``ValueError`` for a factor not > 0 or
+        if no edge would be left.
         """
         ...
 
