@@ -17,3 +17,9 @@ class DomainError(Exception):
 
     http_status: int = 400
     code: str = "bad_request"
+
+
+class ClosureGeometryError(DomainError):
+    """A road closure's area or lines that cannot be used: not GeoJSON, another CRS, wrong type, too big."""
+
+    code = "closure_geometry_invalid"

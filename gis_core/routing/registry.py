@@ -2,7 +2,8 @@
 
 The only Django-aware module of the routing package: it reads the active ``RoadNetworkVersion``
 into compact arrays once, then answers every request from memory. Each call checks the active
-version id (one indexed query), so a re-import is picked up by the next request in every process.
+version id and the region's road closures in force (one indexed query, ``live_closures.network_state``),
+so a re-import or a closure is picked up by the next request in every process.
 Before loading, the region's ``metric_srid`` is checked against the network's extent: a CRS that
 cannot measure it (geographic, unknown, another zone) is a ``RegionCrsInvalidError``, not a wrong answer.
 A changed ``metric_srid`` reloads the engine like a new version does.
@@ -26,6 +27,7 @@ from gis_core.routing.csgraph_engine import CsgraphEngine
 from gis_core.routing.engine import RoutingEngine
 from gis_core.routing.errors import NoNetworkError, RegionCrsInvalidError
 from gis_core.routing.graph import RoadGraph, road_graph_from_arrays
+from gis_core.routing.live_closures import clear_variants, network_state, with_live_closures
 
 logger = logging.getLogger(__name__)
 
@@ -39,8 +41,14 @@ def active_version_id(region: Region) -> int | None:
     return RoadNetworkVersion.objects.filter(region=region, is_active=True).values_list("pk", flat=True).first()
 
 
-def engine_for(region: Region) -> RoutingEngine:
+def engine_for(region: Region, *, live_closures: bool = True) -> RoutingEngine:
     """The routing engine for the region's active road network, loading it on first use or change.
+
+    Parameters
+    ----------
+    live_closures
+        Serve the network as it is now, with the region's road closures in force applied
+        (``gis_core.routing.live_closures``); False: the network as imported (closure matching).
 
     Raises
     ------
@@ -49,11 +57,16 @@ def engine_for(region: Region) -> RoutingEngine:
     RegionCrsInvalidError
         When the region's ``metric_srid`` cannot measure its network (checked on each load).
     """
-    version_id = active_version_id(region)
+    version_id, closures = network_state(region)  # one query: the active version and the closures in force
     if version_id is None:
         raise NoNetworkError(
             f"{region.name} has no road network yet; import one with: manage.py import_roads {region.slug} --file ..."
         )
+    base = _base_engine(region, version_id)
+    return with_live_closures(region, base, closures) if live_closures else base
+
+
+def _base_engine(region: Region, version_id: int) -> RoutingEngine:
     key = (version_id, region.metric_srid)
     cached = _engines.get(region.pk)
     if cached is not None and cached[0] == key:
@@ -127,3 +140,4 @@ def clear_engines() -> None:
     """Forget every loaded engine (tests, and after deleting a region)."""
     with _lock:
         _engines.clear()
+    clear_variants()

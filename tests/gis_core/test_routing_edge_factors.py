@@ -68,7 +68,8 @@ def test_an_infinite_factor_closes_and_the_largest_factor_of_an_edge_wins() -> N
     graph = _graph()
     closed = road_graph_with_edge_factors(graph, [1, 5, 1], [2.0, np.inf, np.inf])
     assert closed.n_edges == 6
-    assert 102 not in closed.edge_db_id.tolist() and 106 not in closed.edge_db_id.tolist()
+    assert 102 not in closed.edge_db_id.tolist()
+    assert 106 not in closed.edge_db_id.tolist()
     assert closed.n_nodes == graph.n_nodes  # node numbering kept
     s0, n0 = _lonlat([0, 0], [1000, 1000])
     assert _eta_s(CsgraphEngine(closed), s0, n0) == pytest.approx(600)  # the detour, 400 + 200 s
@@ -78,7 +79,12 @@ def test_an_infinite_factor_closes_and_the_largest_factor_of_an_edge_wins() -> N
 
 @pytest.mark.parametrize(
     ("indices", "factors", "error"),
-    [([99], [2.0], UnknownEdgeError), ([0], [0.0], ValueError), ([0], [np.nan], ValueError), ([0, 1], [2.0], ValueError)],
+    [
+        ([99], [2.0], UnknownEdgeError),
+        ([0], [0.0], ValueError),
+        ([0], [np.nan], ValueError),
+        ([0, 1], [2.0], ValueError),
+    ],
 )
 def test_bad_factors_are_refused(indices, factors, error) -> None:
     with pytest.raises(error):
