@@ -23,14 +23,16 @@ JS_STRINGS = {
     "closure_lift": _("Lift"),
     "closure_none": _("No roads closed"),
     "closure_new": _("Close roads"),
-    "closure_draw_hint": _("Click the map: the corners of the flooded area, or points along the street; or upload a GeoJSON file"),
+    "closure_draw_hint": _(
+        "Click the corners of the flooded area on the map, or points along a street, or choose a file"
+    ),
     "closure_shape": _("Draw"),
     "closure_area": _("an area"),
     "closure_line": _("along a street"),
     "closure_file": _("or a GeoJSON file"),
     "closure_reason": _("Reason"),
     "closure_mode": _("Roads are"),
-    "closure_factor": _("Slower by (×)"),
+    "closure_factor": _("Travel time times"),
     "closure_ends": _("Ends at (empty: until lifted)"),
     "closure_submit": _("Close these roads"),
     "closure_file_bad": _("The file is not JSON"),

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from fleet.actors import SYSTEM, Actor
 from fleet.services.audit import audit_record
+from gis_core.api.fields import iso
 from gis_core.crs import transform_geometries, transformer_to_metric
 from gis_core.errors import ClosureGeometryError
 from gis_core.models import ClosureMode, Region, RoadClosure, RoadEdge, RoadNetworkVersion
@@ -182,7 +183,7 @@ def road_closures_end_due(*, now: datetime | None = None) -> tuple[list[int], li
         for closure in ended:
             closure.lifted_at, closure.lift_reason = closure.ends_at, CLOSURE_ENDED
             closure.save(update_fields=["lifted_at", "lift_reason", "updated_at"])
-            ends = {"ends_at": closure.ends_at.isoformat()}
+            ends = {"ends_at": iso(closure.ends_at)}
             audit_record(action="road_closure.end", actor=SYSTEM, obj=closure, data=ends)
             transaction.on_commit(partial(publish, closure_message, closure.pk))
         started = list(
