@@ -121,3 +121,18 @@ def test_a_line_covers_the_streets_along_it_not_the_cross_streets() -> None:
 def test_a_point_is_not_a_closure() -> None:
     with pytest.raises(ValueError, match="area or lines"):
         edges_covered_by(_graph(), shapely.Point(_lonlat([0, 0])[0]), line_tolerance_m=5)
+
+
+def test_a_variant_keeps_twins_paired_and_a_street_closed_one_way_has_none() -> None:
+    graph = _graph()
+    # Close only S1 -> N0 (edge 1): N0 -> S1 (was edge 5) stays, now one-way.
+    variant = road_graph_with_edge_factors(graph, [1], [np.inf])
+    kept_db = variant.edge_db_id.tolist()
+    assert kept_db == [101, 103, 104, 105, 106, 107, 108]
+    back = kept_db.index(106)
+    assert variant.edge_twin[back] == -1
+    for i, twin in enumerate(variant.edge_twin.tolist()):
+        if twin >= 0:  # every remaining pair still points at each other, at their new positions
+            assert variant.edge_twin[twin] == i
+            assert abs(variant.edge_db_id[twin] - variant.edge_db_id[i]) == 4
+    assert not variant.edge_travel_time_s.flags.writeable
