@@ -185,3 +185,21 @@ def test_the_list_query_count_does_not_grow_with_closures(users, django_assert_m
     with django_assert_max_num_queries(6):  # session/user, memberships, region, the closures with their users
         response = client.get("/api/regions/kota-jambi/closures/")
     assert len(response.json()["features"]) == 3
+
+
+def test_the_live_message_says_what_the_consoles_draw(users, django_capture_on_commit_callbacks) -> None:
+    from incidents.live.messages import closure_message
+
+    client = _client(users["dispatcher"])
+    with django_capture_on_commit_callbacks() as callbacks:
+        closure_id = _create(client, geometry=_box(*SIMPANG_KAWAT)).json()["id"]
+    assert len(callbacks) == 1  # one closure message, sent after commit
+    region_id, message = closure_message(closure_id, timezone.now())
+    assert region_id == users["dispatcher"].memberships.get().region_id
+    assert message["type"] == "closure"
+    assert message["closure"]["properties"]["state"] == "active"
+    with django_capture_on_commit_callbacks() as callbacks:
+        client.post(f"/api/closures/{closure_id}/lift/", format="json")
+    assert len(callbacks) == 1
+    assert closure_message(closure_id, timezone.now())[1]["closure"]["properties"]["state"] == "lifted"
+    assert closure_message(999_999, timezone.now()) is None
