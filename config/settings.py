@@ -115,6 +115,12 @@ def _against_oneway_factors() -> dict[str, float]:
 
 
 SIAGA_AGAINST_ONEWAY_FACTORS = _against_oneway_factors()
+# Live road closures: a street line (drawn or picked) closes the edges with at least half their length within
+# this many metres of it; an area or line closure has at most SIAGA_CLOSURE_MAX_VERTICES vertices and an area
+# at most SIAGA_CLOSURE_MAX_AREA_KM2 square kilometres (more is a 400).
+SIAGA_CLOSURE_LINE_TOLERANCE_M = _env_float("SIAGA_CLOSURE_LINE_TOLERANCE_M", 15.0)
+SIAGA_CLOSURE_MAX_VERTICES = int(_env_float("SIAGA_CLOSURE_MAX_VERTICES", 5000))
+SIAGA_CLOSURE_MAX_AREA_KM2 = _env_float("SIAGA_CLOSURE_MAX_AREA_KM2", 500.0)
 # Coverage: one run's grid has at most this many cells (region area / cell_m^2), and a siting run computes at most
 # this many candidate-site x demand-point travel times; more is a 400 saying which input to change.
 SIAGA_COVERAGE_MAX_CELLS = int(_env_float("SIAGA_COVERAGE_MAX_CELLS", 200_000))

@@ -49,12 +49,15 @@ class Context:
 
 
 def coverage_context(*, region: Region, cell_m: float = DEFAULT_CELL_M) -> Context:
-    """The cached context for the region's active network; rebuilt when the network or population changes."""
+    """The cached context for the region's active network as it is now (its live road closures applied);
+    rebuilt when the network, its closures or the population change."""
     engine = engine_for(region)
     version_id = active_version_id(region)
     key = (region.pk, version_id, float(cell_m), selectors.population_fingerprint(region=region))
     with _lock:
-        if key in _cache:
+        # The same key on another engine is the network with live road closures started or lifted since
+        # (gis_core.routing.live_closures): coverage and what-ifs start from the network as it is now.
+        if key in _cache and _cache[key].engine is engine:
             _cache.move_to_end(key)
             return _cache[key]
     context = build_context(region=region, engine=engine, version_id=version_id, cell_m=cell_m)

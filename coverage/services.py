@@ -34,6 +34,7 @@ from fleet.actors import SYSTEM, Actor
 from fleet.models import Agency
 from fleet.services.audit import audit_record
 from gis_core.models import Region
+from gis_core.routing.live_closures import network_state
 
 GAP_LIMIT = 50
 
@@ -206,6 +207,10 @@ def coverage_whatif_run(
 ) -> CoverageRun:
     """Coverage before and after closing roads and/or adding stations; the live network is not touched.
 
+    "Before" is the network as dispatch routes on it now: the region's live road closures in force are
+    already applied (their ids are kept in the run's inputs, ``live_closure_ids``), and an edge they closed
+    is not in it to close again.
+
     Parameters
     ----------
     close_edge_ids : sequence of int
@@ -253,6 +258,7 @@ def coverage_whatif_run(
         "close_near": None if close_near is None else shapely.to_geojson(close_near),
         "close_tolerance_m": close_tolerance_m,
         "add_points": [list(p) for p in add_points],
+        "live_closure_ids": [pk for pk, _ in network_state(region)[1]],
         "sources": [source_data(s) for s in after_sources],
         "sources_dropped": dropped + after_dropped,
     }

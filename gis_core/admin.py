@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.contrib.gis.admin import GISModelAdmin
 
 from gis_core.admin_scoping import RegionScopedAdminMixin
-from gis_core.models import Facility, Kecamatan, Kelurahan, Region, RoadNetworkVersion
+from gis_core.models import Facility, Kecamatan, Kelurahan, Region, RoadClosure, RoadNetworkVersion
 
 
 @admin.register(Region)
@@ -55,3 +55,22 @@ class RoadNetworkVersionAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
     search_fields = ("source",)
     list_select_related = ("region",)
     readonly_fields = ("imported_at",)
+
+
+@admin.register(RoadClosure)
+class RoadClosureAdmin(RegionScopedAdminMixin, GISModelAdmin):
+    """Read only: closures are made and lifted from the dispatch console or the API (audited, announced live)."""
+
+    list_display = ("pk", "region", "mode", "slow_factor", "reason", "source", "starts_at", "ends_at", "lifted_at")
+    list_filter = (("region", admin.RelatedOnlyFieldListFilter), "mode", "source")
+    search_fields = ("reason",)
+    list_select_related = ("region",)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

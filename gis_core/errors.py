@@ -28,3 +28,9 @@ class DatabaseUnavailableError(DomainError):
 
     http_status, code = 503, "database_unavailable"
     retry_after_s = 5
+
+
+class ClosureGeometryError(DomainError):
+    """A road closure's area or lines that cannot be used: not GeoJSON, another CRS, wrong type, too big."""
+
+    code = "closure_geometry_invalid"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib.gis.db import models
 from django.contrib.gis.db.models import Extent
 from django.core.exceptions import ValidationError
@@ -248,3 +249,64 @@ class RoadSpeedFactor(models.Model):
     def __str__(self) -> str:
         what = f"edge {self.edge_id}" if self.edge_id else self.highway or "unclassified"
         return f"{what} {self.hour_band}: x{self.factor:.2f} ({self.observations})"
+
+
+class ClosureMode(models.TextChoices):
+    CLOSED = "closed", "closed"
+    SLOW = "slow", "passable with care (slowed)"
+
+
+class ClosureSource(models.TextChoices):
+    DRAWN = "drawn", "drawn on the map"
+    UPLOADED = "uploaded", "uploaded GeoJSON"
+    STREETS = "streets", "streets picked"
+
+
+class RoadClosure(models.Model):
+    """A live closure of a region's roads (disaster mode): a flood area, or streets, closed or slowed.
+
+    Region data that routing reads: from ``starts_at`` until ``ends_at`` or until lifted, the region's engine
+    (``gis_core.routing.registry.engine_for``) is the active network without the edges it covers (``closed``)
+    or with their travel times multiplied by ``slow_factor`` (``slow``). ``geom`` is EPSG:4326: a
+    MultiPolygon (an area: every edge crossing it) or a MultiLineString (streets: the edges running along it).
+    The geometry, not edge ids, is what is kept, so a closure still applies after a network re-import.
+    Written only by ``incidents.services.closures`` (audited); gis_core reads it.
+    """
+
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="road_closures")
+    geom = models.GeometryField(srid=4326, help_text="MultiPolygon (an area) or MultiLineString (streets)")
+    mode = models.CharField(max_length=8, choices=ClosureMode.choices, default=ClosureMode.CLOSED)
+    slow_factor = models.FloatField(null=True, blank=True, help_text="travel time multiplier of a slow closure (> 1)")
+    reason = models.CharField(max_length=500)
+    source = models.CharField(max_length=16, choices=ClosureSource.choices)
+    edge_ids = models.JSONField(default=list, blank=True, help_text="the RoadEdge ids picked (streets), as given")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField(null=True, blank=True, help_text="lifted automatically then; empty: until lifted")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    lift_reason = models.CharField(max_length=500, blank=True, help_text="why it was lifted; 'ended' at ends_at")
+    start_announced = models.BooleanField(default=False, help_text="its start was sent to the consoles")
+
+    class Meta:
+        ordering = ["-starts_at", "-pk"]
+        indexes = [models.Index(fields=["region", "lifted_at"], name="roadclosure_region_lifted")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(mode="closed", slow_factor__isnull=True) | Q(mode="slow", slow_factor__gt=1),
+                name="roadclosure_slow_factor_with_mode",
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_at__isnull=True) | Q(ends_at__gt=models.F("starts_at")),
+                name="roadclosure_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region.code} closure {self.pk}: {self.reason[:40]}"

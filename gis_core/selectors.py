@@ -1,4 +1,4 @@
-"""Reads over regions and their administrative areas.
+"""Reads over regions, their administrative areas and their road closures.
 
 Geometries are stored in EPSG:4326 and points are (lon, lat). Containment uses PostGIS ``ST_Covers``
 (``geom__covers``) on the stored geometry, so the GiST index on ``geom`` is used and no transform happens
@@ -7,6 +7,8 @@ per query.
 
 from __future__ import annotations
 
+import json
+from datetime import datetime, timedelta
 from typing import Any
 
 import shapely
@@ -16,7 +18,8 @@ from django.contrib.gis.geos import GEOSGeometry, Point
 from django.db.models import Q, QuerySet
 from django.utils.module_loading import import_string
 
-from gis_core.models import Kecamatan, Kelurahan, Region
+from gis_core.api.fields import iso
+from gis_core.models import Kecamatan, Kelurahan, Region, RoadClosure
 
 
 def region_by_slug_or_code(slug_or_code: str, *, among: QuerySet[Region] | None = None) -> Region | None:
@@ -118,3 +121,66 @@ def region_area_lonlat(*, region: Region, buffer_m: float) -> shapely.Geometry |
     buffered = union.transform(region.metric_srid, clone=True).buffer(buffer_m, quadsegs=4)
     buffered.transform(4326)
     return shapely.from_wkb(bytes(buffered.wkb))
+
+
+# ---------------------------------------------------------------- road closures
+
+
+def road_closure_state(closure: RoadClosure, *, now: datetime) -> str:
+    """``active`` (in force), ``scheduled`` (starts later), ``ended`` (reached ``ends_at``) or ``lifted`` (by hand)."""
+    if closure.lifted_at is not None:
+        return "ended" if closure.lift_reason == CLOSURE_ENDED else "lifted"
+    if closure.ends_at is not None and closure.ends_at <= now:
+        return "ended"
+    return "scheduled" if closure.starts_at > now else "active"
+
+
+CLOSURE_ENDED = "ended"  # the lift_reason of a closure lifted at its ends_at (road_closures_end_due)
+
+
+def road_closures_of_region(*, region: Region, now: datetime, recent_s: float = 0.0) -> QuerySet[RoadClosure]:
+    """The region's closures in force or scheduled at ``now``, and those lifted or ended within ``recent_s``.
+
+    Newest start first, with their creator and lifter loaded (no query per row).
+    """
+    since = now - timedelta(seconds=recent_s)
+    current = Q(lifted_at__isnull=True) & (Q(ends_at__isnull=True) | Q(ends_at__gt=now))
+    recent = Q(lifted_at__gte=since) | Q(lifted_at__isnull=True, ends_at__gte=since, ends_at__lte=now)
+    rows = RoadClosure.objects.filter(region=region).filter(current | recent if recent_s > 0 else current)
+    return rows.select_related("created_by", "lifted_by").order_by("-starts_at", "-pk")
+
+
+def road_closure_for_user(user: Any, *, pk: int, capability: str | None = None) -> RoadClosure | None:
+    """The closure ``pk`` if it is of a region where ``user`` may do ``capability``; else None (a 404)."""
+    return (
+        RoadClosure.objects.filter(pk=pk, region__in=regions_visible(user, capability))
+        .select_related("region", "created_by", "lifted_by")
+        .first()
+    )
+
+
+def road_closure_public(closure: RoadClosure, *, now: datetime) -> dict:
+    """The one public shape of a closure (API and live message): a GeoJSON Feature, EPSG:4326."""
+    user_name = lambda user: None if user is None else user.get_username()  # noqa: E731
+    return {
+        "type": "Feature",
+        "id": closure.pk,
+        "geometry": json.loads(closure.geom.geojson),
+        "properties": {
+            "id": closure.pk,
+            "region": closure.region.slug,
+            "state": road_closure_state(closure, now=now),
+            "mode": closure.mode,
+            "slow_factor": closure.slow_factor,
+            "reason": closure.reason,
+            "source": closure.source,
+            "edge_ids": closure.edge_ids,
+            "starts_at": iso(closure.starts_at),
+            "ends_at": iso(closure.ends_at),
+            "created_at": iso(closure.created_at),
+            "created_by": user_name(closure.created_by),
+            "lifted_at": iso(closure.lifted_at),
+            "lifted_by": user_name(closure.lifted_by),
+            "lift_reason": closure.lift_reason,
+        },
+    }

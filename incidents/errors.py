@@ -162,3 +162,21 @@ class HandoffSignatureError(HandoffError):
     """An agency's update whose signature does not match its secret (or names no hand-off)."""
 
     http_status, code = 403, "invalid_signature"
+
+
+class ClosureError(DomainError):
+    """Base class of the road closure errors (``incidents.services.closures``)."""
+
+    code = "closure_invalid"
+
+
+class ClosureCoversNoRoadError(ClosureError):
+    """A closure whose area or lines cross no road of the region's network (or would close all of it)."""
+
+    code = "closure_covers_no_road"
+
+
+class ClosureStateError(ClosureError):
+    """Lifting a closure already lifted or ended."""
+
+    http_status, code = 409, "closure_not_active"

@@ -7,7 +7,7 @@ bash scripts/setup.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 # The pure modules (STYLE.md), then every app's services and selectors (Django-aware); config in pyproject.toml.
-.venv/bin/mypy gis_core/crs.py gis_core/metric_srid.py gis_core/routing/ fleet/ingest/ coverage/solvers.py gazetteer/normalize.py gis_core/time_zones.py \
+.venv/bin/mypy gis_core/crs.py gis_core/metric_srid.py gis_core/routing/ gis_core/closure_geojson.py fleet/ingest/ coverage/solvers.py gazetteer/normalize.py gis_core/time_zones.py \
   gis_core/services.py gis_core/selectors.py access/services.py access/selectors.py fleet/services/ fleet/selectors/ \
   incidents/services/ incidents/selectors/ gazetteer/services.py gazetteer/selectors.py coverage/services.py \
   coverage/selectors.py coverage/siting.py coverage/matrix.py coverage/population.py console/selectors.py console/services.py \

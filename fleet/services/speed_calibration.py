@@ -104,7 +104,7 @@ def speeds_calibrate(
         raise CalibrationInputError(f"min_observations must be at least 1, got {min_observations}")
     # Crews' tracks are matched on the car profile's network; an edge it does not hold (a way open to
     # motorbikes only) keeps its time. Rows below are in the engine's edge order.
-    engine = engine_for(region)
+    engine = engine_for(region, live_closures=False)  # the network as imported: a flood is not a slow road
     source = RoadNetworkVersion.objects.get(region=region, is_active=True)
     columns = ("pk", "highway", "length_m", "speed_kph", "travel_time_s")
     rows = {row[0]: row for row in RoadEdge.objects.filter(version=source).values_list(*columns)}

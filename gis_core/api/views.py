@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Prefetch
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, viewsets
 from rest_framework.exceptions import NotFound
@@ -94,6 +95,35 @@ class LocateView(APIView):
                 "point": [lon, lat],
                 "kecamatan": s.AreaRefSerializer(kecamatan).data,
                 "kelurahan": s.AreaRefSerializer(kelurahan).data if kelurahan else None,
+            }
+        )
+
+
+class ClosuresQuerySerializer(serializers.Serializer):
+    recent_h = serializers.IntegerField(min_value=0, max_value=24 * 31, required=False, default=0)
+
+
+@extend_schema(parameters=[OpenApiParameter("recent_h", int, description="also those ended in the last hours")])
+class RegionClosures(APIView):
+    """The region's road closures in force or scheduled (and those ended in ``recent_h`` hours), newest first.
+
+    A GeoJSON FeatureCollection (``road_closure_public``), for every console role of the region (the default
+    permission); another centre's region is a 404. Writes are the dispatcher's (``incidents.api.closure_views``).
+    """
+
+    def get(self, request: Request, slug: str) -> Response:
+        region = region_or_404(slug, user=request.user)
+        query = ClosuresQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        now = timezone.now()
+        rows = selectors.road_closures_of_region(
+            region=region, now=now, recent_s=query.validated_data["recent_h"] * 3600
+        )
+        return Response(
+            {
+                "type": "FeatureCollection",
+                "region": region.slug,
+                "features": [selectors.road_closure_public(c, now=now) for c in rows],
             }
         )
 

@@ -38,7 +38,13 @@ from gis_core.routing.profiles import OnFootAccess
 from gis_core.routing.search import NetworkSearch
 from gis_core.routing.shapes import isochrone_of, route_from_pieces, straight_route, tree_pieces
 from gis_core.routing.snapping import EdgeSnapper, SnappedPoints, describe, valid_lonlat
-from gis_core.routing.variants import edge_indices_for_db_ids, edges_near, road_graph_with_closures
+from gis_core.routing.variants import (
+    edge_indices_for_db_ids,
+    edges_covered_by,
+    edges_near,
+    road_graph_with_closures,
+    road_graph_with_edge_factors,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -490,6 +496,10 @@ class CsgraphEngine:
         """Edges within ``tolerance_m`` metres of a point or line (EPSG:4326), both directions, sorted."""
         return edges_near(self.graph, geometry_lonlat, tolerance_m=tolerance_m)
 
+    def edges_covered_by(self, geometry_lonlat: BaseGeometry, *, line_tolerance_m: float) -> np.ndarray:
+        """Edges (both directions) an area crosses, or a line runs along within ``line_tolerance_m`` metres."""
+        return edges_covered_by(self.graph, geometry_lonlat, line_tolerance_m=line_tolerance_m)
+
     def edges_info(self, edge_indices: Sequence[int] | np.ndarray) -> list[EdgeInfo]:
         """Id, street name, highway class and length (metres) of each edge, in the order given."""
         graph = self.graph
@@ -514,8 +524,25 @@ class CsgraphEngine:
         ValueError
             Every edge would be closed.
         """
+        return self._on(road_graph_with_closures(self.graph, edge_indices))
+
+    def with_edge_factors(
+        self, edge_indices: Sequence[int] | np.ndarray, factors: Sequence[float] | np.ndarray
+    ) -> CsgraphEngine:
+        """A fresh engine, with the same settings, on this graph with edges slowed by their factor (``inf``: closed).
+
+        Raises
+        ------
+        UnknownEdgeError
+            An index is outside the network.
+        ValueError
+            A factor is not > 0, or every edge would be closed.
+        """
+        return self._on(road_graph_with_edge_factors(self.graph, edge_indices, factors))
+
+    def _on(self, graph: RoadGraph) -> CsgraphEngine:
         return CsgraphEngine(
-            road_graph_with_closures(self.graph, edge_indices),
+            graph,
             access_speed_kph=self.access_speed_mps * 3.6,
             max_access_m=self.max_access_m,
             isochrone_buffer_m=self.isochrone_buffer_m,

@@ -20,7 +20,8 @@ Conventions
   and how far the rest is on foot.
 * Edges are the engine's directed edges, named by position (``edge_index``, as in :class:`Snap`);
   ``edge_id`` is the primary key of the ``RoadEdge`` row an edge was loaded from. A what-if variant
-  (:meth:`RoutingEngine.with_closed_edges`) keeps the node numbering, so node times line up.
+  (:meth:`RoutingEngine.with_closed_edges`, :meth:`RoutingEngine.with_edge_factors`) keeps the node
+  numbering, so node times line up; its edge positions are its own.
 * Map matching (:mod:`gis_core.routing.matching`) asks for candidate edges near fixes, driving
   distances between positions on edges (``(edge_index, fraction)``, lengths not times) and the edges
   driven between two of them; learned speeds come back as an engine whose edge times are scaled
@@ -361,6 +362,11 @@ class RoutingEngine(Protocol):
         """Edges (both directions) within ``tolerance_m`` metres of a point or line in EPSG:4326, sorted."""
         ...
 
+    def edges_covered_by(self, geometry_lonlat: BaseGeometry, *, line_tolerance_m: float) -> np.ndarray:
+        """Edges (both directions) an area (EPSG:4326) crosses, or a line runs along (at least half of the
+        edge within ``line_tolerance_m`` metres), sorted: what a road closure closes."""
+        ...
+
     def edges_info(self, edge_indices: Sequence[int] | np.ndarray) -> list[EdgeInfo]:
         """Id, street name, highway class and length of each edge, in the order given."""
         ...
@@ -369,6 +375,17 @@ class RoutingEngine(Protocol):
         """A new engine, same settings and node numbering, without the given edges; ``self`` is unchanged.
 
         Raise ``UnknownEdgeError`` for an index outside the network, ``ValueError`` if none would be left.
+        """
+        ...
+
+    def with_edge_factors(
+        self, edge_indices: Sequence[int] | np.ndarray, factors: Sequence[float] | np.ndarray
+    ) -> RoutingEngine:
+        """A new engine, same settings and node numbering, with each edge's travel time multiplied by its
+        factor (``inf``: the edge is closed); ``self`` is unchanged. Live closures are served this way.
+
+        Raise ``UnknownEdgeError`` for an index outside the network, ``ValueError`` for a factor not > 0 or
+        if no edge would be left.
         """
         ...
 

@@ -2,7 +2,8 @@
 
 The only Django-aware module of the routing package: it reads the active ``RoadNetworkVersion``
 into compact arrays once, then answers every request from memory. Each call checks the active
-version id (one indexed query), so a re-import is picked up by the next request in every process.
+version id and the region's road closures in force (one indexed query, ``live_closures.network_state``),
+so a re-import or a closure is picked up by the next request in every process.
 Before loading, the region's ``metric_srid`` is checked against the network's extent: a CRS that
 cannot measure it (geographic, unknown, another zone) is a ``RegionCrsInvalidError``, not a wrong answer.
 A changed ``metric_srid`` reloads the engine like a new version does.
@@ -26,6 +27,7 @@ from gis_core.routing.csgraph_engine import CsgraphEngine
 from gis_core.routing.engine import RoutingEngine
 from gis_core.routing.errors import NoNetworkError, RegionCrsInvalidError
 from gis_core.routing.graph import RoadGraph, road_graph_from_arrays
+from gis_core.routing.live_closures import clear_variants, network_state, with_live_closures
 from gis_core.routing.profiles import (
     CAR,
     PROFILE_NAMES,
@@ -48,11 +50,19 @@ def active_version_id(region: Region) -> int | None:
     return RoadNetworkVersion.objects.filter(region=region, is_active=True).values_list("pk", flat=True).first()
 
 
-def engine_for(region: Region, profile: str = CAR) -> RoutingEngine:
+def engine_for(region: Region, profile: str = CAR, *, live_closures: bool = True) -> RoutingEngine:
     """The routing engine for the region's active road network and a vehicle profile, loaded on first use or change.
 
     Each profile's engine is built once per network version from the same rows (``profile_engine``):
-    same nodes in the same order, its own weights.
+    same nodes in the same order, its own weights; the closures in force apply to each profile's engine.
+
+    Parameters
+    ----------
+    profile
+        A vehicle profile of ``gis_core.routing.profiles`` (``car`` by default).
+    live_closures
+        Serve the network as it is now, with the region's road closures in force applied
+        (``gis_core.routing.live_closures``); False: the network as imported (closure matching).
 
     Raises
     ------
@@ -63,13 +73,18 @@ def engine_for(region: Region, profile: str = CAR) -> RoutingEngine:
     RegionCrsInvalidError
         When the region's ``metric_srid`` cannot measure its network (checked on each load).
     """
-    version_id = active_version_id(region)
+    version_id, closures = network_state(region)  # one query: the active version and the closures in force
     if version_id is None:
         raise NoNetworkError(
             f"{region.name} has no road network yet; import one with: manage.py import_roads {region.slug} --file ..."
         )
     if profile not in PROFILE_NAMES:
         raise ValueError(f"unknown vehicle profile {profile!r}; known: {', '.join(PROFILE_NAMES)}")
+    base = _base_engine(region, version_id, profile)
+    return with_live_closures(region, base, closures, profile=profile) if live_closures else base
+
+
+def _base_engine(region: Region, version_id: int, profile: str) -> RoutingEngine:
     key = (version_id, region.metric_srid)
     cached = _engines.get((region.pk, profile))
     if cached is not None and cached[0] == key:
@@ -197,3 +212,4 @@ def clear_engines() -> None:
     with _lock:
         _engines.clear()
         _graphs.clear()
+    clear_variants()

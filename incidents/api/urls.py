@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("incidents.api.incident_urls")),
     path("", include("incidents.api.status_urls")),
     path("", include("incidents.api.handoff_urls")),
+    path("", include("incidents.api.closure_urls")),
 ]

@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from gis_core.api.fields import iso
+from gis_core.models import RoadClosure
+from gis_core.selectors import road_closure_public
 from incidents.models import Handoff, Incident
 from incidents.representations import handoff_public, incident_public, incidents_loaded, unit_public
 from incidents.selectors.units import unit_state
@@ -49,3 +51,12 @@ def handoff_escalated_message(handoff_id: int, now: datetime) -> tuple[int, dict
         "handoff": handoff_public(handoff, messages=handoff.messages.all()),
     }
     return handoff.incident.region_id, body
+
+
+def closure_message(closure_id: int, now: datetime) -> tuple[int, dict] | None:
+    # A road closure created, started, lifted or ended: the consoles draw or drop it (its ``state`` says
+    # which) and ask for their ETAs again; the same shape as GET /api/regions/<slug>/closures/.
+    closure = RoadClosure.objects.select_related("region", "created_by", "lifted_by").filter(pk=closure_id).first()
+    if closure is None:
+        return None
+    return closure.region_id, {"type": "closure", "sent_at": iso(now), "closure": road_closure_public(closure, now=now)}

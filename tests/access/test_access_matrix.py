@@ -81,6 +81,10 @@ FOR = {
         ANY_ROLE,
     ),
     "matrix": ANY_ROLE,
+    # Live road closures: every console draws them; closing and lifting roads is dispatch work.
+    "region-closures": ANY_ROLE,
+    "closure-create": DISPATCH,
+    "closure-lift": DISPATCH,
     # How wrong the ETAs were: planners judge the network, dispatchers their ETAs.
     "kpis-eta-accuracy": ANY_ROLE,
     "kpis-eta-accuracy-png": ANY_ROLE,

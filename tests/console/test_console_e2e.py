@@ -888,3 +888,98 @@ def test_a_unit_with_an_old_fix_stays_at_its_station_on_load_and_on_live_message
     )
     assert page.evaluate(at_station, station_lonlat), "a live message moved the unit off its station"
     assert page.evaluate(f"() => Siaga.units[{device.unit_id}].position_source") == "home_station"
+
+
+def _best(page, unit_id: int | None = None) -> dict:
+    """The recommended unit the page shows first (or unit ``unit_id``), as the page holds it."""
+    return page.evaluate(
+        """(unit) => { const all = SiagaDispatch.recommendation.needs.flatMap((n) => n.suggestions);
+             return unit === null ? all[0] : all.find((s) => s.unit === unit); }""",
+        unit_id,
+    )
+
+
+def _wait_eta(page, unit_id: int, test: str) -> None:
+    """Until unit ``unit_id``'s ETA on the page passes ``test`` (JS, on ``eta``: seconds or null)."""
+    page.wait_for_function(
+        f"""(unit) => {{ const r = SiagaDispatch.recommendation; if (!r) return false;
+              const s = r.needs.flatMap((n) => n.suggestions).find((x) => x.unit === unit);
+              const eta = s ? s.eta_s : null; return {test}; }}""",
+        arg=unit_id,
+    )
+
+
+def _eta_cell(page, unit_id: int) -> str:
+    return page.locator(f"#recommendations tr[data-unit='{unit_id}'] td").nth(1).inner_text()
+
+
+def test_a_dispatcher_closes_a_flooded_street_and_the_eta_follows_until_it_is_lifted(console, server) -> None:
+    """Draw a flood area over the best unit's route, then upload one as a GeoJSON file: the ETA shown grows
+    each time, from the server's new answer, and comes back when the closure is lifted."""
+    from gis_core.models import RoadClosure
+
+    page = console("dispatcher")
+    page.wait_for_function("() => document.body.dataset.live === 'live'")
+    report = _api(server, "POST", "/api/incidents/", {
+        "region": "kota-jambi", "channel": "phone", "incident_type": "fire_house", "location": [103.6100, -1.6200],
+        "description": "e2e: banjir",
+    })  # fmt: skip
+    item = page.locator(f"#queue li[data-id='{report['id']}']")
+    item.wait_for()
+    item.click()
+    page.locator("#recommendations button.dispatch:not([disabled])").first.wait_for()
+    best = _best(page)
+    unit_id, before_s = best["unit"], best["eta_s"]
+    before_text = _eta_cell(page, unit_id)
+    # A box of about 90 m over the middle of that unit's route, drawn by clicking its four corners.
+    route = best["route"]["coordinates"]
+    lon, lat = route[len(route) // 2]
+    page.evaluate("([lat, lon]) => SiagaDispatch.map.setView([lat, lon], 17, { animate: false })", [lat, lon])
+    page.click("#closure-new")
+    page.wait_for_selector("#closure-form")
+    for dx, dy in ((-1, -1), (1, -1), (1, 1), (-1, 1)):
+        _click_map_at(page, (lon + dx * 0.0004, lat + dy * 0.0004))
+    page.fill("#closure-form input[name=reason]", "e2e: banjir setinggi lutut")
+    ends = time.strftime("%Y-%m-%dT%H:%M", time.localtime(time.time() + 6 * 3600))
+    page.fill("#closure-form input[name=ends_at]", ends)
+    page.click("#closure-form button[type=submit]")
+    page.locator(".closure-item").first.wait_for()
+    listed = page.locator(".closure-item").first.inner_text()
+    assert "e2e: banjir setinggi lutut" in listed
+    assert "sampai" in listed  # with its end time, in the centre's clock
+    assert page.locator("path.closure-active").count() == 1  # drawn on the map
+    closure = RoadClosure.objects.get(reason="e2e: banjir setinggi lutut")
+    assert (closure.source, closure.mode, closure.created_by.username) == ("drawn", "closed", "dispatcher")
+    assert AuditEntry.objects.filter(action="road_closure.create", object_id=str(closure.pk)).exists()
+    # The page asks again and shows the detour (or no way at all on the main roads).
+    _wait_eta(page, unit_id, f"eta === null || eta > {before_s} + 1")
+    closed_s = _best(page, unit_id)["eta_s"] if _best(page, unit_id) else None
+    assert _eta_cell(page, unit_id) != before_text or closed_s is None
+    _shot(page, "console-closure-drawn")
+    # Lifted by hand: the ETA is the one before, again from the server.
+    page.click(f".closure-lift[data-closure='{closure.pk}']")
+    _wait_eta(page, unit_id, f"eta !== null && Math.abs(eta - {before_s}) < 0.5")
+    assert _eta_cell(page, unit_id) == before_text
+    page.wait_for_function("() => document.querySelectorAll('.closure-item[data-closure]').length === 0")
+    # The same area uploaded as a GeoJSON file, passable with care at 4 times the time: slower, not closed.
+    ring = [[lon + dx * 0.0004, lat + dy * 0.0004] for dx, dy in ((-1, -1), (1, -1), (1, 1), (-1, 1), (-1, -1))]
+    upload = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [ring]}}]}  # fmt: skip
+    page.click("#closure-new")
+    geojson_file = {
+        "name": "genangan.geojson",
+        "mimeType": "application/geo+json",
+        "buffer": json.dumps(upload).encode(),
+    }
+    page.set_input_files("#closure-form input[name=file]", files=[geojson_file])
+    page.fill("#closure-form input[name=reason]", "e2e: genangan")
+    page.select_option("#closure-form select[name=mode]", "slow")
+    page.fill("#closure-form input[name=slow_factor]", "4")
+    page.click("#closure-form button[type=submit]")
+    page.locator(".closure-item").first.wait_for()
+    slowed = RoadClosure.objects.get(reason="e2e: genangan")
+    assert (slowed.source, slowed.slow_factor) == ("uploaded", 4.0)
+    _wait_eta(page, unit_id, f"eta !== null && eta > {before_s} + 1")
+    page.click(f".closure-lift[data-closure='{slowed.pk}']")
+    _wait_eta(page, unit_id, f"eta !== null && Math.abs(eta - {before_s}) < 0.5")
+    assert AuditEntry.objects.filter(action="road_closure.lift").count() == 2

@@ -117,7 +117,10 @@
     setTimeout(() => ctx.map.invalidateSize(), 0);
   });
 
-  ctx.map.on("click", (event) => { forms.mapClicked(event.latlng); });
+  ctx.map.on("click", (event) => {
+    if (closures.mapClicked(event.latlng)) return; // drawing a road closure takes the clicks
+    forms.mapClicked(event.latlng);
+  });
 
   function placingDone() {
     ctx.map.getContainer().classList.remove("crosshair");
@@ -301,6 +304,12 @@
   });
   const { editState, editFormHtml, wireEditForm, askHtml, wireAsk } = forms;
   const handoffs = window.SiagaHandoffs({ reopen: (id) => openReport(id) });
+  // Road closures change every ETA: the open report's recommended units are asked again when one starts or lifts.
+  const closures = window.SiagaClosures(ctx, {
+    editable: true, // this page opens only where the user may dispatch, which closing roads is
+    changed: () => { if (state.report && state.selected === state.report.id) loadRecommendations(state.report); },
+  });
+  state.closures = closures.byId; // for the end-to-end tests
 
   function renderPanel(report) {
     const where = report.kecamatan
@@ -521,6 +530,7 @@
       if (assignment && assignment.incident_id === state.selected) refreshPhases(state.selected);
       return;
     }
+    if (closures.onMessage(message)) return; // redrawn; the open report's ETAs asked again (closuresChanged)
     if (message.type !== "incident" || !message.incident) return;
     applyToQueue(message.incident);
     if (message.incident.id === state.selected) applyToPanel(message.incident);
@@ -568,7 +578,7 @@
   }
 
   async function poll() {
-    await Promise.all([loadQueue(), loadUnits()]).catch((err) => console.warn(err));
+    await Promise.all([loadQueue(), loadUnits(), closures.load()]).catch((err) => console.warn(err));
   }
 
   S.loadBasemap(ctx).catch((err) => console.error(err));
@@ -576,6 +586,7 @@
     S.loadStations(ctx).catch((err) => console.warn("stations:", err.message));
     loadUnits().catch((err) => console.warn("units:", err.message));
     loadQueue().catch((err) => console.warn("queue:", err.message));
+    closures.load().catch((err) => console.warn("closures:", err.message));
     S.live(onLiveMessage, poll);
   }
 })();

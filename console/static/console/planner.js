@@ -178,4 +178,8 @@
 
   S.loadBasemap(ctx).catch((err) => console.error(err));
   if (cfg.region) S.loadStations(ctx).catch((err) => console.warn("stations:", err.message));
+  // The live road closures, drawn for reference: coverage and what-ifs are computed on the network with them.
+  if (cfg.region && window.SiagaClosures) {
+    window.SiagaClosures(ctx).load().catch((err) => console.warn("closures:", err.message));
+  }
 })();
