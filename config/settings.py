@@ -311,6 +311,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("SIAGA_LOG_LEVEL", "INFO")},
+    # procrastinate tells every process at start-up which tasks it registered: worth nothing in a command's output.
+    "loggers": {"procrastinate": {"level": os.environ.get("SIAGA_JOBS_LOG_LEVEL", "WARNING")}},
 }
 
 # Debian bookworm ships GDAL 3.6; the warning asks for 3.9+, which no Debian 12 package provides.

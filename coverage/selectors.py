@@ -173,9 +173,7 @@ def coverage_runs(*, user: Any, region: Region | None = None, kind: str | None =
 
 def coverage_run_for_user(user: Any, *, pk: int) -> CoverageRun | None:
     """The stored run ``pk`` if ``user`` may see its region, else None (as if it did not exist)."""
-    return (
-        CoverageRun.objects.select_related("region", "job").filter(pk=pk, region__in=regions_for_user(user)).first()
-    )
+    return CoverageRun.objects.select_related("region", "job").filter(pk=pk, region__in=regions_for_user(user)).first()
 
 
 def kelurahan_shapes_lonlat(*, region: Region, tolerance_m: float = 10.0) -> dict[str, shapely.Geometry]:

@@ -32,9 +32,7 @@ class Job(models.Model):
     """
 
     kind = models.CharField(max_length=40, help_text="what runs, e.g. coverage.surface, gis_core.import_roads")
-    region = models.ForeignKey(
-        "gis_core.Region", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
-    )
+    region = models.ForeignKey("gis_core.Region", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     state = models.CharField(max_length=16, choices=JobState.choices, default=JobState.QUEUED)
     progress = models.FloatField(default=0.0, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)])
     message = models.CharField(max_length=200, blank=True, help_text="the step it is at, or how it ended")
