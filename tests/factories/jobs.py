@@ -17,7 +17,8 @@ from procrastinate.contrib.django.models import ProcrastinateJob
 
 
 def run_jobs(*, queues: Sequence[str] | None = None, concurrency: int = 1) -> dict[str, int]:
-    """Work through every job that is due now; returns how many ended in each status (this run's jobs)."""
+    """Work through every job that is due now (of ``queues``, default all); returns how many of those queues'
+    jobs are in each status, the ones finished before this run left out."""
     before = set(ProcrastinateJob.objects.values_list("id", flat=True).filter(status__in=["succeeded", "failed"]))
     # The worker's threads end with its loop here (in a server they live on): their database connections must
     # close after each task (procrastinate's Django middleware does when CONN_MAX_AGE says so), not be dropped.
@@ -35,7 +36,10 @@ def run_jobs(*, queues: Sequence[str] | None = None, concurrency: int = 1) -> di
     finally:
         db_settings["CONN_MAX_AGE"] = saved
     counts: dict[str, int] = {}
-    for status in ProcrastinateJob.objects.exclude(id__in=before).values_list("status", flat=True):
+    ran = ProcrastinateJob.objects.exclude(id__in=before)
+    if queues:
+        ran = ran.filter(queue_name__in=list(queues))
+    for status in ran.values_list("status", flat=True):
         counts[status] = counts.get(status, 0) + 1
     return counts
 
