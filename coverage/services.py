@@ -25,7 +25,7 @@ from coverage.context import (
     source_data,
     with_engine,
 )
-from coverage.errors import CoverageInputError
+from coverage.errors import CoverageInputError, CoverageRunNotReadyError
 from coverage.matrix import site_matrix, times_from_sources
 from coverage.models import DEFAULT_THRESHOLDS_S, AgencyCoverageSettings, CoverageRun, RunKind
 from coverage.selectors import SourceSpec
@@ -340,6 +340,8 @@ def coverage_runs_compare(*, run_a: CoverageRun, run_b: CoverageRun) -> dict:
         raise CoverageInputError(f"runs {run_a.pk} and {run_b.pk} are of different regions")
     tables = []
     for run in (run_a, run_b):
+        if run.results is None:
+            raise CoverageRunNotReadyError(f"coverage run {run.pk} is {run.state}: it has no figures yet")
         results = run.results.get("after", run.results)  # a what-if compares its "after" state
         if "kecamatan" not in results:
             raise CoverageInputError(f"run {run.pk} ({run.kind}) has no kecamatan figures to compare")
