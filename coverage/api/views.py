@@ -129,6 +129,14 @@ ANSWERS = {
 }
 
 
+def _answer(run: CoverageRun) -> dict:
+    """The figures of the run's kind; a run stored without them (by hand, or by an older release) has none."""
+    try:
+        return ANSWERS[run.kind](run)
+    except KeyError:
+        return {}
+
+
 def _queued(request: Request, kind: str, data: dict) -> Response:
     """202 Accepted: the run is stored and its job queued; its URL (``Location``, ``url``) shows it."""
     run = tasks.coverage_run_enqueue(kind=kind, data=data, actor=Actor.of_request(request))
@@ -247,7 +255,7 @@ class RunDetailView(PlannerAPIView):
         run = _run_or_404(request, run_id)
         if not run.is_done:
             return Response({**_head(run), "inputs": run.inputs, "results": None})
-        return Response({**_head(run), **ANSWERS[run.kind](run), "inputs": run.inputs, "results": run.results})
+        return Response({**_head(run), **_answer(run), "inputs": run.inputs, "results": run.results})
 
 
 class RunCompareView(PlannerAPIView):

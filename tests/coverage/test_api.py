@@ -50,7 +50,7 @@ def _post(api, path: str, body: dict, status: int = 200) -> dict:
     queued = response.json()
     assert response["Location"].endswith(queued["url"])
     assert queued["state"] == "queued"
-    run_jobs()
+    run_jobs(queues=["coverage"])
     shown = api.get(queued["url"])
     assert shown.status_code == 200
     run = shown.json()
@@ -251,7 +251,9 @@ def test_a_run_that_cannot_be_computed_fails_with_the_reason(api, fleet, run_que
         response = api.post(f"/api/coverage/{path}/", body, format="json")
         assert response.status_code == 202, response.content[:300]
         queued.append((response.json()["url"], message))
-    assert run_queued() == {"succeeded": len(queued)}  # the queue job ran to its end: the run failed, recorded
+    assert run_queued(queues=["coverage"]) == {
+        "succeeded": len(queued)
+    }  # the queue job ran to its end: the run failed, recorded
     for url, message in queued:
         run = api.get(url).json()
         assert run["state"] == "failed", (url, message)

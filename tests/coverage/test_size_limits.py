@@ -41,7 +41,7 @@ def test_a_grid_of_too_many_cells_is_refused_with_the_cell_size_that_fits(planne
 def _run(planner, body: dict) -> dict:
     queued = planner.post("/api/coverage/siting/", body, format="json")
     assert queued.status_code == 202, queued.content[:300]
-    run_jobs()
+    run_jobs(queues=["coverage"])
     return planner.get(queued.json()["url"]).json()
 
 
