@@ -170,8 +170,9 @@ EOF
   program spool_replay "$root/.venv/bin/python manage.py ingest_spool_replay --follow"
   # Crew WhatsApp messages and hand-offs: sent after their transaction commits, retried; escalates late hand-offs.
   # Background jobs (jobs/, procrastinate in PostgreSQL): heavy queues on their own workers, messages on another.
-  program jobs_worker "$root/.venv/bin/python manage.py procrastinate worker --name jobs_worker_%(process_num)d \
---queues coverage,imports" "jobs_worker_%(process_num)d"
+  # nice: minutes of coverage or import CPU never slow the API's answers on a shared host.
+  program jobs_worker "nice -n 10 $root/.venv/bin/python manage.py procrastinate worker \
+--name jobs_worker_%(process_num)d --queues coverage,imports" "jobs_worker_%(process_num)d"
   printf 'process_name=jobs_worker_%%(process_num)d\nnumprocs=%s\n' "${SIAGA_JOB_WORKERS:-1}"
   program jobs_fast "$root/.venv/bin/python manage.py procrastinate worker --name jobs_fast --queues outbound,maintenance"
   program nginx "$nginx_bin -e $run/logs/nginx-error.log -c $run/nginx.conf -g 'daemon off;'"

@@ -29,7 +29,8 @@ access_log="${SIAGA_ACCESS_LOG:-/dev/null}"
 http_pid=$!
 .venv/bin/daphne --bind "$host" --port "$SIAGA_WS_PORT" --access-log "$access_log" config.asgi:application &
 ws_pid=$!
-.venv/bin/python manage.py procrastinate worker --concurrency "${SIAGA_JOB_CONCURRENCY:-2}" &
+# At a lower CPU priority: a dispatcher's request comes before a planner's coverage run on a busy machine.
+nice -n 10 .venv/bin/python manage.py procrastinate worker --concurrency "${SIAGA_JOB_CONCURRENCY:-2}" &
 jobs_pid=$!
 
 stop() {
