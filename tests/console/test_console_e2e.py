@@ -398,11 +398,13 @@ def test_planner_opens_the_coverage_layer(console) -> None:
     _shot(page, "console-planner-coverage")
 
 
-def test_a_planner_run_that_cannot_be_computed_shows_why(console, server) -> None:
+def test_a_planner_run_that_cannot_be_computed_shows_why(console) -> None:
     """Kota Ambon has no road network: the run is queued (202), its job fails, and the page says why."""
     page = console("planner")
-    page.goto(server + "/plan/?region=kota-ambon")
+    with page.expect_navigation():
+        page.locator("form.region-switch select").select_option("kota-ambon")
     page.wait_for_selector("#map[data-kecamatan]")
+    assert "region=kota-ambon" in page.url
     with page.expect_response("**/api/coverage/report/") as queued:
         page.click("#btn-kecamatan")
     assert queued.value.status == 202
