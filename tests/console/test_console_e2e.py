@@ -409,7 +409,7 @@ def test_a_planner_run_that_cannot_be_computed_shows_why(console) -> None:
         page.click("#btn-kecamatan")
     assert queued.value.status == 202
     error = page.wait_for_selector("#plan-status .error", timeout=30000).inner_text()
-    assert "No road network loaded for this region" in error  # the code's summary in the page's language
+    assert "Belum ada jaringan jalan untuk wilayah ini" in error  # the code's summary in the page's language
     assert "import_roads kota-ambon" in error  # then the server's own words: what to do about it
     assert page.locator("path.coverage-kecamatan").count() == 0
 
