@@ -266,6 +266,7 @@ def run_checks(stack: Stack, device: tuple[str, str], session_key: str, unit_id:
           wait_for(lambda: stack.request("GET", "/health/ready")[0] == 200))  # fmt: skip
 
     check("the spool replay runs", "RUNNING" in stack.ctl("status", "spool_replay"))
+    check("the job workers run", all("RUNNING" in stack.ctl("status", p) for p in ("jobs_worker:*", "jobs_fast")))
     if stack.bridges:
         check("an OwnTracks MQTT message is recorded by the bridge", mqtt_recorded(unit_id))
 

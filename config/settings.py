@@ -143,6 +143,10 @@ INSTALLED_APPS = [
     "rest_framework_gis",
     "drf_spectacular",
     "channels",
+    # The job queue in PostgreSQL (procrastinate's tables come with its migrations) and the job records a
+    # person follows (jobs/, the lowest floor: it imports no app). Each app's tasks.py is found at start-up.
+    "procrastinate.contrib.django",
+    "jobs",
     "gis_core",
     "gazetteer",
     "fleet",
@@ -340,6 +344,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("SIAGA_LOG_LEVEL", "INFO")},
+    # procrastinate tells every process at start-up which tasks it registered: worth nothing in a command's output.
+    "loggers": {"procrastinate": {"level": os.environ.get("SIAGA_JOBS_LOG_LEVEL", "WARNING")}},
 }
 
 # Debian bookworm ships GDAL 3.6; the warning asks for 3.9+, which no Debian 12 package provides.
@@ -354,6 +360,8 @@ SIAGA_FIX_MAX_PAST_S = _env_float("SIAGA_FIX_MAX_PAST_S", 7 * 86400.0)  # older 
 SIAGA_FIX_MAX_ACCURACY_M = _env_float("SIAGA_FIX_MAX_ACCURACY_M", 250.0)
 SIAGA_FIX_MAX_SPEED_KPH = _env_float("SIAGA_FIX_MAX_SPEED_KPH", 200.0)  # implied speed between fixes
 SIAGA_FIX_RETENTION_DAYS = _env_float("SIAGA_FIX_RETENTION_DAYS", 180.0)
+# When the job workers prune history older than that (cron, in UTC; the retention job, fleet/tasks.py).
+SIAGA_RETENTION_CRON = os.environ.get("SIAGA_RETENTION_CRON", "17 19 * * *")  # 02:17 WIB
 # A unit whose newest valid fix is older than this is ranked from its home station.
 SIAGA_POSITION_MAX_AGE_S = _env_float("SIAGA_POSITION_MAX_AGE_S", 600.0)
 # A crew pairing link (fleet.services.crew_sessions) works once, within this many seconds.
@@ -403,6 +411,8 @@ SIAGA_OUTBOUND_MAX_ATTEMPTS = int(_env_float("SIAGA_OUTBOUND_MAX_ATTEMPTS", 6))
 SIAGA_OUTBOUND_BACKOFF_S = _env_float("SIAGA_OUTBOUND_BACKOFF_S", 5.0)
 SIAGA_OUTBOUND_TIMEOUT_S = _env_float("SIAGA_OUTBOUND_TIMEOUT_S", 10.0)
 SIAGA_OUTBOUND_IDLE_S = _env_float("SIAGA_OUTBOUND_IDLE_S", 2.0)
+# Each queued message is a job of its own; this sweep (cron) sends what a job missed and escalates hand-offs.
+SIAGA_OUTBOUND_SWEEP_CRON = os.environ.get("SIAGA_OUTBOUND_SWEEP_CRON", "* * * * *")
 # A hand-off not acknowledged this long after it was sent (or created, while undelivered) is escalated.
 SIAGA_HANDOFF_ACK_TIMEOUT_S = _env_float("SIAGA_HANDOFF_ACK_TIMEOUT_S", 300.0)
 

@@ -20,6 +20,7 @@ class CoverageRunAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
         "inputs",
         "results",
         "duration_s",
+        "job",
     )
 
 

@@ -79,6 +79,12 @@ def build_context(*, region: Region, engine: RoutingEngine, version_id: int, cel
     return Context(region, version_id, engine, demand, engine.attach_points(demand.lonlat), kecamatan, kelurahan)
 
 
+def coverage_request_check(*, region: Region, cell_m: float) -> None:
+    """What a run can be refused for before it is queued: a grid of too many cells (``CoverageTooLargeError``)."""
+    kecamatan, kelurahan, _ = selectors.admin_area_rows(region=region)
+    grid_size_check(kecamatan or kelurahan, cell_m=cell_m)
+
+
 def grid_size_check(areas: list[AreaRow], *, cell_m: float) -> None:
     """Refuse a grid of more than ``SIAGA_COVERAGE_MAX_CELLS`` cells over ``areas`` before it is built.
 

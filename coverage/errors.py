@@ -24,3 +24,10 @@ class CoverageTooLargeError(CoverageError):
     message says which input to change (a larger ``cell_m``, fewer candidate sites)."""
 
     code = "coverage_too_large"
+
+
+class CoverageRunNotReadyError(CoverageError):
+    """A stored run's figures are asked for (its CSV, map, a comparison) before its job has computed them."""
+
+    http_status = 409
+    code = "coverage_run_not_ready"

@@ -28,6 +28,10 @@ class CoverageRun(models.Model):
 
     ``inputs`` holds the request as validated (region, sources, thresholds, cell size, candidates, closures)
     plus the resolved source points, so a run can be read back and compared without recomputing.
+
+    A run asked for over the API is computed by a job worker (``coverage/tasks.py``): it is stored first
+    with its ``job`` (``jobs.Job``: queued, running with its progress, succeeded or failed with the reason)
+    and no ``results``, which the worker fills in. A run computed by a command has no job.
     """
 
     region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="coverage_runs")
@@ -39,8 +43,11 @@ class CoverageRun(models.Model):
         RoadNetworkVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     inputs = models.JSONField()
-    results = models.JSONField()
-    duration_s = models.FloatField(validators=[MinValueValidator(0)])
+    results = models.JSONField(null=True, blank=True, help_text="empty until the run's job has computed it")
+    duration_s = models.FloatField(null=True, blank=True, validators=[MinValueValidator(0)])
+    job = models.OneToOneField(
+        "jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="coverage_run"
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -48,6 +55,15 @@ class CoverageRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk} ({self.region.slug})"
+
+    @property
+    def state(self) -> str:
+        """The job's state; a run without a job was computed where it was asked for (a command)."""
+        return self.job.state if self.job_id else "succeeded"
+
+    @property
+    def is_done(self) -> bool:
+        return self.state == "succeeded"
 
 
 class AgencyCoverageSettings(models.Model):

@@ -162,7 +162,7 @@ def _units(region: Region, spec: SourceSpec, agencies: list[Agency], now: dt.dat
 def coverage_runs(*, user: Any, region: Region | None = None, kind: str | None = None) -> QuerySet[CoverageRun]:
     """Stored runs of the regions ``user`` may see (of ``region`` only, one of them, when given), newest
     first, without their (large) results column."""
-    runs = CoverageRun.objects.select_related("region").defer("results").order_by("-created_at", "-pk")
+    runs = CoverageRun.objects.select_related("region", "job").defer("results").order_by("-created_at", "-pk")
     runs = runs.filter(region__in=regions_for_user(user))
     if region is not None:
         runs = runs.filter(region=region)
@@ -173,7 +173,7 @@ def coverage_runs(*, user: Any, region: Region | None = None, kind: str | None =
 
 def coverage_run_for_user(user: Any, *, pk: int) -> CoverageRun | None:
     """The stored run ``pk`` if ``user`` may see its region, else None (as if it did not exist)."""
-    return CoverageRun.objects.select_related("region").filter(pk=pk, region__in=regions_for_user(user)).first()
+    return CoverageRun.objects.select_related("region", "job").filter(pk=pk, region__in=regions_for_user(user)).first()
 
 
 def kelurahan_shapes_lonlat(*, region: Region, tolerance_m: float = 10.0) -> dict[str, shapely.Geometry]:

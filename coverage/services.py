@@ -25,7 +25,7 @@ from coverage.context import (
     source_data,
     with_engine,
 )
-from coverage.errors import CoverageInputError
+from coverage.errors import CoverageInputError, CoverageRunNotReadyError
 from coverage.matrix import site_matrix, times_from_sources
 from coverage.models import DEFAULT_THRESHOLDS_S, AgencyCoverageSettings, CoverageRun, RunKind
 from coverage.selectors import SourceSpec
@@ -118,17 +118,14 @@ def coverage_run_save(
     started: float,
     label: str,
     actor: Actor,
+    run: CoverageRun | None = None,
 ) -> CoverageRun:
-    run = CoverageRun(
-        region=region,
-        kind=kind,
-        label=label,
-        created_by=actor.person_user,
-        network_version_id=context.version_id,
-        inputs=inputs,
-        results=results,
-        duration_s=round(time.perf_counter() - started, 3),
-    )
+    """Store a computed run: a new row, or ``run`` (queued by the API, computed by a job worker) filled in."""
+    if run is None:
+        run = CoverageRun(region=region, kind=kind, label=label, created_by=actor.person_user)
+    run.network_version_id = context.version_id
+    run.inputs, run.results = inputs, results
+    run.duration_s = round(time.perf_counter() - started, 3)
     run.full_clean()
     with transaction.atomic():
         run.save()
@@ -136,6 +133,11 @@ def coverage_run_save(
             action=f"coverage.run_{kind}", actor=actor, obj=run, data={"label": label, "duration_s": run.duration_s}
         )
     return run
+
+
+def _steps(progress: ProgressFactory | None, total: int, description: str) -> Callable[[int], None]:
+    """``update(1)`` after each of ``total`` steps, reported through ``progress`` when one is given."""
+    return progress(total, description) if progress is not None else (lambda _n: None)
 
 
 def coverage_run_create(
@@ -148,6 +150,8 @@ def coverage_run_create(
     cell_m: float = DEFAULT_CELL_M,
     label: str = "",
     actor: Actor = SYSTEM,
+    run: CoverageRun | None = None,
+    progress: ProgressFactory | None = None,
 ) -> CoverageRun:
     """Travel-time surface, coverage per kecamatan and gap ranking from one multi-source search; stored.
 
@@ -162,17 +166,26 @@ def coverage_run_create(
         See :func:`coverage_thresholds`.
     cell_m : float
         Grid cell side for demand points and the surface, metres in the region's metric CRS.
+    run : CoverageRun, optional
+        The queued run to fill in (a job worker's); a new one is stored otherwise.
+    progress : ProgressFactory, optional
+        Told of the run's four steps (demand grid, sources, travel times, figures).
     """
     started = time.perf_counter()
+    step = _steps(progress, 4, "coverage run")
     context = coverage_context(region=region, cell_m=cell_m)
+    step(1)
     thresholds = coverage_thresholds(
         region=region, agencies=spec.agencies, thresholds_s=thresholds_s, target_s=target_s
     )
     sources, snaps, dropped = _sources(context, spec, what="stations or units")
+    step(1)
     _, times = times_from_sources(context.engine, snaps, context.attachment)
+    step(1)
     results = evaluate(context, times, thresholds)
+    step(1)
     inputs = {
-        "spec": _spec_data(spec),
+        "spec": spec_data(spec),
         "cell_m": cell_m,
         "thresholds_s": list(thresholds.thresholds_s),
         "target_s": thresholds.target_s,
@@ -188,6 +201,7 @@ def coverage_run_create(
         started=started,
         label=label,
         actor=actor,
+        run=run,
     )
 
 
@@ -204,6 +218,8 @@ def coverage_whatif_run(
     cell_m: float = DEFAULT_CELL_M,
     label: str = "",
     actor: Actor = SYSTEM,
+    run: CoverageRun | None = None,
+    progress: ProgressFactory | None = None,
 ) -> CoverageRun:
     """Coverage before and after closing roads and/or adding stations; the live network is not touched.
 
@@ -219,14 +235,18 @@ def coverage_whatif_run(
         A point or line (EPSG:4326): every edge within ``close_tolerance_m`` metres closes, both ways.
     add_points : sequence of (lon, lat)
         Proposed stations added to the sources after the change.
+    run, progress : optional
+        As for :func:`coverage_run_create` (three steps: before, after, figures).
     """
     started = time.perf_counter()
+    step = _steps(progress, 3, "what-if: before and after")
     before_ctx = coverage_context(region=region, cell_m=cell_m)
     thresholds = coverage_thresholds(
         region=region, agencies=spec.agencies, thresholds_s=thresholds_s, target_s=target_s
     )
     sources, snaps, dropped = _sources(before_ctx, spec, what="stations or units")
     _, before = times_from_sources(before_ctx.engine, snaps, before_ctx.attachment)
+    step(1)
     closed = _closures(before_ctx, close_edge_ids, close_near, close_tolerance_m)
     if not len(closed) and not add_points:
         raise CoverageInputError("nothing to compare: close roads (close_edge_ids, close_near) or add stations")
@@ -234,7 +254,9 @@ def coverage_whatif_run(
     after_spec = SourceSpec(**{**asdict(spec), "points": (*spec.points, *map(tuple, add_points))})
     after_sources, after_snaps, after_dropped = _sources(after_ctx, after_spec, what="stations or units")
     _, after = times_from_sources(after_ctx.engine, after_snaps, after_ctx.attachment)
+    step(1)
     b, a = evaluate(before_ctx, before, thresholds), evaluate(after_ctx, after, thresholds)
+    step(1)
     results = {
         "thresholds_s": list(thresholds.thresholds_s),
         "target_s": thresholds.target_s,
@@ -252,7 +274,7 @@ def coverage_whatif_run(
         "demand_unattached_after": a["demand_unattached"],
     }
     inputs = {
-        "spec": _spec_data(spec),
+        "spec": spec_data(spec),
         "cell_m": cell_m,
         "close_edge_ids": list(close_edge_ids),
         "close_near": None if close_near is None else shapely.to_geojson(close_near),
@@ -272,6 +294,7 @@ def coverage_whatif_run(
         started=started,
         label=label,
         actor=actor,
+        run=run,
     )
 
 
@@ -323,6 +346,8 @@ def coverage_runs_compare(*, run_a: CoverageRun, run_b: CoverageRun) -> dict:
         raise CoverageInputError(f"runs {run_a.pk} and {run_b.pk} are of different regions")
     tables = []
     for run in (run_a, run_b):
+        if run.results is None:
+            raise CoverageRunNotReadyError(f"coverage run {run.pk} is {run.state}: it has no figures yet")
         results = run.results.get("after", run.results)  # a what-if compares its "after" state
         if "kecamatan" not in results:
             raise CoverageInputError(f"run {run.pk} ({run.kind}) has no kecamatan figures to compare")
@@ -341,14 +366,18 @@ def coverage_live_run(
     cell_m: float = DEFAULT_CELL_M,
     label: str = "",
     actor: Actor = SYSTEM,
+    run: CoverageRun | None = None,
+    progress: ProgressFactory | None = None,
 ) -> CoverageRun:
     """Coverage now from available units, against all of the agencies' stations staffed, with move-up suggestions.
 
     Population covered from the stations but not by any available unit is what dispatches left
     uncovered. Move-ups are chosen greedily, one unit at a time, each the single move that restores
-    the most covered population (:func:`coverage.solvers.moveup_rank`), up to ``max_moves``.
+    the most covered population (:func:`coverage.solvers.moveup_rank`), up to ``max_moves``. ``run`` and
+    ``progress`` as for :func:`coverage_run_create` (three steps: travel times, move-ups, figures).
     """
     started = time.perf_counter()
+    step = _steps(progress, 3, "live coverage and move-ups")
     if not agencies:
         raise CoverageInputError("name at least one agency whose units and stations to look at")
     context = coverage_context(region=region, cell_m=cell_m)
@@ -364,6 +393,7 @@ def coverage_live_run(
     _, full = times_from_sources(context.engine, station_snaps, context.attachment)
     unit_times = site_matrix(context.engine, unit_snaps, context.attachment, cutoff_s=target)
     station_times = site_matrix(context.engine, station_snaps, context.attachment, cutoff_s=target)
+    step(1)
     now = unit_times.min(axis=1) if len(units) else np.full(len(context.demand), np.inf)
     w = context.demand.population
     moves = []
@@ -384,6 +414,7 @@ def coverage_live_run(
             }
         )
         current[:, best.unit] = station_times[:, best.station]
+    step(1)
     gap = (full <= target) & ~(now <= target)
     results = {
         "target_s": target,
@@ -402,6 +433,7 @@ def coverage_live_run(
         "stations": [source_data(s) for s in stations],
         "sources_dropped": dropped,
     }
+    step(1)
     return coverage_run_save(
         region=region,
         kind=RunKind.LIVE,
@@ -411,10 +443,11 @@ def coverage_live_run(
         started=started,
         label=label,
         actor=actor,
+        run=run,
     )
 
 
-def _spec_data(spec: SourceSpec) -> dict:
+def spec_data(spec: SourceSpec) -> dict:
     data = asdict(spec)
     data["points"] = [list(p) for p in spec.points]
     return data

@@ -13,7 +13,7 @@ from coverage import selectors
 from coverage.context import DEFAULT_CELL_M, Context, coverage_context, kecamatan_of_points, snap_sources, source_data
 from coverage.errors import CoverageInputError, CoverageTooLargeError
 from coverage.matrix import site_matrix, times_from_sources
-from coverage.models import RunKind
+from coverage.models import CoverageRun, RunKind
 from coverage.selectors import SourcePoint, SourceSpec
 from coverage.services import (
     ProgressFactory,
@@ -111,6 +111,7 @@ def coverage_siting_run(
     progress: ProgressFactory | None = None,
     label: str = "",
     actor: Actor = SYSTEM,
+    run: CoverageRun | None = None,
 ) -> Any:
     """Choose new sites keeping existing stations: ``mclp`` (k sites, most people covered) or ``lscp``.
 
@@ -127,6 +128,8 @@ def coverage_siting_run(
     progress : callable, optional
         ``progress(total, description)`` is called once the candidate sites are known and returns a
         callable that is then called with 1 after each site's search (e.g. a tqdm bar's ``update``).
+    run : CoverageRun, optional
+        The queued run to fill in (a job worker's); a new one is stored otherwise.
 
     Returns
     -------
@@ -215,6 +218,7 @@ def coverage_siting_run(
         started=started,
         label=label,
         actor=actor,
+        run=run,
     )
 
 

@@ -4,8 +4,8 @@ Counters and histograms are kept where things happen (``fleet.metrics``; ``DISPA
 ``ops.receivers``). Under the production stack (``scripts/serve-production.sh``) each process writes them to
 ``PROMETHEUS_MULTIPROC_DIR`` and a scrape of any one API worker sums every process: the gunicorn workers, Daphne
 and the MQTT bridges (prometheus_client's multiprocess mode). The gauges are not kept anywhere: each scrape asks
-the database (open reports per region and status) and Redis (the ingest spool's depth), so every worker answers
-the same figures.
+the database (open reports per region and status, background jobs per queue and state) and Redis (the
+ingest spool's depth), so every worker answers the same figures.
 """
 
 from __future__ import annotations
@@ -57,6 +57,21 @@ class DomainCollector(Collector):
             logger.warning("metrics: the ingest spool's depth cannot be read", exc_info=True)
         else:
             yield spool
+        yield job_queue_depth()
+
+
+def job_queue_depth() -> GaugeMetricFamily:
+    """Jobs waiting (``todo``) and running (``doing``) per queue, from procrastinate's table."""
+    from jobs.selectors import queue_depth
+
+    gauge = GaugeMetricFamily(
+        "siaga_job_queue_depth",
+        "Background jobs waiting (todo) or running (doing), by queue",
+        labels=["queue", "state"],
+    )
+    for queue, state, count in queue_depth():
+        gauge.add_metric([queue, state], count)
+    return gauge
 
 
 def exposition() -> bytes:

@@ -10,8 +10,11 @@
 #                 ($share/siaga/...) with a client id each, so the broker gives each message to one of them.
 #   spool_replay  stores the OwnTracks HTTP messages spooled in Redis while PostgreSQL was away, once it is back
 #                 (the MQTT bridges replay too; a Redis lock lets one at a time).
-#   outbound_worker sends the queued WhatsApp messages (crew dispatch notices, hand-offs) and agency webhooks
-#                 with retries, and escalates hand-offs not acknowledged in time (incidents/services/outbound.py).
+#   jobs_worker_N SIAGA_JOB_WORKERS job workers (default 1) on the coverage and imports queues (coverage, siting,
+#                 road and gazetteer imports: minutes of CPU each), and jobs_fast one on the outbound and
+#                 maintenance queues (one job per outbound message, the outbound sweep, retention), so a message
+#                 never waits behind a siting run. procrastinate's workers take jobs with SKIP LOCKED: any number,
+#                 on any host sharing the database.
 #   nginx         from Debian (installed here if missing), its config generated into the run folder.
 # The supervisor is supervisord (PyPI, pinned in requirements/): it restarts each program on its own when it exits
 # (honcho, the other candidate, stops everything when one process ends) and keeps a log per program. One at a time:
@@ -166,7 +169,12 @@ EOF
   fi
   program spool_replay "$root/.venv/bin/python manage.py ingest_spool_replay --follow"
   # Crew WhatsApp messages and hand-offs: sent after their transaction commits, retried; escalates late hand-offs.
-  program outbound_worker "$root/.venv/bin/python manage.py outbound_worker"
+  # Background jobs (jobs/, procrastinate in PostgreSQL): heavy queues on their own workers, messages on another.
+  # nice: minutes of coverage or import CPU never slow the API's answers on a shared host.
+  program jobs_worker "nice -n 10 $root/.venv/bin/python manage.py procrastinate worker \
+--name jobs_worker_%(process_num)d --queues coverage,imports" "jobs_worker_%(process_num)d"
+  printf 'process_name=jobs_worker_%%(process_num)d\nnumprocs=%s\n' "${SIAGA_JOB_WORKERS:-1}"
+  program jobs_fast "$root/.venv/bin/python manage.py procrastinate worker --name jobs_fast --queues outbound,maintenance"
   program nginx "$nginx_bin -e $run/logs/nginx-error.log -c $run/nginx.conf -g 'daemon off;'"
 } >"$run/supervisord.conf"
 

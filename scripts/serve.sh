@@ -8,7 +8,9 @@
 # manage.py (DATABASE_URL, REDIS_URL, DJANGO_DEBUG, ...): a browser test serves its own test database with
 # DATABASE_URL=postgis://postgres@127.0.0.1:5432/<test db> SIAGA_PORT=<free port> SIAGA_WS_PORT=<free port>.
 # Static files are served by WhiteNoise (config/settings.py), with or without DJANGO_DEBUG.
-# Stopping this script (TERM or INT) stops both servers; if either exits, the other is stopped too.
+# Beside them a job worker (manage.py procrastinate worker, every queue) computes the coverage and siting runs the
+# planner page asks for, sends the outbound messages and runs the periodic jobs (jobs/, procrastinate).
+# Stopping this script (TERM or INT) stops all three; if one exits, the others are stopped too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-config.settings}"
@@ -27,10 +29,13 @@ access_log="${SIAGA_ACCESS_LOG:-/dev/null}"
 http_pid=$!
 .venv/bin/daphne --bind "$host" --port "$SIAGA_WS_PORT" --access-log "$access_log" config.asgi:application &
 ws_pid=$!
+# At a lower CPU priority: a dispatcher's request comes before a planner's coverage run on a busy machine.
+nice -n 10 .venv/bin/python manage.py procrastinate worker --concurrency "${SIAGA_JOB_CONCURRENCY:-2}" &
+jobs_pid=$!
 
 stop() {
-  kill -TERM "$http_pid" "$ws_pid" 2>/dev/null || true
-  wait "$http_pid" "$ws_pid" 2>/dev/null || true
+  kill -TERM "$http_pid" "$ws_pid" "$jobs_pid" 2>/dev/null || true
+  wait "$http_pid" "$ws_pid" "$jobs_pid" 2>/dev/null || true
 }
 on_signal() {
   stop
@@ -39,6 +44,6 @@ on_signal() {
 }
 trap on_signal TERM INT
 status=0
-wait -n "$http_pid" "$ws_pid" || status=$?
+wait -n "$http_pid" "$ws_pid" "$jobs_pid" || status=$?
 stop
 exit "$status"

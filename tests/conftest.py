@@ -12,7 +12,8 @@ from factories.gis_core import make_region
 
 # The fleet fixtures (``fleet``, ``jambi_kecamatan``, ``jambi_network``) serve the fleet and incidents tests alike;
 # the browser fixtures (``demo_db``, ``server``, ``browser``, ``console``) the console's and the crew page's.
-pytest_plugins = ["factories.fleet_fixtures", "factories.browser"]
+# ``run_queued`` runs the job queue through procrastinate's worker (tests/factories/jobs.py).
+pytest_plugins = ["factories.fleet_fixtures", "factories.browser", "factories.jobs"]
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""Coverage endpoints: thin views that validate, call one service, and serialise a stored run."""
+"""Coverage endpoints: thin views that validate and queue a run (202), or serialise a stored one."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from shapely.geometry import mapping
 
-from coverage import render, selectors, services, siting
+from coverage import render, selectors, services, tasks
 from coverage.api import serializers as s
 from coverage.api.permissions import CanPlan
+from coverage.errors import CoverageRunNotReadyError
 from coverage.models import CoverageRun, RunKind
 from fleet.actors import Actor
 from gis_core.api.views import region_or_404
@@ -41,13 +42,19 @@ def _run_or_404(request: Request, run_id: int) -> CoverageRun:
 
 
 def _head(run: CoverageRun) -> dict:
+    job = run.job if run.job_id else None
     return {
         "run_id": run.pk,
+        "url": f"/api/coverage/runs/{run.pk}/",
         "kind": run.kind,
         "region": run.region.slug,
         "created_at": run.created_at,
         "duration_s": run.duration_s,
         "label": run.label,
+        "state": run.state,
+        "progress": round(job.progress, 3) if job else 1.0,
+        "message": job.message if job else "",
+        "error": job.as_dict()["error"] if job else None,
         "links": {
             "self": f"/api/coverage/runs/{run.pk}/",
             "map_png": f"/api/coverage/runs/{run.pk}/map.png",
@@ -56,166 +63,170 @@ def _head(run: CoverageRun) -> dict:
     }
 
 
-def _coverage_run(request: Request, kind: str) -> CoverageRun:
-    data = _valid(s.CoverageInputSerializer, request)
-    return services.coverage_run_create(
-        region=data["region"],
-        spec=data["spec"],
-        kind=kind,
-        thresholds_s=data.get("thresholds_s"),
-        target_s=data.get("target_s"),
-        cell_m=data["cell_m"],
-        label=data["label"],
-        actor=Actor.of_request(request),
-    )
+def _surface(run: CoverageRun) -> dict:
+    shapes = selectors.kelurahan_shapes_lonlat(region=run.region)
+    kelurahan = {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "geometry": mapping(shapes[row["code"]]), "properties": row}
+            for row in run.results["kelurahan"]
+            if row["code"] in shapes
+        ],
+    }
+    return {
+        "thresholds_s": run.results["thresholds_s"],
+        "sources": run.inputs["sources"],
+        "sources_dropped": run.inputs["sources_dropped"],
+        "grid": render.cell_features(run.results),
+        "kelurahan": kelurahan,
+    }
 
 
-class SurfaceView(PlannerAPIView):
+def _coverage(run: CoverageRun) -> dict:
+    keys = ("thresholds_s", "thresholds_from", "target_s", "totals", "kecamatan", "provenance")
+    return {
+        **{k: run.results[k] for k in keys},
+        "sources": run.inputs["sources"],
+        "sources_dropped": run.inputs["sources_dropped"],
+    }
+
+
+def _gaps(run: CoverageRun) -> dict:
+    return {"gaps": run.results["gaps"], "provenance": run.results["provenance"]}
+
+
+def _siting(run: CoverageRun) -> dict:
+    results = {k: v for k, v in run.results.items() if k not in {"cells", "grid"}}
+    return {**results, "existing": run.inputs["existing"]}
+
+
+def _live(run: CoverageRun) -> dict:
+    now = run.results["now"]
+    return {
+        "target_s": run.results["target_s"],
+        "totals": now["totals"],
+        "kecamatan": now["kecamatan"],
+        "stations_staffed_totals": run.results["stations_staffed_totals"],
+        "uncovered_by_dispatch_population": run.results["uncovered_by_dispatch_population"],
+        "available_units": run.results["available_units"],
+        "moveups": run.results["moveups"],
+    }
+
+
+def _whatif(run: CoverageRun) -> dict:
+    return {k: v for k, v in run.results.items() if k not in {"cells_after", "grid"}}
+
+
+# What each kind of run answers once computed: the figures its page shows (grids as GeoJSON, no raw cells).
+ANSWERS = {
+    RunKind.SURFACE: _surface,
+    RunKind.COVERAGE: _coverage,
+    RunKind.GAPS: _gaps,
+    RunKind.MCLP: _siting,
+    RunKind.LSCP: _siting,
+    RunKind.LIVE: _live,
+    RunKind.WHATIF: _whatif,
+}
+
+
+def _answer(run: CoverageRun) -> dict:
+    """The figures of the run's kind; a run stored without them (by hand, or by an older release) has none."""
+    try:
+        return ANSWERS[run.kind](run)
+    except KeyError:
+        return {}
+
+
+def _queued(request: Request, kind: str, data: dict) -> Response:
+    """202 Accepted: the run is stored and its job queued; its URL (``Location``, ``url``) shows it."""
+    run = tasks.coverage_run_enqueue(kind=kind, data=data, actor=Actor.of_request(request))
+    head = _head(run)
+    return Response(head, status=202, headers={"Location": request.build_absolute_uri(head["url"])})
+
+
+class _RunCreateView(PlannerAPIView):
+    """POST queues a run of ``kind`` computed by a job worker: 202 with its URL, which shows its state and
+    progress and, once computed, its figures; a run that cannot be computed ends ``failed`` with the reason."""
+
+    throttle_scope = "coverage"
+    kind: str = RunKind.COVERAGE
+    input_serializer: type[serializers.Serializer] = s.CoverageInputSerializer
+
+    def post(self, request: Request) -> Response:
+        data = _valid(self.input_serializer, request)
+        return _queued(request, data.pop("model", None) or self.kind, data)
+
+
+class SurfaceView(_RunCreateView):
     """Travel time from the nearest source to every grid cell and kelurahan, as GeoJSON (seconds)."""
 
-    throttle_scope = "coverage"
+    kind = RunKind.SURFACE
 
-    @extend_schema(request=s.CoverageInputSerializer, responses={201: dict})
+    @extend_schema(request=s.CoverageInputSerializer, responses={202: dict})
     def post(self, request: Request) -> Response:
-        run = _coverage_run(request, RunKind.SURFACE)
-        shapes = selectors.kelurahan_shapes_lonlat(region=run.region)
-        kelurahan = {
-            "type": "FeatureCollection",
-            "features": [
-                {"type": "Feature", "geometry": mapping(shapes[row["code"]]), "properties": row}
-                for row in run.results["kelurahan"]
-                if row["code"] in shapes
-            ],
-        }
-        return Response(
-            {
-                **_head(run),
-                "thresholds_s": run.results["thresholds_s"],
-                "sources": run.inputs["sources"],
-                "sources_dropped": run.inputs["sources_dropped"],
-                "grid": render.cell_features(run.results),
-                "kelurahan": kelurahan,
-            },
-            status=201,
-        )
+        return super().post(request)
 
 
-class CoverageReportView(PlannerAPIView):
+class CoverageReportView(_RunCreateView):
     """Coverage per kecamatan at each threshold: people and area within reach, people outside, worst places."""
 
-    throttle_scope = "coverage"
+    kind = RunKind.COVERAGE
 
-    @extend_schema(request=s.CoverageInputSerializer, responses={201: dict})
+    @extend_schema(request=s.CoverageInputSerializer, responses={202: dict})
     def post(self, request: Request) -> Response:
-        run = _coverage_run(request, RunKind.COVERAGE)
-        keys = ("thresholds_s", "thresholds_from", "target_s", "totals", "kecamatan", "provenance")
-        return Response(
-            {
-                **_head(run),
-                **{k: run.results[k] for k in keys},
-                "sources": run.inputs["sources"],
-                "sources_dropped": run.inputs["sources_dropped"],
-            },
-            status=201,
-        )
+        return super().post(request)
 
 
-class GapsView(PlannerAPIView):
+class GapsView(_RunCreateView):
     """Kecamatan and grid cells ranked by people beyond the target; CSV and PNG under the run's links."""
 
-    throttle_scope = "coverage"
+    kind = RunKind.GAPS
 
-    @extend_schema(request=s.CoverageInputSerializer, responses={201: dict})
+    @extend_schema(request=s.CoverageInputSerializer, responses={202: dict})
     def post(self, request: Request) -> Response:
-        run = _coverage_run(request, RunKind.GAPS)
-        return Response(
-            {**_head(run), "gaps": run.results["gaps"], "provenance": run.results["provenance"]}, status=201
-        )
+        return super().post(request)
 
 
-class SitingView(PlannerAPIView):
+class SitingView(_RunCreateView):
     """New sites: MCLP (k sites covering the most people) or LSCP (fewest sites for a share), existing kept."""
 
     throttle_scope = "siting"
+    input_serializer = s.SitingInputSerializer
 
-    @extend_schema(request=s.SitingInputSerializer, responses={201: dict})
+    @extend_schema(request=s.SitingInputSerializer, responses={202: dict})
     def post(self, request: Request) -> Response:
-        data = _valid(s.SitingInputSerializer, request)
-        run = siting.coverage_siting_run(
-            region=data["region"],
-            model=data["model"],
-            spec=data["spec"],
-            k=data.get("k"),
-            required_share=data.get("required_share"),
-            threshold_s=data.get("threshold_s"),
-            candidates=data.get("candidates"),
-            n_candidates=data["n_candidates"],
-            cell_m=data["cell_m"],
-            time_limit_s=data.get("time_limit_s"),
-            label=data["label"],
-            actor=Actor.of_request(request),
-        )
-        results = {k: v for k, v in run.results.items() if k not in {"cells", "grid"}}
-        return Response({**_head(run), **results, "existing": run.inputs["existing"]}, status=201)
+        return super().post(request)
 
 
-class LiveView(PlannerAPIView):
+class LiveView(_RunCreateView):
     """Coverage now from available units, what dispatches left uncovered, and move-up suggestions."""
 
-    throttle_scope = "coverage"
+    kind = RunKind.LIVE
+    input_serializer = s.LiveInputSerializer
 
-    @extend_schema(request=s.LiveInputSerializer, responses={201: dict})
+    @extend_schema(request=s.LiveInputSerializer, responses={202: dict})
     def post(self, request: Request) -> Response:
-        data = _valid(s.LiveInputSerializer, request)
-        run = services.coverage_live_run(
-            region=data["region"],
-            agencies=data["agencies"],
-            unit_types=data["unit_types"],
-            threshold_s=data.get("threshold_s"),
-            max_moves=data["max_moves"],
-            cell_m=data["cell_m"],
-            label=data["label"],
-            actor=Actor.of_request(request),
-        )
-        now = run.results["now"]
-        return Response(
-            {
-                **_head(run),
-                "target_s": run.results["target_s"],
-                "totals": now["totals"],
-                "kecamatan": now["kecamatan"],
-                "stations_staffed_totals": run.results["stations_staffed_totals"],
-                "uncovered_by_dispatch_population": run.results["uncovered_by_dispatch_population"],
-                "available_units": run.results["available_units"],
-                "moveups": run.results["moveups"],
-            },
-            status=201,
-        )
+        return super().post(request)
 
 
-class WhatIfView(PlannerAPIView):
+class WhatIfView(_RunCreateView):
     """Coverage before and after closing roads or bridges and/or adding stations (live network untouched)."""
 
-    throttle_scope = "coverage"
+    kind = RunKind.WHATIF
+    input_serializer = s.WhatIfInputSerializer
 
-    @extend_schema(request=s.WhatIfInputSerializer, responses={201: dict})
+    @extend_schema(request=s.WhatIfInputSerializer, responses={202: dict})
     def post(self, request: Request) -> Response:
-        data = _valid(s.WhatIfInputSerializer, request)
-        run = services.coverage_whatif_run(
-            region=data["region"],
-            spec=data["spec"],
-            close_edge_ids=data["close_edge_ids"],
-            close_near=data.get("close_near"),
-            close_tolerance_m=data["close_tolerance_m"],
-            add_points=data.get("add_stations") or (),
-            thresholds_s=data.get("thresholds_s"),
-            target_s=data.get("target_s"),
-            cell_m=data["cell_m"],
-            label=data["label"],
-            actor=Actor.of_request(request),
+        return super().post(request)
+
+
+def _done_or_409(run: CoverageRun) -> CoverageRun:
+    if not run.is_done:
+        raise CoverageRunNotReadyError(
+            f"coverage run {run.pk} is {run.state}: its figures are there once it has succeeded "
+            f"(follow /api/coverage/runs/{run.pk}/)"
         )
-        results = {k: v for k, v in run.results.items() if k not in {"cells_after", "grid"}}
-        return Response({**_head(run), **results}, status=201)
+    return run
 
 
 class RunListView(PlannerAPIView):
@@ -234,14 +245,17 @@ class RunListView(PlannerAPIView):
 
 
 class RunDetailView(PlannerAPIView):
-    """One stored run: its inputs and its results, as computed."""
+    """One stored run: its state and progress (``queued``, ``running``, ``succeeded``, ``failed`` with its
+    ``error``), and once computed the figures its kind answers, its inputs and its results."""
 
     required_scopes = {"GET": "coverage"}
     scoped_objects = {"run_id": CoverageRun}
 
     def get(self, request: Request, run_id: int) -> Response:
         run = _run_or_404(request, run_id)
-        return Response({**_head(run), "inputs": run.inputs, "results": run.results})
+        if not run.is_done:
+            return Response({**_head(run), "inputs": run.inputs, "results": None})
+        return Response({**_head(run), **_answer(run), "inputs": run.inputs, "results": run.results})
 
 
 class RunCompareView(PlannerAPIView):
@@ -251,7 +265,7 @@ class RunCompareView(PlannerAPIView):
     scoped_objects = {"run_id": CoverageRun, "other_id": CoverageRun}
 
     def get(self, request: Request, run_id: int, other_id: int) -> Response:
-        run_a, run_b = _run_or_404(request, run_id), _run_or_404(request, other_id)
+        run_a, run_b = _done_or_409(_run_or_404(request, run_id)), _done_or_409(_run_or_404(request, other_id))
         return Response(services.coverage_runs_compare(run_a=run_a, run_b=run_b))
 
 
@@ -262,7 +276,7 @@ class RunGapsCsvView(PlannerAPIView):
     scoped_objects = {"run_id": CoverageRun}
 
     def get(self, request: Request, run_id: int) -> HttpResponse:
-        run = _run_or_404(request, run_id)
+        run = _done_or_409(_run_or_404(request, run_id))
         response = HttpResponse(render.gaps_csv(run), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="coverage-gaps-{run.region.slug}-{run.pk}.csv"'
         return response
@@ -276,6 +290,6 @@ class RunMapView(PlannerAPIView):
     throttle_scope = "coverage"  # drawing the PNG
 
     def get(self, request: Request, run_id: int) -> HttpResponse:
-        run = _run_or_404(request, run_id)
+        run = _done_or_409(_run_or_404(request, run_id))
         kecamatan, _, _ = selectors.admin_area_rows(region=run.region)
         return HttpResponse(render.coverage_map_png(run, kecamatan), content_type="image/png")

@@ -8,7 +8,7 @@ or the new one, never half of one.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import networkx as nx
@@ -41,6 +41,7 @@ def import_roads(
     keep_versions: int = 2,
     progress: bool = False,
     clip_buffer_m: float | None = None,
+    on_step: Callable[[float, str], None] | None = None,
 ) -> RoadNetworkVersion:
     """Import a drivable road network from a file or by place name and make it the active version.
 
@@ -62,6 +63,8 @@ def import_roads(
         For an OSM extract: keep only the ways with a node within this many metres of the region's
         kecamatan (a city out of a province or country file). None, or a region without boundaries
         yet: the whole extract.
+    on_step
+        Told ``on_step(fraction done, what now)`` at each step (a background job's progress).
 
     Returns
     -------
@@ -73,7 +76,9 @@ def import_roads(
         raise ImportValidationError("give exactly one of a road file path or a --place name")
     if clip_buffer_m is not None and not clip_buffer_m >= 0:
         raise ImportValidationError(f"the clip buffer must be >= 0 metres, got {clip_buffer_m}")
+    step = on_step or (lambda _fraction, _what: None)
     clip_note: dict | None = None
+    step(0.0, f"reading {path or place}")
     if path is not None:
         kind = source_kind_of(Path(path))
         clip = None
@@ -92,6 +97,7 @@ def import_roads(
         keep_versions=keep_versions,
         progress=progress,
         report_extra={"clip": clip_note},
+        on_step=step,
     )
 
 
@@ -105,6 +111,7 @@ def import_road_graph(
     keep_versions: int = 2,
     progress: bool = False,
     report_extra: Mapping | None = None,
+    on_step: Callable[[float, str], None] | None = None,
 ) -> RoadNetworkVersion:
     """Store an osmnx-style graph (EPSG:4326) as the region's new active network version.
 
@@ -112,8 +119,11 @@ def import_road_graph(
     """
     if keep_versions < 1:
         raise ImportValidationError("keep_versions must be at least 1 (the new version itself)")
+    step = on_step or (lambda _fraction, _what: None)
+    step(0.4, "keeping the largest strongly connected component, setting speeds")
     prepared = prepare_network(graph, speeds_kph=speed_table(speeds_kph))
     prepared.report.update(report_extra or {})
+    step(0.6, f"writing {len(prepared.nodes)} nodes and {len(prepared.edges)} edges")
     with transaction.atomic():
         version = RoadNetworkVersion(
             region=region,
@@ -128,6 +138,7 @@ def import_road_graph(
         version.full_clean()
         version.save()
         _copy_network(version, prepared, progress=progress)
+        step(0.9, "switching to the new version")
         network_version_activate(version, keep_versions=keep_versions)
     return version
 

@@ -9,7 +9,9 @@ due again after a backoff (``SIAGA_OUTBOUND_BACKOFF_S`` doubling per attempt, or
 at most ``SIAGA_OUTBOUND_MAX_ATTEMPTS`` attempts). Delivery receipts (the webhook's ``statuses``) move a
 WhatsApp message on to ``delivered`` and ``read``, or to ``failed``.
 
-:func:`outbound_process_one` is the unit of work, kept apart from the loop so a job queue can run it instead.
+:func:`outbound_process_one` is the unit of work of the loop; on the job queue (``incidents/tasks.py``) each
+message gets a job of its own, deferred once its row commits (:func:`outbound_process_message`; a retry is
+the same job deferred again for its next attempt), and a periodic sweep sends whatever a job missed.
 """
 
 from __future__ import annotations
@@ -69,7 +71,20 @@ def outbound_enqueue(
     )
     message.full_clean()
     message.save()
+    transaction.on_commit(lambda: outbound_defer_send(message.pk))
     return message
+
+
+def outbound_defer_send(message_id: int, *, at: datetime | None = None) -> None:
+    """Queue the job that sends one message (after its row committed). The row stays the truth: if this never
+    runs (the process died right after the commit), the periodic sweep sends the message all the same."""
+    from incidents.tasks import outbound_send  # the task module imports this one
+
+    try:
+        (outbound_send.configure(schedule_at=at) if at else outbound_send).defer(message_id=message_id)
+    except Exception:  # the queue is away: the sweep sends it; a message is never lost for want of a job
+        logger.warning("outbound message %s: its job could not be queued; the sweep will send it", message_id,
+                       exc_info=True)  # fmt: skip
 
 
 def outbound_process_due(*, limit: int = 50, now: datetime | None = None) -> int:
@@ -86,11 +101,20 @@ def outbound_process_one(*, now: datetime | None = None) -> OutboundMessage | No
     The row stays locked while its request runs (at most ``SIAGA_OUTBOUND_TIMEOUT_S``), so another worker
     skips it; a crash rolls the attempt back and the message is due again.
     """
+    return _process_first(OutboundMessage.objects.order_by("next_attempt_at", "pk"), now=now)
+
+
+def outbound_process_message(*, message_id: int, now: datetime | None = None) -> OutboundMessage | None:
+    """Send message ``message_id`` if it is due and no other worker holds it (its own job, ``incidents.tasks``);
+    None when it is not due, already sent or failed, or being sent elsewhere."""
+    return _process_first(OutboundMessage.objects.filter(pk=message_id), now=now)
+
+
+def _process_first(messages, *, now: datetime | None) -> OutboundMessage | None:
     with transaction.atomic():
         message = (
-            OutboundMessage.objects.select_for_update(skip_locked=True)
+            messages.select_for_update(skip_locked=True)
             .filter(state=OutboundState.QUEUED, next_attempt_at__lte=now or timezone.now())
-            .order_by("next_attempt_at", "pk")
             .first()
         )
         if message is None:

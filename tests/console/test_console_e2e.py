@@ -425,6 +425,22 @@ def test_planner_opens_the_coverage_layer(console) -> None:
     _shot(page, "console-planner-coverage")
 
 
+def test_a_planner_run_that_cannot_be_computed_shows_why(console) -> None:
+    """Kota Ambon has no road network: the run is queued (202), its job fails, and the page says why."""
+    page = console("planner")
+    with page.expect_navigation():
+        page.locator("form.region-switch select").select_option("kota-ambon")
+    page.wait_for_selector("#map[data-kecamatan]")
+    assert "region=kota-ambon" in page.url
+    with page.expect_response("**/api/coverage/report/") as queued:
+        page.click("#btn-kecamatan")
+    assert queued.value.status == 202
+    error = page.wait_for_selector("#plan-status .error", timeout=30000).inner_text()
+    assert "Belum ada jaringan jalan untuk wilayah ini" in error  # the code's summary in the page's language
+    assert "import_roads kota-ambon" in error  # then the server's own words: what to do about it
+    assert page.locator("path.coverage-kecamatan").count() == 0
+
+
 # ---------------------------------------------------------------- unit status and closing reports
 
 

@@ -8,13 +8,15 @@ import io
 import pytest
 from factories.access import api_client
 from factories.coverage import make_agency, make_station, make_unit, node_at
+from factories.jobs import run_jobs
 from rest_framework.test import APIClient
 
 from coverage.models import CoverageRun
 from fleet.models import UnitStatus
 from gis_core.routing.registry import engine_for
 
-pytestmark = pytest.mark.django_db
+# The runs are computed by the job worker, which sees only committed rows: those tests are transactional
+# (``run_queued``); a request refused before anything is queued needs no worker.
 
 
 @pytest.fixture
@@ -36,13 +38,33 @@ def fleet(tiny_region):
     return tiny_region
 
 
-def _post(api, path: str, body: dict, status: int = 201) -> dict:
+def _post(api, path: str, body: dict, status: int = 200) -> dict:
+    """POST a run (202 with its URL), let the worker compute it, and return the run as its URL shows it.
+
+    ``status`` 200 expects a computed run; a 4xx either refuses the request itself (bad input, 400) or ends
+    the run's job failed with the service's error (then the 4xx is the status the error carries)."""
     response = api.post(f"/api/coverage/{path}/", body, format="json")
-    assert response.status_code == status, response.content[:500]
-    return response.json()
+    if response.status_code != 202:
+        assert response.status_code == status, response.content[:500]
+        return response.json()
+    queued = response.json()
+    assert response["Location"].endswith(queued["url"])
+    assert queued["state"] == "queued"
+    run_jobs(queues=["coverage"])
+    shown = api.get(queued["url"])
+    assert shown.status_code == 200
+    run = shown.json()
+    if status == 200:
+        assert run["state"] == "succeeded", run["error"]
+        assert run["progress"] == 1.0
+    else:
+        assert run["state"] == "failed", run
+        assert run["results"] is None
+        return {"error": run["error"]}
+    return run
 
 
-def test_report_then_show_list_and_compare(api, fleet, django_assert_max_num_queries) -> None:
+def test_report_then_show_list_and_compare(api, fleet, run_queued, django_assert_max_num_queries) -> None:
     body = {"region": "tiny", "sources": {"agencies": ["damkar"]}, "thresholds_s": [60, 120]}
     one = _post(api, "report", body)
     assert [row["name"] for row in one["kecamatan"]] == ["West", "East"]
@@ -63,7 +85,7 @@ def test_report_then_show_list_and_compare(api, fleet, django_assert_max_num_que
     assert max(changes) > 0
 
 
-def test_surface_is_geojson_in_seconds(api, fleet, django_assert_max_num_queries) -> None:
+def test_surface_is_geojson_in_seconds(api, fleet, run_queued, django_assert_max_num_queries) -> None:
     with django_assert_max_num_queries(40):
         data = _post(api, "surface", {"region": "tiny", "sources": {"agencies": ["damkar"]}})
     grid, kelurahan = data["grid"], data["kelurahan"]
@@ -75,7 +97,7 @@ def test_surface_is_geojson_in_seconds(api, fleet, django_assert_max_num_queries
     assert kelurahan["features"][0]["geometry"]["type"] in {"Polygon", "MultiPolygon"}
 
 
-def test_gaps_csv_and_png(api, fleet) -> None:
+def test_gaps_csv_and_png(api, fleet, run_queued) -> None:
     data = _post(api, "gaps", {"region": "tiny", "sources": {"agencies": ["damkar"]}, "target_s": 60})
     assert data["gaps"]["kecamatan"][0]["name"] == "East"  # farthest from the south-west station, most people
     response = api.get(data["links"]["gaps_csv"])
@@ -96,7 +118,7 @@ def test_gaps_csv_and_png(api, fleet) -> None:
     assert 10_000 < len(png.content) < 2_000_000
 
 
-def test_siting_endpoint_and_its_map(api, fleet) -> None:
+def test_siting_endpoint_and_its_map(api, fleet, run_queued) -> None:
     body = {
         "region": "tiny",
         "model": "mclp",
@@ -116,7 +138,7 @@ def test_siting_endpoint_and_its_map(api, fleet) -> None:
     assert lscp["model"] == "lscp"
 
 
-def test_live_endpoint(api, fleet) -> None:
+def test_live_endpoint(api, fleet, run_queued) -> None:
     data = _post(api, "live", {"region": "tiny", "agencies": ["psc119"], "threshold_s": 90})
     assert [u["ref"] for u in data["available_units"]] == ["A1"]
     assert data["uncovered_by_dispatch_population"] > 0
@@ -126,7 +148,7 @@ def test_live_endpoint(api, fleet) -> None:
         assert move["to_station"] == "ne"
 
 
-def test_whatif_endpoint_leaves_the_live_network(api, fleet) -> None:
+def test_whatif_endpoint_leaves_the_live_network(api, fleet, run_queued) -> None:
     engine = engine_for(fleet)
     edges = engine.graph.n_edges
     middle = node_at(fleet, 0.5, 0.5)
@@ -142,21 +164,36 @@ def test_whatif_endpoint_leaves_the_live_network(api, fleet) -> None:
     assert CoverageRun.objects.get(pk=data["run_id"]).kind == "whatif"
 
 
+# Refused by the request's own checks (400, nothing queued) or, marked FAILS, queued and then ended failed by
+# the service with its reason and code (the status is the one that error carries).
+FAILS = "fails"
 BAD = [
     ("report", {"region": "nowhere", "sources": {"agencies": ["damkar"]}}, 400, "unknown region 'nowhere'"),
-    ("report", {"region": "tiny", "sources": {"agencies": ["polisi"]}}, 400, "unknown agency polisi"),
+    ("report", {"region": "tiny", "sources": {"agencies": ["polisi"]}}, 400, "unknown agency polisi", FAILS),
     ("report", {"region": "tiny", "sources": {}}, 400, "name agencies, unit_types or points"),
     ("report", {"region": "tiny", "sources": {"agencies": ["damkar"]}, "thresholds_s": [0]}, 400, "thresholds_s"),
     ("report", {"region": "tiny", "sources": {"agencies": ["damkar"]}, "thresholds_s": [-60]}, 400, "thresholds_s"),
     ("report", {"region": "tiny", "sources": {"agencies": ["damkar"]}, "target_s": 0}, 400, "target_s"),
     ("report", {"region": "tiny", "sources": {"agencies": ["damkar"]}, "cell_m": 1}, 400, "cell_m"),
     ("report", {"region": "tiny", "sources": {"points": [[200, 0]]}}, 400, "points"),
-    ("report", {"region": "tiny", "sources": {"unit_types": ["boat"]}}, 400, "no unit of type boat"),
-    ("report", {"region": "tiny", "sources": {"points": [[103.9, -1.9]]}}, 400, "can be placed on the road network"),
+    ("report", {"region": "tiny", "sources": {"unit_types": ["boat"]}}, 400, "no unit of type boat", FAILS),
+    (
+        "report",
+        {"region": "tiny", "sources": {"points": [[103.9, -1.9]]}},
+        400,
+        "can be placed on the road network",
+        FAILS,
+    ),
     ("siting", {"region": "tiny", "model": "mclp"}, 400, "mclp needs k"),
     ("siting", {"region": "tiny", "model": "mclp", "k": 51}, 400, "k"),
     ("siting", {"region": "tiny", "model": "mclp", "k": 0}, 400, "k"),
-    ("siting", {"region": "tiny", "model": "mclp", "k": 3, "candidates": [[103.551, -1.66]]}, 400, "k=3 new sites"),
+    (
+        "siting",
+        {"region": "tiny", "model": "mclp", "k": 3, "candidates": [[103.551, -1.66]]},
+        400,
+        "k=3 new sites",
+        FAILS,
+    ),
     ("siting", {"region": "tiny", "model": "lscp"}, 400, "required_share"),
     ("siting", {"region": "tiny", "model": "lscp", "required_share": 1.5}, 400, "required_share"),
     ("siting", {"region": "tiny", "model": "pmedian", "k": 1}, 400, "model"),
@@ -166,12 +203,19 @@ BAD = [
         {"region": "tiny", "model": "lscp", "required_share": 1, "threshold_s": 5, "candidates": [[103.551, -1.66]]},
         422,
         "cannot be reached",
+        FAILS,
     ),
     ("live", {"region": "tiny", "agencies": []}, 400, "agencies"),
-    ("live", {"region": "tiny", "agencies": ["polisi"]}, 400, "unknown agency polisi"),
+    ("live", {"region": "tiny", "agencies": ["polisi"]}, 400, "unknown agency polisi", FAILS),
     ("live", {"region": "tiny", "agencies": ["psc119"], "max_moves": 11}, 400, "max_moves"),
     ("whatif", {"region": "tiny", "sources": {"agencies": ["damkar"]}}, 400, "nothing to compare"),
-    ("whatif", {"region": "tiny", "sources": {"agencies": ["damkar"]}, "close_edge_ids": [999999]}, 400, "999999"),
+    (
+        "whatif",
+        {"region": "tiny", "sources": {"agencies": ["damkar"]}, "close_edge_ids": [999999]},
+        400,
+        "999999",
+        FAILS,
+    ),
     (
         "whatif",
         {"region": "tiny", "sources": {"agencies": ["damkar"]}, "close_near": {"type": "Polygon", "coordinates": []}},
@@ -183,18 +227,45 @@ BAD = [
         {"region": "tiny", "sources": {"agencies": ["damkar"]}, "close_near": [103.9, -1.9], "close_tolerance_m": 5},
         400,
         "no road lies within 5 m",
+        FAILS,
     ),
 ]
 
 
-@pytest.mark.parametrize(("path", "body", "status", "message"), BAD, ids=[f"{b[0]}-{b[3][:24]}" for b in BAD])
+REFUSED = [b for b in BAD if b[-1] != FAILS]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("path", "body", "status", "message"), REFUSED, ids=[f"{b[0]}-{b[3][:24]}" for b in REFUSED])
 def test_bad_input_is_a_4xx_with_a_message(api, fleet, path, body, status, message) -> None:
     error = _post(api, path, body, status=status)["error"]
     assert message in error["message"]
     assert error["code"]
+    assert not CoverageRun.objects.exists()  # refused before anything was queued
 
 
-def test_bad_run_requests(api, fleet) -> None:
+def test_a_run_that_cannot_be_computed_fails_with_the_reason(api, fleet, run_queued) -> None:
+    """Each is queued (202), then its job ends failed with the service's message and code, and no figures."""
+    queued = []
+    for path, body, _status, message, _ in [b for b in BAD if b[-1] == FAILS]:
+        response = api.post(f"/api/coverage/{path}/", body, format="json")
+        assert response.status_code == 202, response.content[:300]
+        queued.append((response.json()["url"], message))
+    assert run_queued(queues=["coverage"]) == {
+        "succeeded": len(queued)
+    }  # the queue job ran to its end: the run failed, recorded
+    for url, message in queued:
+        run = api.get(url).json()
+        assert run["state"] == "failed", (url, message)
+        assert message in run["error"]["message"]
+        assert run["error"]["code"] not in {"", "internal_error"}
+        assert run["results"] is None
+        figures = api.get(run["links"]["gaps_csv"])
+        assert figures.status_code == 409
+        assert figures.json()["error"]["code"] == "coverage_run_not_ready"
+
+
+def test_bad_run_requests(api, fleet, run_queued) -> None:
     assert api.get("/api/coverage/runs/999999/").status_code == 404
     assert "no coverage run 999999" in api.get("/api/coverage/runs/999999/").json()["error"]["message"]
     response = api.get("/api/coverage/runs/", {"kind": "everything"})

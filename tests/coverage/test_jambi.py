@@ -25,11 +25,15 @@ def jambi_fleet(jambi):
     return jambi
 
 
-def test_psc119_ambulance_coverage_per_kecamatan_equals_networkx(jambi_fleet) -> None:
+@pytest.mark.django_db(transaction=True)  # computed by the job worker, which sees committed rows
+def test_psc119_ambulance_coverage_per_kecamatan_equals_networkx(jambi_fleet, run_queued) -> None:
     body = {"region": "kota-jambi", "sources": {"agencies": ["psc119"], "units": True, "stations": False}}
-    response = api_client("planner").post("/api/coverage/report/", body, format="json")
-    assert response.status_code == 201, response.content[:300]
-    data = response.json()
+    planner = api_client("planner")
+    response = planner.post("/api/coverage/report/", body, format="json")
+    assert response.status_code == 202, response.content[:300]
+    assert run_queued(queues=["coverage"]) == {"succeeded": 1}
+    data = planner.get(response.json()["url"]).json()
+    assert data["state"] == "succeeded", data["error"]
     # The three ambulances have no GPS fix: each stands at its home station (RSUD Raden Mattaher, RSUD H.
     # Abdul Manap, Puskesmas Putri Ayu); PSC 119's response target of 900 s joins the 480/600/900 defaults.
     assert [(s["ref"], s["position"]) for s in data["sources"]] == [

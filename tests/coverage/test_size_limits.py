@@ -1,4 +1,5 @@
-"""One coverage or siting request cannot take the server: its grid and its siting matrix are bounded (400)."""
+"""One coverage or siting request cannot take the server: its grid (refused at once, 400) and its siting matrix
+(the run's job fails with the reason) are bounded."""
 
 from __future__ import annotations
 
@@ -7,8 +8,7 @@ import re
 import pytest
 from factories.access import api_client
 from factories.coverage import make_agency, make_station, node_at
-
-pytestmark = pytest.mark.django_db
+from factories.jobs import run_jobs
 
 
 @pytest.fixture
@@ -24,6 +24,7 @@ def _error(response) -> str:
     return response.json()["error"]["message"]
 
 
+@pytest.mark.django_db
 def test_a_grid_of_too_many_cells_is_refused_with_the_cell_size_that_fits(planner, settings) -> None:
     settings.SIAGA_COVERAGE_MAX_CELLS = 50
     body = {"region": "tiny", "sources": {"agencies": ["damkar"]}, "cell_m": 100}
@@ -32,16 +33,26 @@ def test_a_grid_of_too_many_cells_is_refused_with_the_cell_size_that_fits(planne
     smallest_m = int(re.search(r"cell_m of at least (\d+)", message).group(1))
     # The suggestion is the side of a cell that gives at most the limit over the region's area.
     accepted = planner.post("/api/coverage/report/", {**body, "cell_m": smallest_m}, format="json")
-    assert accepted.status_code == 201, accepted.content[:300]
+    assert accepted.status_code == 202, accepted.content[:300]  # the same check passed: queued
     siting = {"region": "tiny", "model": "mclp", "k": 1, "cell_m": 100}
     _error(planner.post("/api/coverage/siting/", siting, format="json"))
 
 
-def test_a_siting_matrix_of_too_many_travel_times_is_refused_with_the_candidates_that_fit(planner, settings) -> None:
+def _run(planner, body: dict) -> dict:
+    queued = planner.post("/api/coverage/siting/", body, format="json")
+    assert queued.status_code == 202, queued.content[:300]
+    run_jobs(queues=["coverage"])
+    return planner.get(queued.json()["url"]).json()
+
+
+def test_a_siting_matrix_of_too_many_travel_times_is_refused_with_the_candidates_that_fit(
+    planner, settings, run_queued
+) -> None:
     settings.SIAGA_SITING_MAX_PAIRS = 2_000
     body = {"region": "tiny", "model": "mclp", "k": 1, "n_candidates": 500, "sources": {"agencies": ["damkar"]}}
-    message = _error(planner.post("/api/coverage/siting/", body, format="json"))
+    failed = _run(planner, body)
+    assert (failed["state"], failed["error"]["code"]) == ("failed", "coverage_too_large")
+    message = failed["error"]["message"]
     assert "at most 2,000" in message
     fitting = int(re.search(r"give at most ([\d,]+) candidates", message).group(1).replace(",", ""))
-    accepted = planner.post("/api/coverage/siting/", {**body, "n_candidates": fitting}, format="json")
-    assert accepted.status_code == 201, accepted.content[:300]
+    assert _run(planner, {**body, "n_candidates": fitting})["state"] == "succeeded"

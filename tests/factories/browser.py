@@ -117,7 +117,9 @@ def server(demo_db, tmp_path_factory):
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_http(base + "/login/", process=process)
+        # Three processes start at once now (gunicorn, Daphne, the job worker): on a loaded 2-core machine the
+        # first answer can take longer than the 30 s default.
+        _wait_http(base + "/login/", process=process, timeout_s=90.0)
         yield base
     finally:
         process.terminate()

@@ -101,3 +101,20 @@ def test_dispatch_latency_is_the_first_dispatch_after_receipt(
     assert samples["siaga_dispatch_latency_seconds_count{}"] == count + 1
     assert samples["siaga_dispatch_latency_seconds_sum{}"] == pytest.approx(total + 75)
     assert samples["siaga_dispatch_latency_seconds_bucket{le=90.0}"] == le_90 + 1
+
+
+def test_job_queue_depth_per_queue_and_state(scrape_token, jambi_region) -> None:
+    from gis_core.tasks import import_roads_enqueue
+
+    before = _scrape()
+    assert before["siaga_job_queue_depth{queue=coverage,state=todo}"] >= 0  # every known queue is reported
+    for _ in range(2):
+        import_roads_enqueue(region=jambi_region, path=None, place="Kota Jambi", speeds_kph={}, keep_versions=2,
+                             clip_buffer_m=None)  # fmt: skip
+    after = _scrape()
+    key = "siaga_job_queue_depth{queue=imports,state=todo}"
+    assert after[key] == before[key] + 2  # queued in this test's transaction, waiting for a worker
+    assert (
+        after["siaga_job_queue_depth{queue=imports,state=doing}"]
+        == before["siaga_job_queue_depth{queue=imports,state=doing}"]
+    )

@@ -56,11 +56,32 @@
   async function run(label, work) {
     statusEl.textContent = `${label}: ${T.loading}`;
     try {
-      await work();
+      await work((progress) => {
+        statusEl.innerHTML = `${esc(label)}: <progress class="run-progress" max="1" value="${progress.value}"></progress>
+          ${Math.round(100 * progress.value)}% <span class="run-step">${esc(progress.message || "")}</span>`;
+      });
       statusEl.textContent = label;
     } catch (err) {
       statusEl.innerHTML = `<span class="error">${esc(label)}: ${esc(err.message)}</span>`;
     }
+  }
+
+  // A coverage run is computed by a job worker: the POST answers 202 with the run's URL, which is polled until
+  // the run has succeeded (its figures, as the POST used to answer) or failed (its reason, shown as an error).
+  const POLL_MS = [300, 500, 1000, 1000, 2000];
+  async function runJob(name, body, onProgress) {
+    let shown = await api("POST", S.url(name), body);
+    for (let i = 0; shown.state === "queued" || shown.state === "running"; i += 1) {
+      onProgress({ value: shown.progress || 0, message: shown.state === "queued" ? T.run_queued : shown.message });
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS[Math.min(i, POLL_MS.length - 1)]));
+      shown = await api("GET", shown.url);
+    }
+    if (shown.state === "failed") {
+      const error = shown.error || {};
+      const summary = (cfg.errors || {})[error.code] || T.run_failed;
+      throw Object.assign(new Error(error.message ? `${summary}: ${error.message}` : summary), { code: error.code });
+    }
+    return shown;
   }
 
   function shareAt(row, threshold) {
@@ -74,18 +95,18 @@
       + "</table>";
   }
 
-  document.getElementById("btn-grid").addEventListener("click", () => run(T.travel_time_grid, async () => {
+  document.getElementById("btn-grid").addEventListener("click", () => run(T.travel_time_grid, async (onProgress) => {
     const { base } = inputs();
-    const result = await api("POST", S.url("coverage_surface"), { ...base, cell_m: 500 });
+    const result = await runJob("coverage_surface", { ...base, cell_m: 500 }, onProgress);
     grid.clearLayers().addData(result.grid);
     S.markLoaded("grid", result.grid.features.length);
     setLegend(TIME_BREAKS_S.map((b, i) => `<i style="background:${TIME_COLOURS[i]}"></i>≤ ${b / 60} ${T.minutes}`).join("<br>")
       + `<br><i style="background:${TIME_COLOURS[5]}"></i>&gt; ${TIME_BREAKS_S[4] / 60} ${T.minutes}`);
   }));
 
-  document.getElementById("btn-kecamatan").addEventListener("click", () => run(T.coverage_kecamatan, async () => {
+  document.getElementById("btn-kecamatan").addEventListener("click", () => run(T.coverage_kecamatan, async (onProgress) => {
     const { base, threshold } = inputs();
-    const result = await api("POST", S.url("coverage_report"), base);
+    const result = await runJob("coverage_report", base, onProgress);
     const byCode = Object.fromEntries(result.kecamatan.map((r) => [r.code, r]));
     choropleth.clearLayers();
     ctx.layers.kecamatan.eachLayer((layer) => {
@@ -103,21 +124,21 @@
         .map(([s, text]) => `<i style="background:${shareColour(s)}"></i>${text}`).join("<br>"));
   }));
 
-  document.getElementById("btn-gaps").addEventListener("click", () => run(T.gaps, async () => {
+  document.getElementById("btn-gaps").addEventListener("click", () => run(T.gaps, async (onProgress) => {
     const { base, threshold } = inputs();
-    const result = await api("POST", S.url("coverage_gaps"), { ...base, target_s: threshold });
+    const result = await runJob("coverage_gaps", { ...base, target_s: threshold }, onProgress);
     resultEl.innerHTML = `<table class="gaps-table"><tr><th>${esc(T.kecamatan)}</th><th>${esc(T.people_uncovered)}</th><th>%</th></tr>`
       + result.gaps.kecamatan.map((r) => `<tr><td>${esc(r.name)}</td><td>${Math.round(r.population_beyond_target)}</td>
         <td>${Math.round(100 * r.share_beyond_target)}%</td></tr>`).join("") + "</table>"
       + `<p><a href="${result.links.gaps_csv}">CSV</a> · <a href="${result.links.map_png}" target="_blank">PNG</a></p>`;
   }));
 
-  document.getElementById("btn-siting").addEventListener("click", () => run(T.siting, async () => {
+  document.getElementById("btn-siting").addEventListener("click", () => run(T.siting, async (onProgress) => {
     const { threshold, agency } = inputs();
     const k = Number(document.getElementById("plan-k").value) || 1;
-    const result = await api("POST", S.url("coverage_siting"), {
+    const result = await runJob("coverage_siting", {
       region: cfg.region.slug, model: "mclp", k, threshold_s: threshold, existing: { agencies: [agency] },
-    });
+    }, onProgress);
     sites.clearLayers();
     result.chosen.forEach((site) => {
       const [lon, lat] = site.point;
@@ -145,9 +166,9 @@
     document.getElementById("closed-count").textContent = "0";
   });
 
-  document.getElementById("btn-whatif").addEventListener("click", () => run(T.whatif, async () => {
+  document.getElementById("btn-whatif").addEventListener("click", () => run(T.whatif, async (onProgress) => {
     const { base, threshold } = inputs();
-    const result = await api("POST", S.url("coverage_whatif"), { ...base, close_edge_ids: [...closed] });
+    const result = await runJob("coverage_whatif", { ...base, close_edge_ids: [...closed] }, onProgress);
     const before = Object.fromEntries(result.before.kecamatan.map((r) => [r.code, r]));
     resultEl.innerHTML = `<table class="whatif-table"><tr><th>${esc(T.kecamatan)}</th><th>${esc(T.before)}</th>
       <th>${esc(T.after)}</th></tr>` + result.after.kecamatan.map((r) => `<tr><td>${esc(r.name)}</td>

@@ -7,6 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from gazetteer.services import gazetteer_build_from_region, gazetteer_import
+from gazetteer.tasks import gazetteer_import_enqueue
 from gis_core.importers.errors import ImportValidationError
 from gis_core.management.commands._common import data_path, region_or_error
 
@@ -24,10 +25,21 @@ class Command(BaseCommand):
         source.add_argument("--file", type=Path, help="a relative path is read from SIAGA_DATA_DIR")
         source.add_argument("--place", help='place name for osmnx, e.g. "Kota Jambi, Indonesia"')
         source.add_argument("--from-database", action="store_true", help="the region's stored roads")
+        parser.add_argument(
+            "--background", action="store_true",
+            help="queue the import as a job for a worker and return; follow it with manage.py job_status",
+        )  # fmt: skip
 
     def handle(self, *args, region: str, file: Path | None, place: str | None, from_database: bool,
-               **options) -> None:  # fmt: skip
+               background: bool, **options) -> None:  # fmt: skip
         region_obj = region_or_error(region)
+        if background:
+            path = data_path(file) if file else None
+            if path is not None and not path.exists():
+                raise CommandError(f"{path}: no such file")
+            job = gazetteer_import_enqueue(region=region_obj, path=path, place=place, from_database=from_database)
+            self.stdout.write(f"queued gazetteer import job {job.pk}; follow it with: manage.py job_status {job.pk}")
+            return
         progress = options["verbosity"] > 0
         try:
             if from_database:

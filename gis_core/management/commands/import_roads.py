@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from gis_core.importers.errors import ImportValidationError
 from gis_core.importers.roads import import_roads
 from gis_core.management.commands._common import data_path, region_or_error
+from gis_core.tasks import import_roads_enqueue
 
 # Around the city's boundary: units on the way in from outside it, and roads that leave and re-enter.
 DEFAULT_CLIP_BUFFER_M = 5000.0
@@ -37,9 +38,15 @@ class Command(BaseCommand):
                  f"(default {DEFAULT_CLIP_BUFFER_M:.0f}), so a province or country file gives the city's network",
         )  # fmt: skip
         clip.add_argument("--no-clip", action="store_true", help="import the whole extract")
+        parser.add_argument(
+            "--background", action="store_true",
+            help="queue the import as a job for a worker (manage.py procrastinate worker) and return; "
+                 "follow it with manage.py job_status",
+        )  # fmt: skip
 
     def handle(self, *args, region: str, file: Path | None, place: str | None, speeds: Path | None,
-               keep_versions: int, clip_buffer_m: float, no_clip: bool, **options) -> None:  # fmt: skip
+               keep_versions: int, clip_buffer_m: float, no_clip: bool, background: bool,
+               **options) -> None:  # fmt: skip
         region_obj = region_or_error(region)
         if file is not None:
             file = data_path(file)
@@ -52,6 +59,15 @@ class Command(BaseCommand):
             if not isinstance(table, dict):
                 raise CommandError(f'--speeds {speeds}: expected a JSON object {{"highway class": km/h}}')
             overrides.update(table)
+        if background:
+            if file is not None and not file.exists():
+                raise CommandError(f"{file}: no such file")
+            job = import_roads_enqueue(
+                region=region_obj, path=file, place=place, speeds_kph=overrides, keep_versions=keep_versions,
+                clip_buffer_m=None if no_clip else clip_buffer_m,
+            )  # fmt: skip
+            self.stdout.write(f"queued road import job {job.pk}; follow it with: manage.py job_status {job.pk}")
+            return
         try:
             version = import_roads(
                 region=region_obj,
