@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import BrinIndex
 from django.core.validators import URLValidator
 from django.utils import translation
 
@@ -194,6 +195,11 @@ class InboundMessage(models.Model):
 
     The request as it came: its query string and its body (both, when both were given), the headers
     worth keeping, and never a secret (``fleet.ingest.masking``).
+
+    The table is partitioned by ``received_at`` (``fleet.services.partitions``; migration
+    ``fleet.0010``): its primary key in the database is ``(id, received_at)``, ``id`` alone is unique
+    by its sequence. Foreign keys onto it carry no database constraint (one could only reference the
+    pair), so retention can drop whole partitions; it moves out first what others still point at.
     """
 
     channel = models.CharField(max_length=24, help_text="osmand, traccar_json, owntracks, batch, whatsapp, handoff")
@@ -208,17 +214,30 @@ class InboundMessage(models.Model):
 
 
 class PositionFix(models.Model):
-    """One GPS fix. Stored whatever it says; ``flags`` lists what is wrong, ``is_valid`` if nothing is."""
+    """One GPS fix. Stored whatever it says; ``flags`` lists what is wrong, ``is_valid`` if nothing is.
 
-    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="fixes")
+    Partitioned by ``received_at``, the server's clock (never the device's, which may be missing or
+    years off): see ``fleet.services.partitions``. The database's primary key is ``(id, received_at)``;
+    ``id`` alone is unique by its sequence, and ``Unit.last_fix`` points at it.
+    """
+
+    # The (unit, recorded_at) index leads with unit_id: a second index on unit_id alone would cost as
+    # much to keep at 500 million rows and serve nothing more.
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="fixes", db_index=False)
     device = models.ForeignKey(Device, null=True, blank=True, on_delete=models.SET_NULL, related_name="fixes")
-    message = models.ForeignKey(InboundMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="fixes")
+    message = models.ForeignKey(
+        InboundMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="fixes", db_constraint=False
+    )
     protocol = models.CharField(max_length=24)
     recorded_at = models.DateTimeField(null=True, blank=True, help_text="when the fix was taken, per the device")
     received_at = models.DateTimeField(auto_now_add=True)
     lon = models.FloatField(null=True, blank=True)
     lat = models.FloatField(null=True, blank=True)
-    geom = models.PointField(srid=4326, null=True, blank=True, help_text="set only for in-range coordinates")
+    # No spatial index: nothing searches fixes by place (readers go by unit and time), and a GiST index
+    # over every fix would be the costliest one to keep up at ingest.
+    geom = models.PointField(
+        srid=4326, null=True, blank=True, spatial_index=False, help_text="set only for in-range coordinates"
+    )
     speed_kph = models.FloatField(null=True, blank=True)
     heading_deg = models.FloatField(null=True, blank=True)
     accuracy_m = models.FloatField(null=True, blank=True)
@@ -231,7 +250,9 @@ class PositionFix(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["unit", "recorded_at"]),
-            models.Index(fields=["received_at"]),
+            # Retention drops whole partitions by received_at, so a B-tree on it is no longer needed;
+            # a BRIN index (a few pages per partition) serves the default partition's moves and prunes.
+            BrinIndex(fields=["received_at"], name="fleet_fix_received_brin"),
         ]
 
 
@@ -309,7 +330,9 @@ class DeviceRequestKey(models.Model):
     device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="request_keys")
     key = models.CharField(max_length=64)
     channel = models.CharField(max_length=24)
-    message = models.ForeignKey(InboundMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    message = models.ForeignKey(
+        InboundMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
+    )
     response = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
