@@ -321,6 +321,10 @@ SIAGA_FIX_MAX_PAST_S = _env_float("SIAGA_FIX_MAX_PAST_S", 7 * 86400.0)  # older 
 SIAGA_FIX_MAX_ACCURACY_M = _env_float("SIAGA_FIX_MAX_ACCURACY_M", 250.0)
 SIAGA_FIX_MAX_SPEED_KPH = _env_float("SIAGA_FIX_MAX_SPEED_KPH", 200.0)  # implied speed between fixes
 SIAGA_FIX_RETENTION_DAYS = _env_float("SIAGA_FIX_RETENTION_DAYS", 180.0)
+# History tables (fixes, raw messages) are partitioned by arrival time (fleet.services.partitions): one partition
+# per "month" or "week" (UTC), created this many periods ahead by `manage.py history_partitions` or history_maintain.
+SIAGA_HISTORY_PARTITION_PERIOD = os.environ.get("SIAGA_HISTORY_PARTITION_PERIOD", "month")
+SIAGA_HISTORY_PARTITIONS_AHEAD = int(_env_float("SIAGA_HISTORY_PARTITIONS_AHEAD", 3))
 # A unit whose newest valid fix is older than this is ranked from its home station.
 SIAGA_POSITION_MAX_AGE_S = _env_float("SIAGA_POSITION_MAX_AGE_S", 600.0)
 # A crew pairing link (fleet.services.crew_sessions) works once, within this many seconds.
