@@ -279,6 +279,9 @@ def _count_and_drop(partition: Partition, kept: int) -> PartitionDrop:
 
 def _drop_table(name: str) -> None:
     with connection.cursor() as cursor:
+        # Inside a caller's transaction, deferred foreign-key checks on the table's rows must run first
+        # (PostgreSQL refuses to drop a table with pending trigger events); in autocommit none are pending.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(f"DROP TABLE IF EXISTS {name}")
 
 
