@@ -16,7 +16,9 @@ What it does:
      pruned by the received window) and the same with flagged fixes (every partition's index);
    - the last fix of every unit (``incidents.selectors.units.unit_states``, the map's and dispatch's
      one query: ``f.id = u.last_fix_id``);
-   - the history read validation makes for each ingest request (``_HISTORY_SQL``);
+   - the history read validation makes for each ingest request (``_HISTORY_SQL``), for one fix and a
+     500-fix batch, and the batch's and the last fixes' reads on an unpartitioned copy (the price of
+     partitioning: every partition's index is probed where a plain table has one);
 5. ingest through ``position_record``: single-fix requests and 500-fix batches, fixes per second;
 6. retention: the time a row-by-row ``DELETE`` of the oldest month would take (run and rolled back),
    against ``positions_prune`` dropping it (detach, keep last fixes, drop); then drops the database.
@@ -239,6 +241,36 @@ def readers(units: list[int], now, runs: int) -> None:
             cursor.fetchall()
 
     timed("validation's history read, one fix", history_read, runs)
+    batch = dict(params, times=[now - timedelta(seconds=600 - k) for k in range(500)])
+
+    def history_read_batch(table=FIX):
+        sql = positions._HISTORY_SQL.replace(f"FROM {FIX} f", f"FROM {table} f")
+        with connection.cursor() as cursor:
+            cursor.execute(sql, batch)
+            cursor.fetchall()
+
+    timed("validation's history read, 500-fix batch", history_read_batch, max(3, runs // 4))
+    # The price of partitioning: the same reads on an unpartitioned copy with the old indexes.
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TABLE bench_flat AS SELECT * FROM {FIX}")
+        cursor.execute("ALTER TABLE bench_flat ADD PRIMARY KEY (id)")
+        cursor.execute("CREATE INDEX ON bench_flat (unit_id, recorded_at)")
+        cursor.execute("ANALYZE bench_flat")
+    print(f"(unpartitioned copy made in {time.perf_counter() - started:.1f} s)")
+    timed("  the same on an unpartitioned copy", lambda: history_read_batch("bench_flat"), max(3, runs // 4))
+    flat_units = _UNITS_SQL.replace(f"FROM {FIX} x", "FROM bench_flat x")
+    assert flat_units != _UNITS_SQL
+
+    def last_fixes(sql):
+        with connection.cursor() as cursor:
+            cursor.execute(sql, {"active": "active"})
+            cursor.fetchall()
+
+    timed("last fix of every unit, the SQL alone", lambda: last_fixes(_UNITS_SQL), runs)
+    timed("  the same on an unpartitioned copy", lambda: last_fixes(flat_units), runs)
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE bench_flat")
 
 
 def ingest(units: list[int], now) -> None:
@@ -280,7 +312,7 @@ def retention(now) -> None:
         transaction.set_rollback(True)
     delete_s = time.perf_counter() - started
     print(f"retention by DELETE of the oldest month ({rows:,} fixes; rolled back): {delete_s:.2f} s")
-    older_than = now - oldest.end + timedelta(hours=1)
+    older_than = now - oldest.end - timedelta(hours=1)  # the cutoff an hour after the oldest month ended
     dry = positions_prune(older_than=older_than, dry_run=True, now=now)
     started = time.perf_counter()
     real = positions_prune(older_than=older_than, dry_run=False, now=now)

@@ -10,7 +10,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.indexes import BrinIndex
 from django.core.validators import URLValidator
 from django.utils import translation
 
@@ -248,12 +247,10 @@ class PositionFix(models.Model):
     is_valid = models.BooleanField(default=False)
 
     class Meta:
-        indexes = [
-            models.Index(fields=["unit", "recorded_at"]),
-            # Retention drops whole partitions by received_at, so a B-tree on it is no longer needed;
-            # a BRIN index (a few pages per partition) serves the default partition's moves and prunes.
-            BrinIndex(fields=["received_at"], name="fleet_fix_received_brin"),
-        ]
+        # Nothing else: retention drops whole partitions by received_at, so the B-tree on it is gone (the
+        # default partition, the only one read by received_at, is small). A BRIN index there would tempt
+        # the planner to AND a lossy bitmap of every fix in a track's received window into each track.
+        indexes = [models.Index(fields=["unit", "recorded_at"])]
 
 
 class AuditEntry(models.Model):

@@ -13,6 +13,10 @@ and a default partition (``<table>_default``) that catches a row outside every p
 ever refused. ``manage.py history_partitions`` creates partitions ahead from then on
 (``fleet.services.partitions``).
 
+The B-tree on the fixes' ``received_at`` goes: retention drops whole partitions now. The index on
+``unit_id`` alone (the ``(unit_id, recorded_at)`` one leads with it) and the GiST index on ``geom``
+(nothing searches fixes by place) go too: each would cost as much as the table's useful indexes to keep.
+
 The copy runs in the migration's transaction: right for a centre's database today (millions of
 rows). A table already at hundreds of millions of rows would be attached as one partition instead.
 """
@@ -20,7 +24,6 @@ rows). A table already at hundreds of millions of rows would be attached as one 
 from datetime import UTC, datetime
 
 import django.contrib.gis.db.models.fields
-import django.contrib.postgres.indexes
 import django.db.models.deletion
 from django.db import migrations, models
 
@@ -66,7 +69,6 @@ MESSAGE_COLUMNS_DDL = """
 # ones Django gave them, so later migrations find them.
 FIX_AFTER = [
     f"CREATE INDEX fleet_posit_unit_id_3472db_idx ON {FIX} (unit_id, recorded_at)",
-    f"CREATE INDEX fleet_fix_received_brin ON {FIX} USING brin (received_at)",
     f"CREATE INDEX fleet_positionfix_device_id_d91693f1 ON {FIX} (device_id)",
     f"CREATE INDEX fleet_positionfix_message_id_226421ce ON {FIX} (message_id)",
     f"ALTER TABLE {FIX} ADD CONSTRAINT fleet_positionfix_device_id_d91693f1_fk_fleet_device_id "
@@ -237,10 +239,6 @@ class Migration(migrations.Migration):
                     model_name='positionfix',
                     name='unit',
                     field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='fixes', to='fleet.unit'),
-                ),
-                migrations.AddIndex(
-                    model_name='positionfix',
-                    index=django.contrib.postgres.indexes.BrinIndex(fields=['received_at'], name='fleet_fix_received_brin'),
                 ),
             ],
             database_operations=[migrations.RunPython(forwards, backwards)],
