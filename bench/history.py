@@ -101,7 +101,8 @@ CROSS JOIN LATERAL (SELECT 106.7 + 0.3 * random() + 0 * g AS lon, -6.35 + 0.25 *
 MESSAGES_SQL = f"""
 INSERT INTO {MESSAGE} (channel, received_at, remote_addr, headers, query, body, outcome, error, device_id)
 SELECT 'osmand', %(t0)s::timestamptz + g * %(step_s)s * interval '1 second', '10.20.30.40',
-    '{{"Method": "POST", "User-Agent": "Traccar Client/8.5 (Android 13)", "Content-Type": "application/x-www-form-urlencoded"}}'::jsonb,
+    ('{{"Method": "POST", "User-Agent": "Traccar Client/8.5 (Android 13)", '
+     || '"Content-Type": "application/x-www-form-urlencoded"}}')::jsonb,
     'key=***', 'id=psc119-amb-' || (g %% 1000) || '&lat=-6.2' || (g %% 97) || '&lon=106.8' || (g %% 89)
         || '&timestamp=' || (1767225600 + g) || '&speed=12.3&bearing=181.0&altitude=31.0&accuracy=8.0&batt=77.0',
     'accepted', '', (%(devices)s::bigint[])[1 + g %% %(n_units)s]
@@ -210,9 +211,11 @@ def readers(units: list[int], now, runs: int) -> None:
     from fleet.selectors.positions import received_window
 
     lo, hi = received_window(day_start, day_end)
-    valid_sql, valid_params = qs.filter(is_valid=True, received_at__gte=lo, received_at__lt=hi).order_by(
-        "recorded_at", "id"
-    ).query.sql_with_params()
+    valid_sql, valid_params = (
+        qs.filter(is_valid=True, received_at__gte=lo, received_at__lt=hi)
+        .order_by("recorded_at", "id")
+        .query.sql_with_params()
+    )
     explain("a unit's track over one day, valid fixes (pruned by received_at)", valid_sql, valid_params)
     n = len(unit_fixes_between(unit_id=unit, start=day_start, end=day_end))
     timed(f"track, one day, valid ({n} fixes)", lambda: unit_fixes_between(unit_id=unit, start=day_start,
@@ -286,8 +289,12 @@ def ingest(units: list[int], now) -> None:
     started, n = time.perf_counter(), 0
     for b, device in enumerate(devices[:40]):
         fixes = [
-            CanonicalFix(device_identifier=device.identifier, lon=106.8 + k * 1e-5, lat=-6.2,
-                         recorded_at=now - timedelta(seconds=600 - k))  # fmt: skip
+            CanonicalFix(
+                device_identifier=device.identifier,
+                lon=106.8 + k * 1e-5,
+                lat=-6.2,
+                recorded_at=now - timedelta(seconds=600 - k),
+            )
             for k in range(500)
         ]
         positions.position_record(device=device, fixes=fixes, protocol="batch", now=now + timedelta(seconds=b))
@@ -317,8 +324,8 @@ def retention(now) -> None:
     started = time.perf_counter()
     real = positions_prune(older_than=older_than, dry_run=False, now=now)
     drop_s = time.perf_counter() - started
-    print(f"retention by dropping partitions (positions_prune, dry run first):\n   "
-          + dry.summary().replace("\n", "\n   "))  # fmt: skip
+    shown = dry.summary().replace("\n", "\n   ")
+    print(f"retention by dropping partitions (positions_prune, dry run first):\n   {shown}")
     print(f"   real run: {drop_s:.2f} s; {real.fixes_deleted:,} fixes and {real.messages_deleted:,} messages gone")
 
 

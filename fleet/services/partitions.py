@@ -92,7 +92,9 @@ def period_start(at: datetime, period: str) -> datetime:
 def period_next(start: datetime, period: str) -> datetime:
     """The start of the period after the one starting at ``start``."""
     if period == "month":
-        return start.replace(year=start.year + 1, month=1) if start.month == 12 else start.replace(month=start.month + 1)
+        return (
+            start.replace(year=start.year + 1, month=1) if start.month == 12 else start.replace(month=start.month + 1)
+        )
     if period == "week":
         return start + timedelta(days=7)
     raise PartitionError(f"unknown partition period {period!r}: use one of {', '.join(PERIODS)}")
@@ -243,12 +245,16 @@ def _create(table: str, start: datetime, end: datetime) -> tuple[Partition, int]
         moved = 0
         try:
             if not strays:
-                cursor.execute(f"CREATE TABLE {name} PARTITION OF {table} FOR VALUES FROM (%(start)s) TO (%(end)s)", bounds)
+                cursor.execute(
+                    f"CREATE TABLE {name} PARTITION OF {table} FOR VALUES FROM (%(start)s) TO (%(end)s)", bounds
+                )
             else:
                 # The default partition may not hold rows of a partition's range: take it off while the rows move.
                 # DETACH locks the whole table, so concurrent inserts wait for this transaction (milliseconds).
                 cursor.execute(f"ALTER TABLE {table} DETACH PARTITION {default}")
-                cursor.execute(f"CREATE TABLE {name} PARTITION OF {table} FOR VALUES FROM (%(start)s) TO (%(end)s)", bounds)
+                cursor.execute(
+                    f"CREATE TABLE {name} PARTITION OF {table} FOR VALUES FROM (%(start)s) TO (%(end)s)", bounds
+                )
                 cursor.execute(
                     f"WITH moved AS (DELETE FROM {default} WHERE received_at >= %(start)s AND received_at < %(end)s "
                     f"RETURNING *) INSERT INTO {name} SELECT * FROM moved",

@@ -145,7 +145,9 @@ def positions_prune(*, older_than: timedelta, dry_run: bool, now: datetime | Non
             return _dry_run(cutoff, kept, fix_parts, message_parts)
         for leftover in detached_leftovers(_FIX) + detached_leftovers(_MESSAGE):
             _drop_table(leftover)
-        drops = [_fix_partition_drop(p) for p in fix_parts] + [_message_partition_drop(p, cutoff) for p in message_parts]
+        drops = [_fix_partition_drop(p) for p in fix_parts] + [
+            _message_partition_drop(p, cutoff) for p in message_parts
+        ]
     except PartitionError as exc:
         raise RetentionError(str(exc)) from exc
     DeviceRequestKey.objects.filter(created_at__lt=cutoff).delete()
@@ -193,9 +195,7 @@ def history_maintain(*, dry_run: bool = False, now: datetime | None = None) -> H
         ensured = partitions_ensure(now=now, dry_run=dry_run)
     except PartitionError as exc:
         raise RetentionError(str(exc)) from exc
-    pruned = positions_prune(
-        older_than=timedelta(days=settings.SIAGA_FIX_RETENTION_DAYS), dry_run=dry_run, now=now
-    )
+    pruned = positions_prune(older_than=timedelta(days=settings.SIAGA_FIX_RETENTION_DAYS), dry_run=dry_run, now=now)
     return HistoryMaintainResult(ensured=ensured, pruned=pruned)
 
 
@@ -273,7 +273,8 @@ def _count_and_drop(partition: Partition, kept: int) -> PartitionDrop:
         cursor.execute(f"SELECT count(*) FROM {partition.name}")
         (rows,) = cursor.fetchone()
     _drop_table(partition.name)
-    assert partition.start is not None and partition.end is not None
+    assert partition.start is not None
+    assert partition.end is not None
     return PartitionDrop(partition.name, partition.start, partition.end, rows, kept)
 
 
@@ -292,9 +293,7 @@ def _dry_run(
     dropped = [p.name for p in fix_parts]
     with connection.cursor() as cursor:
         for p in fix_parts:
-            cursor.execute(
-                f"SELECT count(*), count(*) FILTER (WHERE id IN ({_LAST_FIX_IDS})) FROM {p.name}"
-            )
+            cursor.execute(f"SELECT count(*), count(*) FILTER (WHERE id IN ({_LAST_FIX_IDS})) FROM {p.name}")
             rows, moved = cursor.fetchone()
             drops.append(PartitionDrop(p.name, p.start, p.end, rows, moved))  # type: ignore[arg-type]
         for p in message_parts:
@@ -303,7 +302,8 @@ def _dry_run(
             moved = 0
             if lo is not None:
                 cursor.execute(
-                    f"SELECT count(*) FROM ({_keep_messages_sql(p.name)}) k", _params(lo=lo, hi=hi, cutoff=cutoff, dropped=dropped)
+                    f"SELECT count(*) FROM ({_keep_messages_sql(p.name)}) k",
+                    _params(lo=lo, hi=hi, cutoff=cutoff, dropped=dropped),
                 )
                 (moved,) = cursor.fetchone()
             drops.append(PartitionDrop(p.name, p.start, p.end, rows, moved))  # type: ignore[arg-type]

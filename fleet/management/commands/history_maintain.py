@@ -14,7 +14,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--dry-run", action="store_true", help="say what would be created and dropped; change nothing")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="say what would be created and dropped; change nothing"
+        )
 
     def handle(self, *args, dry_run: bool, **options) -> None:
         try:

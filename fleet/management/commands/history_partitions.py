@@ -30,5 +30,9 @@ class Command(BaseCommand):
         self.stdout.write(result.summary())
         for table in HISTORY_TABLES:
             for p in partitions_list(table):
-                span = "default (rows outside every partition)" if p.is_default else f"{p.start:%Y-%m-%d} to {p.end:%Y-%m-%d}"
+                span = (
+                    "default (rows outside every partition)"
+                    if p.is_default
+                    else f"{p.start:%Y-%m-%d} to {p.end:%Y-%m-%d}"
+                )
                 self.stdout.write(f"{p.name}: {span}")

@@ -21,7 +21,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--days", type=float, default=settings.SIAGA_FIX_RETENTION_DAYS, help="age in days (default: %(default)s)"
         )
-        parser.add_argument("--dry-run", action="store_true", help="say what would be dropped and deleted; change nothing")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="say what would be dropped and deleted; change nothing"
+        )
 
     def handle(self, *args, days: float, dry_run: bool, **options) -> None:
         if not days > 0:
