@@ -144,10 +144,13 @@ def partitions_list(table: str) -> list[Partition]:
     with connection.cursor() as cursor:
         cursor.execute(_LIST_SQL, [table])
         rows = cursor.fetchall()
-    ranged = sorted((Partition(table, name, start, end) for name, start, end in rows if start is not None),
-                    key=lambda p: p.start)  # fmt: skip
+    ranged = [Partition(table, name, start, end) for name, start, end in sorted(rows, key=_start) if start is not None]
     default = [Partition(table, name, None, None) for name, start, _ in rows if start is None]
     return ranged + default
+
+
+def _start(row: tuple) -> datetime:
+    return row[1] or datetime.max.replace(tzinfo=UTC)
 
 
 def detached_leftovers(table: str) -> list[str]:
