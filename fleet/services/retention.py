@@ -185,6 +185,10 @@ def history_maintain(*, dry_run: bool = False, now: datetime | None = None) -> H
     wanted (daily is plenty: partitions exist months ahead); two runs at once are serialised by the
     tables' locks. ``dry_run`` changes nothing and says what it would create and drop.
 
+    Call it outside a transaction (autocommit, as a job worker or a command runs): each partition is
+    detached in its own short transaction, and inside a caller's transaction the table locks would be
+    held, and ingest kept waiting, until that transaction ends.
+
     Raises
     ------
     RetentionError
