@@ -362,6 +362,10 @@ SIAGA_FIX_MAX_SPEED_KPH = _env_float("SIAGA_FIX_MAX_SPEED_KPH", 200.0)  # implie
 SIAGA_FIX_RETENTION_DAYS = _env_float("SIAGA_FIX_RETENTION_DAYS", 180.0)
 # When the job workers prune history older than that (cron, in UTC; the retention job, fleet/tasks.py).
 SIAGA_RETENTION_CRON = os.environ.get("SIAGA_RETENTION_CRON", "17 19 * * *")  # 02:17 WIB
+# History tables (fixes, raw messages) are partitioned by arrival time (fleet.services.partitions): one partition
+# per "month" or "week" (UTC), created this many periods ahead by `manage.py history_partitions` or history_maintain.
+SIAGA_HISTORY_PARTITION_PERIOD = os.environ.get("SIAGA_HISTORY_PARTITION_PERIOD", "month")
+SIAGA_HISTORY_PARTITIONS_AHEAD = int(_env_float("SIAGA_HISTORY_PARTITIONS_AHEAD", 3))
 # A unit whose newest valid fix is older than this is ranked from its home station.
 SIAGA_POSITION_MAX_AGE_S = _env_float("SIAGA_POSITION_MAX_AGE_S", 600.0)
 # A crew pairing link (fleet.services.crew_sessions) works once, within this many seconds.

@@ -208,6 +208,11 @@ class InboundMessage(models.Model):
 
     The request as it came: its query string and its body (both, when both were given), the headers
     worth keeping, and never a secret (``fleet.ingest.masking``).
+
+    The table is partitioned by ``received_at`` (``fleet.services.partitions``; migration
+    ``fleet.0010``): its primary key in the database is ``(id, received_at)``, ``id`` alone is unique
+    by its sequence. Foreign keys onto it carry no database constraint (one could only reference the
+    pair), so retention can drop whole partitions; it moves out first what others still point at.
     """
 
     channel = models.CharField(max_length=24, help_text="osmand, traccar_json, owntracks, batch, whatsapp, handoff")
@@ -222,17 +227,30 @@ class InboundMessage(models.Model):
 
 
 class PositionFix(models.Model):
-    """One GPS fix. Stored whatever it says; ``flags`` lists what is wrong, ``is_valid`` if nothing is."""
+    """One GPS fix. Stored whatever it says; ``flags`` lists what is wrong, ``is_valid`` if nothing is.
 
-    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="fixes")
+    Partitioned by ``received_at``, the server's clock (never the device's, which may be missing or
+    years off): see ``fleet.services.partitions``. The database's primary key is ``(id, received_at)``;
+    ``id`` alone is unique by its sequence, and ``Unit.last_fix`` points at it.
+    """
+
+    # The (unit, recorded_at) index leads with unit_id: a second index on unit_id alone would cost as
+    # much to keep at 500 million rows and serve nothing more.
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="fixes", db_index=False)
     device = models.ForeignKey(Device, null=True, blank=True, on_delete=models.SET_NULL, related_name="fixes")
-    message = models.ForeignKey(InboundMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="fixes")
+    message = models.ForeignKey(
+        InboundMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="fixes", db_constraint=False
+    )
     protocol = models.CharField(max_length=24)
     recorded_at = models.DateTimeField(null=True, blank=True, help_text="when the fix was taken, per the device")
     received_at = models.DateTimeField(auto_now_add=True)
     lon = models.FloatField(null=True, blank=True)
     lat = models.FloatField(null=True, blank=True)
-    geom = models.PointField(srid=4326, null=True, blank=True, help_text="set only for in-range coordinates")
+    # No spatial index: nothing searches fixes by place (readers go by unit and time), and a GiST index
+    # over every fix would be the costliest one to keep up at ingest.
+    geom = models.PointField(
+        srid=4326, null=True, blank=True, spatial_index=False, help_text="set only for in-range coordinates"
+    )
     speed_kph = models.FloatField(null=True, blank=True)
     heading_deg = models.FloatField(null=True, blank=True)
     accuracy_m = models.FloatField(null=True, blank=True)
@@ -243,10 +261,10 @@ class PositionFix(models.Model):
     is_valid = models.BooleanField(default=False)
 
     class Meta:
-        indexes = [
-            models.Index(fields=["unit", "recorded_at"]),
-            models.Index(fields=["received_at"]),
-        ]
+        # Nothing else: retention drops whole partitions by received_at, so the B-tree on it is gone (the
+        # default partition, the only one read by received_at, is small). A BRIN index there would tempt
+        # the planner to AND a lossy bitmap of every fix in a track's received window into each track.
+        indexes = [models.Index(fields=["unit", "recorded_at"])]
 
 
 class AuditEntry(models.Model):
@@ -323,7 +341,9 @@ class DeviceRequestKey(models.Model):
     device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="request_keys")
     key = models.CharField(max_length=64)
     channel = models.CharField(max_length=24)
-    message = models.ForeignKey(InboundMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    message = models.ForeignKey(
+        InboundMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
+    )
     response = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -1,25 +1,26 @@
-"""Retention as a periodic job: history older than ``SIAGA_FIX_RETENTION_DAYS`` pruned once a day.
+"""The history tables' upkeep as a periodic job: partitions created ahead, history past retention dropped.
 
-The job only calls the retention service's public function (``fleet.services.retention``), as
-``manage.py prune_positions`` does; how history is pruned is that module's.
+The job only calls the retention service's public function (``fleet.services.retention.history_maintain``,
+as ``manage.py history_maintain`` does): partitions ``SIAGA_HISTORY_PARTITIONS_AHEAD`` periods ahead, then
+whole partitions older than ``SIAGA_FIX_RETENTION_DAYS`` dropped, every unit's last fix kept. A worker runs
+it in autocommit, outside any transaction, as that function requires.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from django.conf import settings
 from procrastinate.contrib.django import app
 
-from fleet.services.retention import positions_prune
+from fleet.services.retention import history_maintain
 
 logger = logging.getLogger(__name__)
 
 
 @app.periodic(cron=settings.SIAGA_RETENTION_CRON)
-@app.task(queue="maintenance", name="fleet.retention_prune", queueing_lock="retention_prune")
-def retention_prune(timestamp: int) -> None:
-    """Prune the history past the retention period (``SIAGA_RETENTION_CRON``, daily by default)."""
-    result = positions_prune(older_than=timedelta(days=settings.SIAGA_FIX_RETENTION_DAYS), dry_run=False)
-    logger.info("retention: %s", result.summary())
+@app.task(queue="maintenance", name="fleet.history_maintain", queueing_lock="history_maintain")
+def history_maintain_job(timestamp: int) -> None:
+    """Keep the history partitions (``SIAGA_RETENTION_CRON``, daily by default)."""
+    result = history_maintain(dry_run=False)
+    logger.info("history upkeep: %s", result.summary())

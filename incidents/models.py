@@ -335,7 +335,9 @@ class WhatsAppMessage(models.Model):
     kind = models.CharField(max_length=16, help_text="text, location, image, ...")
     sent_at = models.DateTimeField()
     payload = models.JSONField()
-    inbound = models.ForeignKey(InboundMessage, null=True, blank=True, on_delete=models.SET_NULL)
+    # No database constraint: raw messages are partitioned (fleet.models.InboundMessage); retention keeps
+    # any message this still points at.
+    inbound = models.ForeignKey(InboundMessage, null=True, blank=True, on_delete=models.SET_NULL, db_constraint=False)
     incident = models.ForeignKey(Incident, null=True, blank=True, on_delete=models.SET_NULL, related_name="whatsapp")
     # A quick reply of a crew or an agency (incidents.services.replies): what became of it and why.
     outcome = models.CharField(max_length=16, blank=True, help_text="applied, refused, illegal, unknown")
@@ -422,7 +424,9 @@ class DeliveryReceipt(models.Model):
     status = models.CharField(max_length=16)
     at = models.DateTimeField()
     payload = models.JSONField()
-    inbound = models.ForeignKey(InboundMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    inbound = models.ForeignKey(
+        InboundMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
+    )  # no database constraint: see WhatsAppMessage.inbound
 
     class Meta:
         ordering = ["at", "pk"]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.gis.geos import LineString
 from django.db.models import QuerySet
 
@@ -11,6 +12,9 @@ from fleet.errors import HistoryTooLargeError
 from fleet.models import PositionFix
 
 MAX_HISTORY_FIXES = 20_000
+# Beyond what validation allows between a valid fix's time and its arrival: the milliseconds between the
+# clock validation reads and the row's received_at, and room for the limits to have been changed since.
+RECEIVED_SLACK = timedelta(days=1)
 HISTORY_FIELDS = (
     "id", "unit_id", "device_id", "protocol", "recorded_at", "received_at", "lon", "lat", "geom", "speed_kph",
     "heading_deg", "accuracy_m", "altitude_m", "battery_pct", "flags", "is_valid",
@@ -46,13 +50,29 @@ def unit_fixes_between(
         unit_id=unit_id, recorded_at__gte=start, recorded_at__lt=end
     )
     if not include_invalid:
-        queryset = queryset.filter(is_valid=True)
+        # A valid fix arrived close to its own time (validation flags it otherwise), so the range also
+        # bounds received_at, the partition key: PostgreSQL reads only the partitions of that window.
+        received_from, received_until = received_window(start, end)
+        queryset = queryset.filter(is_valid=True, received_at__gte=received_from, received_at__lt=received_until)
     fixes = list(queryset.only(*HISTORY_FIELDS).order_by("recorded_at", "id")[: limit + 1])
     if len(fixes) > limit:
         raise HistoryTooLargeError(
             f"more than {limit} fixes between {start.isoformat()} and {end.isoformat()}: ask for a shorter range"
         )
     return fixes
+
+
+def received_window(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """The ``received_at`` bounds of every valid fix with ``start <= recorded_at < end``.
+
+    Validation (``fleet.ingest.checks``) flags a fix more than ``SIAGA_FIX_MAX_FUTURE_S`` ahead of the
+    server's clock or more than ``SIAGA_FIX_MAX_PAST_S`` behind it, and a flagged fix is not valid; so a
+    valid fix was received within those limits of its time (plus ``RECEIVED_SLACK``). Flagged fixes
+    (a device clock years off) have no such bound: a query that includes them reads every partition.
+    """
+    before = timedelta(seconds=settings.SIAGA_FIX_MAX_FUTURE_S) + RECEIVED_SLACK
+    after = timedelta(seconds=settings.SIAGA_FIX_MAX_PAST_S) + RECEIVED_SLACK
+    return start - before, end + after
 
 
 def fixes_track(fixes: list[PositionFix]) -> LineString | None:

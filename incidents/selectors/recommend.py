@@ -168,8 +168,10 @@ def _candidates_sql(*, statuses: bool, codes: bool, unit_ids: bool, agencies: bo
         f"FROM {unit} u JOIN {agency} a ON a.id = u.agency_id JOIN {unit_type} t ON t.id = u.unit_type_id "
         f"LEFT JOIN {type_caps} tc ON tc.unittype_id = u.unit_type_id LEFT JOIN {cap} c ON c.id = tc.capability_id "
         f"LEFT JOIN {station} s ON s.id = u.home_station_id "
-        # The same valid fix as incidents.selectors.units and unit_position: valid, with a geometry.
-        f"LEFT JOIN {fix} f ON f.id = u.last_fix_id AND f.is_valid AND f.geom IS NOT NULL "
+        # The same valid fix as incidents.selectors.units and unit_position: valid, with a geometry. LATERAL,
+        # so each unit's fix is one primary-key probe per partition, never a scan of the partitioned table.
+        f"LEFT JOIN LATERAL (SELECT x.geom, x.recorded_at FROM {fix} x WHERE x.id = u.last_fix_id AND x.is_valid "
+        f"AND x.geom IS NOT NULL LIMIT 1) f ON true "
         f"WHERE {' AND '.join(where)} ORDER BY u.id"
     )
 

@@ -176,7 +176,12 @@ _UNITS_SQL = f"""
     JOIN {Agency._meta.db_table} a ON a.id = u.agency_id
     JOIN {UnitType._meta.db_table} t ON t.id = u.unit_type_id
     LEFT JOIN {Station._meta.db_table} s ON s.id = u.home_station_id
-    LEFT JOIN {PositionFix._meta.db_table} f ON f.id = u.last_fix_id AND f.is_valid AND f.geom IS NOT NULL
+    LEFT JOIN LATERAL (
+        -- LATERAL: one primary-key probe per partition for each unit (fleet_positionfix is partitioned by
+        -- received_at, fleet.services.partitions); a plain join may hash the whole table instead.
+        SELECT x.geom, x.recorded_at, x.accuracy_m, x.speed_kph, x.heading_deg FROM {PositionFix._meta.db_table} x
+        WHERE x.id = u.last_fix_id AND x.is_valid AND x.geom IS NOT NULL LIMIT 1
+    ) f ON true
     LEFT JOIN LATERAL (
         SELECT x.id, x.incident_id, x.current_eta_s, x.eta_updated_at FROM {Assignment._meta.db_table} x
         WHERE x.unit_id = u.id AND x.status = %(active)s ORDER BY x.dispatched_at DESC, x.id DESC LIMIT 1

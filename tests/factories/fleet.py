@@ -172,7 +172,8 @@ def make_fix(
     """A stored fix for ``unit``; by default also made the unit's last known position.
 
     This bypasses the ingest service on purpose: dispatch tests need a unit *at* a position,
-    not the validation rules (those are tested with the ingest code).
+    not the validation rules (those are tested with the ingest code). A fix given a ``recorded_at``
+    is received then too, as a valid fix from ingest is (``fleet.selectors.positions.received_window``).
     """
     point = _point(geom)
     fix = _saved(
@@ -186,6 +187,9 @@ def make_fix(
             is_valid=is_valid,
         )
     )
+    if recorded_at is not None:
+        PositionFix.objects.filter(pk=fix.pk).update(received_at=recorded_at)
+        fix.received_at = recorded_at
     if set_last and is_valid:
         unit.last_fix = fix
         unit.save(update_fields=["last_fix"])

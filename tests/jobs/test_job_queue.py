@@ -184,14 +184,14 @@ def _tasks_deferred_at(at: float) -> set[tuple[str, int]]:
 
 def test_retention_and_the_outbound_sweep_are_scheduled(run_queued) -> None:
     periodic = {pt.task.name: pt for pt in app.periodic_registry.periodic_tasks.values()}
-    assert periodic["fleet.retention_prune"].cron == settings.SIAGA_RETENTION_CRON
+    assert periodic["fleet.history_maintain"].cron == settings.SIAGA_RETENTION_CRON
     assert periodic["incidents.outbound_sweep"].cron == settings.SIAGA_OUTBOUND_SWEEP_CRON
     # The first retention tick after noon UTC today, seen 5 s later by two workers: one retention job.
     noon = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0).timestamp()
     tick = int(croniter(settings.SIAGA_RETENTION_CRON, noon).get_next(float))
     deferred = _tasks_deferred_at(tick + 5)
-    assert ("fleet.retention_prune", tick) in deferred
-    assert ProcrastinateJob.objects.filter(task_name="fleet.retention_prune").count() == 1
-    assert ProcrastinateJob.objects.get(task_name="fleet.retention_prune").queue_name == "maintenance"
+    assert ("fleet.history_maintain", tick) in deferred
+    assert ProcrastinateJob.objects.filter(task_name="fleet.history_maintain").count() == 1
+    assert ProcrastinateJob.objects.get(task_name="fleet.history_maintain").queue_name == "maintenance"
     # Run by the real worker, it calls the retention service (nothing to prune in an empty database).
     assert run_queued(queues=["maintenance"]) == {"succeeded": 1}

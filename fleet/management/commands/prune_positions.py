@@ -1,4 +1,4 @@
-"""Delete GPS fixes (and their processed raw device messages) older than N days; see fleet.services.retention."""
+"""Drop GPS fix and raw message partitions older than N days (keeping last fixes); see fleet.services.retention."""
 
 from __future__ import annotations
 
@@ -12,15 +12,18 @@ from fleet.services.retention import RetentionError, positions_prune
 
 class Command(BaseCommand):
     help = (
-        "Delete fixes received more than --days ago (default SIAGA_FIX_RETENTION_DAYS), never a unit's "
-        "current last position, and the raw device messages no remaining fix refers to."
+        "Drop the partitions of fixes and raw device messages received more than --days ago (default "
+        "SIAGA_FIX_RETENTION_DAYS), keeping every unit's current last position and the raw messages still "
+        "needed; --dry-run says what it would drop."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--days", type=float, default=settings.SIAGA_FIX_RETENTION_DAYS, help="age in days (default: %(default)s)"
         )
-        parser.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="say what would be dropped and deleted; change nothing"
+        )
 
     def handle(self, *args, days: float, dry_run: bool, **options) -> None:
         if not days > 0:
