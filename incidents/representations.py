@@ -321,8 +321,8 @@ def incident_public(
     -------
     dict
         ``id, version`` (the report's revision, see "versions" above: it grows with every change of the report, its
-        assignments, location offers and hand-offs), ``reference, region (slug), status, outcome, priority, channel, incident_type (code),
-        incident_type_name, description, address_text, address_source (person, reverse or empty),
+        assignments, location offers and hand-offs), ``reference, region (slug), status, outcome, priority, channel,
+        incident_type (code), incident_type_name, description, address_text, address_source (person, reverse or empty),
         location (GeoJSON Point | null), location_accuracy_m, location_source, kecamatan {code, name} | null,
         kelurahan, caller_phone, caller_name, caller_flags, received_at, closed_at, pending_offers [{id,
         location [lon, lat], label, source, received_at}] (newest first), active_units (how many assignments

@@ -160,11 +160,13 @@ def _state(row: tuple, now: datetime) -> UnitState:
     )  # fmt: skip
 
 
-# The unit (with its revision, read in the same snapshot as what it versions), its agency and type, its type's capability codes, its home station, its valid last fix
+# The unit (with its revision, read in the same snapshot as what it versions), its agency and type, its type's
+# capability codes, its home station, its valid last fix
 # (valid and with a geometry, as unit_position and the recommendation's candidates take it) and its
 # active assignment (the newest dispatched, as Assignment's ordering has it) with the report's reference.
 _UNITS_SQL = f"""
-    SELECT u.id, u.call_sign, u.status, u.status_changed_at, u.is_demo, u.revision, a.region_id, a.code, a.name, a.kind, t.code,
+    SELECT u.id, u.call_sign, u.status, u.status_changed_at, u.is_demo, u.revision,
+        a.region_id, a.code, a.name, a.kind, t.code,
         ARRAY(
             SELECT c.code FROM {UnitType.capabilities.through._meta.db_table} tc
             JOIN {Capability._meta.db_table} c ON c.id = tc.capability_id
