@@ -24,6 +24,7 @@ from gis_core.crs import transform_geometries, transformer_to_lonlat, transforme
 from gis_core.models import Region
 from gis_core.routing.engine import PointAttachment, RoutingEngine, Snap
 from gis_core.routing.registry import active_version_id, engine_for
+from gis_core.shared_versions import boundaries_version_name, shared_version
 
 DEFAULT_CELL_M = 250.0
 _CACHE_SIZE = 6
@@ -52,7 +53,11 @@ def coverage_context(*, region: Region, cell_m: float = DEFAULT_CELL_M) -> Conte
     """The cached context for the region's active network; rebuilt when the network or population changes."""
     engine = engine_for(region)
     version_id = active_version_id(region)
-    key = (region.pk, version_id, float(cell_m), selectors.population_fingerprint(region=region))
+    # Every input is in the key, read per call, so a change made by any process is used by the next run here: the
+    # network version and the population (database), the boundaries' shared version (gis_core.shared_versions;
+    # unreadable: the old context stays until the network or population changes).
+    boundaries = shared_version(boundaries_version_name(region.pk))
+    key = (region.pk, version_id, float(cell_m), selectors.population_fingerprint(region=region), str(boundaries))
     with _lock:
         if key in _cache:
             _cache.move_to_end(key)

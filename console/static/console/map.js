@@ -239,6 +239,7 @@ window.Siaga = (function () {
   }
 
   /* The live link: WebSocket to the region's group; while it is down, poll every few seconds. */
+  const liveStats = { received: 0, opened: 0 }; // messages and (re)connections so far, for the end-to-end tests
   function live(onMessage, onPoll, { pollMs = 3000, retryMs = 5000 } = {}) {
     const badge = document.getElementById("live-state");
     let pollTimer = null;
@@ -266,6 +267,7 @@ window.Siaga = (function () {
         return undefined;
       }
       socket.onopen = () => {
+        liveStats.opened += 1;
         clearInterval(pollTimer);
         pollTimer = null;
         show("live");
@@ -274,6 +276,7 @@ window.Siaga = (function () {
         onPoll();
       };
       socket.onmessage = (event) => {
+        liveStats.received += 1;
         try { onMessage(JSON.parse(event.data)); } catch (err) { console.error(err); }
       };
       socket.onclose = () => {
@@ -287,6 +290,6 @@ window.Siaga = (function () {
 
   return {
     cfg, T, api, url, escapeHtml, minutes, km, clock, createMap, loadBasemap, loadStations, loadUnits,
-    unitMessage, units, live, newer, markLoaded, STATUS_COLOURS, PRIORITY_COLOURS, PIN_SVG,
+    unitMessage, units, live, liveStats, newer, markLoaded, STATUS_COLOURS, PRIORITY_COLOURS, PIN_SVG,
   };
 })();
