@@ -873,7 +873,7 @@ def _available_unit() -> Unit:
     return found
 
 
-def _set_status(base: str, unit_id: int, status: str) -> None:
+def _status_via_api(base: str, unit_id: int, status: str) -> None:
     _api(base, "POST", f"/api/units/{unit_id}/status/", {"status": status})
 
 
@@ -926,7 +926,7 @@ def test_two_servers_interleaved_updates_and_late_old_messages_the_consoles_end_
     remember()
     servers = [server, second_server.base, server]  # first, second, first again
     for step, (base, status) in enumerate(zip(servers, ["out_of_service", "available", "out_of_service"], strict=True)):
-        _set_status(base, unit.pk, status)
+        _status_via_api(base, unit.pk, status)
         _api(base, "PATCH", f"/api/incidents/{report['id']}/", {"address_text": f"e2e order: {step + 1}"})
         if step < 2:
             remember()
@@ -944,7 +944,7 @@ def test_two_servers_interleaved_updates_and_late_old_messages_the_consoles_end_
         _shows(page, unit.pk, report["id"], **newest)
         assert page.evaluate(f"() => SiagaDispatch.queue.filter((f) => f.id === {report['id']}).length") == 1
     _shot(page_b, "console-two-servers-newest")
-    _set_status(server, unit.pk, "available")
+    _status_via_api(server, unit.pk, "available")
 
 
 def test_a_console_whose_socket_dropped_reads_what_it_missed_when_it_is_back(console, server, second_server) -> None:
@@ -963,7 +963,7 @@ def test_a_console_whose_socket_dropped_reads_what_it_missed_when_it_is_back(con
     second_server.stop()
     try:
         page.wait_for_function("() => document.body.dataset.live !== 'live'", timeout=10000)
-        _set_status(server, unit.pk, "out_of_service")
+        _status_via_api(server, unit.pk, "out_of_service")
         _api(server, "PATCH", f"/api/incidents/{report['id']}/", {"address_text": "e2e resync: missed"})
         time.sleep(1)  # the messages of these changes went out while the console had no socket
     finally:
@@ -974,4 +974,4 @@ def test_a_console_whose_socket_dropped_reads_what_it_missed_when_it_is_back(con
         report_version=Incident.objects.get(pk=report["id"]).revision, address="e2e resync: missed",
     )  # fmt: skip
     _shot(page, "console-resync")
-    _set_status(server, unit.pk, "available")
+    _status_via_api(server, unit.pk, "available")
