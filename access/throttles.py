@@ -23,6 +23,7 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from access.errors import RateLimitedError
 from access.tokens import api_token_of
+from gis_core.client_address import client_address
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,11 @@ class _ScopedThrottle(SimpleRateThrottle):
 
     def who(self, request) -> str:
         raise NotImplementedError
+
+    def get_ident(self, request) -> str:
+        # The client's address as the audit log and the login lockout take it (gis_core.client_address), not DRF's
+        # own reading of X-Forwarded-For.
+        return client_address(request) or ""
 
 
 class CallerRateThrottle(_ScopedThrottle):

@@ -275,6 +275,12 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "access.backends.RegionAdminBackend",  # a region admin's /admin/ permissions, from the membership role
 ]
+# The client's address behind the reverse proxy: the trusted proxies in front that append to X-Forwarded-For
+# (scripts/serve-production.sh sets 1 for its nginx). 0: the connecting address is the client's and the header
+# is ignored, so a client cannot pick its own address. One reader for the audit log, the rate limits and the
+# login lockout: gis_core.client_address.
+SIAGA_NUM_PROXIES = int(_env_float("SIAGA_NUM_PROXIES", 0))
+AXES_CLIENT_IP_CALLABLE = "gis_core.client_address.client_address"
 AXES_FAILURE_LIMIT = int(_env_float("SIAGA_LOGIN_FAILURE_LIMIT", 5))
 AXES_COOLOFF_TIME = timedelta(seconds=_env_float("SIAGA_LOGIN_COOLOFF_S", 900.0))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -311,9 +317,9 @@ REST_FRAMEWORK = {
         "crew_pair": _env_rate("SIAGA_RATE_CREW_PAIR", "30/min"),  # crew pages redeeming a pairing link
         "address": _env_rate("SIAGA_RATE_ADDRESS", "600/min"),  # one client address over all of the above
     },
-    # Proxies in front that append to X-Forwarded-For (0: the connecting address is the client's, and a
-    # client cannot pick its own address for the per-address limit).
-    "NUM_PROXIES": int(_env_float("SIAGA_NUM_PROXIES", 0)),
+    # Proxies in front that append to X-Forwarded-For (SIAGA_NUM_PROXIES, above); the throttles read the address
+    # through gis_core.client_address like every other reader, this keeps DRF's own default in step.
+    "NUM_PROXIES": SIAGA_NUM_PROXIES,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "gis_core.api.errors.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",

@@ -24,6 +24,7 @@ from gis_core.crs import transform_geometries, transformer_to_lonlat, transforme
 from gis_core.models import Region
 from gis_core.routing.engine import PointAttachment, RoutingEngine, Snap
 from gis_core.routing.registry import active_version_id, engine_for
+from gis_core.shared_versions import boundaries_version_name, shared_version
 
 DEFAULT_CELL_M = 250.0
 _CACHE_SIZE = 6
@@ -53,7 +54,11 @@ def coverage_context(*, region: Region, cell_m: float = DEFAULT_CELL_M) -> Conte
     rebuilt when the network, its closures or the population change."""
     engine = engine_for(region)
     version_id = active_version_id(region)
-    key = (region.pk, version_id, float(cell_m), selectors.population_fingerprint(region=region))
+    # Every input is in the key, read per call, so a change made by any process is used by the next run here: the
+    # network version and the population (database), the boundaries' shared version (gis_core.shared_versions;
+    # unreadable: the old context stays until the network or population changes).
+    boundaries = shared_version(boundaries_version_name(region.pk))
+    key = (region.pk, version_id, float(cell_m), selectors.population_fingerprint(region=region), str(boundaries))
     with _lock:
         # The same key on another engine is the network with live road closures started or lifted since
         # (gis_core.routing.live_closures): coverage and what-ifs start from the network as it is now.

@@ -25,6 +25,7 @@ from fleet.selectors.units import unit_for_user
 from fleet.services.crew_sessions import crew_pairing_redeem
 from fleet.services.inbound import inbound_message_close
 from gis_core.api.authentication import BasicAuthentication
+from gis_core.client_address import client_address
 
 
 class PairingCreateSerializer(serializers.Serializer):
@@ -89,7 +90,7 @@ class PairView(APIView):
         serializer = PairSerializer(data=request.data if isinstance(request.data, dict) else {})
         serializer.is_valid(raise_exception=True)
         session, token = crew_pairing_redeem(
-            token=serializer.validated_data["token"], remote_addr=request.META.get("REMOTE_ADDR")
+            token=serializer.validated_data["token"], remote_addr=client_address(request)
         )
         inbound_message_close(message=message, outcome="accepted", device=session.device)
         unit = session.device.unit

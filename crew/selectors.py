@@ -42,7 +42,7 @@ PRIORITY_LABELS = {1: "Kritis", 2: "Tinggi", 3: "Sedang", 4: "Rendah"}
 ON_DUTY_STATUSES = sorted(s for s in UnitStatus.values if s != UnitStatus.OUT_OF_SERVICE)
 
 _INCIDENT_FIELDS = (
-    "id", "reference", "status", "priority", "incident_type", "incident_type_name", "description",
+    "id", "version", "reference", "status", "priority", "incident_type", "incident_type_name", "description",
     "address_text", "location", "kecamatan", "kelurahan", "caller_name", "caller_phone", "received_at", "closed_at",
 )  # fmt: skip
 _ASSIGNMENT_FIELDS = ("id", "unit_id", "call_sign", "agency", "agency_name", "status", "current_eta_s", "dispatched_at")

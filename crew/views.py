@@ -76,7 +76,8 @@ def manifest(request: HttpRequest) -> JsonResponse:
 @require_safe
 def service_worker(request: HttpRequest) -> HttpResponse:
     """The service worker, served under ``/crew/`` so that its scope is the page (static files are elsewhere)."""
-    shell = [reverse("crew:page"), static("crew/crew.js"), static("crew/crew.css"), static("crew/icon.svg")]
+    shell = [reverse("crew:page"), static("incidents/live_versions.js"), static("crew/crew.js")]
+    shell += [static("crew/crew.css"), static("crew/icon.svg")]
     response = render(request, "crew/sw.js", {"shell": json.dumps(shell)}, content_type="application/javascript")
     response["Cache-Control"] = "no-cache"  # a new version is picked up at the next visit
     response["Service-Worker-Allowed"] = reverse("crew:page")

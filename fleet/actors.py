@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from access.roles import roles_of
 from access.tokens import api_token_of
 from fleet.models import ActorKind
+from gis_core.client_address import client_address
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -69,8 +70,9 @@ class Actor:
 
     @classmethod
     def of_request(cls, request: HttpRequest) -> Actor:
-        """The request's user, from the request's address (``REMOTE_ADDR``: the proxy in front sets it)."""
-        return cls.person(getattr(request, "user", None), remote_addr=request.META.get("REMOTE_ADDR"))
+        """The request's user, from the client's address (``gis_core.client_address``: the real one behind the
+        reverse proxy, ``SIAGA_NUM_PROXIES``)."""
+        return cls.person(getattr(request, "user", None), remote_addr=client_address(request))
 
     @classmethod
     def crew(cls, device: Device, *, remote_addr: str | None = None) -> Actor:

@@ -31,7 +31,7 @@ from fleet.actors import Actor
 from fleet.models import Agency, AuditEntry, Capability, Device, InboundMessage, Station, Unit, UnitType
 from fleet.services.audit import audit_record
 from fleet.services.crew_sessions import crew_sessions_revoke
-from fleet.services.devices import device_create, device_secret_rotate
+from fleet.services.devices import device_create, device_deactivated, device_secret_rotate
 from gis_core.admin_scoping import RegionScopedAdminMixin
 
 
@@ -155,6 +155,8 @@ class DeviceAdmin(RegionScopedAdminMixin, AuditedAdmin):
     def save_model(self, request: HttpRequest, obj: Device, form, change: bool) -> None:
         if change:
             super().save_model(request, obj, form, change)
+            if not obj.is_active:
+                device_deactivated(device=obj)
             return
         device, secret = device_create(
             unit=obj.unit, identifier=obj.identifier, actor=Actor.of_request(request)

@@ -169,6 +169,10 @@ class Unit(models.Model):
         max_length=32, blank=True, help_text="the crew's WhatsApp number, E.164 (+62...): gets each dispatch"
     )
     is_demo = models.BooleanField(default=False)
+    # The version of what a console shows of the unit (incidents.representations.unit_public ``version``):
+    # a database trigger adds one on every UPDATE of the row, in the updating transaction and under its row
+    # lock (fleet/migrations/0010_unit_revision.py), so it only grows, whichever process wrote.
+    revision = models.BigIntegerField(default=1, editable=False)
 
     class Meta:
         ordering = ["agency", "call_sign"]

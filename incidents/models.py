@@ -216,6 +216,11 @@ class Incident(models.Model):
     received_at = models.DateTimeField(db_index=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    # The version of what a console shows of the report (incidents.representations.incident_public ``version``):
+    # a database trigger adds one on every UPDATE of the row, in the updating transaction and under its row lock
+    # (incidents/migrations/0009_incident_revision.py); a change of its assignments, offers, hand-offs or their
+    # messages touches the row (incidents.live.live_incident_changed), so it only grows, whichever process wrote.
+    revision = models.BigIntegerField(default=1, editable=False)
 
     class Meta:
         db_table = "fleet_incident"

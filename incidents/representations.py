@@ -46,6 +46,15 @@ def feature(*, pk: int, lonlat: tuple[float, float] | None, properties: dict) ->
     return {"type": "Feature", "id": pk, "geometry": _point(lonlat), "properties": properties}
 
 
+# ---------------------------------------------------------------- versions
+
+# ``version`` (a unit's or a report's): its revision, read in the same snapshot as the rest of it. PostgreSQL adds
+# one to it in every transaction that changes the object (a trigger; fleet/migrations/0010_unit_revision.py), so
+# a higher version was read after that change committed and is at least as new in every field, whichever process
+# read it. The consoles apply a live message only when its version is higher than the one shown, a REST read when
+# it is not lower (console/static/console/versions.js).
+
+
 # ---------------------------------------------------------------- units
 
 
@@ -55,8 +64,9 @@ def unit_public(state: UnitState) -> dict:
     Returns
     -------
     dict
-        ``id, call_sign, agency, agency_name, agency_kind, unit_type, capabilities [code], status,
-        status_changed_at, is_demo, station {id, code, name} | null``;
+        ``id, version, call_sign, agency, agency_name, agency_kind, unit_type, capabilities [code], status,
+        status_changed_at, is_demo, station {id, code, name} | null``; ``version`` (the unit's revision, see
+        "versions" above) grows with every change of the unit's status, last fix or active assignment;
         ``position_source`` (``gps`` | ``home_station`` | ``stale_gps`` | null), ``position_age_s`` and
         ``position_recorded_at`` (of the newest valid fix, also when the station won; null without
         one), ``position_stale`` (that fix older than ``SIAGA_POSITION_MAX_AGE_S``; null without one);
@@ -82,6 +92,7 @@ def unit_public(state: UnitState) -> dict:
     station, assignment = state.station, state.assignment
     return {
         "id": state.id,
+        "version": state.revision,
         "call_sign": state.call_sign,
         "agency": state.agency,
         "agency_name": state.agency_name,
@@ -309,8 +320,9 @@ def incident_public(
     Returns
     -------
     dict
-        ``id, reference, region (slug), status, outcome, priority, channel, incident_type (code),
-        incident_type_name, description, address_text, address_source (person, reverse or empty),
+        ``id, version`` (the report's revision, see "versions" above: it grows with every change of the report, its
+        assignments, location offers and hand-offs), ``reference, region (slug), status, outcome, priority, channel,
+        incident_type (code), incident_type_name, description, address_text, address_source (person, reverse or empty),
         location (GeoJSON Point | null), location_accuracy_m, location_source, kecamatan {code, name} | null,
         kelurahan, caller_phone, caller_name, caller_flags, received_at, closed_at, pending_offers [{id,
         location [lon, lat], label, source, received_at}] (newest first), active_units (how many assignments
@@ -325,6 +337,7 @@ def incident_public(
     geom, itype = incident.geom, incident.incident_type
     return {
         "id": incident.pk,
+        "version": incident.revision,
         "reference": incident.reference,
         "region": incident.region.slug,
         "status": incident.status,

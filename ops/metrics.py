@@ -4,8 +4,8 @@ Counters and histograms are kept where things happen (``fleet.metrics``; ``DISPA
 ``ops.receivers``). Under the production stack (``scripts/serve-production.sh``) each process writes them to
 ``PROMETHEUS_MULTIPROC_DIR`` and a scrape of any one API worker sums every process: the gunicorn workers, Daphne
 and the MQTT bridges (prometheus_client's multiprocess mode). The gauges are not kept anywhere: each scrape asks
-the database (open reports per region and status, background jobs per queue and state) and Redis (the
-ingest spool's depth), so every worker answers the same figures.
+the database (open reports per region and status, hand-offs not yet acknowledged per region, background jobs
+per queue and state) and Redis (the ingest spool's depth), so every worker answers the same figures.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import logging
 import os
 from collections.abc import Iterator
 
-from django.db.models import Count
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q
 from prometheus_client import REGISTRY, CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -50,6 +50,7 @@ class DomainCollector(Collector):
         for slug, status, count in counts:
             open_reports.add_metric([slug, status], count)
         yield open_reports
+        yield unacknowledged_handoffs()
         spool = GaugeMetricFamily("siaga_ingest_spool_depth", "Device messages spooled while the database was away")
         try:
             spool.add_metric([], spool_depth())
@@ -71,6 +72,27 @@ def job_queue_depth() -> GaugeMetricFamily:
     )
     for queue, state, count in queue_depth():
         gauge.add_metric([queue, state], count)
+    return gauge
+
+
+def unacknowledged_handoffs() -> GaugeMetricFamily:
+    """Hand-offs pending or sent (not acknowledged), per region and whether they were escalated."""
+    from incidents.models import Handoff, HandoffStatus
+
+    gauge = GaugeMetricFamily(
+        "siaga_handoffs_unacknowledged",
+        "Hand-offs to agencies not yet acknowledged (pending or sent), by region and whether escalated",
+        labels=["region", "escalated"],
+    )
+    counts = (
+        Handoff.objects.filter(status__in=[HandoffStatus.PENDING, HandoffStatus.SENT])
+        .annotate(escalated=ExpressionWrapper(Q(escalated_at__isnull=False), output_field=BooleanField()))
+        .values_list("incident__region__slug", "escalated")
+        .annotate(n=Count("id"))
+        .order_by("incident__region__slug", "escalated")
+    )
+    for slug, escalated, count in counts:
+        gauge.add_metric([slug, "true" if escalated else "false"], count)
     return gauge
 
 

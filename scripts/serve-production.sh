@@ -54,7 +54,8 @@ export DJANGO_DEBUG=0
 export SIAGA_STATIC_ROOT="$run/static"
 # The page's WebSocket is on the page's own address (nginx routes /ws/), so the console is told no other port.
 unset SIAGA_WS_PORT
-# One proxy appends to X-Forwarded-For: the per-address rate limits count the client nginx saw.
+# One proxy appends to X-Forwarded-For: the audit log, the per-address rate limits and the login lockout take the
+# client nginx saw (gis_core.client_address).
 export SIAGA_NUM_PROXIES="${SIAGA_NUM_PROXIES:-1}"
 # Every process writes its counters here; a scrape of any API worker sums them (ops/metrics.py). A new run
 # starts from zero: files of processes that are gone would otherwise count twice.

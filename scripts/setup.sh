@@ -39,6 +39,7 @@ python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
 requirements="${SIAGA_REQUIREMENTS:-requirements/test.txt}"
 if [ "$requirements" = requirements/test.txt ]; then
   dpkg -s chromium >/dev/null 2>&1 || missing+=(chromium)  # console end-to-end tests (Playwright drives it)
+  dpkg -s nodejs >/dev/null 2>&1 || missing+=(nodejs)  # the live pages' version rule, run by tests/incidents/test_live_versions.py
 fi
 [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 

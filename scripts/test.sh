@@ -11,7 +11,7 @@ bash scripts/setup.sh
   gis_core/services.py gis_core/selectors.py access/services.py access/selectors.py fleet/services/ fleet/selectors/ \
   incidents/services/ incidents/selectors/ gazetteer/services.py gazetteer/selectors.py coverage/services.py \
   coverage/selectors.py coverage/siting.py coverage/matrix.py coverage/population.py console/selectors.py console/services.py \
-  fleet/actors.py ops/health.py ops/metrics.py \
+  fleet/actors.py ops/health.py ops/metrics.py gis_core/shared_versions.py gis_core/client_address.py \
   reports/periods.py reports/services.py reports/selectors/ reports/exports/geo.py reports/exports/map_png.py \
   jobs/services.py jobs/selectors.py coverage/tasks.py gis_core/tasks.py gazetteer/tasks.py incidents/tasks.py fleet/tasks.py
 exec .venv/bin/python -m pytest "$@"

@@ -32,6 +32,7 @@ from fleet.models import Device, DeviceRequestKey, InboundMessage
 from fleet.services.crew_sessions import SESSION_PREFIX, crew_session_authenticate
 from fleet.services.devices import device_authenticate
 from fleet.services.inbound import RawRequest, inbound_message_close, inbound_message_store
+from gis_core.client_address import client_address
 from gis_core.credentials import CredentialsInvalidError, basic_credentials
 from gis_core.errors import DomainError
 
@@ -81,7 +82,7 @@ def device_request_raw(request, channel: str) -> RawRequest:
         query=mask_query(request.META.get("QUERY_STRING", "")),
         body=mask_body(body, content_type=request.META.get("CONTENT_TYPE", "")),
         headers=headers,
-        remote_addr=request.META.get("REMOTE_ADDR"),
+        remote_addr=client_address(request),
     )
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from functools import partial
 
 from django.contrib.auth.hashers import BasePasswordHasher, check_password, mask_hash
 from django.db import connection, transaction
@@ -133,7 +134,20 @@ def device_secret_rotate(*, device: Device, actor: Actor = SYSTEM) -> str:
         actor=actor,
         obj=device,
     )
+    # Every process's remembered hash for spooling (fleet.services.spool) gives way to the new one.
+    transaction.on_commit(partial(_credential_changed, device.identifier, device.token_hash))
     return secret
+
+
+def _credential_changed(identifier: str, token_hash: str | None) -> None:
+    from fleet.services.spool import credential_changed  # the spool stands on this module
+
+    credential_changed(identifier=identifier, token_hash=token_hash)
+
+
+def device_deactivated(*, device: Device) -> None:
+    """Tell every process that ``device`` may no longer send, not even spooled while the database is away."""
+    transaction.on_commit(partial(_credential_changed, device.identifier, None))
 
 
 def device_authenticate(*, identifier: str, secret: str | None) -> Device:

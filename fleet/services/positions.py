@@ -81,6 +81,7 @@ from fleet.services.inbound import inbound_message_close
 from fleet.signals import unit_moved
 from gis_core.models import Region
 from gis_core.selectors import region_area_lonlat
+from gis_core.shared_versions import UNKNOWN, Unknown, boundaries_version_name, shared_version
 
 logger = logging.getLogger(__name__)
 
@@ -448,19 +449,28 @@ class _Envelope:
     geometry: Any  # shapely geometry, prepared; None when the region has no kecamatan yet
     loaded_at: float
     lock: threading.Lock
+    version: str | Unknown | None = None  # of the region's boundaries when it was read (gis_core.shared_versions)
 
 
 _ENVELOPES: dict[int, _Envelope] = {}
 
 
 def region_envelope_cache_clear() -> None:
-    """Forget the cached region envelopes (after importing boundaries, and between tests)."""
+    """Forget this process's cached region envelopes (tests; a boundary change reaches every process by itself)."""
     _ENVELOPES.clear()
 
 
 def _envelope(region_id: int) -> _Envelope:
+    # Kept per process, checked on each use against the boundaries' shared version (one Redis GET), so a boundary
+    # import or an admin edit in any process is used by the next fix everywhere; the TTL only bounds the wait when
+    # Redis cannot be read.
+    version = shared_version(boundaries_version_name(region_id))
     cached = _ENVELOPES.get(region_id)
-    if cached is not None and time.monotonic() - cached.loaded_at < _REGION_CACHE_TTL_S:
+    if (
+        cached is not None
+        and (version is UNKNOWN or version == cached.version)
+        and time.monotonic() - cached.loaded_at < _REGION_CACHE_TTL_S
+    ):
         return cached
     region = Region.objects.get(pk=region_id)
     geometry = region_area_lonlat(region=region, buffer_m=REGION_MARGIN_M)
@@ -468,7 +478,7 @@ def _envelope(region_id: int) -> _Envelope:
         logger.warning("region %s has no kecamatan boundaries: fixes cannot be checked for outside_region", region)
     else:
         shapely.prepare(geometry)
-    entry = _Envelope(geometry=geometry, loaded_at=time.monotonic(), lock=threading.Lock())
+    entry = _Envelope(geometry=geometry, loaded_at=time.monotonic(), lock=threading.Lock(), version=version)
     _ENVELOPES[region_id] = entry
     return entry
 

@@ -16,8 +16,10 @@ and keeps it and everything after it, in order.
 
 Credentials: device secrets are in the database, and the secret itself is never spooled. A device this process
 authenticated within ``SIAGA_SPOOL_CREDENTIAL_TTL_S`` is checked against the hash remembered then
-(``credential_remember``); a request that cannot be proven that way gets the 503. The replay looks the device
-up again (``device_for_broker``), so one deactivated meanwhile is refused then, its message kept with why.
+(``credential_remember``), unless any process changed its secret since (``credential_changed``, in Redis: the
+new hash, or none for a device deactivated); a request that cannot be proven that way gets the 503. The replay
+looks the device up again (``device_for_broker``), so one deactivated meanwhile is refused then, its message kept
+with why.
 """
 
 from __future__ import annotations
@@ -69,8 +71,26 @@ def credential_remember(*, identifier: str, token_hash: str) -> None:
         _credentials[identifier] = (token_hash, time.monotonic())
 
 
+def _changed_key(identifier: str) -> str:
+    return f"{settings.SIAGA_SPOOL_STREAM}:credential-changed:{identifier}"
+
+
+def credential_changed(*, identifier: str, token_hash: str | None) -> None:
+    """Tell every process that ``identifier``'s secret changed (its new hash) or that it may no longer send (None).
+
+    Each process remembers hashes of its own, so a secret rotated through one process would still be taken by
+    another while the database is away. The change is kept in Redis (for the remembering TTL) and read when a
+    request is to be spooled, which needs Redis anyway. Best effort: Redis away, nothing can be spooled then.
+    """
+    try:
+        _redis().set(_changed_key(identifier), token_hash or "", ex=max(int(settings.SIAGA_SPOOL_CREDENTIAL_TTL_S), 1))
+    except redis.RedisError:
+        logger.exception("credential change of %s not shared: other processes keep the old one", identifier)
+
+
 def credential_verified(*, identifier: str, secret: str | None) -> bool:
-    """Whether ``secret`` matches the hash remembered for ``identifier`` (seen within the TTL)."""
+    """Whether ``secret`` matches the hash remembered for ``identifier`` (seen within the TTL), or the hash any
+    process recorded as changed since (``credential_changed``; '' when the device may not send)."""
     with _credentials_lock:
         remembered = _credentials.get(identifier)
     if remembered is None or not secret:
@@ -78,7 +98,13 @@ def credential_verified(*, identifier: str, secret: str | None) -> bool:
     token_hash, seen_at = remembered
     if time.monotonic() - seen_at > settings.SIAGA_SPOOL_CREDENTIAL_TTL_S:
         return False
-    return device_secret_matches(secret=secret, token_hash=token_hash)
+    try:
+        changed = _redis().get(_changed_key(identifier))
+    except redis.RedisError:
+        return False  # nothing can be spooled without Redis anyway
+    if changed is not None:
+        token_hash = str(changed)
+    return bool(token_hash) and device_secret_matches(secret=secret, token_hash=token_hash)
 
 
 def credentials_forget() -> None:

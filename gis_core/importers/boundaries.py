@@ -25,6 +25,7 @@ from gis_core.importers.summary import ImportSummary
 from gis_core.importers.vector import feature_geometry, open_layer, outside_lonlat_range, to_storage_transform
 from gis_core.metric_srid import metric_srid_problems
 from gis_core.models import Kecamatan, Kelurahan, Region
+from gis_core.shared_versions import boundaries_version_name, shared_version_bump_on_commit
 
 Level = Literal["kecamatan", "kelurahan"]
 
@@ -132,6 +133,8 @@ def import_boundaries(
             _upsert_kecamatan(region, areas, summary)
         else:
             _upsert_kelurahan(region, areas, summary)
+        # Bulk writes send no signals: every process's outline and coverage context of the region are rebuilt.
+        shared_version_bump_on_commit(boundaries_version_name(region.pk))
     return summary
 
 

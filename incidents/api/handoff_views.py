@@ -30,6 +30,7 @@ from access import roles
 from access.selectors import regions_for_user
 from fleet.actors import Actor
 from fleet.models import Agency
+from gis_core.client_address import client_address
 from incidents.api.dispatch_views import kpi_window
 from incidents.api.incident_views import DispatcherAPIView, incident_or_404
 from incidents.models import Handoff, HandoffStatus
@@ -136,7 +137,7 @@ class HandoffAgencyUpdate(APIView):
             handoff_id=pk,
             body=request.body,
             signature=request.headers.get(SIGNATURE_HEADER),
-            remote_addr=request.META.get("REMOTE_ADDR"),
+            remote_addr=client_address(request),
         )
         return Response({"id": handoff.pk, "status": handoff.status, "agency_reference": handoff.agency_reference})
 

@@ -26,6 +26,7 @@ from fleet.api.device_endpoint import (
 from fleet.ingest.fix import loads_json
 from fleet.models import InboundMessage, UnitStatus
 from fleet.services.inbound import inbound_message_close
+from gis_core.client_address import client_address
 from incidents.services.status import unit_status_set
 
 
@@ -65,7 +66,7 @@ class CrewStatusView(DeviceEndpoint):
         def change_status() -> dict:
             change = unit_status_set(
                 unit=device.unit, to_status=data["status"], note=data["note"], at=data["at"],
-                actor=Actor.crew(device, remote_addr=request.META.get("REMOTE_ADDR")),
+                actor=Actor.crew(device, remote_addr=client_address(request)),
             )  # fmt: skip
             inbound_message_close(message=message, outcome="accepted", device=device)
             unit = device.unit.call_sign

@@ -19,6 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from gis_core.client_address import client_address
 from incidents.services.whatsapp import (
     whatsapp_signature_valid,
     whatsapp_subscription_challenge,
@@ -64,9 +65,7 @@ class WhatsAppWebhook(APIView):
             return _forbidden(
                 "invalid_signature", "X-Hub-Signature-256 does not match the body signed with the app secret"
             )
-        result = whatsapp_webhook_receive(
-            body=body, headers=dict(request.headers), remote_addr=request.META.get("REMOTE_ADDR")
-        )
+        result = whatsapp_webhook_receive(body=body, headers=dict(request.headers), remote_addr=client_address(request))
         return Response(
             {
                 "delivery": result.inbound.pk,

@@ -14,11 +14,15 @@ for its send instead, so an unreachable or misconfigured Redis shows in the log 
 
 A failed publish (Redis down, slow or misconfigured) is logged and dropped: it never fails the GPS
 fix or the dispatch that caused it. A console reloads its state through the REST API when its
-WebSocket reconnects.
+WebSocket reconnects, and keeps what it shows when the read is older (by ``version``) than a message it got.
 
 Messages (JSON objects sent to the browser; times ISO 8601 with offset, positions EPSG:4326). Each
 carries the object exactly as the REST API shows it (``incidents.representations``), so a console applies
 a message as it would a fresh read:
+
+Every unit and report carries its ``version`` (``incidents.representations``): a console applies a message only
+when its version is higher than the one it shows, since two processes' messages may reach it in either order,
+and after a reconnect reads the units and the queue again and applies what is not older.
 
 ``{"type": "unit", "sent_at", "unit": {...}}``
     ``unit_public``: what ``GET /api/units/`` gives as a feature's ``properties``, with the unit
@@ -42,10 +46,12 @@ from functools import partial
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 
 from access import roles
 from incidents.live.messages import incident_message, unit_message
 from incidents.live.publisher import live_group, live_send, publish
+from incidents.models import Incident
 
 __all__ = ["live_group", "live_incident_changed", "live_send", "live_unit_changed", "user_may_watch"]
 
@@ -80,11 +86,19 @@ def live_unit_changed(unit_id: int, *, incident_id: int | None = None) -> None:
 
 
 def live_incident_changed(incident_id: int) -> None:
-    """Publish a report's state (status, location, assignments, pending offers) after the current commit.
+    """Bump the report's version now and publish its state (status, location, assignments, pending offers,
+    hand-offs) after the current commit.
+
+    The version (``Incident.revision``) is bumped by the database on every UPDATE of the report's row; a change
+    to its assignments, offers, hand-offs or their messages may not touch that row, so this touches it. Called
+    inside the change's transaction (after locking what it changed: the report's row is locked last, as dispatch
+    does) the bump is part of the change; called right after a commit it bumps once more, which is harmless: a
+    version has only to grow with every change, and the message is read after the bump.
 
     Parameters
     ----------
     incident_id
         The report created or changed.
     """
+    Incident.objects.filter(pk=incident_id).update(revision=F("revision") + 1)
     transaction.on_commit(partial(publish, incident_message, incident_id))

@@ -59,6 +59,7 @@ class UnitState:
     status: str
     status_changed_at: datetime | None
     is_demo: bool
+    revision: int
     region_id: int
     agency: str
     agency_name: str
@@ -132,7 +133,7 @@ def unit_state(*, unit_id: int, now: datetime) -> UnitState | None:
 
 def _state(row: tuple, now: datetime) -> UnitState:
     (
-        pk, call_sign, status, status_changed_at, is_demo, region_id, agency_code, agency_name, agency_kind,
+        pk, call_sign, status, status_changed_at, is_demo, revision, region_id, agency_code, agency_name, agency_kind,
         unit_type_code, capabilities,
         station_id, station_code, station_name, station_lon, station_lat,
         fix_lon, fix_lat, recorded_at, accuracy_m, speed_kph, heading_deg,
@@ -154,16 +155,18 @@ def _state(row: tuple, now: datetime) -> UnitState:
         now=now,
     )
     return UnitState(
-        pk, call_sign, status, status_changed_at, is_demo, region_id, agency_code, agency_name, agency_kind,
+        pk, call_sign, status, status_changed_at, is_demo, revision, region_id, agency_code, agency_name, agency_kind,
         unit_type_code, tuple(capabilities), station, fix, assignment, position,
     )  # fmt: skip
 
 
-# The unit, its agency and type, its type's capability codes, its home station, its valid last fix
+# The unit (with its revision, read in the same snapshot as what it versions), its agency and type, its type's
+# capability codes, its home station, its valid last fix
 # (valid and with a geometry, as unit_position and the recommendation's candidates take it) and its
 # active assignment (the newest dispatched, as Assignment's ordering has it) with the report's reference.
 _UNITS_SQL = f"""
-    SELECT u.id, u.call_sign, u.status, u.status_changed_at, u.is_demo, a.region_id, a.code, a.name, a.kind, t.code,
+    SELECT u.id, u.call_sign, u.status, u.status_changed_at, u.is_demo, u.revision,
+        a.region_id, a.code, a.name, a.kind, t.code,
         ARRAY(
             SELECT c.code FROM {UnitType.capabilities.through._meta.db_table} tc
             JOIN {Capability._meta.db_table} c ON c.id = tc.capability_id

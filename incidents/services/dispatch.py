@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from fleet.actors import SYSTEM, Actor
@@ -183,8 +184,9 @@ def assignment_eta_refresh(*, unit: Unit, now: datetime | None = None) -> Assign
     """Recompute the road ETA of the unit's active assignment from its last valid fix.
 
     Called by the GPS ingest after a new last fix. Costs one query when the unit has no active
-    assignment (or has arrived); otherwise one engine call and one UPDATE of the two ETA fields only,
-    so it never overwrites a phase timestamp written concurrently.
+    assignment (or has arrived); otherwise one engine call and, in one transaction, a bump of the unit's
+    version and one UPDATE of the two ETA fields only, so it never overwrites a phase timestamp written
+    concurrently.
 
     Parameters
     ----------
@@ -208,7 +210,11 @@ def assignment_eta_refresh(*, unit: Unit, now: datetime | None = None) -> Assign
         return assignment
     now = now or timezone.now()
     eta_s = _eta(assignment.unit, assignment.incident, now=now, at_dispatch=False).eta_s
-    Assignment.objects.filter(pk=assignment.pk).update(current_eta_s=eta_s, eta_updated_at=now)
+    with transaction.atomic():
+        # The unit's version counts its assignment's ETA (unit_public shows it): bumped in the same transaction,
+        # the unit's row locked first as the status machine locks it, then the assignment's.
+        Unit.objects.filter(pk=unit.pk).update(revision=F("revision") + 1)
+        Assignment.objects.filter(pk=assignment.pk).update(current_eta_s=eta_s, eta_updated_at=now)
     assignment.current_eta_s, assignment.eta_updated_at = eta_s, now
     return assignment
 

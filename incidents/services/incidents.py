@@ -273,7 +273,7 @@ def location_offer_create(
             obj=offer,
             data={"incident": incident.reference, "location": _lonlat(geom), "label": offer.label},
         )
-    live_incident_changed(incident.pk)
+        live_incident_changed(incident.pk)
     return offer
 
 

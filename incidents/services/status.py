@@ -151,8 +151,9 @@ def unit_status_set(
                 "note": note,
             },
         )
+        # In the transaction: the report's version is bumped with the assignment's phase stamp (incidents.live).
+        live_unit_changed(unit.pk, incident_id=assignment.incident_id if assignment is not None else None)
     unit.status, unit.status_changed_at = to_status, at
-    live_unit_changed(unit.pk, incident_id=assignment.incident_id if assignment is not None else None)
     return change
 
 

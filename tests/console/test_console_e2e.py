@@ -999,3 +999,117 @@ def test_a_dispatcher_closes_a_flooded_street_and_the_eta_follows_until_it_is_li
     page.click(f".closure-lift[data-closure='{slowed.pk}']")
     _wait_eta(page, unit_id, f"eta !== null && Math.abs(eta - {before_s}) < 0.5")
     assert AuditEntry.objects.filter(action="road_closure.lift").count() == 2
+
+
+# ---------------------------------------------------------------- two servers: ordering and resync
+
+
+def _available_unit() -> Unit:
+    """A Kota Jambi demo unit free now (earlier tests of the module dispatch some)."""
+    found = Unit.objects.filter(agency__region__slug="kota-jambi", status="available").order_by("pk").first()
+    assert found is not None, "no available unit left in the Kota Jambi demo fleet"
+    return found
+
+
+def _status_via_api(base: str, unit_id: int, status: str) -> None:
+    _api(base, "POST", f"/api/units/{unit_id}/status/", {"status": status})
+
+
+def _shows(page, unit_id: int, report_id: int, *, unit_version: int, status: str, report_version: int, address: str):
+    page.wait_for_function(
+        "([u, r, uv, st, rv, address]) => { const unit = Siaga.units[u]; const seen = SiagaDispatch.seen[r];"
+        " const li = document.querySelector(`#queue li[data-id='${r}'] .address`);"
+        " return Boolean(unit && seen && li) && unit.version === uv && unit.status === st"
+        " && seen.version === rv && li.textContent === address; }",
+        arg=[unit_id, report_id, unit_version, status, report_version, address],
+        timeout=10000,
+    )
+
+
+def _dispatcher_page_on(page, base: str):
+    """The logged-in dispatcher's console served by ``base`` (the session cookie is the host's, any port)."""
+    other = page.context.new_page()
+    other.goto(base + "/dispatch/")
+    other.wait_for_selector("#map[data-kecamatan]")
+    other.wait_for_function("() => document.body.dataset.live === 'live'")
+    return other
+
+
+def test_two_servers_interleaved_updates_and_late_old_messages_the_consoles_end_on_the_newest(
+    console, server, second_server
+) -> None:
+    """Two ASGI servers on one database and Redis; a unit and a report changed through each in turn, each change
+    published by the server that made it; then the older messages are delivered again after the newest, the
+    oldest last. A console on each server shows the newest state of both, with its version."""
+    from django.utils import timezone
+
+    from incidents.live import live_send
+    from incidents.live.messages import incident_message, unit_message
+
+    unit = _available_unit()
+    page_a = console("dispatcher")  # its socket on the first server's Daphne
+    page_a.wait_for_function("() => document.body.dataset.live === 'live'")
+    page_b = _dispatcher_page_on(page_a, second_server.base)  # page, API and socket on the second server
+    report = _api(server, "POST", "/api/incidents/", {
+        "region": "kota-jambi", "channel": "phone", "incident_type": "fire_house", "location": [103.6150, -1.6010],
+        "address_text": "e2e order: 0",
+    })  # fmt: skip
+    old_messages = []
+
+    def remember() -> None:
+        now = timezone.now()
+        old_messages.append(unit_message(unit.pk, now))
+        old_messages.append(incident_message(report["id"], now))
+
+    remember()
+    servers = [server, second_server.base, server]  # first, second, first again
+    for step, (base, status) in enumerate(zip(servers, ["out_of_service", "available", "out_of_service"], strict=True)):
+        _status_via_api(base, unit.pk, status)
+        _api(base, "PATCH", f"/api/incidents/{report['id']}/", {"address_text": f"e2e order: {step + 1}"})
+        if step < 2:
+            remember()
+    unit_version = Unit.objects.get(pk=unit.pk).revision
+    report_version = Incident.objects.get(pk=report["id"]).revision
+    newest = {"unit_version": unit_version, "status": "out_of_service", "report_version": report_version,
+              "address": "e2e order: 3"}  # fmt: skip
+    for page in (page_a, page_b):
+        _shows(page, unit.pk, report["id"], **newest)
+    received = [page.evaluate("() => Siaga.liveStats.received") for page in (page_a, page_b)]
+    for region_id, message in reversed(old_messages):  # older and older, after the newest
+        assert live_send(region_id=region_id, message=message)
+    for page, before in zip((page_a, page_b), received, strict=True):
+        page.wait_for_function("(n) => Siaga.liveStats.received >= n", arg=before + len(old_messages), timeout=10000)
+        _shows(page, unit.pk, report["id"], **newest)
+        assert page.evaluate(f"() => SiagaDispatch.queue.filter((f) => f.id === {report['id']}).length") == 1
+    _shot(page_b, "console-two-servers-newest")
+    _status_via_api(server, unit.pk, "available")
+
+
+def test_a_console_whose_socket_dropped_reads_what_it_missed_when_it_is_back(console, server, second_server) -> None:
+    """The console's server goes away (every socket on it drops); the unit and the report change meanwhile through
+    the other server; when its server is back the console reconnects and shows what it missed, by version."""
+    unit = _available_unit()
+    page_a = console("dispatcher")
+    page = _dispatcher_page_on(page_a, second_server.base)
+    page_a.close()
+    report = _api(server, "POST", "/api/incidents/", {
+        "region": "kota-jambi", "channel": "phone", "incident_type": "fire_house", "location": [103.6150, -1.6010],
+        "address_text": "e2e resync: before",
+    })  # fmt: skip
+    page.wait_for_function(f"() => Boolean(SiagaDispatch.seen[{report['id']}])")
+    opened = page.evaluate("() => Siaga.liveStats.opened")
+    second_server.stop()
+    try:
+        page.wait_for_function("() => document.body.dataset.live !== 'live'", timeout=10000)
+        _status_via_api(server, unit.pk, "out_of_service")
+        _api(server, "PATCH", f"/api/incidents/{report['id']}/", {"address_text": "e2e resync: missed"})
+        time.sleep(1)  # the messages of these changes went out while the console had no socket
+    finally:
+        second_server.start()
+    page.wait_for_function("(n) => Siaga.liveStats.opened > n", arg=opened, timeout=20000)
+    _shows(
+        page, unit.pk, report["id"], unit_version=Unit.objects.get(pk=unit.pk).revision, status="out_of_service",
+        report_version=Incident.objects.get(pk=report["id"]).revision, address="e2e resync: missed",
+    )  # fmt: skip
+    _shot(page, "console-resync")
+    _status_via_api(server, unit.pk, "available")

@@ -33,7 +33,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _wait_http(url: str, *, process: subprocess.Popen, timeout_s: float = 30.0) -> None:
+def _wait_http(url: str, *, process: subprocess.Popen, timeout_s: float = 90.0) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -130,6 +130,59 @@ def server(demo_db, tmp_path_factory):
             process.wait()
         if process.returncode not in (0, -15):
             print(log.read_text()[-3000:])
+
+
+def _server_env(db: dict) -> dict:
+    return {
+        **os.environ,
+        "DATABASE_URL": f"postgis://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+        f"?application_name={SERVER_APPLICATION_NAME}",
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": settings.SECRET_KEY,
+        "WHATSAPP_APP_SECRET": WHATSAPP_APP_SECRET,
+    }
+
+
+class SecondServer:
+    """Another ASGI server process (Daphne: HTTP and the WebSocket on one port) on the same database and Redis
+    channel layer as ``server``, as a second host of a centre would be; its pages open their socket on it.
+    ``stop()`` and ``start()`` drop and bring back every socket open on it."""
+
+    def __init__(self, db: dict, log: Path) -> None:
+        self.port, self.log, self.process = _free_port(), log, None
+        self.env = {**_server_env(db), "SIAGA_WS_PORT": str(self.port)}
+        self.base = f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        with self.log.open("a") as out:
+            self.process = subprocess.Popen(
+                [str(Path(settings.BASE_DIR) / ".venv" / "bin" / "daphne"), "--bind", "127.0.0.1", "--port",
+                 str(self.port), "--access-log", os.devnull, "config.asgi:application"],
+                cwd=settings.BASE_DIR, env=self.env, stdout=out, stderr=out,
+            )  # fmt: skip
+        _wait_http(self.base + "/login/", process=self.process)
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+
+@pytest.fixture(scope="module")
+def second_server(demo_db, server, tmp_path_factory):
+    """A :class:`SecondServer`, started; stopped at the module's end."""
+    second = SecondServer(demo_db, tmp_path_factory.mktemp("second-server") / "daphne.log")
+    second.start()
+    try:
+        yield second
+    finally:
+        second.stop()
 
 
 @pytest.fixture(scope="module")

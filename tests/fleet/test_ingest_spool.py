@@ -39,7 +39,7 @@ def _own_spool(settings):
     client = spool._redis()  # the test Redis, whatever REDIS_URL a test sets meanwhile
     credentials_forget()
     yield
-    client.delete(stream)
+    client.delete(stream, *client.keys(f"{stream}:*"))  # and the credential changes shared under its name
     credentials_forget()
 
 
@@ -170,3 +170,34 @@ def test_the_command_replays_the_spool(phone, monkeypatch) -> None:
     out = StringIO()
     call_command("ingest_spool_replay", stdout=out)
     assert "stored 1, already stored 0, refused 0, left 0" in out.getvalue()
+
+
+def test_a_secret_rotated_through_another_process_is_refused_here_while_the_database_is_away(
+    phone, monkeypatch, django_capture_on_commit_callbacks
+) -> None:
+    """This process remembered the old secret's hash; the secret is rotated elsewhere (the admin on another worker):
+    during an outage here the old secret is refused and the new one taken, through the change kept in Redis."""
+    from fleet.services.devices import device_secret_rotate
+
+    assert _post(60).status_code == 200  # remembered here: the old hash
+    remembered = dict(spool._credentials)
+    with django_capture_on_commit_callbacks(execute=True):
+        new_secret = device_secret_rotate(device=phone)  # as another process would: only Redis carries it here
+    monkeypatch.setattr(spool, "_credentials", remembered)  # this process never saw the rotation
+    _database_down(monkeypatch)
+    assert _post(30).status_code == 503  # the old secret
+    assert _post(20, secret=new_secret).status_code == 200  # the new one, checked against the shared hash
+    assert spool_depth() == 1
+
+
+def test_a_device_deactivated_in_the_admin_of_another_process_cannot_spool_here(
+    phone, monkeypatch, django_capture_on_commit_callbacks
+) -> None:
+    from fleet.services.devices import device_deactivated
+
+    assert _post(60).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        device_deactivated(device=phone)  # shared once the admin's save commits
+    _database_down(monkeypatch)
+    assert _post(30).status_code == 503
+    assert spool_depth() == 0

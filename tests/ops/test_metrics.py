@@ -118,3 +118,19 @@ def test_job_queue_depth_per_queue_and_state(scrape_token, jambi_region) -> None
         after["siaga_job_queue_depth{queue=imports,state=doing}"]
         == before["siaga_job_queue_depth{queue=imports,state=doing}"]
     )
+
+
+def test_unacknowledged_hand_offs_per_region_escalated_or_not(scrape_token, jambi_region) -> None:
+    from incidents.models import Handoff, HandoffStatus
+    from incidents.services.handoffs import handoff_create
+
+    incident = make_incident(region=jambi_region)
+    agencies = [make_agency(region=jambi_region, code=f"polsek-{i}", kind="police") for i in range(3)]
+    legs = [handoff_create(incident=incident, agency=agency) for agency in agencies]  # by phone: sent at once
+    Handoff.objects.filter(pk=legs[0].pk).update(escalated_at=timezone.now())  # not acknowledged in time
+    Handoff.objects.filter(pk=legs[2].pk).update(status=HandoffStatus.ACKNOWLEDGED, acknowledged_at=timezone.now())
+    samples = _scrape()
+    assert samples["siaga_handoffs_unacknowledged{escalated=true,region=kota-jambi}"] == 1
+    assert samples["siaga_handoffs_unacknowledged{escalated=false,region=kota-jambi}"] == 1
+    Handoff.objects.filter(pk__in=[legs[0].pk, legs[1].pk]).update(status=HandoffStatus.CLOSED)
+    assert not any(name.startswith("siaga_handoffs_unacknowledged{") for name in _scrape())  # read at each scrape

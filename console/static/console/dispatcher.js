@@ -36,30 +36,66 @@
   // Responses are applied in the order asked: an answer older than one already applied is dropped.
   const turns = { queue: 0, report: 0, recommendations: 0 };
 
+  // Every report's newest state applied, by a live message or a queue read, kept after it leaves the queue:
+  // report id -> {version, listed (in the queue), feature, turn (the message count when a message applied it)}.
+  // A message or a read older (by version, incidents/static/incidents/live_versions.js) than it is not applied.
+  const seen = {};
+  let messageTurn = 0;
+  state.seen = seen; // for the end-to-end tests
+
   async function loadQueue() {
     if (!cfg.region) return;
     const turn = ++turns.queue;
+    const startedAt = messageTurn;
     const data = await api("GET", `${cfg.urls.incidents}?region=${cfg.region.slug}&limit=200`);
     if (turn !== turns.queue) return;
-    state.queue = data.features || [];
+    const read = data.features || [];
+    const inRead = new Set(read.map(featureId));
+    const queue = [];
+    read.forEach((f) => {
+      const known = seen[featureId(f)];
+      if (known && !S.newer(f.properties, known, true)) {
+        if (known.listed) queue.push(known.feature); // a message newer than this read came meanwhile: it stays
+        return;
+      }
+      seen[featureId(f)] = { version: f.properties.version, listed: true, feature: f, turn: 0 };
+      queue.push(f);
+    });
+    Object.entries(seen).forEach(([id, known]) => {
+      if (!known.listed || inRead.has(Number(id))) return;
+      if (known.turn > startedAt) queue.push(known.feature); // listed by a message after the read was asked
+      else known.listed = false; // gone from the queue since (closed, cancelled)
+    });
+    state.queue = queue;
+    sortQueue();
     renderQueue();
+    // The open report's panel, when the read brings a newer state of it (a reconnect after missed messages).
+    const open = queue.find((f) => featureId(f) === state.selected);
+    if (open && state.report && S.newer(open.properties, state.report)) applyToPanel(open.properties);
   }
 
   const featureId = (f) => (f.id != null ? f.id : f.properties.id);
 
+  function sortQueue() {
+    state.queue.sort((a, b) => a.properties.priority - b.properties.priority
+      || Date.parse(a.properties.received_at) - Date.parse(b.properties.received_at) || featureId(a) - featureId(b));
+  }
+
   /* A live report (incidents/representations.py incident_public, the queue's feature properties) put in the
-     queue where the server would list it: by priority, then oldest first; gone once it is no longer open. */
+     queue where the server would list it: by priority, then oldest first; gone once it is no longer open. Only when
+     newer than the state shown (messages from two server processes may come in either order); false when not. */
   function applyToQueue(report) {
+    if (!S.newer(report, seen[report.id])) return false;
     const at = state.queue.findIndex((f) => featureId(f) === report.id);
     const listed = (cfg.open_statuses || []).includes(report.status);
     const feature = { type: "Feature", id: report.id, geometry: report.location, properties: report };
+    seen[report.id] = { version: report.version, listed, feature, turn: ++messageTurn };
     if (at >= 0 && listed) state.queue[at] = feature;
     else if (at >= 0) state.queue.splice(at, 1);
     else if (listed) state.queue.push(feature);
-    state.queue.sort((a, b) => a.properties.priority - b.properties.priority
-      || Date.parse(a.properties.received_at) - Date.parse(b.properties.received_at) || featureId(a) - featureId(b));
-    turns.queue++; // a queue read already on its way predates this message
+    sortQueue();
     renderQueue();
+    return true;
   }
 
   function renderQueue() {
@@ -147,6 +183,8 @@
     try {
       const report = await api("GET", url("incident", { id }));
       if (turn !== turns.report || state.selected !== id) return;
+      // Older than a message that came while it was read: read it again (the panel needs the detail's fields).
+      if (seen[id] && !S.newer(report, seen[id], true)) { openReport(id); return; }
       state.report = report;
       renderPanel(report);
       drawOffers(report);
@@ -532,7 +570,7 @@
     }
     if (closures.onMessage(message)) return; // redrawn; the open report's ETAs asked again (closuresChanged)
     if (message.type !== "incident" || !message.incident) return;
-    applyToQueue(message.incident);
+    if (!applyToQueue(message.incident)) return; // older than what is shown
     if (message.incident.id === state.selected) applyToPanel(message.incident);
   }
 
@@ -549,6 +587,7 @@
     const turn = ++turns.report;
     const report = await api("GET", url("incident", { id }));
     if (turn !== turns.report || state.selected !== id) return;
+    if (state.report && !S.newer(report, state.report, true)) return; // a newer message already drew it
     state.report = report;
     refreshPhases(id);
   }
@@ -562,7 +601,7 @@
      cost a routing run per console, only when what they rank on changed. */
   function applyToPanel(report) {
     const before = state.report;
-    if (!before || before.id !== report.id) return;
+    if (!before || before.id !== report.id || !S.newer(report, before)) return;
     const offersChanged = JSON.stringify(before.pending_offers) !== JSON.stringify(report.pending_offers);
     if (offersChanged || before.caller_phone !== report.caller_phone) {
       openReport(report.id);

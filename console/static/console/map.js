@@ -6,6 +6,7 @@ window.Siaga = (function () {
   const configEl = document.getElementById("console-config");
   const cfg = configEl ? JSON.parse(configEl.textContent) : {};
   const T = cfg.strings || {};
+  const { newer } = window.SiagaVersions; // incidents/static/incidents/live_versions.js
 
   const STATUS_COLOURS = {
     available: "#2e8b57", dispatched: "#d35400", en_route: "#e67e22", on_scene: "#c0392b",
@@ -197,7 +198,11 @@ window.Siaga = (function () {
       + `${escapeHtml(unit.agency_name || unit.agency || "")}<br>${T.position_age}: ${age}${fixTime}`;
   }
 
-  function unitUpsert(ctx, id, props, lonlat) {
+  /* Apply a unit's state (a feature's properties from /api/units/, or a live message's unit) unless it is older
+     than the one shown (incidents/static/incidents/live_versions.js: a live message must be newer, a fresh read
+     `freshRead` not older). Returns the unit, or null when the state was older and left unapplied. */
+  function unitUpsert(ctx, id, props, lonlat, freshRead = false) {
+    if (units[id] && !newer(props, units[id], freshRead)) return null;
     const unit = units[id] || (units[id] = { id, marker: null });
     if (!unit.marker && lonlat) {
       unit.marker = L.circleMarker([lonlat[1], lonlat[0]], {
@@ -217,14 +222,15 @@ window.Siaga = (function () {
     const data = await api("GET", cfg.urls.units);
     (data.features || []).forEach((f) => {
       const id = f.id != null ? f.id : f.properties.id;
-      unitUpsert(ctx, id, f.properties, f.geometry ? f.geometry.coordinates : null);
+      unitUpsert(ctx, id, f.properties, f.geometry ? f.geometry.coordinates : null, true);
     });
     markLoaded("units", Object.values(units).filter((unit) => unit.marker).length);
   }
 
   /* A live message about a unit (incidents/live/messages.py: {"type": "unit", "unit": {...}}): move and recolour it.
      The message's unit is the same dict as a feature's properties from /api/units/ (incidents/representations.py),
-     placed by the same rule, so it is applied as it comes. */
+     placed by the same rule, so it is applied as it comes, when newer than what is shown: messages from two server
+     processes may come in either order. True when it was a unit message (applied or not). */
   function unitMessage(ctx, message) {
     if (message.type !== "unit" || !message.unit) return false;
     const position = message.unit.position;
@@ -233,6 +239,7 @@ window.Siaga = (function () {
   }
 
   /* The live link: WebSocket to the region's group; while it is down, poll every few seconds. */
+  const liveStats = { received: 0, opened: 0 }; // messages and (re)connections so far, for the end-to-end tests
   function live(onMessage, onPoll, { pollMs = 3000, retryMs = 5000 } = {}) {
     const badge = document.getElementById("live-state");
     let pollTimer = null;
@@ -260,12 +267,16 @@ window.Siaga = (function () {
         return undefined;
       }
       socket.onopen = () => {
+        liveStats.opened += 1;
         clearInterval(pollTimer);
         pollTimer = null;
         show("live");
-        onPoll(); // catch up on what happened while the link was down
+        // Catch up on what happened while the link was down: the units and the queue read again, applied by
+        // version (a message that came meanwhile and is newer than the read stays).
+        onPoll();
       };
       socket.onmessage = (event) => {
+        liveStats.received += 1;
         try { onMessage(JSON.parse(event.data)); } catch (err) { console.error(err); }
       };
       socket.onclose = () => {
@@ -279,6 +290,6 @@ window.Siaga = (function () {
 
   return {
     cfg, T, api, url, escapeHtml, minutes, km, clock, createMap, loadBasemap, loadStations, loadUnits,
-    unitMessage, units, live, markLoaded, STATUS_COLOURS, PRIORITY_COLOURS, PIN_SVG,
+    unitMessage, units, live, liveStats, newer, markLoaded, STATUS_COLOURS, PRIORITY_COLOURS, PIN_SVG,
   };
 })();

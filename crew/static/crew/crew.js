@@ -8,6 +8,7 @@
   "use strict";
   const cfg = JSON.parse(document.getElementById("crew-config").textContent);
   const S = cfg.strings;
+  const { newer } = window.SiagaVersions; // incidents/static/incidents/live_versions.js
   const TOKEN_KEY = "siaga.crew.session";
   const MAX_BATCH = 50;
   const $ = (id) => document.getElementById(id);
@@ -142,8 +143,17 @@
     }
     if (response.status === 401 || response.status === 403) { unpair(); return false; }
     if (!response.ok) return false;
+    const fresh = await response.json();
+    // A read older than a live message applied while it was on its way (live_versions.js): read again.
+    const sameJob = fresh.incident && state && state.incident && fresh.incident.id === state.incident.id;
+    if (state && staleReads < 3 && (!newer(fresh.unit, state.unit, true)
+        || (sameJob && !newer(fresh.incident, state.incident, true)))) {
+      staleReads += 1;
+      return loadState();
+    }
+    staleReads = 0;
     const previous = state && state.incident ? state.incident.id : null;
-    state = await response.json();
+    state = fresh;
     counters.stateLoads += 1;
     status = state.unit.status;
     const now = state.incident ? state.incident.id : null;
@@ -154,6 +164,7 @@
     return true;
   }
   let firstLoad = true;
+  let staleReads = 0;
 
   function alertNewJob() {
     counters.alerts += 1;
@@ -385,7 +396,9 @@
 
   function onMessage(message) {
     if (!state) return;
+    // Messages from two server processes may come in either order: only what is newer than shown is applied.
     if (message.type === "unit") {
+      if (!newer(message.unit, state.unit)) return;
       const previous = state.unit.assignment ? state.unit.assignment.id : null;
       const next = message.unit.assignment ? message.unit.assignment.id : null;
       if (next !== previous) { loadState(); return; } // a new job (or none): read it with its route
@@ -394,11 +407,13 @@
       if (!queued) status = message.unit.status; // a change of ours still queued wins until it is sent
       render();
     } else if (message.type === "incident" && state.incident && message.incident.id === state.incident.id) {
+      if (!newer(message.incident, state.incident)) return;
       const type = state.incident.incident_type;
       Object.assign(state.incident, message.incident);
       if (message.incident.incident_type !== type) { loadState(); return; }
       render();
     } else if (message.type === "other_unit") {
+      if (!newer(message.unit, (state.others || []).find((u) => u.id === message.unit.id))) return;
       state.others = (state.others || []).filter((u) => u.id !== message.unit.id).concat([message.unit]);
       if (state.incident) { renderOthers(); drawMap(); }
     }
