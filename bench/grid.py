@@ -80,9 +80,7 @@ def _length_m(graph: nx.MultiDiGraph, u: int, v: int, m_per_deg_lon: float) -> f
     return math.hypot((a["x"] - b["x"]) * m_per_deg_lon, (a["y"] - b["y"]) * _M_PER_DEG_LAT)
 
 
-def city_grid_graph(
-    n_side: int, *, spacing_m: float = 100.0, seed: int = 0, missing_share: float = 0.04
-) -> RoadGraph:
+def city_grid_graph(n_side: int, *, spacing_m: float = 100.0, seed: int = 0, missing_share: float = 0.04) -> RoadGraph:
     """The same kind of grid as :func:`city_grid`, built straight into a :class:`RoadGraph` from arrays.
 
     For networks too big to pass through networkx and a PostGIS import in a benchmark (10^6 nodes):

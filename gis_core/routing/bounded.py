@@ -28,8 +28,10 @@ from gis_core.routing.links import Links
 
 # Nodes per grid cell, on average: small cells cut the disc closely, large ones keep the lookup cheap.
 _NODES_PER_CELL = 32
-# A cut-out holding more than this share of the nodes is not worth cutting: search the whole graph.
-_WHOLE_GRAPH_SHARE = 0.6
+# A cut-out holding more than this share of the nodes costs more to cut (numpy passes over its edges)
+# than the whole-graph search spends on nodes it never reaches: then search the whole graph. Measured
+# on grid-90k and grid-1m (bench/routing.py).
+_WHOLE_GRAPH_SHARE = 0.1
 # Whole-array pointer-jumping rounds before the targets climb alone (as in ``search``).
 _FULL_JUMP_ROUNDS = 4
 

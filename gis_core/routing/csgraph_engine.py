@@ -18,6 +18,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from gis_core.crs import transformer_to_lonlat, transformer_to_metric
+from gis_core.routing.bounded import LocalSearch
 from gis_core.routing.distances import NetworkDistances
 from gis_core.routing.engine import (
     EdgeCandidates,
@@ -32,7 +33,6 @@ from gis_core.routing.engine import (
     TravelTime,
 )
 from gis_core.routing.errors import NoRouteError, RoutingError
-from gis_core.routing.bounded import LocalSearch
 from gis_core.routing.graph import RoadGraph, road_graph_with_times
 from gis_core.routing.links import EdgeLinks, Links, straight_leg_m
 from gis_core.routing.profiles import OnFootAccess
@@ -353,6 +353,7 @@ class CsgraphEngine:
         node within it is), so the answer equals one unlimited search on the whole graph.
         """
         network = self._network
+        search: Search | LocalSearch
         if not self.bounded_search:
             search = network.search(slots, reverse=reverse, limit_s=limit_s)
             return search, links.time_s + search.dist_at(links.node)

@@ -57,22 +57,22 @@ def compare(graph: RoadGraph, *, seed: int, cutoffs: list[float | None], queries
 
 @pytest.fixture(scope="module")
 def grid() -> RoadGraph:
-    return city_grid_graph(40, seed=5)
+    return city_grid_graph(80, seed=5)
 
 
 def test_grid_pairs_match_the_plain_search(grid):
     timed = compare(grid, seed=1, cutoffs=[None, 60.0, 180.0, 400.0], queries=6)
-    assert timed > 200  # most pairs are reachable: the comparison is not vacuous
+    assert timed > 150  # many pairs are within the cutoffs: the comparison is not vacuous
 
 
 def test_a_short_limit_searches_only_a_cut_out(grid):
     engine = CsgraphEngine(grid)
     network = engine._network
     slots = engine._links.entries(engine._snapper.resolve([random_points(grid, np.random.default_rng(3), 1)[0]]))
-    local = network.bounded_search(slots, reverse=True, limit_s=60.0)
+    local = network.bounded_search(slots, reverse=True, limit_s=40.0)
     assert isinstance(local, LocalSearch)
     assert 0 < len(local.nodes) < grid.n_nodes / 4
-    whole = network.search(slots, reverse=True, limit_s=60.0)
+    whole = network.search(slots, reverse=True, limit_s=40.0)
     reached = np.flatnonzero(np.isfinite(whole.dist_s[:-1]))
     assert len(reached) > 5
     np.testing.assert_array_equal(local.dist_at(np.arange(grid.n_nodes)), whole.dist_s[:-1])
@@ -83,7 +83,7 @@ def test_without_cutoff_nearby_points_are_settled_by_a_widening_search(grid):
     engine, plain = CsgraphEngine(grid), CsgraphEngine(grid, bounded_search=False)
     rng = np.random.default_rng(4)
     hub = random_points(grid, rng, 1)[0]
-    near = [(hub[0] + dx, hub[1] + dy) for dx, dy in rng.uniform(-0.004, 0.004, size=(15, 2))]  # ~450 m
+    near = [(hub[0] + dx, hub[1] + dy) for dx, dy in rng.uniform(-0.003, 0.003, size=(15, 2))]  # ~330 m
     calls = []
     network = engine._network
     original = network.bounded_search
@@ -131,7 +131,7 @@ def test_jambi_pairs_match_the_plain_search(data_dir):
     for _, _, data in nx_graph.edges(data=True):
         data["travel_time"] = data["length"] / (40 / 3.6)
     graph = road_graph_from_networkx(nx_graph, metric_crs="EPSG:32748")
-    assert compare(graph, seed=7, cutoffs=[None, 300.0, 900.0], queries=4) > 100
+    assert compare(graph, seed=7, cutoffs=[None, 60.0, 300.0, 900.0], queries=4) > 100
     rng = np.random.default_rng(8)
     closed = rng.choice(graph.n_edges, size=graph.n_edges // 50, replace=False)
     variant = CsgraphEngine(graph).with_closed_edges(closed).graph
