@@ -197,7 +197,8 @@ def osrm_note() -> str:
         return (
             "OSRM table service: not run: osrm-routed is not installed (Debian has no osrm package; "
             "building osrm-backend from source with its Boost/TBB/Lua toolchain takes far longer than a "
-            "benchmark run on this machine)."
+            "benchmark run on this machine; the osrm-bindings wheel would also need the grid exported "
+            "as an OSM file and osrm-extract/contract runs per weights, not done here)."
         )
     return "OSRM table service: osrm-routed found, but this benchmark does not drive it yet."
 

@@ -11,7 +11,11 @@ keeps the answer exact: a node within ``L`` has the same time as on the whole gr
 it is ``inf``, just as with ``limit`` on the whole graph.
 
 Nothing is precomputed beyond the node grid and ``v_max`` (one pass over the weights), so a variant
-with other weights (closures, slowed edges, a vehicle profile) builds its own in milliseconds.
+with other weights (closures, slowed edges, a vehicle profile) builds its own in well under a second
+at 10^5 nodes (about 3 s with its adjacency at 10^6). A contraction hierarchy (pandana's C++ CH)
+answers node-to-node queries faster, but it must be contracted again for every weights vector (each
+closure set, each profile), which costs far more than that at 10^6 nodes, and it has no virtual
+source with partial edges: each of 50 units would need up to four node-to-node queries.
 Pure code: no Django.
 """
 
