@@ -8,9 +8,15 @@ loads it through the registry, and prints:
 - p50/p95 of 500 seeded queries in the engine and through the HTTP API (a real WSGI server on
   127.0.0.1, JSON over HTTP);
 - beside them, networkx on the same graph and weights: one ``shortest_path_length`` per origin, and
-  one reverse ``single_source_dijkstra_path_length``; and the ratios.
+  one reverse ``single_source_dijkstra_path_length``; and the ratios;
+- a second table: the plain whole-graph search (``bounded_search=False``) against the bounded search
+  (:mod:`gis_core.routing.bounded`) on the same queries, without a cutoff and with each ``--cutoffs``
+  value, p50/p95, and whether every answer agreed. It adds ``grid-1m``, a generated grid of about
+  10^6 nodes built straight from arrays (``bench.grid.city_grid_graph``: a PostGIS import of that
+  size takes too long for a benchmark), so that row has no import, API or networkx figures;
+- OSRM's table service where ``osrm-routed`` is on PATH, else the reason it is left out.
 
-Run: ``.venv/bin/python bench/routing.py [--queries 500] [--only grid-20k]``
+Run: ``.venv/bin/python bench/routing.py [--queries 500] [--only grid-20k] [--search-only]``
 """
 
 from __future__ import annotations
@@ -39,14 +45,18 @@ django.setup()
 import networkx as nx  # noqa: E402
 from django.conf import settings  # noqa: E402
 
-from bench.grid import city_grid  # noqa: E402
+from bench.grid import city_grid, city_grid_graph  # noqa: E402
 from gis_core.crs import transformer_to_lonlat  # noqa: E402
 from gis_core.importers.osm import read_road_file  # noqa: E402
 from gis_core.importers.roads import import_road_graph  # noqa: E402
 from gis_core.models import Region  # noqa: E402
+from gis_core.routing.bounded import BoundedSearch  # noqa: E402
+from gis_core.routing.csgraph_engine import CsgraphEngine  # noqa: E402
+from gis_core.routing.graph import min_time_adjacency  # noqa: E402
 from gis_core.routing.registry import clear_engines, engine_for  # noqa: E402
 
 N_ORIGINS = 50
+GRID_SIDES = {"grid-20k": 141, "grid-90k": 300}
 MAX_OFFSET_M = 60.0
 
 
@@ -131,6 +141,68 @@ def nx_graph(engine) -> nx.DiGraph:
     return g
 
 
+def search_rows(name: str, graph, *, queries: int, cutoffs: list[float]) -> list[dict]:
+    """Plain whole-graph search against the bounded search on the same seeded queries, per cutoff."""
+    plain = CsgraphEngine(graph, bounded_search=False)
+    bounded = CsgraphEngine(graph)
+    t0 = time.perf_counter()  # what a variant (closures, a profile's weights) adds to build: both directions
+    for reverse in (False, True):
+        BoundedSearch(graph.node_xy_m, min_time_adjacency(graph, reverse=reverse))
+    build_s = time.perf_counter() - t0
+    rng = np.random.default_rng(2026)
+    workload = [(random_points(plain, rng, N_ORIGINS), random_points(plain, rng, 1)[0]) for _ in range(queries)]
+    rows = []
+    for cutoff_s in [None, *cutoffs]:
+        times: dict[str, list[float]] = {"plain": [], "bounded": []}
+        answers: dict[str, list] = {"plain": [], "bounded": []}
+        for label, engine in (("plain", plain), ("bounded", bounded)):
+            engine.travel_times_to(*workload[0], cutoff_s=cutoff_s)  # warm caches once
+            for origins, destination in workload:
+                t = time.perf_counter()
+                answers[label].append(engine.travel_times_to(origins, destination, cutoff_s=cutoff_s))
+                times[label].append(time.perf_counter() - t)
+        same = all(
+            same_answer(a, b)
+            for qa, qb in zip(answers["plain"], answers["bounded"], strict=True)
+            for a, b in zip(qa, qb, strict=True)
+        )
+        timed = sum(t is not None for q in answers["plain"] for t in q)
+        rows.append(
+            {
+                "network": name,
+                "nodes": graph.n_nodes,
+                "cutoff_s": cutoff_s,
+                "plain": percentiles_ms(times["plain"]),
+                "bounded": percentiles_ms(times["bounded"]),
+                "same": same,
+                "timed_share": timed / (queries * N_ORIGINS),
+                "build_s": build_s,
+            }
+        )
+    return rows
+
+
+def same_answer(a, b) -> bool:
+    """Both None, or the same ETA and (to rounding) the same path length."""
+    if a is None or b is None:
+        return a is None and b is None
+    return a.eta_s == b.eta_s and abs(a.distance_m - b.distance_m) < 1e-6
+
+
+def osrm_note() -> str:
+    """Why OSRM's table service is not in the table (it is only run where ``osrm-routed`` exists)."""
+    import shutil
+
+    if shutil.which("osrm-routed") is None:
+        return (
+            "OSRM table service: not run: osrm-routed is not installed (Debian has no osrm package; "
+            "building osrm-backend from source with its Boost/TBB/Lua toolchain takes far longer than a "
+            "benchmark run on this machine; the osrm-bindings wheel would also need the grid exported "
+            "as an OSM file and osrm-extract/contract runs per weights, not done here)."
+        )
+    return "OSRM table service: osrm-routed found, but this benchmark does not drive it yet."
+
+
 def bench_network(name: str, srid: int, load, *, queries: int, port: int) -> dict:
     graph_nx = load()
     code = f"BENCH-{name[:10]}"  # Region.code holds 16 characters; the first 10 of each name differ
@@ -200,6 +272,7 @@ def bench_network(name: str, srid: int, load, *, queries: int, port: int) -> dic
     region.delete()
     clear_engines()
     return {
+        "graph": engine.graph,
         "network": name,
         "nodes": engine.graph.n_nodes,
         "edges": engine.graph.n_edges,
@@ -219,21 +292,75 @@ def bench_network(name: str, srid: int, load, *, queries: int, port: int) -> dic
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--queries", type=int, default=500)
-    parser.add_argument("--only", help="one network name, e.g. grid-20k")
+    parser.add_argument("--only", help="one network name, e.g. grid-20k or grid-1m")
+    parser.add_argument("--search-only", action="store_true", help="only the plain/bounded search table")
+    parser.add_argument(
+        "--cutoffs", default="600,1200", help="cutoffs (s) for the plain/bounded table, comma-separated"
+    )
+    parser.add_argument("--search-queries", type=int, default=200, help="queries per cutoff in that table")
     args = parser.parse_args()
+    cutoffs = [float(c) for c in args.cutoffs.split(",") if c]
     Region.objects.filter(slug__startswith="bench-").delete()
     server, port = start_api_server()
-    rows = []
+    rows, search = [], []
     try:
         for name, srid, load in networks(args.only):
+            if args.search_only:
+                if name in GRID_SIDES:  # the same kind of grid, from arrays: no import needed
+                    print(f"... {name} (from arrays)", file=sys.stderr, flush=True)
+                    graph = city_grid_graph(GRID_SIDES[name], seed=2)
+                    search += search_rows(name, graph, queries=args.search_queries, cutoffs=cutoffs)
+                continue
             print(f"... {name}", file=sys.stderr, flush=True)
-            rows.append(bench_network(name, srid, load, queries=args.queries, port=port))
+            row = bench_network(name, srid, load, queries=args.queries, port=port)
+            graph = row.pop("graph")
+            rows.append(row)
+            if name in GRID_SIDES:
+                search += search_rows(name, graph, queries=args.search_queries, cutoffs=cutoffs)
+            del graph
+            gc.collect()
     finally:
         server.shutdown()
         Region.objects.filter(slug__startswith="bench-").delete()
+    if args.only in (None, "grid-1m"):
+        print("... grid-1m (built from arrays, no PostGIS import)", file=sys.stderr, flush=True)
+        t0 = time.perf_counter()
+        graph = city_grid_graph(1000, seed=3)
+        print(f"grid-1m: {graph.n_nodes} nodes built in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+        search += search_rows("grid-1m", graph, queries=args.search_queries, cutoffs=cutoffs)
+    if rows:
+        print_main_table(rows, args.queries)
     print(
-        f"\nUnit-recommendation query: {N_ORIGINS} origins -> 1 destination, {args.queries} seeded queries; times in ms"
+        f"\nPlain whole-graph search vs bounded search, same {args.search_queries} seeded queries "
+        f"({N_ORIGINS} origins -> 1 destination) per cutoff; times in ms"
     )
+    print(
+        f"{'network':<12}{'nodes':>9}{'cutoff s':>10}{'plain p50/p95':>16}{'bounded p50/p95':>18}"
+        f"{'p95 ratio':>10}{'timed':>7}{'same':>6}"
+    )
+    for r in search:
+        cutoff = "none" if r["cutoff_s"] is None else f"{r['cutoff_s']:.0f}"
+        print(
+            f"{r['network']:<12}{r['nodes']:>9}{cutoff:>10}{r['plain'][0]:>9.2f}/{r['plain'][1]:<6.2f}"
+            f"{r['bounded'][0]:>10.2f}/{r['bounded'][1]:<7.2f}{r['plain'][1] / r['bounded'][1]:>9.2f}x"
+            f"{r['timed_share']:>6.0%}{'yes' if r['same'] else 'NO':>6}"
+        )
+    print(
+        "timed: share of unit/report pairs with an ETA (the rest are beyond the cutoff). grid-1m (and, with "
+        "--search-only, every grid) is built in memory from arrays (bench.grid.city_grid_graph), not "
+        "imported into PostGIS."
+    )
+    builds = {r["network"]: r["build_s"] for r in search}
+    print(
+        "Building the bounded search's index and speed bound per weights (adjacency included, both "
+        "directions): " + ", ".join(f"{name} {build_s:.2f} s" for name, build_s in builds.items())
+    )
+    print(osrm_note())
+    print("Targets: bounded p95 <= 3 ms at grid-90k and <= 10 ms at grid-1m.")
+
+
+def print_main_table(rows: list[dict], queries: int) -> None:
+    print(f"\nUnit-recommendation query: {N_ORIGINS} origins -> 1 destination, {queries} seeded queries; times in ms")
     header = (
         f"{'network':<16}{'nodes':>7}{'edges':>8}{'import s':>9}{'load s':>8}{'mem MB':>8}"
         f"{'engine p50/p95':>16}{'API p50/p95':>14}{'nx rev p50/p95':>17}{'nx 1/origin p50/p95':>22}"

@@ -18,6 +18,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from gis_core.crs import transformer_to_lonlat, transformer_to_metric
+from gis_core.routing.bounded import LocalSearch
 from gis_core.routing.distances import NetworkDistances
 from gis_core.routing.engine import (
     EdgeCandidates,
@@ -33,9 +34,9 @@ from gis_core.routing.engine import (
 )
 from gis_core.routing.errors import NoRouteError, RoutingError
 from gis_core.routing.graph import RoadGraph, road_graph_with_times
-from gis_core.routing.links import EdgeLinks, straight_leg_m
+from gis_core.routing.links import EdgeLinks, Links, straight_leg_m
 from gis_core.routing.profiles import OnFootAccess
-from gis_core.routing.search import NetworkSearch
+from gis_core.routing.search import NetworkSearch, Search
 from gis_core.routing.shapes import isochrone_of, route_from_pieces, straight_route, tree_pieces
 from gis_core.routing.snapping import EdgeSnapper, SnappedPoints, describe, valid_lonlat
 from gis_core.routing.variants import (
@@ -47,6 +48,9 @@ from gis_core.routing.variants import (
 )
 
 logger = logging.getLogger(__name__)
+
+# The smallest first limit of a search without cutoff that stops once every point is settled, seconds.
+_FIRST_LIMIT_S = 60.0
 
 
 class CsgraphEngine:
@@ -67,6 +71,10 @@ class CsgraphEngine:
     on_foot : OnFootAccess, optional
         For a vehicle profile that may not drive every street of the whole network (``graph`` is its
         part of it): how :meth:`reach` finds the stop and the walk for a caller on a forbidden street.
+    bounded_search : bool
+        Answer one-to-many times with searches on only the part of the graph they can reach
+        (:mod:`~gis_core.routing.bounded`); off, every search covers the whole graph (the plain
+        search, kept for comparison in tests and benchmarks). Both give the same answers.
 
     Notes
     -----
@@ -83,6 +91,7 @@ class CsgraphEngine:
         isochrone_buffer_m: float = 100.0,
         max_batch_points: int = 10_000,
         on_foot: OnFootAccess | None = None,
+        bounded_search: bool = True,
     ):
         if graph.n_edges == 0:
             raise ValueError("the road graph has no edges")
@@ -93,6 +102,7 @@ class CsgraphEngine:
         self.max_access_m = max_access_m
         self.isochrone_buffer_m = isochrone_buffer_m
         self.max_batch_points = max_batch_points
+        self.bounded_search = bounded_search
         self._snapper = EdgeSnapper(
             graph, access_speed_mps=self.access_speed_mps, max_access_m=max_access_m, max_batch_points=max_batch_points
         )
@@ -294,12 +304,11 @@ class CsgraphEngine:
             return [None] * len(many.edge)
         slots = self._links.entries(single) if reverse else self._links.exits(single)
         links = self._links.exits(many) if reverse else self._links.entries(many)
-        search = self._network.search(slots, reverse=reverse, limit_s=limit_s)
-        via_s = links.time_s + search.dist_s[links.node]
+        direct_s, direct_m = self._links.direct(many, single) if reverse else self._links.direct(single, many)
+        search, via_s = self._network_times(slots, links, many, direct_s, reverse=reverse, limit_s=limit_s)
         k = np.argmin(via_s, axis=1)
         rows = np.arange(len(k))
         network_s = via_s[rows, k]
-        direct_s, direct_m = self._links.direct(many, single) if reverse else self._links.direct(single, many)
         use_direct = direct_s <= network_s
         network_s = np.where(use_direct, direct_s, network_s)
         access_m = many.offset_m + single.offset_m[0]
@@ -321,9 +330,53 @@ class CsgraphEngine:
         tree = np.flatnonzero(ok & ~use_direct & ~go_straight)
         if len(tree):
             targets = links.node[tree, k[tree]]
-            distance_m[tree] = links.length_m[tree, k[tree]] + self._network.tree_lengths(search, targets)
+            distance_m[tree] = links.length_m[tree, k[tree]] + self._network.lengths_to(search, targets)
         columns = (eta_s.tolist(), network_s.tolist(), access_s.tolist(), distance_m.tolist(), access_m.tolist())
         return [TravelTime(*row) if good else None for good, *row in zip(ok.tolist(), *columns, strict=True)]
+
+    def _network_times(
+        self,
+        slots: Links,
+        links: Links,
+        many: SnappedPoints,
+        direct_s: np.ndarray,
+        *,
+        reverse: bool,
+        limit_s: float,
+    ) -> tuple[Search | LocalSearch, np.ndarray]:
+        """The search from the single point and each many-point's time through each of its links.
+
+        With a finite ``limit_s`` (a cutoff) one bounded search answers exactly. Without one, the
+        search stops once every point is settled: it starts at twice the straight-line lower bound
+        to the farthest point and widens (x2) until each point's best time is within the limit
+        searched, or the search covers the whole graph. A time within the limit is exact (every
+        node within it is), so the answer equals one unlimited search on the whole graph.
+        """
+        network = self._network
+        search: Search | LocalSearch
+        if not self.bounded_search:
+            search = network.search(slots, reverse=reverse, limit_s=limit_s)
+            return search, links.time_s + search.dist_at(links.node)
+        if np.isfinite(limit_s):
+            search = network.bounded_search(slots, reverse=reverse, limit_s=limit_s)
+            return search, links.time_s + search.dist_at(links.node)
+        xy = self.graph.node_xy_m
+        starts = slots.node[0][np.isfinite(slots.time_s[0])]
+        ends = links.node[many.inside].ravel()
+        if len(starts) == 0 or len(ends) == 0 or not np.isfinite(network.max_speed_mps):
+            search = network.search(slots, reverse=reverse, limit_s=np.inf)
+            return search, links.time_s + search.dist_at(links.node)
+        gap_m = np.sqrt(((xy[ends][:, None, :] - xy[starts][None, :, :]) ** 2).sum(axis=2)).min(axis=1)
+        bound_s = max(2.0 * float(gap_m.max()) / network.max_speed_mps, _FIRST_LIMIT_S)
+        while True:
+            search = network.bounded_search(slots, reverse=reverse, limit_s=bound_s, whole_limit_s=np.inf)
+            via_s = links.time_s + search.dist_at(links.node)
+            if isinstance(search, Search):
+                return search, via_s
+            best_s = np.minimum(via_s.min(axis=1), direct_s)
+            if (best_s[many.inside] <= bound_s).all():
+                return search, via_s
+            bound_s *= 2.0
 
     # ----------------------------------------------------------------- multi-source times
 
@@ -548,6 +601,7 @@ class CsgraphEngine:
             isochrone_buffer_m=self.isochrone_buffer_m,
             max_batch_points=self.max_batch_points,
             on_foot=self.on_foot,
+            bounded_search=self.bounded_search,
         )
 
     def points_along_roads_lonlat(self, count: int) -> np.ndarray:

@@ -16,6 +16,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
+from gis_core.routing.bounded import BoundedSearch, LocalSearch
 from gis_core.routing.graph import Adjacency, RoadGraph, min_time_adjacency
 from gis_core.routing.links import Links
 
@@ -45,6 +46,11 @@ class Search:
     slots: Links
     reverse: bool
 
+    def dist_at(self, nodes: np.ndarray) -> np.ndarray:
+        """Seconds at ``nodes`` (any shape); ``inf`` where not reached."""
+        at: np.ndarray = self.dist_s[nodes]
+        return at
+
 
 class NetworkSearch:
     """Dijkstra from one point (or several sources) over the fastest-edge adjacency of a graph.
@@ -70,7 +76,35 @@ class NetworkSearch:
         self._fwd_in = _padded(self.rev)
         self._rev_in = _padded(self.fwd)
         self._node_index = np.arange(self.n + 1)
+        self._bounded_fwd = BoundedSearch(graph.node_xy_m, self.fwd)
+        self._bounded_rev = BoundedSearch(graph.node_xy_m, self.rev)
         self._lock = threading.Lock()
+
+    @property
+    def max_speed_mps(self) -> float:
+        """Largest straight-line speed of any edge (forward and reversed alike), m/s; ``inf`` if unbounded."""
+        return self._bounded_fwd.v_max_mps
+
+    def bounded_search(
+        self, slots: Links, *, reverse: bool, limit_s: float, whole_limit_s: float | None = None
+    ) -> Search | LocalSearch:
+        """Like :meth:`search`, on only the part of the graph ``limit_s`` can reach (:mod:`.bounded`).
+
+        Where that part is most of the graph, the whole graph is searched instead, up to
+        ``whole_limit_s`` (``limit_s`` by default); the answer says which (``LocalSearch`` or ``Search``).
+        """
+        bounded = self._bounded_rev if reverse else self._bounded_fwd
+        with self._lock:
+            local = bounded.search(slots, limit_s)
+        if local is not None:
+            return local
+        return self.search(slots, reverse=reverse, limit_s=limit_s if whole_limit_s is None else whole_limit_s)
+
+    def lengths_to(self, search: Search | LocalSearch, targets: np.ndarray) -> np.ndarray:
+        """Network length from the point to each reached target node along the search tree, metres."""
+        if isinstance(search, LocalSearch):
+            return search.lengths_to(targets)
+        return self.tree_lengths(search, targets)
 
     def search(self, slots: Links, *, reverse: bool, limit_s: float) -> Search:
         """Search from the point whose two links are ``slots`` (shape (1, 2)), up to ``limit_s`` seconds."""
