@@ -66,12 +66,12 @@ from incidents.models import IncidentType  # noqa: E402
 SEED_SQL = """
 INSERT INTO fleet_incident (region_id, reference, channel, caller_phone, caller_name, incident_type_id,
     priority, description, address_text, address_source, location_source, kecamatan_id, status, outcome,
-    caller_flags, received_at)
+    caller_flags, received_at, revision)
 SELECT %(region)s, 'BJK-' || g, CASE WHEN random() < 0.8 THEN 'phone' ELSE 'whatsapp' END,
     '+62812' || lpad((g %% 500000)::text, 7, '0'), '', (%(types)s::bigint[])[1 + (g %% %(ntypes)s)],
     1 + (g %% 4), '', '', '', '', (%(kecamatan)s::bigint[])[1 + (g * 7 %% %(nkec)s)], 'closed',
     CASE WHEN r < 0.23 THEN 'prank' WHEN r < 0.30 THEN 'silent' WHEN r < 0.33 THEN 'false_alarm' ELSE 'genuine' END,
-    '{}', timestamptz '2025-01-01 00:00+07' + (g::float / %(n)s) * interval '365 days'
+    '{}', timestamptz '2025-01-01 00:00+07' + (g::float / %(n)s) * interval '365 days', 0
 FROM (SELECT g, random() AS r FROM generate_series(1, %(n)s) AS g) AS s
 """
 ASSIGN_SQL = """
