@@ -131,7 +131,8 @@ def page(served):
 def test_supervisor_opens_october_and_downloads_every_export(page) -> None:
     page.fill("#period-month", "2026-10")
     page.click("#report-form button[type=submit]")
-    page.wait_for_selector("body[data-report-period='2026-10']")
+    # The server's first report loads the road network and the coverage context for the new-posko column.
+    page.wait_for_selector("body[data-report-period='2026-10']", timeout=120_000)
     cards = page.locator("#report-cards").inner_text()
     assert "8" in cards
     assert "Oktober 2026" in cards
