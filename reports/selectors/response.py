@@ -70,18 +70,28 @@ _FIGURES = """
     count(*) FILTER (WHERE response_s <= target_s) AS within
 """
 
-# Per report: its first unit on scene of any agency is the first of its agencies' firsts.
-BY_REPORT_SQL = f"""
+# Per report: its first unit on scene of any agency is the first of its agencies' firsts. Only reports a unit
+# reached have a time, so only they are sorted for the percentiles; the reports themselves are counted apart,
+# by hashing (REPORTS_SQL): a year's percentile sorts then see 360,000 rows instead of 640,000.
+BY_REPORT_SQL = """
 WITH first_unit AS (
-    SELECT DISTINCT ON (incident_id) incident_id, response_s, target_s FROM report_agency_samples
-    ORDER BY incident_id, on_scene_at ASC NULLS LAST, dispatched_at, id
-), samples AS (
-    SELECT r.priority, r.kecamatan_id, f.response_s, f.target_s
-    FROM fleet_incident r LEFT JOIN first_unit f ON f.incident_id = r.id
-    WHERE r.region_id = %(region)s AND r.received_at >= %(since)s AND r.received_at < %(until)s
+    SELECT DISTINCT ON (incident_id) priority, kecamatan_id, response_s, target_s FROM report_agency_samples
+    WHERE on_scene_at IS NOT NULL
+    ORDER BY incident_id, on_scene_at, dispatched_at, id
 )
-SELECT priority, kecamatan_id, GROUPING(priority, kecamatan_id) AS grouping_mask, {_FIGURES}
-FROM samples GROUP BY GROUPING SETS ((priority), (kecamatan_id), ())
+SELECT priority, kecamatan_id, GROUPING(priority, kecamatan_id) AS grouping_mask,
+    count(*) AS responded,
+    avg(response_s) AS mean_s,
+    percentile_cont(0.9) WITHIN GROUP (ORDER BY response_s) AS p90_s,
+    count(*) FILTER (WHERE target_s IS NOT NULL) AS judged,
+    count(*) FILTER (WHERE response_s <= target_s) AS within
+FROM first_unit GROUP BY GROUPING SETS ((priority), (kecamatan_id), ())
+"""
+REPORTS_SQL = """
+SELECT priority, kecamatan_id, GROUPING(priority, kecamatan_id) AS grouping_mask, count(*) AS reports
+FROM fleet_incident
+WHERE region_id = %(region)s AND received_at >= %(since)s AND received_at < %(until)s
+GROUP BY GROUPING SETS ((priority), (kecamatan_id), ())
 """
 # The phases per agency only (not per priority too): each percentile is a sort of its group's values.
 _PHASE_FIGURES = ", ".join(f"avg({p}), percentile_cont(0.9) WITHIN GROUP (ORDER BY {p}), count({p})" for p in PHASES)
@@ -148,20 +158,25 @@ def response_tables(*, region_id: int, period: Period) -> ResponseTables:
     kecamatan = {k.pk: k for k in Kecamatan.objects.filter(region_id=region_id).only("code", "name")}
     with report_cursor() as cursor:
         cursor.execute(SAMPLES_SQL, params)
-        cursor.execute(BY_REPORT_SQL, params)
-        by_report = cursor.fetchall()
+        cursor.execute(REPORTS_SQL, params)
+        reports = {(mask, priority, kec_id): n for priority, kec_id, mask, n in cursor.fetchall()}
+        cursor.execute(BY_REPORT_SQL)
+        responded = {(mask, priority, kec_id): figures for priority, kec_id, mask, *figures in cursor.fetchall()}
         cursor.execute(BY_AGENCY_SQL)
         by_agency_rows = cursor.fetchall()
         cursor.execute(PHASES_SQL)
         phase_rows = {row[0]: row[1:] for row in cursor.fetchall()}
-    for priority, kec_id, mask, *figures in by_report:
+    for (mask, priority, kec_id), n in reports.items():
+        figures = (n, *responded.get((mask, priority, kec_id), (0, None, None, 0, 0)))
         if mask == 0b11:
             overall = _row(None, "", tuple(figures))
         elif mask == 0b01:
             by_priority.append(_row(priority, labels.label(labels.PRIORITIES, priority), tuple(figures)))
         else:
             kec = kecamatan.get(kec_id)
-            by_kecamatan.append(_row(kec.code if kec else None, kec.name if kec else str(labels.NO_KECAMATAN), figures))
+            by_kecamatan.append(
+                _row(kec.code if kec else None, kec.name if kec else str(labels.NO_KECAMATAN), tuple(figures))
+            )
     by_priority.sort(key=lambda r: int(r["key"] or 0))
     by_kecamatan.sort(key=lambda r: (r["key"] is None, str(r["key"])))
     agencies = {a.pk: a for a in Agency.objects.filter(region_id=region_id)}

@@ -31,7 +31,7 @@ WITH units AS (
         ) AS segments
         GROUP BY status
     ) AS c
-), opening AS (  -- the status a unit entered the period in (index lookups on reports_statuschange_unit_at)
+), opening AS (  -- the status a unit entered the period in (index-only lookups on reports_statuschange_unit_at_status)
     SELECT units.id AS unit_id,
            coalesce(
                (SELECT b.to_status FROM fleet_statuschange b WHERE b.unit_id = units.id AND b.at < %(since)s
