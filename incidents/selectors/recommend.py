@@ -137,6 +137,7 @@ class Recommendation(TypedDict):
     reference: str
     destination: list[float]
     position_max_age_s: float
+    max_eta_s: float | None  # the bound the search stopped at (SIAGA_RECOMMEND_MAX_ETA_S); None: unbounded
     needs: list[NeedResult]
 
 
@@ -257,8 +258,9 @@ def units_recommend(
     ``settings.SIAGA_POSITION_MAX_AGE_S`` or missing (see :func:`unit_position`).
 
     A unit not reached within ``max_eta_s`` is listed after the reached ones (nearest in a straight
-    line first) with ``reason_code`` ``beyond_max_eta``; a need none of whose units is reached within it
-    has those units timed again without a bound, so its nearest reachable unit still comes with its ETA.
+    line first) with ``reason_code`` ``beyond_max_eta``; a need with fewer units reached within it than it
+    asks for (``count``) has those units timed again without a bound, so its nearest reachable units still
+    come with their ETAs.
     The reached units' ETAs and order are those of an unbounded search (the bounded search is exact).
 
     Parameters
@@ -342,6 +344,7 @@ def units_recommend(
         "reference": incident.reference,
         "destination": list(destination),
         "position_max_age_s": settings.SIAGA_POSITION_MAX_AGE_S,
+        "max_eta_s": bound_s if bound_s < float("inf") else None,
         "needs": result_needs,
     }
 
@@ -365,15 +368,16 @@ def _time_unreached_needs_again(
     timed: list[tuple[_Candidate, UnitTiming]],
     destination: tuple[float, float],
 ) -> list[tuple[_Candidate, UnitTiming]]:
-    """``timed`` with the units beyond the bound of each need that has none within it timed without a bound.
+    """``timed`` with the units beyond the bound of each need that has fewer than ``count`` within it timed
+    again without a bound.
 
-    A dispatcher never gets a need without an ETA while one of its units can reach the report: a flood
-    that cuts the city in two, or a rural report, makes every unit farther than the longest useful ETA.
+    A dispatcher never gets a need short of ETAs while its units can reach the report: a flood that cuts
+    the city in two, or a rural report, puts every unit farther than the longest useful ETA.
     """
     again: set[int] = set()
     for need in needs:
         rows = [(i, row) for i, (unit, row) in enumerate(timed) if _meets(need, unit)]
-        if not any(row["eta_s"] is not None for _, row in rows):
+        if sum(row["eta_s"] is not None for _, row in rows) < need.count:
             again.update(i for i, row in rows if row["reason_code"] == BEYOND_MAX_ETA)
     if not again:
         return timed

@@ -262,7 +262,7 @@ def test_a_bound_above_every_eta_gives_the_unbounded_ranking_and_etas(spread) ->
     # The default bound (1800 s) is above every ETA of this city's main roads, and so is one just above the
     # longest: the same rows, in the same order, with the same eta_s and distance_m as the unbounded search.
     assert longest_s < settings.SIAGA_RECOMMEND_MAX_ETA_S
-    assert _als(spread, None) == plain
+    assert _als(spread, None) == plain  # the default: settings.SIAGA_RECOMMEND_MAX_ETA_S
     assert _als(spread, longest_s + 1.0) == plain
 
 
@@ -297,7 +297,8 @@ def test_when_every_unit_is_beyond_the_bound_the_nearest_still_comes_with_its_et
     bounded = units_recommend(incident=spread["incident"], now=spread["now"], max_eta_s=nearest_s / 2)
     # Every need (the fire engine and the ambulances) had no unit within the bound: each is searched
     # again without one, so the dispatcher gets the same list as the unbounded search, ETAs and all.
-    assert bounded == plain
+    assert bounded["needs"] == plain["needs"]
+    assert (bounded["max_eta_s"], plain["max_eta_s"]) == (nearest_s / 2, None)
     assert all(r["eta_s"] is not None for need in bounded["needs"] for r in need["suggestions"])
 
 
@@ -332,3 +333,14 @@ def test_live_closures_apply_to_the_bounded_search(spread) -> None:
     assert closed != before  # the closure changes some ETA
     longest_s = max(r["eta_s"] for r in closed if r["eta_s"] is not None)
     assert _als(spread, longest_s + 1.0) == closed
+
+
+def test_a_need_for_two_units_with_one_within_the_bound_gets_both_etas(spread) -> None:
+    two = make_incident_type(code="mass_casualty", needs=[("ems", "als", 2)])
+    incident = make_incident(region=spread["region"], geom=CENTRE, incident_type=two)
+    plain = units_recommend(incident=incident, now=spread["now"], max_eta_s=UNBOUNDED)
+    first_s, second_s = (r["eta_s"] for r in plain["needs"][0]["suggestions"][:2])
+    assert first_s < second_s
+    # Within the bound only the nearest: short of the two asked for, the need is searched again unbounded.
+    bounded = units_recommend(incident=incident, now=spread["now"], max_eta_s=(first_s + second_s) / 2)
+    assert bounded["needs"] == plain["needs"]
