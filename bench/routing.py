@@ -16,7 +16,7 @@ loads it through the registry, and prints:
   size takes too long for a benchmark), so that row has no import, API or networkx figures;
 - a third table: the recommendation's own engine calls (``incidents.selectors.recommend``: ``reach`` for the
   report, one ``travel_times_to`` of 50 units to where the vehicle stops, ``try_snap`` of the units it
-  did not time, and, when none is reached within the bound, the same units again without one) on the
+  did not time, and, when none is reached within the bound, the same units again with it doubled) on the
   same seeded queries per grid, for the car, the car with one live closure (a 1 km flood box at the
   grid's centre) and the fire_engine profile (seeded narrow streets, its walk): the whole-graph search
   and today's unbounded one against each ``--max-etas`` bound (``SIAGA_RECOMMEND_MAX_ETA_S``), p50/p95,
@@ -225,7 +225,7 @@ def recommend_variants(graph) -> dict[str, tuple[CsgraphEngine, CsgraphEngine]]:
 
 def recommend_call(engine, origins, destination, max_eta_s: float | None) -> tuple[list, bool]:
     """What ``units_recommend`` asks the engine for one need of 50 units; the times with the walk, and
-    whether the unbounded fallback ran."""
+    whether the fallback (the bound doubled up to 3 times, then none) ran."""
     reach = engine.reach(destination)
     cutoff_s = None if max_eta_s is None else max(0.0, max_eta_s - reach.on_foot_s)
     times = engine.travel_times_to(origins, reach.snap, cutoff_s=cutoff_s)
@@ -233,12 +233,18 @@ def recommend_call(engine, origins, destination, max_eta_s: float | None) -> tup
     if failed:
         engine.try_snap([origins[i] for i in failed])  # to say why
     fell_back = cutoff_s is not None and len(failed) == len(origins)
-    if fell_back:  # no unit of the need reached: the same units again without a bound
+    widening = 0
+    while max_eta_s is not None and len(failed) == len(origins):  # none reached: the bound doubled, 3 times
+        widening += 1
+        bound_s = max_eta_s * 2**widening if widening <= 3 else None
         reach = engine.reach(destination)
-        times = engine.travel_times_to(origins, reach.snap)
+        cutoff_s = None if bound_s is None else max(0.0, bound_s - reach.on_foot_s)
+        times = engine.travel_times_to(origins, reach.snap, cutoff_s=cutoff_s)
         failed = [i for i, tt in enumerate(times) if tt is None]
         if failed:
             engine.try_snap([origins[i] for i in failed])
+        if bound_s is None:
+            break
     return [None if tt is None else (tt.eta_s + reach.on_foot_s, tt.distance_m) for tt in times], fell_back
 
 
@@ -299,7 +305,8 @@ def print_recommend_table(rows: list[dict], queries: int) -> None:
         "whole: the whole-graph search (bounded_search=False), no bound; today: the bounded search without a "
         "cutoff (widened until every unit is settled), as recommendation ran before SIAGA_RECOMMEND_MAX_ETA_S; "
         "fallback: share of queries where no unit was within the bound and all 50 were searched again "
-        "unbounded; timed: share of units with an ETA; same: every ETA given equals the whole-graph one and "
+        "with it doubled (x2, x4, x8, then unbounded) until one was; timed: share of units with an ETA; "
+        "same: every ETA given equals the whole-graph one and "
         "every unit left without one is beyond the bound there."
     )
 

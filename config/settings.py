@@ -376,7 +376,8 @@ SIAGA_HISTORY_PARTITIONS_AHEAD = int(_env_float("SIAGA_HISTORY_PARTITIONS_AHEAD"
 SIAGA_POSITION_MAX_AGE_S = _env_float("SIAGA_POSITION_MAX_AGE_S", 600.0)
 # The longest useful ETA of a recommendation, seconds: its one search per vehicle profile stops there (a unit
 # farther away is listed after the reached ones, with reason_code beyond_max_eta and its straight-line distance);
-# a need with fewer units reached within it than it asks for is searched again without a bound. inf: no bound.
+# a need with fewer units reached within it than it asks for is searched again, the bound doubled (x2, x4, x8, then
+# none). inf: no bound.
 SIAGA_RECOMMEND_MAX_ETA_S = _env_float("SIAGA_RECOMMEND_MAX_ETA_S", 1800.0)
 if not SIAGA_RECOMMEND_MAX_ETA_S >= 60:  # NaN fails too
     raise ImproperlyConfigured(
