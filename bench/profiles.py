@@ -46,7 +46,11 @@ def tagged_grid(n_side: int, seed: int = 0):
     grid = city_grid(n_side, seed=seed)
     for _, _, data in grid.edges(data=True):  # the class table's speeds (gis_core.speeds), as an import gives
         data["travel_time_s"] = float(data["length"]) / (DEFAULT_SPEEDS_KPH[data["highway"]] / 3.6)
-    graph = road_graph_from_networkx(grid, metric_crs="EPSG:32748")
+    return tagged(road_graph_from_networkx(grid, metric_crs="EPSG:32748"), seed=seed)
+
+
+def tagged(graph, *, seed: int = 0):
+    """``graph`` with seeded tags on its residential streets (10% 2.5 m wide, 3% footways open to motorbikes)."""
     rng = np.random.default_rng(seed)
     # One draw per street segment (twins share it), so both directions of a street carry the same tags.
     segment = np.where(
@@ -67,12 +71,12 @@ def tagged_grid(n_side: int, seed: int = 0):
     return graph, EdgeAttributes(tags=tags, speed_kph=speed, speed_source=["table"] * graph.n_edges)
 
 
-def build(graph, attributes, name: str) -> CsgraphEngine:
+def build(graph, attributes, name: str, *, bounded_search: bool = True) -> CsgraphEngine:
     profile = vehicle_profile(name)
     on_foot = None
     if profile.on_foot:
         on_foot = OnFootAccess(graph, allowed_edges(graph, attributes, profile), speed_kph=3.6, max_on_foot_m=3000)
-    return CsgraphEngine(profile_graph(graph, attributes, profile), on_foot=on_foot)
+    return CsgraphEngine(profile_graph(graph, attributes, profile), on_foot=on_foot, bounded_search=bounded_search)
 
 
 def percentiles_ms(samples: list[float]) -> str:

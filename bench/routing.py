@@ -14,9 +14,16 @@ loads it through the registry, and prints:
   value, p50/p95, and whether every answer agreed. It adds ``grid-1m``, a generated grid of about
   10^6 nodes built straight from arrays (``bench.grid.city_grid_graph``: a PostGIS import of that
   size takes too long for a benchmark), so that row has no import, API or networkx figures;
+- a third table: the recommendation's own engine calls (``incidents.selectors.recommend``: ``reach`` for the
+  report, one ``travel_times_to`` of 50 units to where the vehicle stops, ``try_snap`` of the units it
+  did not time, and, when none is reached within the bound, the same units again with it doubled) on the
+  same seeded queries per grid, for the car, the car with one live closure (a 1 km flood box at the
+  grid's centre) and the fire_engine profile (seeded narrow streets, its walk): the whole-graph search
+  and today's unbounded one against each ``--max-etas`` bound (``SIAGA_RECOMMEND_MAX_ETA_S``), p50/p95,
+  how often the fallback ran, and whether every unit reached got the unbounded answer;
 - OSRM's table service where ``osrm-routed`` is on PATH, else the reason it is left out.
 
-Run: ``.venv/bin/python bench/routing.py [--queries 500] [--only grid-20k] [--search-only]``
+Run: ``.venv/bin/python bench/routing.py [--queries 500] [--only grid-20k] [--search-only] [--recommend-only]``
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ from pathlib import Path
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import numpy as np
+import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -46,6 +54,8 @@ import networkx as nx  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from bench.grid import city_grid, city_grid_graph  # noqa: E402
+from bench.profiles import build as profile_engine  # noqa: E402
+from bench.profiles import tagged  # noqa: E402
 from gis_core.crs import transformer_to_lonlat  # noqa: E402
 from gis_core.importers.osm import read_road_file  # noqa: E402
 from gis_core.importers.roads import import_road_graph  # noqa: E402
@@ -189,6 +199,141 @@ def same_answer(a, b) -> bool:
     return a.eta_s == b.eta_s and abs(a.distance_m - b.distance_m) < 1e-6
 
 
+def recommend_variants(graph) -> dict[str, tuple[CsgraphEngine, CsgraphEngine]]:
+    """Per variant the engine with the whole-graph search and the one with the bounded search (same weights)."""
+    tagged_graph, attributes = tagged(graph, seed=7)
+    car, car_plain = CsgraphEngine(tagged_graph), CsgraphEngine(tagged_graph, bounded_search=False)
+    xy = tagged_graph.node_xy_m
+    centre = (xy.min(axis=0) + xy.max(axis=0)) / 2
+    box_m = shapely.box(*(centre - 500.0), *(centre + 500.0))  # a flood area of 1 km x 1 km
+    lon, lat = transformer_to_lonlat(tagged_graph.metric_crs).transform(*np.asarray(box_m.exterior.coords).T)
+    flood = shapely.Polygon(zip(lon, lat, strict=True))
+    closed = car.edges_covered_by(flood, line_tolerance_m=15.0)
+    factors = np.full(len(closed), np.inf)
+    return {
+        "car": (car_plain, car),
+        f"car, 1 closure ({len(closed)} edges)": (
+            car_plain.with_edge_factors(closed, factors),
+            car.with_edge_factors(closed, factors),
+        ),
+        "fire_engine": (
+            profile_engine(tagged_graph, attributes, "fire_engine", bounded_search=False),
+            profile_engine(tagged_graph, attributes, "fire_engine"),
+        ),
+    }
+
+
+def recommend_call(engine, origins, destination, max_eta_s: float | None) -> tuple[list, bool]:
+    """What ``units_recommend`` asks the engine for one need of 50 units; the times with the walk, and
+    whether the fallback (the bound doubled up to 3 times, then none) ran."""
+    reach = engine.reach(destination)
+    cutoff_s = None if max_eta_s is None else max(0.0, max_eta_s - reach.on_foot_s)
+    times = engine.travel_times_to(origins, reach.snap, cutoff_s=cutoff_s)
+    failed = [i for i, tt in enumerate(times) if tt is None]
+    if failed:
+        engine.try_snap([origins[i] for i in failed])  # to say why
+    fell_back = cutoff_s is not None and len(failed) == len(origins)
+    widening = 0
+    while max_eta_s is not None and len(failed) == len(origins):  # none reached: the bound doubled, 3 times
+        widening += 1
+        bound_s = max_eta_s * 2**widening if widening <= 3 else None
+        reach = engine.reach(destination)
+        cutoff_s = None if bound_s is None else max(0.0, bound_s - reach.on_foot_s)
+        times = engine.travel_times_to(origins, reach.snap, cutoff_s=cutoff_s)
+        failed = [i for i, tt in enumerate(times) if tt is None]
+        if failed:
+            engine.try_snap([origins[i] for i in failed])
+        if bound_s is None:
+            break
+    return [None if tt is None else (tt.eta_s + reach.on_foot_s, tt.distance_m) for tt in times], fell_back
+
+
+def close(a: tuple[float, float] | None, b: tuple[float, float] | None) -> bool:
+    """Both None, or the same ETA and (to rounding) the same path length."""
+    if a is None or b is None:
+        return a is None and b is None
+    return a[0] == b[0] and abs(a[1] - b[1]) < 1e-6
+
+
+def recommend_rows(name: str, graph, *, queries: int, max_etas: list[float]) -> list[dict]:
+    """The recommendation's engine calls, unbounded and bounded, on the same seeded queries per variant."""
+    t0 = time.perf_counter()
+    variants = recommend_variants(graph)
+    print(f"{name}: recommendation variants built in {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
+    rng = np.random.default_rng(2027)
+    any_engine = variants["car"][1]
+    workload = [
+        (random_points(any_engine, rng, N_ORIGINS), random_points(any_engine, rng, 1)[0]) for _ in range(queries)
+    ]
+    rows = []
+    for variant, (plain, bounded) in variants.items():
+
+        def timed(engine, max_eta_s):
+            recommend_call(engine, *workload[0], max_eta_s)  # warm caches once
+            samples, cpu, answers, fallbacks = [], [], [], 0
+            for origins, destination in workload:
+                t, c = time.perf_counter(), time.process_time()
+                answer, fell_back = recommend_call(engine, origins, destination, max_eta_s)
+                cpu.append(time.process_time() - c)
+                samples.append(time.perf_counter() - t)
+                answers.append(answer)
+                fallbacks += fell_back
+            return (percentiles_ms(samples), percentiles_ms(cpu)), answers, fallbacks
+
+        whole, reference, _ = timed(plain, None)
+        today, today_answers, _ = timed(bounded, None)
+        row = {"network": name, "nodes": graph.n_nodes, "variant": variant, "whole": whole, "today": today,
+               "today_same": all(close(a, b) for qa, qb in zip(today_answers, reference, strict=True)
+                                 for a, b in zip(qa, qb, strict=True)), "bounds": []}  # fmt: skip
+        for max_eta_s in max_etas:
+            times, answers, fallbacks = timed(bounded, max_eta_s)
+            agree = all(
+                close(b, p) if b is not None else (p is None or p[0] > max_eta_s)
+                for qa, qp in zip(answers, reference, strict=True)
+                for b, p in zip(qa, qp, strict=True)
+            )
+            reached = sum(b is not None for q in answers for b in q) / (queries * N_ORIGINS)
+            row["bounds"].append((max_eta_s, times, fallbacks / queries, reached, agree))
+        rows.append(row)
+    return rows
+
+
+def print_recommend_table(rows: list[dict], queries: int) -> None:
+    for clock, label in ((0, "wall-clock"), (1, "CPU (this process: steadier than wall-clock on a loaded machine)")):
+        print_recommend_clock(rows, queries, clock, label)
+    print(
+        "whole: the whole-graph search (bounded_search=False), no bound; today: the bounded search without a "
+        "cutoff (widened until every unit is settled), as recommendation ran before SIAGA_RECOMMEND_MAX_ETA_S; "
+        "fallback: share of queries where no unit was within the bound and all 50 were searched again "
+        "with it doubled (x2, x4, x8, then unbounded) until one was; timed: share of units with an ETA; "
+        "same: every ETA given equals the whole-graph one and "
+        "every unit left without one is beyond the bound there."
+    )
+
+
+def print_recommend_clock(rows: list[dict], queries: int, clock: int, label: str) -> None:
+    print(
+        f"\nRecommendation's engine calls ({N_ORIGINS} units -> 1 report: reach, travel_times_to, try_snap of the "
+        f"untimed, fallback), same {queries} seeded queries per grid and variant; {label} times in ms"
+    )
+    print(
+        f"{'network':<10}{'nodes':>8}  {'variant':<26}{'whole p50/p95':>15}{'today p50/p95':>15}"
+        f"{'bound s':>9}{'bounded p50/p95':>17}{'fallback':>10}{'timed':>7}{'same':>6}"
+    )
+    for r in rows:
+        whole, today = r["whole"][clock], r["today"][clock]
+        for k, (max_eta_s, times, fallback, reached, agree) in enumerate(r["bounds"]):
+            p50, p95 = times[clock]
+            head = (
+                f"{r['network']:<10}{r['nodes']:>8}  {r['variant']:<26}{whole[0]:>8.2f}/{whole[1]:<6.2f}"
+                f"{today[0]:>8.2f}/{today[1]:<6.2f}"
+                if k == 0
+                else " " * 74
+            )
+            same = "yes" if agree and r["today_same"] else "NO"
+            print(f"{head}{max_eta_s:>9.0f}{p50:>10.2f}/{p95:<6.2f}{fallback:>10.1%}{reached:>7.0%}{same:>6}")
+
+
 def osrm_note() -> str:
     """Why OSRM's table service is not in the table (it is only run where ``osrm-routed`` exists)."""
     import shutil
@@ -298,11 +443,21 @@ def main() -> None:
         "--cutoffs", default="600,1200", help="cutoffs (s) for the plain/bounded table, comma-separated"
     )
     parser.add_argument("--search-queries", type=int, default=200, help="queries per cutoff in that table")
+    parser.add_argument(
+        "--recommend-only", action="store_true", help="only the recommendation table (grid-90k and grid-1m)"
+    )
+    parser.add_argument(
+        "--max-etas", default="600,900,1800", help="bounds (s) for the recommendation table, comma-separated"
+    )
     args = parser.parse_args()
     cutoffs = [float(c) for c in args.cutoffs.split(",") if c]
+    max_etas = [float(c) for c in args.max_etas.split(",") if c]
+    if args.recommend_only:
+        recommend_only(args.search_queries, max_etas, args.only)
+        return
     Region.objects.filter(slug__startswith="bench-").delete()
     server, port = start_api_server()
-    rows, search = [], []
+    rows, search, recommend = [], [], []
     try:
         for name, srid, load in networks(args.only):
             if args.search_only:
@@ -310,6 +465,7 @@ def main() -> None:
                     print(f"... {name} (from arrays)", file=sys.stderr, flush=True)
                     graph = city_grid_graph(GRID_SIDES[name], seed=2)
                     search += search_rows(name, graph, queries=args.search_queries, cutoffs=cutoffs)
+                    recommend += recommend_rows(name, graph, queries=args.search_queries, max_etas=max_etas)
                 continue
             print(f"... {name}", file=sys.stderr, flush=True)
             row = bench_network(name, srid, load, queries=args.queries, port=port)
@@ -317,6 +473,7 @@ def main() -> None:
             rows.append(row)
             if name in GRID_SIDES:
                 search += search_rows(name, graph, queries=args.search_queries, cutoffs=cutoffs)
+                recommend += recommend_rows(name, graph, queries=args.search_queries, max_etas=max_etas)
             del graph
             gc.collect()
     finally:
@@ -328,6 +485,9 @@ def main() -> None:
         graph = city_grid_graph(1000, seed=3)
         print(f"grid-1m: {graph.n_nodes} nodes built in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
         search += search_rows("grid-1m", graph, queries=args.search_queries, cutoffs=cutoffs)
+        recommend += recommend_rows("grid-1m", graph, queries=args.search_queries, max_etas=max_etas)
+        del graph
+        gc.collect()
     if rows:
         print_main_table(rows, args.queries)
     print(
@@ -355,8 +515,25 @@ def main() -> None:
         "Building the bounded search's index and speed bound per weights (adjacency included, both "
         "directions): " + ", ".join(f"{name} {build_s:.2f} s" for name, build_s in builds.items())
     )
+    print_recommend_table(recommend, args.search_queries)
     print(osrm_note())
     print("Targets: bounded p95 <= 3 ms at grid-90k and <= 10 ms at grid-1m.")
+
+
+def recommend_only(queries: int, max_etas: list[float], only: str | None) -> None:
+    """The recommendation table alone, on grids built from arrays (no database rows, no server)."""
+    recommend = []
+    for name, side, seed in (("grid-90k", GRID_SIDES["grid-90k"], 2), ("grid-1m", 1000, 3)):
+        if only not in (None, name):
+            continue
+        print(f"... {name} (from arrays)", file=sys.stderr, flush=True)
+        graph = city_grid_graph(side, seed=seed)
+        recommend += recommend_rows(name, graph, queries=queries, max_etas=max_etas)
+        del graph
+        gc.collect()
+    print_recommend_table(recommend, queries)
+    print(osrm_note())
+    print("Targets: recommendation p95 <= 3 ms at grid-90k and <= 10 ms at grid-1m.")
 
 
 def print_main_table(rows: list[dict], queries: int) -> None:

@@ -374,6 +374,15 @@ SIAGA_HISTORY_PARTITION_PERIOD = os.environ.get("SIAGA_HISTORY_PARTITION_PERIOD"
 SIAGA_HISTORY_PARTITIONS_AHEAD = int(_env_float("SIAGA_HISTORY_PARTITIONS_AHEAD", 3))
 # A unit whose newest valid fix is older than this is ranked from its home station.
 SIAGA_POSITION_MAX_AGE_S = _env_float("SIAGA_POSITION_MAX_AGE_S", 600.0)
+# The longest useful ETA of a recommendation, seconds: its one search per vehicle profile stops there (a unit
+# farther away is listed after the reached ones, with reason_code beyond_max_eta and its straight-line distance);
+# a need with fewer units reached within it than it asks for is searched again, the bound doubled (x2, x4, x8, then
+# none). inf: no bound.
+SIAGA_RECOMMEND_MAX_ETA_S = _env_float("SIAGA_RECOMMEND_MAX_ETA_S", 1800.0)
+if not SIAGA_RECOMMEND_MAX_ETA_S >= 60:  # NaN fails too
+    raise ImproperlyConfigured(
+        f"SIAGA_RECOMMEND_MAX_ETA_S must be a number of seconds >= 60 (or inf), got {SIAGA_RECOMMEND_MAX_ETA_S!r}"
+    )
 # A crew pairing link (fleet.services.crew_sessions) works once, within this many seconds.
 SIAGA_CREW_PAIRING_TTL_S = _env_float("SIAGA_CREW_PAIRING_TTL_S", 600.0)
 

@@ -92,6 +92,8 @@ JS_STRINGS = {
     "on_foot_hint": _(
         "The vehicle cannot drive the caller's street: the ETA includes the walk (or hose lay) from where it stops"
     ),
+    "beyond_max_eta": _("not searched: farther than the longest useful ETA"),
+    "straight_line": _("in a straight line"),
     "profile_fire_engine": _("fire engine"),
     "profile_motorbike": _("motorbike"),
     "km": _("km"),

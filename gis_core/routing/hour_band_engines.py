@@ -13,7 +13,6 @@ CRS or whatever else the registry keys on replaces the variants too.
 
 from __future__ import annotations
 
-import threading
 from collections import defaultdict
 from datetime import datetime
 
@@ -25,10 +24,10 @@ from gis_core.routing.engine import RoutingEngine
 from gis_core.routing.profiles import CAR
 from gis_core.routing.registry import engine_for
 from gis_core.routing.speed_learning import ALL_DAY, SpeedFactor, hour_band_at, resolve_edge_factors
+from gis_core.routing.variant_cache import VariantCache
 
-_lock = threading.Lock()
-# (region pk, vehicle profile) -> (the registry's engine the variants were made from, {band: engine})
-_variants: dict[tuple[int, str], tuple[RoutingEngine, dict[str, RoutingEngine]]] = {}
+# (region pk, vehicle profile) -> the registry's engine the variants were made from and {band: engine}
+_variants = VariantCache()
 
 
 def engine_for_now(region: Region, profile: str = CAR, *, at: datetime | None = None) -> RoutingEngine:
@@ -46,18 +45,7 @@ def engine_for_band(region: Region, band: str, profile: str = CAR) -> RoutingEng
         As :func:`~gis_core.routing.registry.engine_for`.
     """
     base = engine_for(region, profile)
-    key = (region.pk, profile)
-    cached = _variants.get(key)
-    if cached is not None and cached[0] is base and band in cached[1]:
-        return cached[1][band]
-    with _lock:
-        cached = _variants.get(key)
-        if cached is None or cached[0] is not base:
-            cached = (base, {})
-            _variants[key] = cached
-        if band not in cached[1]:
-            cached[1][band] = _band_engine(base, band)
-        return cached[1][band]
+    return _variants.get((region.pk, profile), base, band, lambda: _band_engine(base, band))
 
 
 def _band_engine(base: RoutingEngine, band: str) -> RoutingEngine:
@@ -95,5 +83,4 @@ def _band_engine(base: RoutingEngine, band: str) -> RoutingEngine:
 
 def clear_band_engines() -> None:
     """Forget every band engine (tests)."""
-    with _lock:
-        _variants.clear()
+    _variants.clear()

@@ -13,7 +13,6 @@ is instant. Django-aware like the registry; the graph work is the pure ``variant
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Iterable
 from datetime import datetime
@@ -26,14 +25,14 @@ from django.utils import timezone
 
 from gis_core.models import ClosureMode, Region, RoadClosure, RoadNetworkVersion
 from gis_core.routing.engine import RoutingEngine
+from gis_core.routing.variant_cache import VariantCache
 
 logger = logging.getLogger(__name__)
 
 ClosuresKey = tuple[tuple[int, float], ...]  # ((closure id, updated_at epoch s), ...) in force now, by id
 
-_lock = threading.Lock()
-# (region pk, vehicle profile) -> (the base engine it was built on, the closures key, the variant)
-_variants: dict[tuple[int, str], tuple[RoutingEngine, ClosuresKey, RoutingEngine]] = {}
+# (region pk, vehicle profile) -> the base engine it was built on and the variant of the closures key in force
+_variants = VariantCache(latest_only=True)
 
 _STATE_SQL = f"""
 SELECT v.id, (
@@ -76,31 +75,26 @@ def with_live_closures(
     """
     if not closures:
         return base
-    key = (region.pk, profile)
-    cached = _variants.get(key)
-    if cached is not None and cached[0] is base and cached[1] == closures:
-        return cached[2]
-    with _lock:
-        cached = _variants.get(key)
-        if cached is None or cached[0] is not base or cached[1] != closures:
-            started = time.perf_counter()
-            rows = RoadClosure.objects.filter(pk__in=[pk for pk, _ in closures]).only("geom", "mode", "slow_factor")
-            indices, factors = closure_edge_factors(base, rows)
-            try:
-                engine = base.with_edge_factors(indices, factors) if len(indices) else base
-            except ValueError as exc:  # every edge closed: refused at create, so only after a re-import
-                logger.error("closures %s of %s not applied: %s", [pk for pk, _ in closures], region.slug, exc)
-                engine = base
-            logger.info(
-                "applied %d closure(s) of %s (%d edges) in %.3f s",
-                len(closures),
-                region.slug,
-                len(indices),
-                time.perf_counter() - started,
-            )
-            _variants[key] = (base, closures, engine)
-            cached = _variants[key]
-    return cached[2]
+    return _variants.get((region.pk, profile), base, closures, lambda: _closures_applied(region, base, closures))
+
+
+def _closures_applied(region: Region, base: RoutingEngine, closures: ClosuresKey) -> RoutingEngine:
+    started = time.perf_counter()
+    rows = RoadClosure.objects.filter(pk__in=[pk for pk, _ in closures]).only("geom", "mode", "slow_factor")
+    indices, factors = closure_edge_factors(base, rows)
+    try:
+        engine = base.with_edge_factors(indices, factors) if len(indices) else base
+    except ValueError as exc:  # every edge closed: refused at create, so only after a re-import
+        logger.error("closures %s of %s not applied: %s", [pk for pk, _ in closures], region.slug, exc)
+        engine = base
+    logger.info(
+        "applied %d closure(s) of %s (%d edges) in %.3f s",
+        len(closures),
+        region.slug,
+        len(indices),
+        time.perf_counter() - started,
+    )
+    return engine
 
 
 def closure_edge_factors(engine: RoutingEngine, closures: Iterable[RoadClosure]) -> tuple[np.ndarray, np.ndarray]:
@@ -128,5 +122,4 @@ def closure_edges(engine: RoutingEngine, closure: RoadClosure) -> np.ndarray:
 
 def clear_variants() -> None:
     """Forget every closure variant (with ``registry.clear_engines``)."""
-    with _lock:
-        _variants.clear()
+    _variants.clear()

@@ -26,14 +26,16 @@ Response shapes
     GeoJSON FeatureCollection; ``properties``: ``id, code, name, kind, agency, agency_name,
     agency_kind, facility (id | null), units (how many are based there), is_demo``.
 ``GET /api/incidents/<id>/recommendations/?routes=1&capabilities=als,fire_engine&limit=5&route_units=12,15``
-    ``{incident, reference, destination [lon, lat], position_max_age_s, needs: [{agency_kind,
+    ``{incident, reference, destination [lon, lat], position_max_age_s, max_eta_s, needs: [{agency_kind,
     capability, count, optional, suggestions: [{unit, call_sign, agency, agency_name, agency_kind,
     unit_type, capability, eta_s, distance_m, access_s, access_m, position_age_s, position_recorded_at,
     position_source ("gps" | "home_station" | "stale_gps" | null, as on the map), ranked_from ("gps" |
     "home_station" | null),
-    origin [lon, lat], reason (why eta_s is null), route (GeoJSON LineString | null; present with
-    routes=1 for the best 3 of each need, and for the units named in route_units wherever they
-    rank)}]}]}``. Suggestions are sorted by ``eta_s``.
+    origin [lon, lat], straight_line_m, reason (why eta_s is null) and reason_code (no_position,
+    not_routable, no_road_path, profile_cannot_reach, beyond_max_eta), route (GeoJSON LineString | null;
+    present with routes=1 for the best 3 of each need, and for the units named in route_units wherever
+    they rank)}]}]}``. Suggestions are sorted by ``eta_s``, then those beyond ``max_eta_s``
+    (``SIAGA_RECOMMEND_MAX_ETA_S``, where the search stopped) nearest in a straight line first.
     Without ``capabilities`` the needs come from the report's incident type; a report without a
     type and without ``capabilities`` is a 409 ``incident_type_missing``. 409 when the report has
     no location yet.
@@ -42,7 +44,8 @@ Response shapes
     for a recommendation; ``units`` [id], ``agencies`` and ``capabilities`` [code] narrow them.
     ``{region, destination, position_max_age_s, results: [{unit, call_sign, agency, agency_name,
     agency_kind, unit_type, status, capabilities, eta_s, distance_m, access_s, access_m,
-    position_age_s, position_source, ranked_from, origin, reason}]}``, sorted by ``eta_s`` (null
+    position_age_s, position_source, ranked_from, origin, straight_line_m, reason, reason_code}]}``,
+    unbounded, sorted by ``eta_s`` (null
     last). 400 for unit ids not in the region, unknown codes, a bad or off-network destination.
 ``GET /api/incidents/<id>/assignments/``
     ``[assignment]``, newest first. An assignment: ``id, incident, reference, unit, unit_id,

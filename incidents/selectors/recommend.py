@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from shapely.geometry import mapping
 
+from fleet.ingest.checks import haversine_m
 from fleet.models import Agency, Capability, PositionFix, Station, Unit, UnitStatus, UnitType
 from fleet.selectors.units import UnitPosition, position_by_age
 from gis_core.api.fields import iso
@@ -30,6 +31,13 @@ logger = logging.getLogger(__name__)
 
 # Route geometries are computed (on request) for this many of the best suggestions of each need.
 ROUTES_PER_NEED = 3
+
+# Why a unit has no eta_s (``reason_code``; ``reason`` says it in words).
+NO_POSITION = "no_position"  # no valid fix and no home station
+NOT_ROUTABLE = "not_routable"  # its position is not a point, or too far from every road
+NO_ROAD_PATH = "no_road_path"
+PROFILE_CANNOT_REACH = "profile_cannot_reach"  # its vehicle cannot get near the report
+BEYOND_MAX_ETA = "beyond_max_eta"  # not reached within SIAGA_RECOMMEND_MAX_ETA_S (no path, or farther)
 
 
 # --- recommendation -------------------------------------------------------------------------------
@@ -102,7 +110,9 @@ class UnitTiming(TypedDict):
     position_source: str | None
     ranked_from: str | None  # gps or home_station: what eta_s was computed from
     origin: list[float] | None  # (lon, lat)
+    straight_line_m: float | None  # from origin to the destination as the crow flies
     reason: str | None  # why eta_s is None
+    reason_code: str | None  # the same as a code: NO_POSITION, NOT_ROUTABLE, NO_ROAD_PATH, BEYOND_MAX_ETA, ...
 
 
 class Suggestion(UnitTiming):
@@ -127,6 +137,7 @@ class Recommendation(TypedDict):
     reference: str
     destination: list[float]
     position_max_age_s: float
+    max_eta_s: float | None  # the bound the search stopped at (SIAGA_RECOMMEND_MAX_ETA_S); None: unbounded
     needs: list[NeedResult]
 
 
@@ -236,14 +247,21 @@ def units_recommend(
     limit: int | None = None,
     route_units: Sequence[int] = (),
     agency_ids: Sequence[int] | None = None,
+    max_eta_s: float | None = None,
 ) -> Recommendation:
     """Available units for each need of a report, ranked by road ETA to its location.
 
     Three queries (the needs, the candidates with their positions, the active network version) and
-    one engine call for all candidate units of all needs (``travel_times_to``: one reverse search
-    from the report, the units' points snapped in one batch). A unit is timed from its newest valid
-    fix, or from its home station when that fix is older than ``settings.SIAGA_POSITION_MAX_AGE_S``
-    or missing (see :func:`unit_position`).
+    one engine call per vehicle profile for all candidate units of all needs (``travel_times_to``: one
+    reverse search from the report, bounded at ``max_eta_s``, the units' points snapped in one batch).
+    A unit is timed from its newest valid fix, or from its home station when that fix is older than
+    ``settings.SIAGA_POSITION_MAX_AGE_S`` or missing (see :func:`unit_position`).
+
+    A unit not reached within ``max_eta_s`` is listed after the reached ones (nearest in a straight
+    line first) with ``reason_code`` ``beyond_max_eta``; a need with fewer units reached within it than it
+    asks for (``count``) has those units timed again with the bound doubled (x2, x4, x8, then unbounded), so
+    its nearest reachable units still come with their ETAs.
+    The reached units' ETAs and order are those of an unbounded search (the bounded search is exact).
 
     Parameters
     ----------
@@ -264,6 +282,9 @@ def units_recommend(
     agency_ids
         Suggest only units of these agencies (the asking user's limit,
         ``fleet.selectors.units.agency_ids_for_user``); every agency of the region when None.
+    max_eta_s
+        The longest useful ETA, seconds (walk included); ``settings.SIAGA_RECOMMEND_MAX_ETA_S`` when None,
+        ``inf`` for an unbounded search.
 
     Returns
     -------
@@ -290,15 +311,16 @@ def units_recommend(
     units = _candidates(incident.region_id, now, codes=sorted({n.capability for n in needs}), agency_ids=agency_ids)
     # No road network is the 409 that says so, even with no unit to time. One version lookup per profile.
     engines = _Engines(incident.region, at=now)
-    timed, reaches = _time_units(engines, units, destination)
+    bound_s = settings.SIAGA_RECOMMEND_MAX_ETA_S if max_eta_s is None else max_eta_s
+    timed, reaches = _time_units(engines, units, destination, max_eta_s=bound_s)
+    if bound_s < float("inf"):
+        timed = _time_unreached_needs_again(engines, needs, timed, destination, bound_s)
     result_needs: list[NeedResult] = []
     for need in needs:
         rows: list[Suggestion] = [
-            Suggestion(**row, capability=need.capability)
-            for unit, row in timed
-            if need.capability in unit.capabilities and need.agency_kind in (None, unit.agency_kind)
+            Suggestion(**row, capability=need.capability) for unit, row in timed if _meets(need, unit)
         ]
-        rows.sort(key=lambda r: (r["eta_s"] is None, r["eta_s"] or 0.0, r["call_sign"]))
+        rows.sort(key=_rank)
         rows = rows[:limit] if limit is not None else rows
         result_needs.append(
             {
@@ -323,8 +345,58 @@ def units_recommend(
         "reference": incident.reference,
         "destination": list(destination),
         "position_max_age_s": settings.SIAGA_POSITION_MAX_AGE_S,
+        "max_eta_s": bound_s if bound_s < float("inf") else None,
         "needs": result_needs,
     }
+
+
+def _meets(need: Need, unit: _Candidate) -> bool:
+    return need.capability in unit.capabilities and need.agency_kind in (None, unit.agency_kind)
+
+
+def _rank(row: UnitTiming) -> tuple[int, float, str]:
+    """By ETA; then the units beyond the longest useful ETA, nearest in a straight line first; then the rest."""
+    if row["eta_s"] is not None:
+        return 0, row["eta_s"], row["call_sign"]
+    if row["reason_code"] == BEYOND_MAX_ETA:
+        return 1, row["straight_line_m"] or 0.0, row["call_sign"]
+    return 2, 0.0, row["call_sign"]
+
+
+# A need short of ETAs is searched again with the bound doubled this many times (x2, x4, x8), then unbounded.
+_WIDENINGS = 3
+
+
+def _time_unreached_needs_again(
+    engines: _Engines,
+    needs: Sequence[Need],
+    timed: list[tuple[_Candidate, UnitTiming]],
+    destination: tuple[float, float],
+    max_eta_s: float,
+) -> list[tuple[_Candidate, UnitTiming]]:
+    """``timed`` with the units beyond the bound of each need that has fewer than ``count`` within it timed
+    again with the bound doubled, up to ``_WIDENINGS`` times, then without one.
+
+    A dispatcher never gets a need short of ETAs while its units can reach the report: a flood that cuts
+    the city in two, or a rural report, puts every unit farther than the longest useful ETA. Doubling
+    costs far less than one unbounded search to the farthest unit of a province (a bounded search's cost
+    grows with the area its bound covers: the doublings together cost about a third more than the last).
+    """
+    out = list(timed)
+    for widening in range(_WIDENINGS + 1):
+        again: set[int] = set()
+        for need in needs:
+            rows = [(i, row) for i, (unit, row) in enumerate(out) if _meets(need, unit)]
+            if sum(row["eta_s"] is not None for _, row in rows) < need.count:
+                again.update(i for i, row in rows if row["reason_code"] == BEYOND_MAX_ETA)
+        if not again:
+            break
+        bound_s = max_eta_s * 2 ** (widening + 1) if widening < _WIDENINGS else None
+        order = sorted(again)
+        retimed, _ = _time_units(engines, [out[i][0] for i in order], destination, max_eta_s=bound_s)
+        for i, pair in zip(order, retimed, strict=True):
+            out[i] = pair
+    return out
 
 
 def units_eta(
@@ -401,7 +473,7 @@ def units_eta(
     rows: list[EtaRow] = [
         EtaRow(**row, status=unit.status, capabilities=sorted(unit.capabilities)) for unit, row in timed
     ]
-    rows.sort(key=lambda r: (r["eta_s"] is None, r["eta_s"] or 0.0, r["call_sign"]))
+    rows.sort(key=_rank)
     return {
         "region": region.slug,
         "destination": list(destination),
@@ -472,14 +544,20 @@ def _reach(engines: _Engines, profile: str, destination: tuple[float, float]) ->
 
 
 def _time_units(
-    engines: _Engines, units: list[_Candidate], destination: tuple[float, float]
+    engines: _Engines,
+    units: list[_Candidate],
+    destination: tuple[float, float],
+    *,
+    max_eta_s: float | None = None,
 ) -> tuple[list[tuple[_Candidate, UnitTiming]], dict[str, Reach]]:
     """Each unit with its suggestion row (no ``capability`` yet), timed with ONE engine call per vehicle profile.
 
     Each profile's vehicle drives to where it can reach the destination (``RoutingEngine.reach``), and
     the walk from there is added to its ``eta_s`` and shown apart. The origins go to ``travel_times_to`` as
     plain points, snapped there in one vectorised batch; only the rare units it cannot time are snapped
-    again (``try_snap``), to say why. Returns the rows and, per profile timed, its :class:`Reach`.
+    again (``try_snap``), to say why. With ``max_eta_s`` (seconds, walk included; None or ``inf``: no bound)
+    the search stops there and a unit it does not reach gets ``reason_code`` ``beyond_max_eta``. Returns the
+    rows and, per profile timed, its :class:`Reach`.
     """
     by_profile: dict[str, list[int]] = {}
     for i, unit in enumerate(units):
@@ -494,19 +572,29 @@ def _time_units(
             if profile == CAR:
                 raise
             for i, unit in zip(indices, group, strict=True):
-                rows[i] = _timing_row(unit, None, None)
+                rows[i] = _timing_row(unit, None, None, destination)
                 rows[i]["reason"] = f"the report cannot be reached by a {profile} vehicle: {exc}"
+                rows[i]["reason_code"] = PROFILE_CANNOT_REACH
             continue
         reaches[profile] = reach
-        for i, row in zip(indices, _time_group(engine, group, reach), strict=True):
+        for i, row in zip(indices, _time_group(engine, group, reach, destination, max_eta_s), strict=True):
             rows[i] = row
     return [(unit, rows[i]) for i, unit in enumerate(units)], reaches
 
 
-def _time_group(engine: RoutingEngine, units: list[_Candidate], reach: Reach) -> list[UnitTiming]:
+def _time_group(
+    engine: RoutingEngine,
+    units: list[_Candidate],
+    reach: Reach,
+    destination: tuple[float, float],
+    max_eta_s: float | None,
+) -> list[UnitTiming]:
     origins = {i: u.position.lonlat for i, u in enumerate(units) if u.position.lonlat and _routable(u.position.lonlat)}
     placed = list(origins)
-    times = engine.travel_times_to(list(origins.values()), reach.snap) if placed else []
+    bounded = max_eta_s is not None and max_eta_s < float("inf")
+    # The walk from where the vehicle stops is part of eta_s: the drive gets what the bound leaves of it.
+    cutoff_s = max(0.0, max_eta_s - reach.on_foot_s) if bounded and max_eta_s is not None else None
+    times = engine.travel_times_to(list(origins.values()), reach.snap, cutoff_s=cutoff_s) if placed else []
     by_index = dict(zip(placed, times, strict=True))
     failed = [i for i, tt in by_index.items() if tt is None]
     why = engine.try_snap([origins[i] for i in failed]) if failed else []
@@ -515,23 +603,32 @@ def _time_group(engine: RoutingEngine, units: list[_Candidate], reach: Reach) ->
     for i, unit in enumerate(units):
         pos = unit.position
         tt = by_index.get(i)
-        row = _timing_row(unit, tt, reach)
+        row = _timing_row(unit, tt, reach, destination)
         if tt is not None:
             out.append(row)
             continue
         if pos.lonlat is None:
-            row["reason"] = "no valid GPS fix and no home station"
+            row["reason"], row["reason_code"] = "no valid GPS fix and no home station", NO_POSITION
         elif i not in by_index:
             row["reason"] = f"position not routable: {pos.lonlat} is not a (lon, lat) pair"
+            row["reason_code"] = NOT_ROUTABLE
         elif not isinstance(snaps.get(i), Snap):
-            row["reason"] = f"position not routable: {snaps.get(i)}"
+            row["reason"], row["reason_code"] = f"position not routable: {snaps.get(i)}", NOT_ROUTABLE
+        elif bounded:
+            row["reason"] = (
+                f"not reached by road within the longest useful ETA ({max_eta_s:.0f} s, "
+                f"SIAGA_RECOMMEND_MAX_ETA_S); {row['straight_line_m']:.0f} m away in a straight line"
+            )
+            row["reason_code"] = BEYOND_MAX_ETA
         else:
-            row["reason"] = "no road path from the unit to the report"
+            row["reason"], row["reason_code"] = "no road path from the unit to the report", NO_ROAD_PATH
         out.append(row)
     return out
 
 
-def _timing_row(unit: _Candidate, tt: TravelTime | None, reach: Reach | None) -> UnitTiming:
+def _timing_row(
+    unit: _Candidate, tt: TravelTime | None, reach: Reach | None, destination: tuple[float, float]
+) -> UnitTiming:
     pos = unit.position
     on_foot = tt is not None and reach is not None and reach.on_foot_m > 0
     stop = reach.reachable_point if on_foot and reach is not None else None
@@ -555,8 +652,12 @@ def _timing_row(unit: _Candidate, tt: TravelTime | None, reach: Reach | None) ->
         "position_source": pos.source,
         "ranked_from": _RANKED_FROM.get(pos.source or ""),
         "origin": list(pos.lonlat) if pos.lonlat else None,
+        "straight_line_m": None,
         "reason": None,
+        "reason_code": None,
     }
+    if pos.lonlat and _routable(pos.lonlat):
+        row["straight_line_m"] = round(haversine_m(pos.lonlat[0], pos.lonlat[1], destination[0], destination[1]), 1)
     if tt is not None and reach is not None:
         row["eta_s"] = round(tt.eta_s + reach.on_foot_s, 1)
         row["distance_m"] = round(tt.distance_m, 1)

@@ -115,3 +115,14 @@ def test_the_against_oneway_rule_names_known_profiles_and_factors_of_at_least_on
     bad = _run(show, DJANGO_SECRET_KEY=REAL_KEY, SIAGA_AGAINST_ONEWAY_FACTORS='{"tank": 0.5}')
     assert bad.returncode != 0
     assert "must be a JSON object {profile: factor >= 1}" in bad.stderr
+
+
+def test_the_recommendation_max_eta_is_read_and_refused_when_not_a_useful_time():
+    show = "import django; django.setup(); from django.conf import settings as s; print(s.SIAGA_RECOMMEND_MAX_ETA_S)"
+    assert _run(show, DJANGO_SECRET_KEY=REAL_KEY).stdout.strip() == "1800.0"
+    good = _run(show, DJANGO_SECRET_KEY=REAL_KEY, SIAGA_RECOMMEND_MAX_ETA_S="2400")
+    assert good.stdout.strip() == "2400.0", good.stderr
+    for value in ("0", "-5", "nan", "thirty"):
+        bad = _run(show, DJANGO_SECRET_KEY=REAL_KEY, SIAGA_RECOMMEND_MAX_ETA_S=value)
+        assert bad.returncode != 0, value
+        assert "SIAGA_RECOMMEND_MAX_ETA_S" in bad.stderr, value

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import numpy as np
 import pytest
+import shapely
 from django.conf import settings
 from django.utils import timezone
+from factories.access import make_user
 from factories.fleet import (
     make_agency,
     make_fix,
@@ -18,11 +21,14 @@ from factories.fleet import (
 )
 from factories.gis_core import make_region
 
+from fleet.actors import Actor
+from fleet.ingest.checks import haversine_m
 from fleet.models import AgencyKind, UnitStatus
 from gis_core.routing.hour_band_engines import engine_for_now
 from gis_core.routing.registry import engine_for
 from incidents.errors import IncidentLocationMissingError, RecommendationInputError
-from incidents.selectors.recommend import recommendation_public, units_recommend
+from incidents.selectors.recommend import BEYOND_MAX_ETA, NO_POSITION, recommendation_public, units_recommend
+from incidents.services.closures import road_closure_create
 
 # Real places in Kota Jambi (lon, lat): Damkar HQ (jambi/fire_station_jambi_unverified.csv), RSUD Abdul
 # Manap and RSUD Raden Mattaher (jambi/health_facilities_jambi_osm.geojson), the riverfront centre.
@@ -221,3 +227,127 @@ def test_the_service_needs_three_queries(scene, django_assert_max_num_queries) -
     with django_assert_max_num_queries(3):
         result = units_recommend(incident=scene["incident"], now=scene["now"])
     assert [len(n["suggestions"]) for n in result["needs"]] == [1, 3]
+
+
+# --- the longest useful ETA (SIAGA_RECOMMEND_MAX_ETA_S): a bounded search, nothing dropped ---------------------
+
+UNBOUNDED = float("inf")
+
+
+@pytest.fixture
+def spread(scene):
+    """The scene plus 15 ambulances at seeded spots along Kota Jambi's main roads (one fix each)."""
+    engine = engine_for(scene["region"])
+    spots = engine.points_along_roads_lonlat(400)
+    psc = scene["units"]["amb_hq"].agency
+    ambulance = scene["units"]["amb_hq"].unit_type
+    for k, i in enumerate(np.random.default_rng(15).choice(len(spots), size=15, replace=False)):
+        unit = make_unit(agency=psc, call_sign=f"AMB-{k:02d}", unit_type=ambulance)
+        make_fix(unit=unit, geom=tuple(spots[i]), recorded_at=scene["now"] - timedelta(seconds=30))
+    return scene
+
+
+def _als(scene, max_eta_s, **kwargs) -> list[dict]:
+    result = units_recommend(
+        incident=scene["incident"], now=scene["now"], capabilities=["als"], max_eta_s=max_eta_s, **kwargs
+    )
+    return result["needs"][0]["suggestions"]
+
+
+def test_a_bound_above_every_eta_gives_the_unbounded_ranking_and_etas(spread) -> None:
+    plain = _als(spread, UNBOUNDED)
+    assert len(plain) == 18
+    assert all(r["eta_s"] is not None for r in plain)
+    longest_s = max(r["eta_s"] for r in plain)
+    # The default bound (1800 s) is above every ETA of this city's main roads, and so is one just above the
+    # longest: the same rows, in the same order, with the same eta_s and distance_m as the unbounded search.
+    assert longest_s < settings.SIAGA_RECOMMEND_MAX_ETA_S
+    assert _als(spread, None) == plain  # the default: settings.SIAGA_RECOMMEND_MAX_ETA_S
+    assert _als(spread, longest_s + 1.0) == plain
+
+
+def test_a_unit_beyond_the_bound_is_listed_after_the_reached_with_the_reason(spread) -> None:
+    plain = _als(spread, UNBOUNDED)
+    etas = sorted(r["eta_s"] for r in plain)
+    bound_s = (etas[-4] + etas[-3]) / 2  # the three farthest ambulances are beyond it
+    make_unit(agency=spread["units"]["amb_hq"].agency, call_sign="AMB-NOWHERE", capabilities=["als"])
+    rows = _als(spread, bound_s)
+    reached, beyond, nowhere = rows[:15], rows[15:18], rows[18]
+    # The reached ones exactly as without a bound, in the same order.
+    assert reached == plain[:15]
+    assert {r["call_sign"] for r in beyond} == {r["call_sign"] for r in plain[15:]}
+    for row in beyond:
+        assert (row["eta_s"], row["distance_m"], row["reason_code"]) == (None, None, BEYOND_MAX_ETA)
+        assert "SIAGA_RECOMMEND_MAX_ETA_S" in row["reason"]
+        # As the crow flies from its position to the report (haversine, as fleet.ingest.checks computes it).
+        expected_m = haversine_m(*row["origin"], *CENTRE)
+        assert row["straight_line_m"] == pytest.approx(expected_m, abs=0.1)
+    assert [r["straight_line_m"] for r in beyond] == sorted(r["straight_line_m"] for r in beyond)
+    # A unit that cannot be placed still comes last, with its own reason.
+    assert (nowhere["call_sign"], nowhere["reason_code"], nowhere["straight_line_m"]) == (
+        "AMB-NOWHERE",
+        NO_POSITION,
+        None,
+    )
+
+
+def test_when_every_unit_is_beyond_the_bound_the_nearest_still_comes_with_its_eta(spread) -> None:
+    plain = units_recommend(incident=spread["incident"], now=spread["now"], max_eta_s=UNBOUNDED)
+    nearest_s = min(r["eta_s"] for need in plain["needs"] for r in need["suggestions"])
+    bounded = units_recommend(incident=spread["incident"], now=spread["now"], max_eta_s=nearest_s / 2)
+    # Every need (the fire engine and the ambulances) had no unit within the bound: each is searched again
+    # with the bound doubled until it has one, so its nearest unit comes first with the unbounded ETA; the
+    # others have that ETA too or are still beyond the widened bound, never dropped.
+    assert (bounded["max_eta_s"], plain["max_eta_s"]) == (nearest_s / 2, None)
+    for got, want in zip(bounded["needs"], plain["needs"], strict=True):
+        assert got["suggestions"][0] == want["suggestions"][0]
+        assert got["suggestions"][0]["eta_s"] is not None
+        by_unit = {r["unit"]: r for r in want["suggestions"]}
+        assert len(got["suggestions"]) == len(want["suggestions"])
+        for row in got["suggestions"]:
+            assert row == by_unit[row["unit"]] or row["reason_code"] == BEYOND_MAX_ETA
+
+
+def test_one_need_within_the_bound_and_one_beyond(spread) -> None:
+    # The ALS need has units within the bound (the three scene ambulances are near); the fire engine DMK-1
+    # at the Damkar HQ is beyond a bound just below its ETA: that need alone is searched again.
+    plain = units_recommend(incident=spread["incident"], now=spread["now"], max_eta_s=UNBOUNDED)
+    fire_s = plain["needs"][0]["suggestions"][0]["eta_s"]
+    als = plain["needs"][1]["suggestions"]
+    bound_s = fire_s - 1.0
+    assert any(r["eta_s"] <= bound_s for r in als)
+    bounded = units_recommend(incident=spread["incident"], now=spread["now"], max_eta_s=bound_s)
+    assert bounded["needs"][0] == plain["needs"][0]  # the fire engine, with its ETA from the second search
+    within = [r for r in als if r["eta_s"] <= bound_s]
+    assert bounded["needs"][1]["suggestions"][: len(within)] == within
+    assert {r["reason_code"] for r in bounded["needs"][1]["suggestions"][len(within) :]} == {BEYOND_MAX_ETA}
+
+
+def test_live_closures_apply_to_the_bounded_search(spread) -> None:
+    region = spread["region"]
+    before = _als(spread, UNBOUNDED)
+    # A flood box over the middle of the nearest ambulance's route to the report.
+    nearest = before[0]
+    route = engine_for(region).route(tuple(nearest["origin"]), CENTRE, with_access_legs=False).geometry_lonlat
+    middle = route.interpolate(0.5, normalized=True)
+    box = shapely.box(middle.x - 0.0004, middle.y - 0.0004, middle.x + 0.0004, middle.y + 0.0004)
+    actor = Actor.person(make_user("bpbd.officer", "supervisor"))
+    road_closure_create(
+        region=region, reason="banjir", source="drawn", geometry=shapely.MultiPolygon([box]), actor=actor
+    )
+    closed = _als(spread, UNBOUNDED)
+    assert closed != before  # the closure changes some ETA
+    longest_s = max(r["eta_s"] for r in closed if r["eta_s"] is not None)
+    assert _als(spread, longest_s + 1.0) == closed
+
+
+def test_a_need_for_two_units_with_one_within_the_bound_gets_both_etas(spread) -> None:
+    two = make_incident_type(code="mass_casualty", needs=[("ems", "als", 2)])
+    incident = make_incident(region=spread["region"], geom=CENTRE, incident_type=two)
+    plain = units_recommend(incident=incident, now=spread["now"], max_eta_s=UNBOUNDED)
+    first_s, second_s = (r["eta_s"] for r in plain["needs"][0]["suggestions"][:2])
+    assert first_s < second_s
+    # Within the bound only the nearest: short of the two asked for, the need is searched again (the bound
+    # doubled), and both come with the unbounded ETAs.
+    bounded = units_recommend(incident=incident, now=spread["now"], max_eta_s=(first_s + second_s) / 2)
+    assert bounded["needs"][0]["suggestions"][:2] == plain["needs"][0]["suggestions"][:2]

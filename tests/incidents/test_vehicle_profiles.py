@@ -29,6 +29,7 @@ from factories.fleet_fixtures import KAMPUNG_A, KAMPUNG_D, KAMPUNG_E
 from rest_framework.test import APIClient
 
 from fleet.models import AgencyKind
+from incidents.selectors.recommend import units_recommend
 from incidents.services.dispatch import assignment_eta_refresh, dispatch_assign
 
 pytestmark = pytest.mark.django_db
@@ -124,3 +125,24 @@ def test_the_live_eta_follows_the_unit_on_its_profile(fleet_at_a) -> None:
     refreshed = assignment_eta_refresh(unit=units["ENGINE"])
     # From B round by C to D: 555.8 + 556.0 m at 25 km/h = 160.1 s, then the 221.1 s on foot.
     assert refreshed.current_eta_s == pytest.approx(160.1 + 221.1, abs=0.5)
+
+
+def test_the_longest_useful_eta_counts_the_walk_and_keeps_each_profile(fleet_at_a) -> None:
+    units, incident = fleet_at_a
+    # A car-sized Damkar rescue car at A with the fire_engine capability: 119.8 s, as the ambulance.
+    fire = units["ENGINE"].agency
+    make_unit(agency=fire, call_sign="RESCUE", home_station=units["ENGINE"].home_station, capabilities=["fire_engine"])
+
+    def fire_rows(max_eta_s: float) -> list[dict]:
+        result = units_recommend(incident=incident, capabilities=["fire_engine"], max_eta_s=max_eta_s)
+        return result["needs"][0]["suggestions"]
+
+    # The engine drives 240.1 s and its crew walks 221.1 s: 461.2 s in all, beyond a bound of 400 s although
+    # its drive alone is within it; the rescue car is reached, so the engine is listed after it, unsearched.
+    rescue, engine = fire_rows(400.0)
+    assert (rescue["call_sign"], rescue["eta_s"]) == ("RESCUE", pytest.approx(119.8, abs=0.5))
+    assert (engine["call_sign"], engine["eta_s"], engine["reason_code"]) == ("ENGINE", None, "beyond_max_eta")
+    # Within 500 s it is timed on its own profile, walk included, as without a bound.
+    assert fire_rows(500.0) == fire_rows(float("inf"))
+    assert fire_rows(500.0)[1]["eta_s"] == pytest.approx(461.2, abs=0.5)
+    assert fire_rows(500.0)[1]["profile"] == "fire_engine"

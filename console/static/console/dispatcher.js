@@ -489,7 +489,7 @@
   function showRecommendations(report, result) {
     const box = document.getElementById("recommendations");
     if (!box) return;
-    box.innerHTML = result.needs.map(needHtml).join("") || esc(T.no_recommendation);
+    box.innerHTML = result.needs.map((need) => needHtml(need, result.max_eta_s)).join("") || esc(T.no_recommendation);
     box.querySelectorAll(".dispatch").forEach((button) => button.addEventListener("click", () => dispatch(report, button)));
     routes.clearLayers();
     drawRoutes(result);
@@ -511,13 +511,27 @@
       : "";
   }
 
+  /* A unit beyond the longest useful ETA was not searched to the end: "> 15.0 min" and its straight-line distance.
+     It can still be sent (the dispatch computes its own ETA). */
+  function beyond(s) {
+    return s.eta_s == null && s.reason_code === "beyond_max_eta";
+  }
+  function etaHtml(s, maxEtaS) {
+    if (!beyond(s)) return `${S.minutes(s.eta_s)}${onFootHtml(s)}`;
+    return `<span title="${esc(T.beyond_max_eta)}">&gt; ${S.minutes(maxEtaS)}</span>`;
+  }
+  function distanceHtml(s) {
+    if (!beyond(s)) return S.km(tripMetres(s));
+    return `${S.km(s.straight_line_m)}<br><small>${esc(T.straight_line)}</small>`;
+  }
+
   /* One group per need, under the capability's name in the page's language (its code beside it, small). */
-  function needHtml(need) {
+  function needHtml(need, maxEtaS) {
     const rows = need.suggestions.slice(0, 5).map((s) => `<tr data-unit="${s.unit}">
       <td><b>${esc(s.call_sign)}</b>${profileHtml(s)}<br><small>${esc(s.agency_name || s.agency)}</small></td>
-      <td>${S.minutes(s.eta_s)}${onFootHtml(s)}</td><td>${S.km(tripMetres(s))}</td>
+      <td>${etaHtml(s, maxEtaS)}</td><td>${distanceHtml(s)}</td>
       <td><button type="button" class="dispatch primary" data-unit="${s.unit}" data-capability="${esc(need.capability)}"
-        ${s.eta_s == null ? "disabled" : ""}>${esc(T.dispatch)}</button></td></tr>`).join("");
+        ${s.eta_s == null && !beyond(s) ? "disabled" : ""}>${esc(T.dispatch)}</button></td></tr>`).join("");
     return `<div class="need" data-capability="${esc(need.capability)}"><span class="need-name">${esc(capabilityName(need.capability))}</span>
       ${need.optional ? ` (${esc(T.optional)})` : ""}
       <table><tr><th></th><th>${esc(T.eta)}</th><th>${esc(T.distance)}</th><th></th></tr>
