@@ -444,6 +444,25 @@ SIAGA_OUTBOUND_TIMEOUT_S = _env_float("SIAGA_OUTBOUND_TIMEOUT_S", 10.0)
 SIAGA_OUTBOUND_IDLE_S = _env_float("SIAGA_OUTBOUND_IDLE_S", 2.0)
 # Each queued message is a job of its own; this sweep (cron) sends what a job missed and escalates hand-offs.
 SIAGA_OUTBOUND_SWEEP_CRON = os.environ.get("SIAGA_OUTBOUND_SWEEP_CRON", "* * * * *")
+
+
+def _env_stalled_jobs() -> tuple[float, int]:
+    """A job worker silent for ``SIAGA_JOB_STALLED_AFTER_S`` is lost (procrastinate's workers send a heartbeat
+    every 10 s: at least 30 s, three missed beats); a job safe to retry gets ``SIAGA_JOB_MAX_ATTEMPTS`` runs."""
+    after_s = _env_float("SIAGA_JOB_STALLED_AFTER_S", 60.0)
+    attempts = _env_float("SIAGA_JOB_MAX_ATTEMPTS", 3)
+    if not (after_s >= 30.0 and math.isfinite(after_s)):
+        raise ImproperlyConfigured(
+            f"SIAGA_JOB_STALLED_AFTER_S={after_s:g} is under 30 s: workers beat every 10 s, a busy one would look lost"
+        )
+    if not (attempts >= 1 and attempts == int(attempts)):
+        raise ImproperlyConfigured(f"SIAGA_JOB_MAX_ATTEMPTS={attempts:g} must be a whole number of runs, at least 1")
+    return after_s, int(attempts)
+
+
+# Jobs of lost workers (jobs.services.jobs_stalled_recover): checked by this cron, queued again or failed.
+SIAGA_JOB_STALLED_AFTER_S, SIAGA_JOB_MAX_ATTEMPTS = _env_stalled_jobs()
+SIAGA_JOB_STALLED_CRON = os.environ.get("SIAGA_JOB_STALLED_CRON", "* * * * *")
 # A hand-off not acknowledged this long after it was sent (or created, while undelivered) is escalated.
 SIAGA_HANDOFF_ACK_TIMEOUT_S = _env_float("SIAGA_HANDOFF_ACK_TIMEOUT_S", 300.0)
 
