@@ -1,4 +1,9 @@
-"""Admin for access: memberships (superusers only: users stay with them) and API tokens (region admins).
+"""Admin for access: memberships and API tokens, for superusers and for region admins of their own regions.
+
+A region admin manages the memberships of the regions they administer: the list, the pages and the choices
+(region, user, agencies) hold only those regions' rows (another region's membership is a 404), a role is granted
+only if its capabilities are within the admin's own there, and superusers' memberships are not theirs to touch.
+Users themselves (passwords, staff and superuser status) stay with superusers.
 
 A region admin (the ``region_admin`` role in the region, ``access.roles.REGION_ADMIN``, with staff status to
 open /admin/) or a superuser makes a region's API tokens, lists them (never their secrets: only a hash is
@@ -9,10 +14,15 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.http import Http404
 
-from access.models import ApiToken, Membership, Scope
+from access import roles
+from access.models import ApiToken, Membership, Role, Scope
 from access.selectors import regions_administered_by
 from access.services import api_token_create, api_token_revoke
+from gis_core.admin_scoping import RegionScopedAdminMixin
 
 
 class MembershipForm(forms.ModelForm):
@@ -23,6 +33,11 @@ class MembershipForm(forms.ModelForm):
     def clean(self) -> dict:
         data = super().clean()
         region, agencies = data.get("region"), data.get("agencies")
+        granter = getattr(self, "granter", None)
+        if granter is not None and region is not None and data.get("role"):
+            role = data["role"]
+            if not roles.ROLE_CAPABILITIES[role] <= roles.capabilities_of(granter, region):
+                self.add_error("role", f"you may not grant {role} in {region.name}: it is above your own role there")
         if region is not None and agencies:
             foreign = [str(agency) for agency in agencies if agency.region_id != region.pk]
             if foreign:
@@ -31,7 +46,7 @@ class MembershipForm(forms.ModelForm):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
     form = MembershipForm
     list_display = ("user", "region", "role", "agency_limit", "is_home", "created_at")
     list_filter = ("region", "role", "is_home")
@@ -41,8 +56,69 @@ class MembershipAdmin(admin.ModelAdmin):
     filter_horizontal = ("agencies",)
     readonly_fields = ("created_at",)
 
+    def _may(self, request) -> bool:
+        return regions_administered_by(request.user).exists()
+
+    def has_module_permission(self, request) -> bool:
+        return self._may(request)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return self._may(request)
+
+    def has_add_permission(self, request) -> bool:
+        return self._may(request)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return self._may(request)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return self._may(request)
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        raise Http404(f"no membership {object_id}")  # another region's is the same 404 as one that never was
+
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("agencies")
+        queryset = super().get_queryset(request).prefetch_related("agencies")
+        if not request.user.is_superuser:
+            queryset = queryset.exclude(user__is_superuser=True)  # a superuser's memberships are not a centre's
+        return queryset
+
+    def get_autocomplete_fields(self, request):
+        # Autocomplete asks the user and region admins, which are superusers' only: plain scoped choices instead.
+        return self.autocomplete_fields if request.user.is_superuser else ()
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.granter = None if request.user.is_superuser else request.user
+        return form
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user" and not request.user.is_superuser:
+            # Members of the admin's regions, and people of no region yet (a new desk); never a superuser.
+            mine = regions_administered_by(request.user)
+            kwargs["queryset"] = (
+                get_user_model()
+                .objects.filter(is_superuser=False)
+                .filter(Q(memberships__region__in=mine) | Q(memberships__isnull=True))
+                .distinct()
+                .order_by("username")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "agencies" and not request.user.is_superuser:
+            kwargs["queryset"] = db_field.related_model._default_manager.filter(
+                region__in=regions_administered_by(request.user)
+            )
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "role" and not request.user.is_superuser:
+            held = roles.capabilities_of(request.user)
+            kwargs["choices"] = [("", "---------")] + [
+                (value, label) for value, label in Role.choices if roles.ROLE_CAPABILITIES[value] <= held
+            ]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
 
     @admin.display(description="agencies")
     def agency_limit(self, obj: Membership) -> str:

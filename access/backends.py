@@ -2,9 +2,10 @@
 
 A staff user who is a region admin (``access.roles.REGION_ADMIN``) somewhere may open /admin/ and edit the
 tables of ``access.roles.ADMIN_APPS``; every model admin there limits the rows to the regions they
-administer (``gis_core.admin_scoping``, ``gis_core.selectors.regions_administered``). Users and memberships
-stay with superusers. This backend authenticates nobody (``authenticate`` is not defined): it only answers
-permission questions, next to Django's ``ModelBackend``.
+administer (``gis_core.admin_scoping``, ``gis_core.selectors.regions_administered``). Users stay with
+superusers; memberships and jobs of the admin's regions are allowed by their own model admins
+(``access/admin.py``, ``jobs/admin.py``). This backend authenticates nobody (``authenticate`` is not
+defined): it only answers permission questions, next to Django's ``ModelBackend``.
 """
 
 from __future__ import annotations

@@ -56,7 +56,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
 }
 # The region admin edits Siaga's own tables of its region in /admin/ (agencies, stations, units, devices, the
 # incident-type overrides, boundaries, coverage runs; ``access.backends``); the model admins keep what must not
-# change (unit status, the audit log) read-only. Users and memberships stay with superusers.
+# change (unit status, the audit log) read-only. Memberships and jobs of their regions: their own model admins.
+# Users stay with superusers.
 ADMIN_APPS = ("fleet", "incidents", "gis_core", "coverage", "gazetteer")
 
 

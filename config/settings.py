@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -365,7 +366,27 @@ SIAGA_FIX_MAX_FUTURE_S = _env_float("SIAGA_FIX_MAX_FUTURE_S", 300.0)  # device c
 SIAGA_FIX_MAX_PAST_S = _env_float("SIAGA_FIX_MAX_PAST_S", 7 * 86400.0)  # older than this: stale
 SIAGA_FIX_MAX_ACCURACY_M = _env_float("SIAGA_FIX_MAX_ACCURACY_M", 250.0)
 SIAGA_FIX_MAX_SPEED_KPH = _env_float("SIAGA_FIX_MAX_SPEED_KPH", 200.0)  # implied speed between fixes
-SIAGA_FIX_RETENTION_DAYS = _env_float("SIAGA_FIX_RETENTION_DAYS", 180.0)
+
+
+def _env_retention_days() -> tuple[float, float]:
+    """(fixes, raw messages) retention in days. The raw request is the evidence of what a crew or a citizen sent,
+    so it is kept at least as long as the fixes made from it: by default exactly as long (docs/SCALE.md: a year of
+    raw requests would add 2.6 TB at Jakarta's rate)."""
+    fix_days = _env_float("SIAGA_FIX_RETENTION_DAYS", 180.0)
+    raw_days = _env_float("SIAGA_RAW_RETENTION_DAYS", fix_days)
+    for name, days in (("SIAGA_FIX_RETENTION_DAYS", fix_days), ("SIAGA_RAW_RETENTION_DAYS", raw_days)):
+        if not (days > 0 and math.isfinite(days)):
+            raise ImproperlyConfigured(f"{name}={days!r} must be a positive number of days")
+    if raw_days < fix_days:
+        raise ImproperlyConfigured(
+            f"SIAGA_RAW_RETENTION_DAYS={raw_days:g} is shorter than SIAGA_FIX_RETENTION_DAYS={fix_days:g}: a fix's raw "
+            "request is its evidence and is kept at least as long as the fix"
+        )
+    return fix_days, raw_days
+
+
+# Fixes and raw device/webhook requests go by whole partitions past these ages (fleet.services.retention).
+SIAGA_FIX_RETENTION_DAYS, SIAGA_RAW_RETENTION_DAYS = _env_retention_days()
 # When the job workers prune history older than that (cron, in UTC; the retention job, fleet/tasks.py).
 SIAGA_RETENTION_CRON = os.environ.get("SIAGA_RETENTION_CRON", "17 19 * * *")  # 02:17 WIB
 # History tables (fixes, raw messages) are partitioned by arrival time (fleet.services.partitions): one partition
@@ -432,6 +453,25 @@ SIAGA_OUTBOUND_TIMEOUT_S = _env_float("SIAGA_OUTBOUND_TIMEOUT_S", 10.0)
 SIAGA_OUTBOUND_IDLE_S = _env_float("SIAGA_OUTBOUND_IDLE_S", 2.0)
 # Each queued message is a job of its own; this sweep (cron) sends what a job missed and escalates hand-offs.
 SIAGA_OUTBOUND_SWEEP_CRON = os.environ.get("SIAGA_OUTBOUND_SWEEP_CRON", "* * * * *")
+
+
+def _env_stalled_jobs() -> tuple[float, int]:
+    """A job worker silent for ``SIAGA_JOB_STALLED_AFTER_S`` is lost (procrastinate's workers send a heartbeat
+    every 10 s: at least 30 s, three missed beats); a job safe to retry gets ``SIAGA_JOB_MAX_ATTEMPTS`` runs."""
+    after_s = _env_float("SIAGA_JOB_STALLED_AFTER_S", 60.0)
+    attempts = _env_float("SIAGA_JOB_MAX_ATTEMPTS", 3)
+    if not (after_s >= 30.0 and math.isfinite(after_s)):
+        raise ImproperlyConfigured(
+            f"SIAGA_JOB_STALLED_AFTER_S={after_s:g} is under 30 s: workers beat every 10 s, a busy one would look lost"
+        )
+    if not (attempts >= 1 and attempts == int(attempts)):
+        raise ImproperlyConfigured(f"SIAGA_JOB_MAX_ATTEMPTS={attempts:g} must be a whole number of runs, at least 1")
+    return after_s, int(attempts)
+
+
+# Jobs of lost workers (jobs.services.jobs_stalled_recover): checked by this cron, queued again or failed.
+SIAGA_JOB_STALLED_AFTER_S, SIAGA_JOB_MAX_ATTEMPTS = _env_stalled_jobs()
+SIAGA_JOB_STALLED_CRON = os.environ.get("SIAGA_JOB_STALLED_CRON", "* * * * *")
 # A hand-off not acknowledged this long after it was sent (or created, while undelivered) is escalated.
 SIAGA_HANDOFF_ACK_TIMEOUT_S = _env_float("SIAGA_HANDOFF_ACK_TIMEOUT_S", 300.0)
 

@@ -220,6 +220,7 @@ ERROR_STRINGS = {
     "siting_error": _("Cannot compute sites with these settings"),
     "unknown_edge": _("Unknown road"),
     "coverage_error": _("Cannot compute coverage with these settings"),
+    "worker_lost": _("The job's worker stopped before it finished: ask for it again"),
     "history_too_large": _("Too many positions in this period: choose a shorter one"),
     "ingest_unavailable": _("The server cannot store positions right now: the device sends them again later"),
     "database_unavailable": _("The server cannot reach its database right now: try again in a few seconds"),

@@ -25,7 +25,7 @@ from fleet.actors import Actor
 from gis_core.errors import DomainError
 from gis_core.models import Region
 from jobs.models import Job
-from jobs.services import Progress, job_enqueue, job_run
+from jobs.services import Progress, job_enqueue, job_run, retry_when_stalled
 
 QUEUE = "coverage"
 
@@ -144,6 +144,7 @@ def coverage_run_compute(run: CoverageRun, *, actor: Actor, progress: Progress |
     )
 
 
+@retry_when_stalled  # the result is written in one transaction at the end: a rerun stores it once
 @app.task(queue=QUEUE, name="coverage.run")
 def coverage_run_job(job_id: int) -> None:
     """Compute the coverage run of job ``job_id`` (a worker's entry point)."""

@@ -2,7 +2,8 @@
 
 The job only calls the retention service's public function (``fleet.services.retention.history_maintain``,
 as ``manage.py history_maintain`` does): partitions ``SIAGA_HISTORY_PARTITIONS_AHEAD`` periods ahead, then
-whole partitions older than ``SIAGA_FIX_RETENTION_DAYS`` dropped, every unit's last fix kept. A worker runs
+whole partitions older than ``SIAGA_FIX_RETENTION_DAYS`` (fixes, every unit's last fix kept) and
+``SIAGA_RAW_RETENTION_DAYS`` (raw messages) dropped. A worker runs
 it in autocommit, outside any transaction, as that function requires.
 """
 

@@ -10,7 +10,7 @@ from gazetteer.services import gazetteer_build_from_region, gazetteer_import
 from gis_core.errors import DomainError
 from gis_core.models import Region
 from jobs.models import Job
-from jobs.services import Progress, job_enqueue, job_run
+from jobs.services import Progress, job_enqueue, job_run, retry_when_stalled
 
 QUEUE = "imports"
 # The import's steps in order (what ``gazetteer_import`` says), so its progress moves on with each.
@@ -27,6 +27,7 @@ def gazetteer_import_enqueue(*, region: Region, path: Path | None, place: str | 
     return job_enqueue(task=gazetteer_import_job, kind="gazetteer.import", region=region, params=params)
 
 
+@retry_when_stalled  # the result is written in one transaction at the end: a rerun stores it once
 @app.task(queue=QUEUE, name="gazetteer.import")
 def gazetteer_import_job(job_id: int) -> None:
     """Import the gazetteer of job ``job_id`` (a worker's entry point)."""

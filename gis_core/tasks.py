@@ -13,7 +13,7 @@ from gis_core.errors import DomainError
 from gis_core.importers.roads import import_roads
 from gis_core.models import Region
 from jobs.models import Job
-from jobs.services import Progress, job_enqueue, job_run
+from jobs.services import Progress, job_enqueue, job_run, retry_when_stalled
 
 QUEUE = "imports"
 
@@ -38,6 +38,7 @@ def import_roads_enqueue(
     return job_enqueue(task=import_roads_job, kind="gis_core.import_roads", region=region, params=params)
 
 
+@retry_when_stalled  # the result is written in one transaction at the end: a rerun stores it once
 @app.task(queue=QUEUE, name="gis_core.import_roads")
 def import_roads_job(job_id: int) -> None:
     """Import the road network of job ``job_id`` (a worker's entry point)."""

@@ -1,7 +1,9 @@
 """Retention of crews' GPS history: drop old partitions of fixes and raw device messages, keep what is needed.
 
-Both history tables are partitioned by ``received_at`` (``fleet.services.partitions``). A partition
-whose whole period ended before the cutoff is detached and dropped (no row-by-row DELETE, no bloat,
+Both history tables are partitioned by ``received_at`` (``fleet.services.partitions``), and each has its
+own retention: fixes ``SIAGA_FIX_RETENTION_DAYS``, raw requests ``SIAGA_RAW_RETENTION_DAYS`` (at least as
+long: a raw request is the evidence of what a crew or a citizen sent). A partition
+whose whole period ended before its table's cutoff is detached and dropped (no row-by-row DELETE, no bloat,
 no vacuum debt); rows of the current period stay until their whole period is past, so history is kept
 at least ``older_than`` and at most one period longer. Before a partition goes, what must outlive it
 moves into the table's default partition, in the transaction that detaches it (ids unchanged, so
@@ -58,7 +60,7 @@ _MESSAGE = InboundMessage._meta.db_table
 _LAST_FIX_IDS = f"SELECT u.last_fix_id FROM {_UNIT} u WHERE u.last_fix_id IS NOT NULL"
 # A fix ``f`` that this run keeps: a unit's last fix, or one neither in a partition about to be dropped
 # (``%(dropped)s``, named in a dry run; in a real run they are gone already) nor an old row of the default
-# partition. The same rule for a dry run and a real one, so both count alike.
+# partition (older than the fixes' ``%(cutoff)s``). The same rule for a dry run and a real one, so both count alike.
 _FIX_SURVIVES = f"""(
     f.id IN ({_LAST_FIX_IDS})
     OR (f.tableoid::regclass::text <> ALL(%(dropped)s::text[])
@@ -93,6 +95,7 @@ class PositionsPruneResult:
     """What ``positions_prune`` deleted (or, in a dry run, would delete)."""
 
     cutoff: datetime
+    raw_cutoff: datetime
     dry_run: bool
     fixes_deleted: int
     messages_deleted: int
@@ -103,20 +106,25 @@ class PositionsPruneResult:
         verb = "would delete" if self.dry_run else "deleted"
         lines = [drop.summary(self.dry_run) for drop in self.partitions]
         lines.append(
-            f"{verb} {self.fixes_deleted} fixes and {self.messages_deleted} raw device messages received before "
-            f"{self.cutoff.isoformat()}; kept {self.last_fixes_kept} older fixes that are a unit's last position"
+            f"{verb} {self.fixes_deleted} fixes received before {self.cutoff.isoformat()} and "
+            f"{self.messages_deleted} raw device messages received before {self.raw_cutoff.isoformat()}; "
+            f"kept {self.last_fixes_kept} older fixes that are a unit's last position"
         )
         return "\n".join(lines)
 
 
-def positions_prune(*, older_than: timedelta, dry_run: bool, now: datetime | None = None) -> PositionsPruneResult:
+def positions_prune(
+    *, older_than: timedelta, raw_older_than: timedelta | None = None, dry_run: bool, now: datetime | None = None
+) -> PositionsPruneResult:
     """Drop the history partitions that ended more than ``older_than`` ago, never a unit's current last fix.
 
     Parameters
     ----------
     older_than
-        Age beyond which history goes (by ``received_at``); must be positive. A partition goes when its
+        Age beyond which fixes go (by ``received_at``); must be positive. A partition goes when its
         whole period is older; the default partition's rows go one by one.
+    raw_older_than
+        Age beyond which raw messages go, the same way; at least ``older_than`` (default: ``older_than``).
     dry_run
         Only say what would be dropped and deleted; change nothing.
     now
@@ -131,39 +139,47 @@ def positions_prune(*, older_than: timedelta, dry_run: bool, now: datetime | Non
     Raises
     ------
     RetentionError
-        ``older_than`` is zero or negative, or a table's lock was not granted in time (nothing of that
-        partition changed; run it again).
+        ``older_than`` is zero or negative, ``raw_older_than`` shorter than it, or a table's lock was not
+        granted in time (nothing of that partition changed; run it again).
     """
     if older_than <= timedelta(0):
         raise RetentionError(f"older_than must be positive, got {older_than}")
-    cutoff = (now or timezone.now()) - older_than
+    raw_older_than = older_than if raw_older_than is None else raw_older_than
+    if raw_older_than < older_than:
+        raise RetentionError(
+            f"raw messages are kept at least as long as fixes: raw_older_than {raw_older_than} < {older_than}"
+        )
+    now = now or timezone.now()
+    cutoff, raw_cutoff = now - older_than, now - raw_older_than
     kept = PositionFix.objects.filter(received_at__lt=cutoff, pk__in=_last_fix_ids()).count()
     fix_parts = _expired(_FIX, cutoff)
-    message_parts = _expired(_MESSAGE, cutoff)
+    message_parts = _expired(_MESSAGE, raw_cutoff)
     try:
         if dry_run:
-            return _dry_run(cutoff, kept, fix_parts, message_parts)
+            return _dry_run(cutoff, raw_cutoff, kept, fix_parts, message_parts)
         for leftover in detached_leftovers(_FIX) + detached_leftovers(_MESSAGE):
             _drop_table(leftover)
         drops = [_fix_partition_drop(p) for p in fix_parts] + [
-            _message_partition_drop(p, cutoff) for p in message_parts
+            _message_partition_drop(p, cutoff, raw_cutoff) for p in message_parts
         ]
     except PartitionError as exc:
         raise RetentionError(str(exc)) from exc
+    # A resend that late is long past any offline queue: the keys go with the fixes' (earlier) cutoff.
     DeviceRequestKey.objects.filter(created_at__lt=cutoff).delete()
     DeviceRequestKey.objects.filter(message__received_at__lt=cutoff).delete()
-    fixes = _delete_chunked(_default_fixes_sql(), cutoff)
-    messages = _delete_chunked(_default_messages_sql(), cutoff)
+    fixes = _delete_chunked(_default_fixes_sql(), cutoff, raw_cutoff)
+    messages = _delete_chunked(_default_messages_sql(), cutoff, raw_cutoff)
     fixes += sum(d.rows - d.kept for d in drops if d.name.startswith(f"{_FIX}_"))
     messages += sum(d.rows - d.kept for d in drops if d.name.startswith(f"{_MESSAGE}_"))
     audit_record(
         action="positions.prune",
         data={
-            "cutoff": cutoff.isoformat(), "fixes": fixes, "messages": messages, "last_fixes_kept": kept,
+            "cutoff": cutoff.isoformat(), "raw_cutoff": raw_cutoff.isoformat(),
+            "fixes": fixes, "messages": messages, "last_fixes_kept": kept,
             "partitions": [{"name": d.name, "rows": d.rows, "kept": d.kept} for d in drops],
         },
     )  # fmt: skip
-    return PositionsPruneResult(cutoff, False, fixes, messages, kept, drops)
+    return PositionsPruneResult(cutoff, raw_cutoff, False, fixes, messages, kept, drops)
 
 
 @dataclass(frozen=True)
@@ -181,9 +197,9 @@ def history_maintain(*, dry_run: bool = False, now: datetime | None = None) -> H
     """The history tables' periodic job: create partitions ahead, then drop what retention allows.
 
     Uses ``SIAGA_HISTORY_PARTITIONS_AHEAD`` and ``SIAGA_HISTORY_PARTITION_PERIOD`` (``partitions_ensure``)
-    and ``SIAGA_FIX_RETENTION_DAYS`` (``positions_prune``). Safe to run at any time and as often as
-    wanted (daily is plenty: partitions exist months ahead); two runs at once are serialised by the
-    tables' locks. ``dry_run`` changes nothing and says what it would create and drop.
+    and ``SIAGA_FIX_RETENTION_DAYS`` and ``SIAGA_RAW_RETENTION_DAYS`` (``positions_prune``). Safe to run
+    at any time and as often as wanted (daily is plenty: partitions exist months ahead); two runs at once
+    are serialised by the tables' locks. ``dry_run`` changes nothing and says what it would create and drop.
 
     Call it outside a transaction (autocommit, as a job worker or a command runs): each partition is
     detached in its own short transaction, and inside a caller's transaction the table locks would be
@@ -199,7 +215,12 @@ def history_maintain(*, dry_run: bool = False, now: datetime | None = None) -> H
         ensured = partitions_ensure(now=now, dry_run=dry_run)
     except PartitionError as exc:
         raise RetentionError(str(exc)) from exc
-    pruned = positions_prune(older_than=timedelta(days=settings.SIAGA_FIX_RETENTION_DAYS), dry_run=dry_run, now=now)
+    pruned = positions_prune(
+        older_than=timedelta(days=settings.SIAGA_FIX_RETENTION_DAYS),
+        raw_older_than=timedelta(days=settings.SIAGA_RAW_RETENTION_DAYS),
+        dry_run=dry_run,
+        now=now,
+    )
     return HistoryMaintainResult(ensured=ensured, pruned=pruned)
 
 
@@ -253,7 +274,7 @@ def _fix_partition_drop(partition: Partition) -> PartitionDrop:
     return _count_and_drop(partition, kept)
 
 
-def _message_partition_drop(partition: Partition, cutoff: datetime) -> PartitionDrop:
+def _message_partition_drop(partition: Partition, cutoff: datetime, raw_cutoff: datetime) -> PartitionDrop:
     """Detach, move the raw messages still needed into the default partition, commit; then count and drop."""
     with transaction.atomic(), connection.cursor() as cursor:
         lock_timeout_set(cursor)
@@ -265,7 +286,7 @@ def _message_partition_drop(partition: Partition, cutoff: datetime) -> Partition
         lo, hi = cursor.fetchone()
         kept = 0
         if lo is not None:
-            params = _params(lo=lo, hi=hi, cutoff=cutoff)
+            params = _params(lo=lo, hi=hi, cutoff=cutoff, raw_cutoff=raw_cutoff)
             cursor.execute(f"INSERT INTO {_MESSAGE} {_keep_messages_sql(partition.name)}", params)
             kept = cursor.rowcount
     return _count_and_drop(partition, kept)
@@ -291,7 +312,7 @@ def _drop_table(name: str) -> None:
 
 
 def _dry_run(
-    cutoff: datetime, kept: int, fix_parts: list[Partition], message_parts: list[Partition]
+    cutoff: datetime, raw_cutoff: datetime, kept: int, fix_parts: list[Partition], message_parts: list[Partition]
 ) -> PositionsPruneResult:
     drops: list[PartitionDrop] = []
     dropped = [p.name for p in fix_parts]
@@ -307,18 +328,18 @@ def _dry_run(
             if lo is not None:
                 cursor.execute(
                     f"SELECT count(*) FROM ({_keep_messages_sql(p.name)}) k",
-                    _params(lo=lo, hi=hi, cutoff=cutoff, dropped=dropped),
+                    _params(lo=lo, hi=hi, cutoff=cutoff, raw_cutoff=raw_cutoff, dropped=dropped),
                 )
                 (moved,) = cursor.fetchone()
             drops.append(PartitionDrop(p.name, p.start, p.end, rows, moved))  # type: ignore[arg-type]
-        params = _params(cutoff=cutoff, dropped=dropped)
+        params = _params(cutoff=cutoff, raw_cutoff=raw_cutoff, dropped=dropped)
         cursor.execute(f"SELECT count(*) FROM ({_default_fixes_select()}) d", params)
         (fixes,) = cursor.fetchone()
         cursor.execute(f"SELECT count(*) FROM ({_default_messages_select()}) d", params)
         (messages,) = cursor.fetchone()
     fixes += sum(d.rows - d.kept for d in drops if d.name.startswith(f"{_FIX}_"))
     messages += sum(d.rows - d.kept for d in drops if d.name.startswith(f"{_MESSAGE}_"))
-    return PositionsPruneResult(cutoff, True, fixes, messages, kept, drops)
+    return PositionsPruneResult(cutoff, raw_cutoff, True, fixes, messages, kept, drops)
 
 
 # -- the default partition, row by row -----------------------------------------------------------------
@@ -352,7 +373,7 @@ def _default_messages_select() -> str:
     )
     return f"""
         SELECT m.id FROM {default_partition_name(_MESSAGE)} m
-        WHERE m.received_at < %(cutoff)s
+        WHERE m.received_at < %(raw_cutoff)s
           AND m.channel = ANY(%(channels)s::text[])
           AND m.outcome <> ALL(%(kept_outcomes)s::text[])
           AND NOT EXISTS (
@@ -373,8 +394,8 @@ def _default_messages_sql() -> str:
     return f"DELETE FROM {table} WHERE id IN ({_default_messages_select()} LIMIT %(chunk)s)"
 
 
-def _delete_chunked(sql: str, cutoff: datetime) -> int:
-    params = _params(cutoff=cutoff)
+def _delete_chunked(sql: str, cutoff: datetime, raw_cutoff: datetime) -> int:
+    params = _params(cutoff=cutoff, raw_cutoff=raw_cutoff)
     total = 0
     while True:
         # One transaction per chunk: the NOT EXISTS on last_fix is re-read each time, and ingest

@@ -20,6 +20,7 @@ from access.authentication import ApiTokenAuthentication
 from fleet.models import AgencyKind
 from gis_core.api.authentication import BasicAuthentication
 from gis_core.api.views import region_or_404
+from gis_core.client_address import client_address
 from gis_core.models import Region
 from reports import services
 from reports.api.permissions import CanReadReports, may_see_caller_phones
@@ -111,7 +112,7 @@ class IncidentsCsvView(ReportsAPIView):
         with_phones = may_see_caller_phones(request.user, region)
         if with_phones:
             services.caller_phones_read_record(
-                region=region, period=period, user=request.user, remote_addr=request.META.get("REMOTE_ADDR")
+                region=region, period=period, user=request.user, remote_addr=client_address(request)
             )
         rows = services.incidents_csv_lines(region=region, period=period, with_phones=with_phones)
         response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")

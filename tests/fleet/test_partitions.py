@@ -222,11 +222,37 @@ def test_a_dry_run_says_what_it_would_drop_and_changes_nothing(old_history) -> N
 
 def test_history_maintain_creates_ahead_then_drops(old_history, settings) -> None:
     settings.SIAGA_FIX_RETENTION_DAYS = 20
+    settings.SIAGA_RAW_RETENTION_DAYS = 60
     settings.SIAGA_HISTORY_PARTITIONS_AHEAD = 2
     dry = history_maintain(now=FEB + timedelta(days=25), dry_run=True)
     assert f"{FIX}_p20250401" not in _names(FIX)
     assert f"would drop {FIX}_p20250101" in dry.summary()
     result = history_maintain(now=FEB + timedelta(days=25))
     assert {p.name for p in result.ensured.created} == {f"{FIX}_p20250401", f"{MESSAGE}_p20250401"}
-    assert {d.name for d in result.pruned.partitions} == {f"{FIX}_p20250101", f"{MESSAGE}_p20250101"}
+    # Fixes' cutoff Feb 5: January's fixes go; raw messages' Dec 27: January's raw requests stay, all six.
+    assert {d.name for d in result.pruned.partitions} == {f"{FIX}_p20250101"}
+    assert f"{MESSAGE}_p20250101" in _names(MESSAGE)
+    assert InboundMessage.objects.filter(pk__in=[m.pk for m in old_history[3].values()]).count() == 6
     assert history_maintain(now=FEB + timedelta(days=25)).pruned.partitions == []
+    # Their own retention past too (raw cutoff Feb 8), January's raw partition goes, what is needed kept.
+    settings.SIAGA_RAW_RETENTION_DAYS = 30
+    later = history_maintain(now=MAR + timedelta(days=10))
+    [drop] = later.pruned.partitions
+    assert (drop.name, drop.rows, drop.kept) == (f"{MESSAGE}_p20250101", 6, 4)
+
+
+def test_raw_messages_of_the_default_partition_go_by_the_raw_cutoff(old_history) -> None:
+    early = InboundMessage.objects.create(channel="batch", body="{}", outcome="accepted")
+    _received(InboundMessage, early.pk, JAN - timedelta(days=12))  # no December partition: the default one
+    late = InboundMessage.objects.create(channel="batch", body="{}", outcome="accepted")
+    _received(InboundMessage, late.pk, JAN - timedelta(days=2))
+    assert {_partition_of(MESSAGE, early.pk), _partition_of(MESSAGE, late.pk)} == {f"{MESSAGE}_default"}
+    now = FEB + timedelta(days=25)  # fixes' cutoff Feb 5, raw cutoff Dec 27 (60 days)
+    dry = positions_prune(older_than=timedelta(days=20), raw_older_than=timedelta(days=60), dry_run=True, now=now)
+    real = positions_prune(older_than=timedelta(days=20), raw_older_than=timedelta(days=60), dry_run=False, now=now)
+    assert (dry.fixes_deleted, dry.messages_deleted, dry.partitions) == (
+        real.fixes_deleted, real.messages_deleted, real.partitions,
+    )  # fmt: skip
+    assert real.messages_deleted == 1
+    assert not InboundMessage.objects.filter(pk=early.pk).exists()
+    assert InboundMessage.objects.filter(pk=late.pk).exists()  # older than the fixes' cutoff, not the raw one

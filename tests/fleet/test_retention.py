@@ -134,12 +134,14 @@ def test_command_dry_run_and_run(history) -> None:
     # --days is counted from the real clock: 180 days back from now; the fixtures are dated from NOW,
     # so pass a cutoff that keeps the same split (a_old_3 at NOW - 181 d is the youngest old fix).
     days = (datetime.now(UTC) - (NOW - timedelta(days=180))).total_seconds() / 86400
-    call_command("prune_positions", "--days", f"{days:.6f}", "--dry-run", stdout=out)
-    assert out.getvalue().startswith("would delete 3 fixes and 2 raw device messages")
+    call_command("prune_positions", "--days", f"{days:.6f}", "--raw-days", f"{days:.6f}", "--dry-run", stdout=out)
+    assert out.getvalue().startswith("would delete 3 fixes received before ")
+    assert " and 2 raw device messages received before " in out.getvalue()
     assert PositionFix.objects.count() == 5
     out = StringIO()
-    call_command("prune_positions", "--days", f"{days:.6f}", stdout=out)
-    assert out.getvalue().startswith("deleted 3 fixes and 2 raw device messages")
+    call_command("prune_positions", "--days", f"{days:.6f}", "--raw-days", f"{days:.6f}", stdout=out)
+    assert out.getvalue().startswith("deleted 3 fixes received before ")
+    assert " and 2 raw device messages received before " in out.getvalue()
     assert "kept 1 older fixes that are a unit's last position" in out.getvalue()
     assert PositionFix.objects.count() == 2
 
@@ -148,3 +150,62 @@ def test_command_dry_run_and_run(history) -> None:
 def test_command_refuses_a_non_positive_age(days: str) -> None:
     with pytest.raises(CommandError, match="--days must be a positive number"):
         call_command("prune_positions", "--days", days)
+
+
+def test_raw_messages_go_by_their_own_longer_retention(history) -> None:
+    _, _, rows, messages = history
+    # Fixes after 180 days, raw messages after 250: the fixes of "old" (200 days) go, its raw request stays
+    # as the evidence of what was sent; the 300-day-old rejected request goes.
+    result = positions_prune(older_than=timedelta(days=180), raw_older_than=timedelta(days=250), dry_run=False, now=NOW)
+    assert (result.fixes_deleted, result.messages_deleted) == (3, 1)
+    assert (result.cutoff, result.raw_cutoff) == (NOW - timedelta(days=180), NOW - timedelta(days=250))
+    kept = set(InboundMessage.objects.values_list("pk", flat=True))
+    assert kept == {m.pk for k, m in messages.items() if k != "old_rejected"}
+    assert not PositionFix.objects.filter(pk__in=[rows["a_old_1"].pk, rows["a_old_2"].pk]).exists()
+    entry = AuditEntry.objects.get(action="positions.prune")
+    assert entry.data["raw_cutoff"] == (NOW - timedelta(days=250)).isoformat()
+    # Later, past the raw retention too: "old" goes now that no fix needs it.
+    later = NOW + timedelta(days=60)
+    again = positions_prune(
+        older_than=timedelta(days=180), raw_older_than=timedelta(days=250), dry_run=False, now=later
+    )
+    assert (again.fixes_deleted, again.messages_deleted) == (0, 1)
+    assert not InboundMessage.objects.filter(pk=messages["old"].pk).exists()
+    assert InboundMessage.objects.filter(pk=messages["old_last"].pk).exists()  # B's last fix still needs it
+
+
+def test_a_raw_retention_shorter_than_the_fixes_is_refused() -> None:
+    with pytest.raises(RetentionError, match="raw messages are kept at least as long as fixes"):
+        positions_prune(older_than=timedelta(days=180), raw_older_than=timedelta(days=90), dry_run=True)
+
+
+def test_command_takes_the_raw_retention_from_the_settings(history, settings) -> None:
+    settings.SIAGA_RAW_RETENTION_DAYS = 10_000  # nothing raw is that old; longer than --days, so it holds
+    days = (datetime.now(UTC) - (NOW - timedelta(days=180))).total_seconds() / 86400
+    out = StringIO()
+    call_command("prune_positions", "--days", f"{days:.6f}", stdout=out)
+    assert out.getvalue().startswith("deleted 3 fixes received before ")
+    assert " and 0 raw device messages received before " in out.getvalue()
+    assert InboundMessage.objects.count() == len(history[3])
+
+
+def test_the_retention_settings_are_validated(monkeypatch) -> None:
+    from django.core.exceptions import ImproperlyConfigured
+
+    from config.settings import _env_retention_days
+
+    monkeypatch.delenv("SIAGA_FIX_RETENTION_DAYS", raising=False)
+    monkeypatch.delenv("SIAGA_RAW_RETENTION_DAYS", raising=False)
+    assert _env_retention_days() == (180.0, 180.0)  # raw requests as long as their fixes by default
+    monkeypatch.setenv("SIAGA_FIX_RETENTION_DAYS", "400")
+    assert _env_retention_days() == (400.0, 400.0)  # follows the fixes
+    monkeypatch.setenv("SIAGA_FIX_RETENTION_DAYS", "180")
+    monkeypatch.setenv("SIAGA_RAW_RETENTION_DAYS", "730")
+    assert _env_retention_days() == (180.0, 730.0)
+    for junk, message in [
+        ("90", "shorter than SIAGA_FIX_RETENTION_DAYS=180"), ("0", "must be a positive number"),
+        ("inf", "must be a positive number"), ("a year", "is not a number"),
+    ]:  # fmt: skip
+        monkeypatch.setenv("SIAGA_RAW_RETENTION_DAYS", junk)
+        with pytest.raises(ImproperlyConfigured, match=message):
+            _env_retention_days()

@@ -3,6 +3,8 @@ rate limits and the login lockout, that trusts ``X-Forwarded-For`` only from the
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from axes.models import AccessAttempt
 from django.test import Client, override_settings
@@ -90,3 +92,18 @@ def test_the_login_lockout_is_per_client_behind_the_proxy_and_cannot_be_dodged_w
     settings.SIAGA_NUM_PROXIES = 0
     assert fail("198.51.100.1") == 200  # counted for the connecting address,
     assert fail("198.51.100.2") == 429  # however the client names itself
+
+
+APPS = ("access", "config", "console", "coverage", "crew", "fleet", "gazetteer", "gis_core", "incidents", "jobs")
+
+
+def test_no_code_reads_the_peer_address_but_this_module() -> None:
+    # Behind the proxy REMOTE_ADDR is nginx: an audit entry or a rate limit that read it would blame the proxy.
+    root = Path(__file__).resolve().parents[2]
+    readers = [
+        str(path.relative_to(root))
+        for app in (*APPS, "ops", "reports")
+        for path in (root / app).rglob("*.py")
+        if "REMOTE_ADDR" in path.read_text() and path.name != "client_address.py"
+    ]
+    assert readers == [], f"read the client's address through gis_core.client_address, not REMOTE_ADDR: {readers}"

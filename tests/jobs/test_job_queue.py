@@ -193,5 +193,7 @@ def test_retention_and_the_outbound_sweep_are_scheduled(run_queued) -> None:
     assert ("fleet.history_maintain", tick) in deferred
     assert ProcrastinateJob.objects.filter(task_name="fleet.history_maintain").count() == 1
     assert ProcrastinateJob.objects.get(task_name="fleet.history_maintain").queue_name == "maintenance"
-    # Run by the real worker, it calls the retention service (nothing to prune in an empty database).
-    assert run_queued(queues=["maintenance"]) == {"succeeded": 1}
+    # Run by the real worker, it calls the retention service (nothing to prune in an empty database); the
+    # worker's deferrer may queue this minute's recovery of lost workers' jobs beside it (jobs/tasks.py).
+    assert set(run_queued(queues=["maintenance"])) == {"succeeded"}
+    assert ProcrastinateJob.objects.get(task_name="fleet.history_maintain").status == "succeeded"

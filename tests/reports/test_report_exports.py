@@ -107,3 +107,16 @@ def test_data_out_csv_with_numbers_for_a_dispatcher_is_audited_per_number(histor
     assert {(e.actor_label, e.data["via"], e.data["period"]) for e in reads} == {
         ("export-dispatcher", "report_export", "2026-10")
     }
+
+
+def test_data_out_csv_audits_the_client_behind_the_trusted_proxy(history, settings):
+    # nginx (10.0.0.2) appends the address it was connected from; the entry before it the client wrote itself.
+    settings.SIAGA_NUM_PROXIES = 1
+    response = _client("dispatcher").get(
+        "/api/reports/incidents.csv", QUERY, REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.7"
+    )
+    assert response.status_code == 200
+    b"".join(response.streaming_content)
+    reads = AuditEntry.objects.filter(action="caller.read")
+    assert reads.exists()
+    assert set(reads.values_list("remote_addr", flat=True)) == {"203.0.113.7"}

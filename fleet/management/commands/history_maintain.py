@@ -10,7 +10,8 @@ from fleet.services.retention import RetentionError, history_maintain
 class Command(BaseCommand):
     help = (
         "Create the fixes and raw messages partitions ahead (SIAGA_HISTORY_PARTITIONS_AHEAD), then drop the "
-        "partitions older than SIAGA_FIX_RETENTION_DAYS, keeping every unit's last fix. Run it daily."
+        "fixes' partitions older than SIAGA_FIX_RETENTION_DAYS (keeping every unit's last fix) and the raw "
+        "messages' older than SIAGA_RAW_RETENTION_DAYS. Run it daily."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
