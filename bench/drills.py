@@ -62,6 +62,7 @@ import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.production_stack import Stack  # noqa: E402
 from bench.server import free_port  # noqa: E402
 
 PG_BIN = Path(os.environ.get("SIAGA_DRILL_PG_BIN", "/usr/lib/postgresql/15/bin"))
@@ -197,50 +198,12 @@ class Redis:
             self.process.wait(timeout=20)
 
 
-class Stack:
-    """``scripts/serve-production.sh`` on free loopback ports, its own run folder, no MQTT bridge."""
+class DrillStack(Stack):
+    """The production stack (``bench/production_stack.py``) with the drill's environment, no MQTT bridge and
+    ``SIAGA_HTTP_WORKERS`` gunicorn workers."""
 
     def __init__(self, run_dir: Path, env: dict[str, str], http_workers: int) -> None:
-        self.run_dir = run_dir
-        self.port = free_port()
-        env = env | {
-            "SIAGA_PORT": str(self.port),
-            "SIAGA_API_PORT": str(free_port()),
-            "SIAGA_DAPHNE_PORT": str(free_port()),
-            "SIAGA_RUN_DIR": str(run_dir),
-            "SIAGA_MQTT_BRIDGES": "0",
-            "SIAGA_HTTP_WORKERS": str(http_workers),
-        }
-        self.log = open(run_dir / "serve-production.out", "wb")  # noqa: SIM115 (closed in stop)
-        self.process = subprocess.Popen(
-            ["bash", "scripts/serve-production.sh"], cwd=ROOT, env=env, start_new_session=True,
-            stdout=self.log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-
-    def ctl(self, *args: str) -> str:
-        conf = self.run_dir / "supervisord.conf"
-        cmd = [str(ROOT / ".venv/bin/supervisorctl"), "-c", str(conf), *args]
-        return subprocess.run(cmd, capture_output=True, text=True).stdout
-
-    def pid_of(self, program: str) -> int:
-        line = self.ctl("status", program)
-        if "RUNNING" not in line:
-            raise RuntimeError(f"{program} is not running: {line.strip()}")
-        return int(line.split("pid", 1)[1].split(",", 1)[0])
-
-    def gunicorn_workers(self) -> list[int]:
-        found = subprocess.run(["pgrep", "-P", str(self.pid_of("gunicorn"))], capture_output=True, text=True)
-        return [int(p) for p in found.stdout.split()]
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-        self.log.close()
+        super().__init__(run_dir, env=env | {"SIAGA_HTTP_WORKERS": str(http_workers)}, bridges=0)
 
 
 # -- seed --------------------------------------------------------------------------------------------------
@@ -647,7 +610,7 @@ async def ready(session: aiohttp.ClientSession, port: int) -> bool:
         return response.status == 200
 
 
-async def drill(args, fleet: Fleet, cluster: Cluster, redis_: Redis, stack: Stack, check: Checks) -> Tally:
+async def drill(args, fleet: Fleet, cluster: Cluster, redis_: Redis, stack: DrillStack, check: Checks) -> Tally:
     tally = Tally()
     timeout = aiohttp.ClientTimeout(total=TIMEOUT_S)
     connector = aiohttp.TCPConnector(limit=0)  # a device has its own connection
@@ -937,7 +900,7 @@ def main() -> None:
         connections.close_all()
         print(f"set up in {time.monotonic() - started:.0f} s", flush=True)
         (base / "run").mkdir()
-        stack = Stack(base / "run", env, args.http_workers)
+        stack = DrillStack(base / "run", env, args.http_workers)
         tally = asyncio.run(drill(args, fleet, cluster, redis_, stack, check))
         print("\nwhat the database holds:")
         verify(args, fleet, cluster, redis_, tally, check)
