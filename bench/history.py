@@ -225,11 +225,10 @@ def readers(units: list[int], now, runs: int) -> None:
     explain("the last fix of every unit (unit_states: f.id = u.last_fix_id)", _UNITS_SQL + " ORDER BY u.id",
             {"active": "active"})  # fmt: skip
     timed(f"last fix of every unit ({len(units)} units, unit_states)", lambda: unit_states(now=now), runs)
-    times = [now - timedelta(minutes=1)]
-    params = {"times": times, "unit": unit, "device": unit}
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT id FROM {Device._meta.db_table} WHERE unit_id = %s", [unit])
-        params["device"] = cursor.fetchone()[0]
+        device = cursor.fetchone()[0]
+    params = positions.history_params(unit, device, [now - timedelta(minutes=1)])
     explain("validation's history read of one ingest request (_HISTORY_SQL)", positions._HISTORY_SQL, params)
 
     def history_read():
@@ -238,7 +237,7 @@ def readers(units: list[int], now, runs: int) -> None:
             cursor.fetchall()
 
     timed("validation's history read, one fix", history_read, runs)
-    batch = dict(params, times=[now - timedelta(seconds=600 - k) for k in range(500)])
+    batch = positions.history_params(unit, device, [now - timedelta(seconds=600 - k) for k in range(500)])
 
     def history_read_batch(table=FIX):
         sql = positions._HISTORY_SQL.replace(f"FROM {FIX} f", f"FROM {table} f")
