@@ -32,8 +32,10 @@ client was told was received is stored exactly once (a resend the server recogni
 ``duplicate`` and is not counted as stored twice). Last the backup drill: ``scripts/backup.sh`` then
 ``scripts/restore-drill.sh`` into a fresh database of the drill's cluster.
 
-Run: ``.venv/bin/python bench/drills.py --short`` (about 3 minutes) or ``.venv/bin/python bench/drills.py`` (the
-issue's drill: 5 minutes of steady load, PostgreSQL down 30 s; about 9 minutes). Exits 1 if a check fails.
+Run: ``.venv/bin/python bench/drills.py --short`` (about 3 minutes) or ``.venv/bin/python bench/drills.py --full``
+(the issue's drill at full scale, the default sizes: 5 minutes of 200 single-fix requests/s with the batched load,
+the 20 s burst, the four faults with PostgreSQL down 30 s, the backup drill; about 9-10 minutes). Either is bounded
+by ``--limit-s`` (default 20 minutes, short 10): then it stops, cleans up and exits 1. Exits 1 if a check fails.
 """
 
 from __future__ import annotations
@@ -78,7 +80,12 @@ SLOW = aiohttp.ClientTimeout(total=30)  # a call taker's: a report, a dispatch
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--short", action="store_true", help="about 3 minutes: shorter phases and outages")
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--short", action="store_true", help="about 3 minutes: shorter phases and outages")
+    size.add_argument("--full", action="store_true", help="the issue's drill at full scale (the default sizes), "
+                      "stopped after --limit-s")  # fmt: skip
+    parser.add_argument("--limit-s", type=float, help="stop the drill (cleaned up, exit 1) after this long "
+                        "(default 1200, short 600)")  # fmt: skip
     parser.add_argument("--duration-s", type=float, help="steady load (default 300, short 45)")
     parser.add_argument("--units", type=int, default=1000, help="single-fix OsmAnd senders")
     parser.add_argument("--interval-s", type=float, default=5.0, help="seconds between a unit's fixes")
@@ -103,7 +110,7 @@ def parse_args() -> argparse.Namespace:
     short = args.short
     for name, full, brief in [
         ("duration_s", 300, 45), ("burst_s", 20, 10), ("pg_down_s", 30, 12), ("redis_down_s", 15, 8),
-        ("recover_s", 20, 10),
+        ("recover_s", 20, 10), ("limit_s", 1200, 600),
     ]:  # fmt: skip
         if getattr(args, name) is None:
             setattr(args, name, brief if short else full)
@@ -864,6 +871,12 @@ def main() -> None:
     cluster, redis_ = Cluster(base), Redis(base)
     stack = None
     started = time.monotonic()
+
+    def out_of_time(signum, frame) -> None:
+        raise SystemExit(f"the drill ran out of its {args.limit_s:.0f} s (--limit-s): stopped, nothing measured")
+
+    signal.signal(signal.SIGALRM, out_of_time)
+    signal.alarm(max(1, round(args.limit_s)))
     print(f"drill folder {base}; PostgreSQL on 127.0.0.1:{cluster.port}, Redis on 127.0.0.1:{redis_.port} "
           "(the drill's own)")  # fmt: skip
     print_plan(args)
@@ -910,6 +923,7 @@ def main() -> None:
         if not args.no_backup:
             backup_drill(cluster, base, check)
     finally:
+        signal.alarm(0)  # the clean-up is not cut short
         if stack is not None:
             stack.stop()
         redis_.stop()
