@@ -32,8 +32,10 @@ client was told was received is stored exactly once (a resend the server recogni
 ``duplicate`` and is not counted as stored twice). Last the backup drill: ``scripts/backup.sh`` then
 ``scripts/restore-drill.sh`` into a fresh database of the drill's cluster.
 
-Run: ``.venv/bin/python bench/drills.py --short`` (about 3 minutes) or ``.venv/bin/python bench/drills.py`` (the
-issue's drill: 5 minutes of steady load, PostgreSQL down 30 s; about 9 minutes). Exits 1 if a check fails.
+Run: ``.venv/bin/python bench/drills.py --short`` (about 3 minutes) or ``.venv/bin/python bench/drills.py --full``
+(the issue's drill at full scale, the default sizes: 5 minutes of 200 single-fix requests/s with the batched load,
+the 20 s burst, the four faults with PostgreSQL down 30 s, the backup drill; about 9-10 minutes). Either is bounded
+by ``--limit-s`` (default 20 minutes, short 10): then it stops, cleans up and exits 1. Exits 1 if a check fails.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.production_stack import Stack  # noqa: E402
 from bench.server import free_port  # noqa: E402
 
 PG_BIN = Path(os.environ.get("SIAGA_DRILL_PG_BIN", "/usr/lib/postgresql/15/bin"))
@@ -77,7 +80,12 @@ SLOW = aiohttp.ClientTimeout(total=30)  # a call taker's: a report, a dispatch
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--short", action="store_true", help="about 3 minutes: shorter phases and outages")
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--short", action="store_true", help="about 3 minutes: shorter phases and outages")
+    size.add_argument("--full", action="store_true", help="the issue's drill at full scale (the default sizes), "
+                      "stopped after --limit-s")  # fmt: skip
+    parser.add_argument("--limit-s", type=float, help="stop the drill (cleaned up, exit 1) after this long "
+                        "(default 1200, short 600)")  # fmt: skip
     parser.add_argument("--duration-s", type=float, help="steady load (default 300, short 45)")
     parser.add_argument("--units", type=int, default=1000, help="single-fix OsmAnd senders")
     parser.add_argument("--interval-s", type=float, default=5.0, help="seconds between a unit's fixes")
@@ -102,7 +110,7 @@ def parse_args() -> argparse.Namespace:
     short = args.short
     for name, full, brief in [
         ("duration_s", 300, 45), ("burst_s", 20, 10), ("pg_down_s", 30, 12), ("redis_down_s", 15, 8),
-        ("recover_s", 20, 10),
+        ("recover_s", 20, 10), ("limit_s", 1200, 600),
     ]:  # fmt: skip
         if getattr(args, name) is None:
             setattr(args, name, brief if short else full)
@@ -197,50 +205,12 @@ class Redis:
             self.process.wait(timeout=20)
 
 
-class Stack:
-    """``scripts/serve-production.sh`` on free loopback ports, its own run folder, no MQTT bridge."""
+class DrillStack(Stack):
+    """The production stack (``bench/production_stack.py``) with the drill's environment, no MQTT bridge and
+    ``SIAGA_HTTP_WORKERS`` gunicorn workers."""
 
     def __init__(self, run_dir: Path, env: dict[str, str], http_workers: int) -> None:
-        self.run_dir = run_dir
-        self.port = free_port()
-        env = env | {
-            "SIAGA_PORT": str(self.port),
-            "SIAGA_API_PORT": str(free_port()),
-            "SIAGA_DAPHNE_PORT": str(free_port()),
-            "SIAGA_RUN_DIR": str(run_dir),
-            "SIAGA_MQTT_BRIDGES": "0",
-            "SIAGA_HTTP_WORKERS": str(http_workers),
-        }
-        self.log = open(run_dir / "serve-production.out", "wb")  # noqa: SIM115 (closed in stop)
-        self.process = subprocess.Popen(
-            ["bash", "scripts/serve-production.sh"], cwd=ROOT, env=env, start_new_session=True,
-            stdout=self.log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-
-    def ctl(self, *args: str) -> str:
-        conf = self.run_dir / "supervisord.conf"
-        cmd = [str(ROOT / ".venv/bin/supervisorctl"), "-c", str(conf), *args]
-        return subprocess.run(cmd, capture_output=True, text=True).stdout
-
-    def pid_of(self, program: str) -> int:
-        line = self.ctl("status", program)
-        if "RUNNING" not in line:
-            raise RuntimeError(f"{program} is not running: {line.strip()}")
-        return int(line.split("pid", 1)[1].split(",", 1)[0])
-
-    def gunicorn_workers(self) -> list[int]:
-        found = subprocess.run(["pgrep", "-P", str(self.pid_of("gunicorn"))], capture_output=True, text=True)
-        return [int(p) for p in found.stdout.split()]
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-        self.log.close()
+        super().__init__(run_dir, env=env | {"SIAGA_HTTP_WORKERS": str(http_workers)}, bridges=0)
 
 
 # -- seed --------------------------------------------------------------------------------------------------
@@ -647,7 +617,7 @@ async def ready(session: aiohttp.ClientSession, port: int) -> bool:
         return response.status == 200
 
 
-async def drill(args, fleet: Fleet, cluster: Cluster, redis_: Redis, stack: Stack, check: Checks) -> Tally:
+async def drill(args, fleet: Fleet, cluster: Cluster, redis_: Redis, stack: DrillStack, check: Checks) -> Tally:
     tally = Tally()
     timeout = aiohttp.ClientTimeout(total=TIMEOUT_S)
     connector = aiohttp.TCPConnector(limit=0)  # a device has its own connection
@@ -901,6 +871,12 @@ def main() -> None:
     cluster, redis_ = Cluster(base), Redis(base)
     stack = None
     started = time.monotonic()
+
+    def out_of_time(signum, frame) -> None:
+        raise SystemExit(f"the drill ran out of its {args.limit_s:.0f} s (--limit-s): stopped, nothing measured")
+
+    signal.signal(signal.SIGALRM, out_of_time)
+    signal.alarm(max(1, round(args.limit_s)))
     print(f"drill folder {base}; PostgreSQL on 127.0.0.1:{cluster.port}, Redis on 127.0.0.1:{redis_.port} "
           "(the drill's own)")  # fmt: skip
     print_plan(args)
@@ -937,7 +913,7 @@ def main() -> None:
         connections.close_all()
         print(f"set up in {time.monotonic() - started:.0f} s", flush=True)
         (base / "run").mkdir()
-        stack = Stack(base / "run", env, args.http_workers)
+        stack = DrillStack(base / "run", env, args.http_workers)
         tally = asyncio.run(drill(args, fleet, cluster, redis_, stack, check))
         print("\nwhat the database holds:")
         verify(args, fleet, cluster, redis_, tally, check)
@@ -947,6 +923,7 @@ def main() -> None:
         if not args.no_backup:
             backup_drill(cluster, base, check)
     finally:
+        signal.alarm(0)  # the clean-up is not cut short
         if stack is not None:
             stack.stop()
         redis_.stop()

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import statistics
 import sys
 import time
@@ -41,29 +40,24 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-from bench.scratch_db import create_database, database_url, drop_database  # noqa: E402
+from bench.scratch_db import scratch_close, scratch_open, scratch_parser  # noqa: E402
 
 DB_NAME = f"siaga_bench_history_{os.getpid()}"
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = scratch_parser(__doc__)
     parser.add_argument("--fixes", type=int, default=3_000_000)
     parser.add_argument("--messages", type=int, default=300_000)
     parser.add_argument("--units", type=int, default=1000)
     parser.add_argument("--months", type=int, default=6)
     parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--keep", action="store_true", help="keep the database (its name is printed)")
     return parser.parse_args()
 
 
 if __name__ == "__main__":
     ARGS = parse_args()  # before the database exists: --help and bad arguments leave nothing behind
-    print(f"creating {DB_NAME} ...", flush=True)
-    create_database(DB_NAME)
-    os.environ["DATABASE_URL"] = database_url(DB_NAME)
-    os.environ.setdefault("DJANGO_DEBUG", "0")
-    os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
+    scratch_open(DB_NAME)
 
 import django  # noqa: E402
 
@@ -231,11 +225,10 @@ def readers(units: list[int], now, runs: int) -> None:
     explain("the last fix of every unit (unit_states: f.id = u.last_fix_id)", _UNITS_SQL + " ORDER BY u.id",
             {"active": "active"})  # fmt: skip
     timed(f"last fix of every unit ({len(units)} units, unit_states)", lambda: unit_states(now=now), runs)
-    times = [now - timedelta(minutes=1)]
-    params = {"times": times, "unit": unit, "device": unit}
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT id FROM {Device._meta.db_table} WHERE unit_id = %s", [unit])
-        params["device"] = cursor.fetchone()[0]
+        device = cursor.fetchone()[0]
+    params = positions.history_params(unit, device, [now - timedelta(minutes=1)])
     explain("validation's history read of one ingest request (_HISTORY_SQL)", positions._HISTORY_SQL, params)
 
     def history_read():
@@ -244,7 +237,7 @@ def readers(units: list[int], now, runs: int) -> None:
             cursor.fetchall()
 
     timed("validation's history read, one fix", history_read, runs)
-    batch = dict(params, times=[now - timedelta(seconds=600 - k) for k in range(500)])
+    batch = positions.history_params(unit, device, [now - timedelta(seconds=600 - k) for k in range(500)])
 
     def history_read_batch(table=FIX):
         sql = positions._HISTORY_SQL.replace(f"FROM {FIX} f", f"FROM {table} f")
@@ -337,7 +330,4 @@ if __name__ == "__main__":
         ingest(units, now)
         retention(now)
     finally:
-        if ARGS.keep:
-            print(f"kept database {DB_NAME}")
-        else:
-            drop_database(DB_NAME)
+        scratch_close(DB_NAME, keep=ARGS.keep)

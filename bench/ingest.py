@@ -94,7 +94,7 @@ def start_gunicorn(workers: int, worker_class: str, threads: int) -> tuple[subpr
     env = os.environ | {
         "DATABASE_URL": DB_URL,
         "DJANGO_DEBUG": "0",
-        "DJANGO_SECRET_KEY": "bench-ingest-not-secret",
+        "DJANGO_SECRET_KEY": "bench-ingest-not-secret-0123456789-0123456789",
         "SIAGA_LOG_LEVEL": "WARNING",
     }
 

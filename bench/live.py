@@ -52,7 +52,6 @@ SERVER_ENV = {
     "SIAGA_CHANNEL_PREFIX": f"siaga-bench-{os.getpid()}",
     "SIAGA_LOG_LEVEL": "WARNING",
 }
-os.environ.update(SERVER_ENV)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 CENTRE = (103.6131, -1.5913)  # Kota Jambi (lon, lat)
 SLUG = "bench-live"
@@ -163,6 +162,7 @@ class Console:
 
 def main() -> None:
     args = parse_args()
+    os.environ.update(SERVER_ENV)  # here, not on import: bench/production_stack.py imports its Console
     create_database(DB_NAME)
     server = None
     try:

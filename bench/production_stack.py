@@ -52,7 +52,6 @@ SERVER_ENV = {
     "SIAGA_MQTT_SHARE_GROUP": f"siaga-bench-{os.getpid()}",  # not shared with another server on this broker
     "SIAGA_SPOOL_STREAM": f"siaga-bench-spool-{os.getpid()}",
 }
-os.environ.update(SERVER_ENV)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 SLUG = "bench-stack"
 CENTRE = (103.6131, -1.5913)
@@ -81,7 +80,7 @@ def seed() -> tuple[tuple[str, str], str, int]:
     device_create(unit=unit, identifier=MQTT_IDENTIFIER)  # the same unit's OwnTracks phone in MQTT mode
     user = User.objects.create_user(username=USER, password=PASSWORD)
     user.groups.add(Group.objects.get_or_create(name="dispatcher")[0])
-    membership_grant(user=user, region=region, home=True)
+    membership_grant(user=user, region=region, role="dispatcher", home=True)
     client = Client()
     client.force_login(user)
     return (device.identifier, secret), client.cookies["sessionid"].value, unit.pk
@@ -96,18 +95,23 @@ def mosquitto_answers() -> bool:
 
 
 class Stack:
-    """``scripts/serve-production.sh`` in its own session, with its run folder."""
+    """``scripts/serve-production.sh`` in its own session, with its run folder.
 
-    def __init__(self, run_dir: Path) -> None:
+    ``env`` is the servers' environment (default this process's), ``bridges`` the MQTT bridges (default two if
+    Mosquitto answers on 127.0.0.1:1883, else none). ``bench/drills.py`` extends it.
+    """
+
+    def __init__(self, run_dir: Path, *, env: dict[str, str] | None = None, bridges: int | None = None) -> None:
         self.run_dir = run_dir
         self.port, api_port, daphne_port = free_port(), free_port(), free_port()
-        self.bridges = 2 if mosquitto_answers() else 0
-        env = os.environ | {
+        self.bridges = (2 if mosquitto_answers() else 0) if bridges is None else bridges
+        env = (dict(os.environ) if env is None else env) | {
             "SIAGA_PORT": str(self.port),
             "SIAGA_API_PORT": str(api_port),
             "SIAGA_DAPHNE_PORT": str(daphne_port),
             "SIAGA_RUN_DIR": str(run_dir),
             "SIAGA_MQTT_BRIDGES": str(self.bridges),
+            "SIAGA_VENV": sys.prefix,  # this interpreter's virtualenv, wherever the checkout is
         }
         self.log = open(run_dir / "serve-production.out", "wb")  # noqa: SIM115 (closed in stop)
         self.process = subprocess.Popen(
@@ -140,15 +144,19 @@ class Stack:
     def ctl(self, *args: str) -> str:
         conf = self.run_dir / "supervisord.conf"
         done = subprocess.run(
-            [str(ROOT / ".venv/bin/supervisorctl"), "-c", str(conf), *args], capture_output=True, text=True
+            [str(Path(sys.prefix) / "bin" / "supervisorctl"), "-c", str(conf), *args], capture_output=True, text=True
         )
         return done.stdout
 
     def pid_of(self, program: str) -> int:
         line = self.ctl("status", program)
         if "RUNNING" not in line:
-            raise AssertionError(f"{program} is not running: {line.strip()}")
+            raise RuntimeError(f"{program} is not running: {line.strip()}")
         return int(line.split("pid", 1)[1].split(",", 1)[0])
+
+    def gunicorn_workers(self) -> list[int]:
+        found = subprocess.run(["pgrep", "-P", str(self.pid_of("gunicorn"))], capture_output=True, text=True)
+        return [int(p) for p in found.stdout.split()]
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -191,7 +199,7 @@ def wait_for(condition, timeout_s: float = 30.0) -> bool:
         try:
             if condition():
                 return True
-        except (OSError, AssertionError, RuntimeError):  # RuntimeError: a 502 while the program restarts
+        except (OSError, AssertionError, RuntimeError):  # RuntimeError: a 502, or a program restarting
             pass
         time.sleep(0.25)
     return False
@@ -237,17 +245,10 @@ def run_checks(stack: Stack, device: tuple[str, str], session_key: str, unit_id:
     counted = [b'siaga_fixes_stored_total{protocol="osmand"} 1.0' in body for _, _, body in scrapes]
     check("every scrape counts the fix, whichever worker answers (multiprocess)", all(counted), f"{counted}")
 
-    worker_pids = [int(p) for p in subprocess.run(
-        ["pgrep", "-P", str(stack.pid_of("gunicorn"))], capture_output=True, text=True
-    ).stdout.split()]  # fmt: skip
+    worker_pids = stack.gunicorn_workers()
     os.kill(worker_pids[0], signal.SIGKILL)
     answered = [stack.request("GET", "/health/live")[0] for _ in range(20)]
-    replaced = wait_for(
-        lambda: (
-            len(subprocess.run(["pgrep", "-P", str(stack.pid_of("gunicorn"))], capture_output=True).stdout.split())
-            == len(worker_pids)
-        )
-    )
+    replaced = wait_for(lambda: len(stack.gunicorn_workers()) == len(worker_pids))
     check("gunicorn worker killed -9: the API answered throughout and the worker was replaced",
           set(answered) == {200} and replaced, f"{len(worker_pids)} workers")  # fmt: skip
 
@@ -278,6 +279,7 @@ def run_checks(stack: Stack, device: tuple[str, str], session_key: str, unit_id:
 
 
 def main() -> None:
+    os.environ.update(SERVER_ENV)  # here, not on import: bench/drills.py imports the Stack with its own
     create_database(DB_NAME)
     stack = None
     try:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import statistics
 import sys
 import time
@@ -31,26 +30,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-from bench.scratch_db import create_database, database_url, drop_database  # noqa: E402
+from bench.scratch_db import scratch_close, scratch_open, scratch_parser  # noqa: E402
 
 DB_NAME = f"siaga_bench_reports_{os.getpid()}"
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = scratch_parser(__doc__)
     parser.add_argument("--reports", type=int, default=640_000)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--keep", action="store_true", help="keep the database (its name is printed)")
     return parser.parse_args()
 
 
 if __name__ == "__main__":
     ARGS = parse_args()  # before the database exists: --help and bad arguments leave nothing behind
-    print(f"creating {DB_NAME} ...", flush=True)
-    create_database(DB_NAME)
-    os.environ["DATABASE_URL"] = database_url(DB_NAME)
-    os.environ.setdefault("DJANGO_DEBUG", "0")
-    os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
+    scratch_open(DB_NAME)
 
 import django  # noqa: E402
 
@@ -176,7 +170,4 @@ if __name__ == "__main__":
     try:
         main()
     finally:
-        if ARGS.keep:
-            print(f"kept {DB_NAME}")
-        else:
-            drop_database(DB_NAME)
+        scratch_close(DB_NAME, keep=ARGS.keep)

@@ -1,8 +1,15 @@
-"""A throw-away PostGIS database for one bench run: created and migrated at the start, dropped at the end."""
+"""A throw-away PostGIS database for one bench run: created and migrated at the start, dropped at the end.
+
+A bench that needs only the database (``bench/history.py``, ``bench/reports.py``) reads its arguments with
+:func:`scratch_parser` (adds ``--keep``), then, before ``django.setup()``, :func:`scratch_open` creates the
+database and points Django at it; at the end :func:`scratch_close` drops it (or says it was kept).
+"""
 
 from __future__ import annotations
 
+import argparse
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -37,3 +44,31 @@ def drop_database(name: str) -> None:
     connections.close_all()
     with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def scratch_parser(description: str | None) -> argparse.ArgumentParser:
+    """The bench's argument parser (its docstring as the help), with ``--keep``."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--keep", action="store_true", help="keep the database (its name is printed)")
+    return parser
+
+
+def scratch_open(name: str) -> None:
+    """Set the environment Django reads, then create and migrate ``name`` (call before ``django.setup()``)."""
+    os.environ["DATABASE_URL"] = database_url(name)
+    os.environ.setdefault("DJANGO_DEBUG", "0")
+    os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
+    print(f"creating {name} ...", flush=True)
+    try:
+        create_database(name)
+    except BaseException:
+        drop_database(name)  # a failed migration leaves nothing behind
+        raise
+
+
+def scratch_close(name: str, *, keep: bool) -> None:
+    """Drop ``name``, or say it is kept (``--keep``)."""
+    if keep:
+        print(f"kept database {name}")
+    else:
+        drop_database(name)

@@ -27,6 +27,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
+# The virtualenv the programs run from (default the checkout's .venv; a second checkout may share another's).
+venv="${SIAGA_VENV:-$root/.venv}"
 host="${SIAGA_HOST:-127.0.0.1}"
 port="${SIAGA_PORT:-8000}"
 api_port="${SIAGA_API_PORT:-$((port + 1))}"
@@ -63,7 +65,7 @@ export PROMETHEUS_MULTIPROC_DIR="$run/metrics"
 rm -rf "$PROMETHEUS_MULTIPROC_DIR"
 mkdir -p "$PROMETHEUS_MULTIPROC_DIR" "$run/logs" "$run/nginx" "$run/static"
 
-.venv/bin/python manage.py collectstatic --noinput -v 0
+"$venv/bin/python" manage.py collectstatic --noinput -v 0
 
 # No request URI with its query in any log: OsmAnd devices may send their secret as ?key=... ($uri has no query).
 cat >"$run/nginx.conf" <<EOF
@@ -158,26 +160,26 @@ serverurl=unix://$run/supervisor.sock
 [rpcinterface:supervisor]
 supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
 EOF
-  program gunicorn "$root/.venv/bin/gunicorn config.wsgi:application --bind 127.0.0.1:$api_port \
+  program gunicorn "$venv/bin/gunicorn config.wsgi:application --bind 127.0.0.1:$api_port \
 --worker-class gthread --workers ${SIAGA_HTTP_WORKERS:-2} --threads ${SIAGA_HTTP_THREADS:-4} \
 --forwarded-allow-ips 127.0.0.1 --graceful-timeout 15"
-  program daphne "$root/.venv/bin/daphne --bind 127.0.0.1 --port $daphne_port --proxy-headers config.asgi:application"
+  program daphne "$venv/bin/daphne --bind 127.0.0.1 --port $daphne_port --proxy-headers config.asgi:application"
   if [ "$bridges" -gt 0 ]; then
     # One shared subscription; %(process_num)d gives each bridge the same client id at every restart.
-    program mqtt_ingest "$root/.venv/bin/python manage.py mqtt_ingest --instance %(process_num)d" \
+    program mqtt_ingest "$venv/bin/python manage.py mqtt_ingest --instance %(process_num)d" \
       "mqtt_ingest_%(process_num)d"
     printf 'process_name=mqtt_ingest_%%(process_num)d\nnumprocs=%s\n' "$bridges"
   fi
-  program spool_replay "$root/.venv/bin/python manage.py ingest_spool_replay --follow"
+  program spool_replay "$venv/bin/python manage.py ingest_spool_replay --follow"
   # Crew WhatsApp messages and hand-offs: sent after their transaction commits, retried; escalates late hand-offs.
   # Background jobs (jobs/, procrastinate in PostgreSQL): heavy queues on their own workers, messages on another.
   # nice: minutes of coverage or import CPU never slow the API's answers on a shared host.
-  program jobs_worker "nice -n 10 $root/.venv/bin/python manage.py procrastinate worker \
+  program jobs_worker "nice -n 10 $venv/bin/python manage.py procrastinate worker \
 --name jobs_worker_%(process_num)d --queues coverage,imports" "jobs_worker_%(process_num)d"
   printf 'process_name=jobs_worker_%%(process_num)d\nnumprocs=%s\n' "${SIAGA_JOB_WORKERS:-1}"
-  program jobs_fast "$root/.venv/bin/python manage.py procrastinate worker --name jobs_fast --queues outbound,maintenance"
+  program jobs_fast "$venv/bin/python manage.py procrastinate worker --name jobs_fast --queues outbound,maintenance"
   program nginx "$nginx_bin -e $run/logs/nginx-error.log -c $run/nginx.conf -g 'daemon off;'"
 } >"$run/supervisord.conf"
 
 echo "Siaga on http://$host:$port/ (logs in $run/logs; supervisorctl -c $run/supervisord.conf status)"
-exec .venv/bin/supervisord -c "$run/supervisord.conf"
+exec "$venv/bin/supervisord" -c "$run/supervisord.conf"

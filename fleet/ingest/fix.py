@@ -76,11 +76,15 @@ def loads_json(body: bytes | str) -> Any:
     cannot hold NUL, and a fix is kept, not refused, for an odd character in an attribute.
     """
     try:
-        return without_nul(json.loads(body))
+        value = json.loads(body)
     except UnicodeDecodeError as exc:
         raise PayloadError(f"body is not UTF-8 text: {exc.reason} at byte {exc.start}") from exc
     except json.JSONDecodeError as exc:
         raise PayloadError(f"body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
+    # JSON text holds a NUL only as the escape \u0000 (a raw control character is no valid JSON); a UTF-16 or
+    # UTF-32 body (json.loads reads those too) holds NUL bytes. Without either there is none to replace.
+    maybe_nul = (b"\x00" in body or b"\\u0000" in body) if isinstance(body, bytes) else "\\u0000" in body
+    return without_nul(value) if maybe_nul else value
 
 
 def without_nul(value: Any) -> Any:

@@ -23,7 +23,8 @@ Order of work for one request (``position_record``):
    receivers are ``incidents.receivers``; the fleet does not know who listens).
 
 A request costs the same number of queries for 1 fix or 1,000: BEGIN, lock, validation read, INSERT,
-one UPDATE statement (last fix, message outcome, device last seen), COMMIT.
+one UPDATE statement (last fix, message outcome, device last seen), COMMIT (one more read, each time's
+previous fix on its own, only for a backfill into more than ``_SPAN_LIMIT`` stored fixes).
 
 Flags (a fix is stored whatever they say):
 
@@ -55,8 +56,12 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+import operator
+import struct
 import threading
 import time
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -65,7 +70,6 @@ from typing import Any
 import numpy as np
 import shapely
 from django.conf import settings
-from django.contrib.gis.geos import Point
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
@@ -243,29 +247,49 @@ def _lock_unit(unit_id: int) -> _Locked:
         return _Locked(*cursor.fetchone())
 
 
+_ROW_FIELDS = tuple(field.attname for field in PositionFix._meta.concrete_fields)
+_row_values = operator.itemgetter(*_ROW_FIELDS)  # a row's values in field order: the fast way to build a model
+_EWKB_POINT = struct.Struct("<BIIdd")  # little-endian EWKB Point with its SRID: order, type | SRID flag, SRID, x, y
+
+
+def _point_ewkb(lon: float, lat: float) -> str:
+    """An EPSG:4326 point as hex EWKB: the geometry field builds the Point from it when it is first read."""
+    return _EWKB_POINT.pack(1, 0x20000001, 4326, lon, lat).hex()
+
+
 def _rows(
     *, device: Device, fixes: Sequence[CanonicalFix], protocol: str, message: InboundMessage | None
 ) -> list[PositionFix]:
+    """The unsaved rows, in the order sent.
+
+    Built from their values in field order (``Model.__init__`` with keywords costs twice as much) and with the
+    geometry as hex EWKB, which the field turns into a Point only when somebody reads it: building a GEOS Point
+    for each of a batch's 1,000 fixes cost more than validating and storing them.
+    """
     received_at = timezone.now()
+    common = {
+        "id": None, "unit_id": device.unit_id, "device_id": device.pk, "protocol": protocol,
+        "message_id": None if message is None else message.pk, "received_at": received_at,
+    }  # fmt: skip
     return [
         PositionFix(
-            unit_id=device.unit_id,
-            device_id=device.pk,
-            message_id=None if message is None else message.pk,
-            protocol=protocol,
-            received_at=received_at,
-            recorded_at=fix.recorded_at,
-            lon=fix.lon,
-            lat=fix.lat,
-            geom=Point(fix.lon, fix.lat, srid=4326) if in_range(fix.lon, fix.lat) else None,
-            speed_kph=fix.speed_kph,
-            heading_deg=fix.heading_deg,
-            accuracy_m=fix.accuracy_m,
-            altitude_m=fix.altitude_m,
-            battery_pct=fix.battery_pct,
-            attributes=dict(fix.attributes),
-            flags=["unvalidated"],
-            is_valid=False,
+            *_row_values(
+                common
+                | {
+                    "recorded_at": fix.recorded_at,
+                    "lon": fix.lon,
+                    "lat": fix.lat,
+                    "geom": _point_ewkb(fix.lon, fix.lat) if in_range(fix.lon, fix.lat) else None,  # type: ignore[arg-type]
+                    "speed_kph": fix.speed_kph,
+                    "heading_deg": fix.heading_deg,
+                    "accuracy_m": fix.accuracy_m,
+                    "altitude_m": fix.altitude_m,
+                    "battery_pct": fix.battery_pct,
+                    "attributes": dict(fix.attributes),
+                    "flags": ["unvalidated"],
+                    "is_valid": False,
+                }
+            )
         )
         for fix in fixes
     ]
@@ -274,19 +298,20 @@ def _rows(
 _FIX_COLUMNS = (
     "recorded_at", "lon", "lat", "speed_kph", "heading_deg", "accuracy_m", "altitude_m", "battery_pct",
 )  # fmt: skip
-_FIX_TYPES = ("timestamptz",) + ("float8",) * 7
+# Each row is a JSON array: the columns above, then has_geom, attributes, flags (comma-joined), is_valid.
+_COLUMN_VALUES = ", ".join(
+    f"(r->>{i})::{'timestamptz' if c == 'recorded_at' else 'float8'}" for i, c in enumerate(_FIX_COLUMNS)
+)
+_N = len(_FIX_COLUMNS)
 _INSERT_SQL = f"""
     INSERT INTO {PositionFix._meta.db_table} (
         unit_id, device_id, message_id, protocol, received_at, {", ".join(_FIX_COLUMNS)},
         geom, attributes, flags, is_valid
     )
-    SELECT %(unit)s, %(device)s, %(message)s, %(protocol)s, %(received_at)s,
-        {", ".join(f"t.{c}" for c in _FIX_COLUMNS)},
-        CASE WHEN t.has_geom THEN ST_SetSRID(ST_MakePoint(t.lon, t.lat), 4326) END,
-        t.attributes::jsonb, string_to_array(t.flags, ',')::varchar(32)[], t.is_valid
-    FROM unnest({", ".join(f"%({c})s::{k}[]" for c, k in zip(_FIX_COLUMNS, _FIX_TYPES, strict=True))},
-                %(has_geom)s::bool[], %(attributes)s::text[], %(flags)s::text[], %(is_valid)s::bool[])
-        WITH ORDINALITY AS t({", ".join(_FIX_COLUMNS)}, has_geom, attributes, flags, is_valid, n)
+    SELECT %(unit)s, %(device)s, %(message)s, %(protocol)s, %(received_at)s, {_COLUMN_VALUES},
+        CASE WHEN (r->>{_N})::bool THEN ST_SetSRID(ST_MakePoint((r->>1)::float8, (r->>2)::float8), 4326) END,
+        r->{_N + 1}, string_to_array(r->>{_N + 2}, ',')::varchar(32)[], (r->>{_N + 3})::bool
+    FROM jsonb_array_elements(%(rows)s::jsonb) WITH ORDINALITY AS t(r, n)
     ORDER BY t.n
     RETURNING id
 """
@@ -307,27 +332,50 @@ _WRITE_SQL = f"""
 """
 
 
+def _rows_json(rows: list[PositionFix]) -> str:
+    """The rows as the one JSON document ``_INSERT_SQL`` reads: a time as ``str(datetime)`` (what psycopg sends
+    for one), a float as Python writes it (the shortest text that reads back as the same float8), None as null."""
+    doc = [
+        [
+            None if row.recorded_at is None else str(row.recorded_at),
+            row.lon, row.lat, row.speed_kph, row.heading_deg, row.accuracy_m, row.altitude_m, row.battery_pct,
+            in_range(row.lon, row.lat), row.attributes, ",".join(row.flags), row.is_valid,
+        ]
+        for row in rows
+    ]  # fmt: skip
+    try:
+        return json.dumps(doc, cls=DjangoJSONEncoder, allow_nan=False, separators=(",", ":"))
+    except ValueError:
+        # NaN or infinity (stored, flagged out_of_range) is no JSON number: as text, which float8 reads.
+        for values in doc:
+            values[1:_N] = [_float_text(v) for v in values[1:_N]]
+        return json.dumps(doc, cls=DjangoJSONEncoder, separators=(",", ":"))
+
+
+def _float_text(value: float | None) -> float | str | None:
+    if value is None or math.isfinite(value):
+        return value
+    return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+
+
 def _insert(rows: list[PositionFix], *, last_index: int | None, touch: bool, now: datetime) -> None:
     """Insert ``rows`` (one unit, device, message and protocol) in one statement and set their ``pk``.
 
-    ``INSERT ... SELECT FROM unnest(arrays)``: one parameter per column whatever the number of rows,
-    so the statement text never changes (what ``bulk_create`` builds grows with the rows and costs
-    more to build and to parse than to run). ``ORDER BY`` the ordinality inserts them in the order
-    sent, so their ids (from one sequence, in one statement) ascend in that order. The same statement
-    moves the unit's last fix, closes the message and touches the device (``_WRITE_SQL``).
+    ``INSERT ... SELECT FROM jsonb_array_elements(one document)``: one parameter whatever the number of rows,
+    so the statement text never changes (what ``bulk_create`` builds grows with the rows and costs more to
+    build and to parse than to run), and one ``json.dumps`` in C where a parameter per column cost psycopg a
+    Python call per value. ``ORDER BY`` the ordinality inserts them in the order sent, so their ids (from one
+    sequence, in one statement) ascend in that order. The same statement moves the unit's last fix, closes the
+    message and touches the device (``_WRITE_SQL``).
     """
     first = rows[0]
-    params: dict[str, Any] = {c: [getattr(row, c) for row in rows] for c in _FIX_COLUMNS}
-    params |= {
+    params: dict[str, Any] = {
+        "rows": _rows_json(rows),
         "unit": first.unit_id,
         "device": first.device_id,
         "message": first.message_id,
         "protocol": first.protocol,
         "received_at": first.received_at,
-        "has_geom": [row.geom is not None for row in rows],
-        "attributes": [json.dumps(row.attributes, cls=DjangoJSONEncoder) for row in rows],
-        "flags": [",".join(row.flags) for row in rows],
-        "is_valid": [row.is_valid for row in rows],
         "last_index": last_index,
         "now": now,
         "touch": touch,
@@ -388,8 +436,12 @@ def _lock_and_history(
     for the unit committed while this one waited. (One statement joining both could not: under READ
     COMMITTED, waiting for a row lock re-reads that row only.) With server-side parameter binding,
     which takes one statement at a time, they go one after the other.
+
+    ``times`` are sorted. When the unit has more than ``_SPAN_LIMIT`` valid fixes between the first and the
+    last of them (a backfill into a dense history), each time's previous fix is read on its own
+    (``_PREVIOUS_EACH_SQL``), still under the lock.
     """
-    params: dict[str, Any] = {"times": times, "unit": unit_id, "device": device_id}
+    params = history_params(unit_id, device_id, times)
     with connection.cursor() as cursor:
         if connection.settings_dict.get("OPTIONS", {}).get("server_side_binding"):
             cursor.execute(_LOCK_SQL, params)
@@ -399,46 +451,88 @@ def _lock_and_history(
             cursor.execute(f"{_LOCK_SQL};\n{_HISTORY_SQL}", params)
             locked = _Locked(*cursor.fetchone())
             cursor.nextset()
-        return locked, _history_rows(cursor.fetchall())
+        previous, stored, last_recorded_at, complete = _history_rows(cursor.fetchall(), times)
+        if not complete:
+            cursor.execute(_PREVIOUS_EACH_SQL, params)
+            previous = {ts: Prev(*values) for ts, *values in cursor.fetchall()}
+        return locked, (previous, stored, last_recorded_at)
 
 
-def _history_rows(rows: list[tuple]) -> tuple[dict[datetime, Prev], set[tuple], datetime | None]:
-    previous: dict[datetime, Prev] = {}
+def history_params(unit_id: int, device_id: int, times: list[datetime]) -> dict[str, Any]:
+    """The parameters of ``_HISTORY_SQL`` (and ``_PREVIOUS_EACH_SQL``) for a request's sorted ``times``."""
+    first, last = (times[0], times[-1]) if times else (None, None)
+    # The times as one array literal (cast in the SQL): psycopg dumps a list value by value, in Python.
+    literal = "{" + ",".join(f'"{ts}"' for ts in times) + "}"
+    return {"times": literal, "first": first, "last": last, "span_limit": _SPAN_LIMIT, "unit": unit_id,
+            "device": device_id}  # fmt: skip
+
+
+def _history_rows(
+    rows: list[tuple], times: list[datetime]
+) -> tuple[dict[datetime, Prev], set[tuple], datetime | None, bool]:
+    """What ``_HISTORY_SQL`` read, per time; the last item is False when the span was cut at ``_SPAN_LIMIT``."""
+    valid: list[Prev] = []  # the newest before the first time and those up to the last time
     stored: set[tuple] = set()
     last_recorded_at = None
-    for kind, ts, recorded_at, lon, lat, accuracy_m in rows:
-        if kind == "previous":
-            previous[ts] = Prev(recorded_at, lon, lat, accuracy_m)
+    spanned = 0
+    for kind, recorded_at, lon, lat, accuracy_m in rows:
+        if kind in ("before", "span"):
+            valid.append(Prev(recorded_at, lon, lat, accuracy_m))
+            spanned += kind == "span"
         elif kind == "stored":
             stored.add((recorded_at, lon, lat))
         else:
             last_recorded_at = recorded_at
-    return previous, stored, last_recorded_at
+    valid.sort(key=lambda prev: prev.recorded_at)  # stable: of equal times, the order read
+    keys = [prev.recorded_at for prev in valid]
+    previous: dict[datetime, Prev] = {}
+    for ts in times:
+        i = bisect_left(keys, ts)  # valid[i - 1] is the newest strictly before ts
+        if i:
+            previous[ts] = valid[i - 1]
+    return previous, stored, last_recorded_at, spanned < _SPAN_LIMIT
+
+
+# How many of the unit's valid fixes between a request's first and last time are read in one go.
+_SPAN_LIMIT = 5000
 
 
 def _history_sql() -> str:
-    """For each time, the unit's newest stored valid fix strictly before it; the ``(recorded_at, lon,
-    lat)`` of the device's stored fixes at those times (to find duplicates); and the time of the unit's
-    last fix."""
+    """The unit's newest stored valid fix before the request's first time and those from it to its last time
+    (the previous fix of every time is among them); the ``(recorded_at, lon, lat)`` of the device's stored
+    fixes at those times (to find duplicates); and the time of the unit's last fix.
+
+    A request's times are mostly newer than anything stored, so the span holds nothing: two index probes
+    (per partition) where one probe per time cost a batch of 1,000 fixes 1,000 of them."""
     table = PositionFix._meta.db_table
     return f"""
-        SELECT 'previous', t.ts, p.recorded_at, p.lon, p.lat, p.accuracy_m
-        FROM unnest(%(times)s::timestamptz[]) AS t(ts)
-        CROSS JOIN LATERAL (
-            SELECT f.recorded_at, f.lon, f.lat, f.accuracy_m FROM {table} f
-            WHERE f.unit_id = %(unit)s AND f.is_valid AND f.recorded_at < t.ts
-            ORDER BY f.recorded_at DESC LIMIT 1
-        ) p
+        (SELECT 'before', f.recorded_at, f.lon, f.lat, f.accuracy_m FROM {table} f
+         WHERE f.unit_id = %(unit)s AND f.is_valid AND f.recorded_at < %(first)s
+         ORDER BY f.recorded_at DESC LIMIT 1)
         UNION ALL
-        SELECT 'stored', NULL, f.recorded_at, f.lon, f.lat, NULL FROM {table} f
+        (SELECT 'span', f.recorded_at, f.lon, f.lat, f.accuracy_m FROM {table} f
+         WHERE f.unit_id = %(unit)s AND f.is_valid AND f.recorded_at >= %(first)s AND f.recorded_at < %(last)s
+         ORDER BY f.recorded_at LIMIT %(span_limit)s)
+        UNION ALL
+        SELECT 'stored', f.recorded_at, f.lon, f.lat, NULL FROM {table} f
         WHERE f.unit_id = %(unit)s AND f.device_id = %(device)s AND f.recorded_at = ANY(%(times)s::timestamptz[])
         UNION ALL
-        SELECT 'last', NULL, f.recorded_at, NULL, NULL, NULL FROM {table} f
+        SELECT 'last', f.recorded_at, NULL, NULL, NULL FROM {table} f
         WHERE f.id = (SELECT u.last_fix_id FROM {Unit._meta.db_table} u WHERE u.id = %(unit)s)
     """
 
 
 _HISTORY_SQL = _history_sql()
+# For each time, the unit's newest stored valid fix strictly before it: one index probe per time.
+_PREVIOUS_EACH_SQL = f"""
+    SELECT t.ts, p.recorded_at, p.lon, p.lat, p.accuracy_m
+    FROM unnest(%(times)s::timestamptz[]) AS t(ts)
+    CROSS JOIN LATERAL (
+        SELECT f.recorded_at, f.lon, f.lat, f.accuracy_m FROM {PositionFix._meta.db_table} f
+        WHERE f.unit_id = %(unit)s AND f.is_valid AND f.recorded_at < t.ts
+        ORDER BY f.recorded_at DESC LIMIT 1
+    ) p
+"""
 
 
 # -- region envelope ----------------------------------------------------------------------------------

@@ -198,6 +198,17 @@ def test_a_late_fix_is_checked_against_the_fix_before_it_in_time(device) -> None
     assert (late_ok.flags, late_bad.flags) == ([], ["impossible_speed"])
 
 
+@pytest.mark.parametrize("span_limit", [5000, 2])
+def test_a_batch_is_checked_against_the_stored_fixes_between_its_times(device, monkeypatch, span_limit) -> None:
+    # With a limit of 2 the span read stops at -800 and -700 s: each time's previous fix is then read on its own.
+    monkeypatch.setattr(positions, "_SPAN_LIMIT", span_limit)
+    for ago_s in (900, 800, 700, 300):
+        assert _record(device, _fix(CENTRE, ago_s=ago_s)).fixes[0].is_valid
+    near = (CENTRE[0] + 0.02, CENTRE[1])  # 2.2 km east: 20 km/h after -700 s, impossible 1 s after -300 s
+    [first, jump] = _record(device, _fix(CENTRE, ago_s=899), _fix(near, ago_s=299)).fixes
+    assert (first.flags, jump.flags) == ([], ["impossible_speed"])
+
+
 def test_a_fix_for_another_device_or_unit_is_refused_and_nothing_recorded(device) -> None:
     other_unit = make_unit()
     with pytest.raises(DeviceUnitMismatchError, match="fix 1 names device 'psc119-amb-02'"):
