@@ -367,9 +367,14 @@ class Load:
         next_at = time.monotonic()
         lon = CENTRE[0] + (n % 100) * 0.001
         lat = CENTRE[1] + (n // 100) * 0.001
+        last_at = 0.0
         while not self.halt.is_set():
             if not self.stop.is_set() and time.monotonic() >= next_at:
-                queue.append((float(int(time.time())), lon))
+                # The protocol's time is whole seconds: a client catching up after a stall must not make two
+                # fixes in one second (a phone's GPS gives one fix per second at most), or the tally, keyed by
+                # device and time, would count two distinct fixes as one stored twice.
+                last_at = max(float(int(time.time())), last_at + 1)
+                queue.append((last_at, lon))
                 lon += 0.00002
                 next_at += interval
             if not queue:
@@ -396,9 +401,10 @@ class Load:
         auth = basic_auth(identifier, secret)
         step = every / count
         lon = CENTRE[0] - 0.05 - (n % 30) * 0.001
+        end = 0.0
         while not self.stop.is_set():
             started = time.monotonic()
-            end = time.time()
+            end = max(time.time(), end + every)  # windows never overlap: no two distinct fixes share a time
             times = [round(end - every + step * (i + 1), 3) for i in range(count)]
             fixes = [{"recorded_at": t, "lon": round(lon + i * 1e-6, 7), "lat": CENTRE[1]} for i, t in enumerate(times)]
             lon += count * 1e-6
