@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -16,7 +17,8 @@ from fleet.actors import Actor
 from fleet.ingest.fix import CanonicalFix
 from fleet.models import ActorKind, AgencyKind, AuditEntry, UnitStatus
 from fleet.services.positions import position_record
-from gis_core.models import Region, RoadNetworkVersion
+from gis_core.models import Region, RoadEdge, RoadNetworkVersion, RoadSpeedFactor
+from gis_core.routing.hour_band_engines import engine_for_band
 from gis_core.routing.registry import engine_for
 from incidents.errors import (
     AssignmentNotActiveError,
@@ -25,6 +27,7 @@ from incidents.errors import (
     UnitUnavailableError,
 )
 from incidents.models import Assignment, AssignmentStatus, Incident, IncidentStatus, StatusChange
+from incidents.representations import assignment_public
 from incidents.services.dispatch import dispatch_assign, dispatch_cancel
 from incidents.services.status import unit_status_set
 
@@ -251,6 +254,47 @@ def test_eta_at_dispatch_from_the_home_station_without_a_fix(jambi_network, disp
     [edge] = engine.edges_info([snap.edge_index])
     assert (assignment.eta_profile, assignment.eta_road_class) == ("car", edge.highway)
     assert assignment.eta_road_class  # the Jambi extract tags every edge with its class
+
+
+def _slow_evening(region) -> RoadNetworkVersion:
+    """Learned factors on the active version: every class at half its all-day speed from 16 to 20 local."""
+    version = RoadNetworkVersion.objects.get(region=region, is_active=True)
+    classes = set(RoadEdge.objects.filter(version=version).values_list("highway", flat=True))
+    for band, factor in (("all", 1.0), ("16-20", 0.5)):
+        RoadSpeedFactor.objects.bulk_create(
+            RoadSpeedFactor(version=version, hour_band=band, highway=highway, factor=factor, observations=30,
+                            median_speed_kph=20.0 * factor, table_speed_kph=20.0, applied=True)
+            for highway in classes
+        )  # fmt: skip
+    return version
+
+
+def test_the_assignment_keeps_the_hour_band_whose_speeds_its_eta_used(jambi_network, dispatcher) -> None:
+    region = jambi_network
+    version = _slow_evening(region)
+    agency = make_agency(region=region, kind=AgencyKind.FIRE)
+    station = make_station(agency=agency, geom=DAMKAR_HQ)
+    evening_unit, noon_unit = (
+        make_unit(agency=agency, capabilities=["fire_engine"], home_station=station) for _ in range(2)
+    )
+    wib = ZoneInfo("Asia/Jakarta")
+    evening = dispatch_assign(
+        incident=make_incident(region=region, geom=CENTRE), unit=evening_unit, actor=Actor.person(dispatcher),
+        at=datetime(2026, 12, 1, 17, 30, tzinfo=wib),
+    )  # fmt: skip
+    noon = dispatch_assign(
+        incident=make_incident(region=region, geom=CENTRE), unit=noon_unit, actor=Actor.person(dispatcher),
+        at=datetime(2026, 12, 1, 12, 0, tzinfo=wib),
+    )  # fmt: skip
+    assert (evening.eta_hour_band, noon.eta_hour_band) == ("16-20", "all")  # no factors stored for 10-16
+    # Expected: the band engine's own answer from the station; the evening's drive is twice as long.
+    band_eta_s = round(engine_for_band(region, "16-20").travel_times_to([DAMKAR_HQ], CENTRE)[0].eta_s, 1)
+    assert evening.eta_s_at_dispatch == band_eta_s
+    assert noon.eta_s_at_dispatch == _engine_eta_s(region, DAMKAR_HQ, CENTRE) < band_eta_s
+    shown = assignment_public(Assignment.objects.select_related("incident", "unit__agency").get(pk=evening.pk))
+    assert shown["eta_basis"] == {
+        "network_version": version.pk, "profile": "car", "road_class": evening.eta_road_class, "hour_band": "16-20",
+    }  # fmt: skip
 
 
 def test_a_region_whose_crs_cannot_route_still_dispatches_without_an_eta(jambi_network, dispatcher) -> None:
