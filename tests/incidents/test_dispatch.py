@@ -11,13 +11,13 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils import timezone
 from factories.fleet import make_agency, make_device, make_fix, make_incident, make_station, make_unit
-from factories.gis_core import make_region
+from factories.gis_core import make_band_factors, make_region
 
 from fleet.actors import Actor
 from fleet.ingest.fix import CanonicalFix
 from fleet.models import ActorKind, AgencyKind, AuditEntry, UnitStatus
 from fleet.services.positions import position_record
-from gis_core.models import Region, RoadEdge, RoadNetworkVersion, RoadSpeedFactor
+from gis_core.models import Region, RoadNetworkVersion
 from gis_core.routing.hour_band_engines import engine_for_band
 from gis_core.routing.registry import engine_for
 from incidents.errors import (
@@ -256,22 +256,9 @@ def test_eta_at_dispatch_from_the_home_station_without_a_fix(jambi_network, disp
     assert assignment.eta_road_class  # the Jambi extract tags every edge with its class
 
 
-def _slow_evening(region) -> RoadNetworkVersion:
-    """Learned factors on the active version: every class at half its all-day speed from 16 to 20 local."""
-    version = RoadNetworkVersion.objects.get(region=region, is_active=True)
-    classes = set(RoadEdge.objects.filter(version=version).values_list("highway", flat=True))
-    for band, factor in (("all", 1.0), ("16-20", 0.5)):
-        RoadSpeedFactor.objects.bulk_create(
-            RoadSpeedFactor(version=version, hour_band=band, highway=highway, factor=factor, observations=30,
-                            median_speed_kph=20.0 * factor, table_speed_kph=20.0, applied=True)
-            for highway in classes
-        )  # fmt: skip
-    return version
-
-
 def test_the_assignment_keeps_the_hour_band_whose_speeds_its_eta_used(jambi_network, dispatcher) -> None:
     region = jambi_network
-    version = _slow_evening(region)
+    version = make_band_factors(region, band="16-20", factor=0.5)  # half speed from 16 to 20 local
     agency = make_agency(region=region, kind=AgencyKind.FIRE)
     station = make_station(agency=agency, geom=DAMKAR_HQ)
     evening_unit, noon_unit = (
