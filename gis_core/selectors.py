@@ -205,7 +205,10 @@ def speed_band_used(*, region: Region, version_id: int | None, at: datetime) -> 
         The moment the ETA is for, timezone-aware.
     """
     band = hour_band_at(at.timestamp(), region.time_zone)
-    if version_id is None:
-        return ALL_DAY
-    calibrated = RoadSpeedFactor.objects.filter(version_id=version_id, hour_band=band, applied=True).exists()
-    return band if calibrated else ALL_DAY
+    return band if version_id is not None and speed_factors_stored(version_id=version_id, band=band) else ALL_DAY
+
+
+def speed_factors_stored(*, version_id: int, band: str) -> bool:
+    """Whether network version ``version_id`` stores applied learned factors for hour band ``band``, so
+    the band's engine differs from the all-day weights. One query."""
+    return RoadSpeedFactor.objects.filter(version_id=version_id, hour_band=band, applied=True).exists()

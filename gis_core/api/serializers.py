@@ -110,6 +110,10 @@ def _max_points() -> int:
     return settings.SIAGA_MAX_POINTS
 
 
+# A profile not among them is a 400 that names the three (a ChoiceField's own message lists none).
+PROFILE_ERRORS = {"invalid_choice": f'"{{input}}" is not a vehicle profile; use one of {", ".join(PROFILE_NAMES)}.'}
+
+
 class RoutingInputSerializer(serializers.Serializer):
     region = RegionField()
     # The vehicle profile (gis_core.routing.profiles): which roads, at what speeds. The car by default.
