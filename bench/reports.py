@@ -70,14 +70,14 @@ FROM (SELECT g, random() AS r FROM generate_series(1, %(n)s) AS g) AS s
 """
 ASSIGN_SQL = """
 INSERT INTO fleet_assignment (incident_id, unit_id, status, dispatched_at, en_route_at, on_scene_at, cleared_at,
-    cancelled_at, eta_profile, eta_road_class)
+    cancelled_at, eta_profile, eta_road_class, eta_hour_band)
 SELECT i.id, (%(units)s::bigint[])[1 + (i.id %% %(nunits)s)],
     CASE WHEN x.c < 0.05 THEN 'cancelled' ELSE 'cleared' END,
     i.received_at + interval '60 seconds' + random() * interval '120 seconds',
     i.received_at + interval '120 seconds' + random() * interval '120 seconds',
     CASE WHEN x.c < 0.15 THEN NULL ELSE i.received_at + interval '300 seconds' + random() * interval '1500 seconds' END,
     CASE WHEN x.c < 0.05 THEN NULL ELSE i.received_at + interval '3600 seconds' END,
-    CASE WHEN x.c < 0.05 THEN i.received_at + interval '200 seconds' END, '', ''
+    CASE WHEN x.c < 0.05 THEN i.received_at + interval '200 seconds' END, '', '', ''
 FROM fleet_incident i CROSS JOIN LATERAL (SELECT random() + 0 * i.id AS c) AS x
 WHERE i.region_id = %(region)s AND i.outcome = 'genuine'
 """

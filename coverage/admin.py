@@ -8,7 +8,7 @@ from gis_core.admin_scoping import RegionScopedAdminMixin
 class CoverageRunAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
     """Staff who are not superusers see their regions' runs only."""
 
-    list_display = ("id", "kind", "region", "label", "created_at", "duration_s", "network_version")
+    list_display = ("id", "kind", "region", "label", "created_at", "duration_s", "network_version", "profile")
     list_filter = ("kind", ("region", admin.RelatedOnlyFieldListFilter))
     search_fields = ("label",)
     readonly_fields = (
@@ -17,6 +17,8 @@ class CoverageRunAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
         "created_at",
         "created_by",
         "network_version",
+        "profile",
+        "hour_band",
         "inputs",
         "results",
         "duration_s",

@@ -10,23 +10,27 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import shapely
 from django.conf import settings
 
 from coverage import selectors
-from coverage.errors import CoverageTooLargeError, NoSourcesError
+from coverage.errors import CoverageInputError, CoverageTooLargeError, NoSourcesError
 from coverage.population import AreaRow, DemandSet, demand_points
 from coverage.selectors import SourcePoint
 from gis_core.crs import transform_geometries, transformer_to_lonlat, transformer_to_metric
 from gis_core.models import Region
 from gis_core.routing.engine import PointAttachment, RoutingEngine, Snap
+from gis_core.routing.hour_band_engines import engine_for_band
+from gis_core.routing.profiles import CAR
 from gis_core.routing.registry import active_version_id, engine_for
+from gis_core.routing.speed_learning import HOUR_BANDS
 from gis_core.shared_versions import boundaries_version_name, shared_version
 
 DEFAULT_CELL_M = 250.0
+BAND_NAMES: tuple[str, ...] = tuple(name for name, _, _ in HOUR_BANDS)
 _CACHE_SIZE = 6
 _cache: OrderedDict[tuple, Context] = OrderedDict()
 _lock = threading.Lock()
@@ -43,22 +47,49 @@ class Context:
     attachment: PointAttachment
     kecamatan_rows: list[AreaRow]
     kelurahan_rows: list[AreaRow]
+    profile: str = CAR  # the vehicle profile the engine routes (gis_core.routing.profiles)
+    hour_band: str | None = None  # the hour band of learned speeds asked for; None: the all-day weights
 
     @property
     def metric_crs(self) -> str:
         return self.demand.metric_crs
 
 
-def coverage_context(*, region: Region, cell_m: float = DEFAULT_CELL_M) -> Context:
+def coverage_context(
+    *, region: Region, cell_m: float = DEFAULT_CELL_M, profile: str = CAR, hour_band: str | None = None
+) -> Context:
     """The cached context for the region's active network as it is now (its live road closures applied);
-    rebuilt when the network, its closures or the population change."""
-    engine = engine_for(region)
+    rebuilt when the network, its closures or the population change.
+
+    Parameters
+    ----------
+    profile
+        The vehicle profile to route (``gis_core.routing.profiles``); the car by default.
+    hour_band
+        A local hour band (``00-06`` ... ``20-24``) whose learned speeds to route on
+        (``hour_band_engines.engine_for_band``); None, the default: the network's all-day weights (an
+        imported network's table speeds, a calibrated one's all-day factors), planning for no hour.
+
+    Raises
+    ------
+    CoverageInputError
+        An unknown hour band.
+    """
+    if hour_band is None:
+        engine = engine_for(region, profile)
+    elif hour_band in BAND_NAMES:
+        engine = engine_for_band(region, hour_band, profile)
+    else:
+        raise CoverageInputError(f"unknown hour band {hour_band!r}; use one of {', '.join(BAND_NAMES)}")
     version_id = active_version_id(region)
     # Every input is in the key, read per call, so a change made by any process is used by the next run here: the
     # network version and the population (database), the boundaries' shared version (gis_core.shared_versions;
     # unreadable: the old context stays until the network or population changes).
     boundaries = shared_version(boundaries_version_name(region.pk))
-    key = (region.pk, version_id, float(cell_m), selectors.population_fingerprint(region=region), str(boundaries))
+    key = (
+        region.pk, version_id, float(cell_m), selectors.population_fingerprint(region=region), str(boundaries),
+        profile, hour_band,
+    )  # fmt: skip
     with _lock:
         # The same key on another engine is the network with live road closures started or lifted since
         # (gis_core.routing.live_closures): coverage and what-ifs start from the network as it is now.
@@ -66,6 +97,7 @@ def coverage_context(*, region: Region, cell_m: float = DEFAULT_CELL_M) -> Conte
             _cache.move_to_end(key)
             return _cache[key]
     context = build_context(region=region, engine=engine, version_id=version_id, cell_m=cell_m)
+    context = replace(context, profile=profile, hour_band=hour_band)
     with _lock:
         _cache[key] = context
         while len(_cache) > _CACHE_SIZE:
@@ -126,6 +158,8 @@ def with_engine(context: Context, engine: RoutingEngine) -> Context:
         engine.attach_points(context.demand.lonlat),
         context.kecamatan_rows,
         context.kelurahan_rows,
+        context.profile,
+        context.hour_band,
     )
 
 

@@ -42,6 +42,12 @@ class CoverageRun(models.Model):
     network_version = models.ForeignKey(
         RoadNetworkVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # What it routed on: the vehicle profile (gis_core.routing.profiles; the run's units' by default) and
+    # the hour band of learned speeds, "all" for the network's all-day weights (the default for planning).
+    profile = models.CharField(max_length=32, blank=True, help_text="vehicle profile routed; empty until computed")
+    hour_band = models.CharField(
+        max_length=8, blank=True, help_text="hour band of learned speeds routed on (00-06 ... 20-24), or all"
+    )
     inputs = models.JSONField()
     results = models.JSONField(null=True, blank=True, help_text="empty until the run's job has computed it")
     duration_s = models.FloatField(null=True, blank=True, validators=[MinValueValidator(0)])

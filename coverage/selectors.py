@@ -18,6 +18,7 @@ from fleet.models import Agency, Station, Unit, UnitStatus
 from fleet.selectors.units import unit_position
 from gis_core.crs import transform_geometries, transformer_to_lonlat, transformer_to_metric
 from gis_core.models import Kecamatan, Kelurahan, Region
+from gis_core.routing.profiles import CAR, FIRE_ENGINE, MOTORBIKE
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,42 @@ def coverage_sources(*, region: Region, spec: SourceSpec, now: dt.datetime | Non
         for i, (lon, lat) in enumerate(spec.points)
     ]
     return out
+
+
+# Of profiles equally many units share, the most restricted vehicle is planned for (the one whose time is
+# the worst case of its agency's response).
+_PROFILE_TIE_ORDER = (FIRE_ENGINE, CAR, MOTORBIKE)
+
+
+def coverage_profile(*, region: Region, spec: SourceSpec) -> tuple[str, str]:
+    """The vehicle profile a run of ``spec`` routes on, and why (said in the run's inputs).
+
+    The units the spec's stations and units send: those of ``spec.agencies`` (of ``spec.unit_types`` when
+    given), each with its type's ``routing_profile``. The profile most of them share wins (Damkar's engines
+    and tankers: ``fire_engine``, though it has a rescue car); a tie goes to the most restricted vehicle
+    (fire engine, car, motorbike). No such unit (only points, an empty spec): ``car``. One query.
+
+    Raises
+    ------
+    CoverageInputError
+        An agency code the region does not have.
+    """
+    agencies = _agencies(region, spec.agencies)
+    units = Unit.objects.filter(agency__region=region)
+    if spec.unit_types:
+        units = units.filter(unit_type__code__in=spec.unit_types)
+    if agencies:
+        units = units.filter(agency__in=agencies)
+    elif not spec.unit_types:
+        return CAR, "no agency or unit type named: car"
+    counts: dict[str, int] = {}
+    for profile in units.values_list("unit_type__routing_profile", flat=True):
+        counts[profile] = counts.get(profile, 0) + 1
+    if not counts:
+        return CAR, "no unit of the agencies or unit types named: car"
+    best = max(counts, key=lambda p: (counts[p], -_PROFILE_TIE_ORDER.index(p) if p in _PROFILE_TIE_ORDER else -99))
+    shares = ", ".join(f"{p} {n}" for p, n in sorted(counts.items(), key=lambda item: -item[1]))
+    return best, f"the units' profiles ({shares})"
 
 
 def _agencies(region: Region, codes: tuple[str, ...]) -> list[Agency]:

@@ -35,6 +35,9 @@ from fleet.models import Agency
 from fleet.services.audit import audit_record
 from gis_core.models import Region
 from gis_core.routing.live_closures import network_state
+from gis_core.routing.profiles import PROFILE_NAMES
+from gis_core.routing.speed_learning import ALL_DAY
+from gis_core.selectors import speed_factors_stored
 
 GAP_LIMIT = 50
 
@@ -108,6 +111,22 @@ def evaluate(context: Context, times: np.ndarray, thresholds: Thresholds, *, lim
     }
 
 
+def run_profile(*, region: Region, spec: SourceSpec, profile: str | None) -> tuple[str, str]:
+    """The vehicle profile a run routes on and why: ``profile`` when asked for, else the one of the units
+    the spec's stations send (:func:`coverage.selectors.coverage_profile`).
+
+    Raises
+    ------
+    CoverageInputError
+        An unknown profile.
+    """
+    if profile is None:
+        return selectors.coverage_profile(region=region, spec=spec)
+    if profile not in PROFILE_NAMES:
+        raise CoverageInputError(f"unknown vehicle profile {profile!r}; use one of {', '.join(PROFILE_NAMES)}")
+    return profile, "asked for"
+
+
 def coverage_run_save(
     *,
     region: Region,
@@ -119,11 +138,21 @@ def coverage_run_save(
     label: str,
     actor: Actor,
     run: CoverageRun | None = None,
+    profile_from: str = "",
 ) -> CoverageRun:
-    """Store a computed run: a new row, or ``run`` (queued by the API, computed by a job worker) filled in."""
+    """Store a computed run: a new row, or ``run`` (queued by the API, computed by a job worker) filled in.
+
+    The run records what it routed on: ``profile`` (the context's) and ``hour_band``, the band whose
+    learned speeds were used, or ``all`` (none asked, or the version stores none for the band asked, which
+    ``inputs["hour_band_asked"]`` keeps); ``inputs["profile_from"]`` says why that profile.
+    """
     if run is None:
         run = CoverageRun(region=region, kind=kind, label=label, created_by=actor.person_user)
     run.network_version_id = context.version_id
+    band = context.hour_band
+    learned = band is not None and speed_factors_stored(version_id=context.version_id, band=band)
+    run.profile, run.hour_band = context.profile, band if band is not None and learned else ALL_DAY
+    inputs = {**inputs, "profile_from": profile_from, "hour_band_asked": band}
     run.inputs, run.results = inputs, results
     run.duration_s = round(time.perf_counter() - started, 3)
     run.full_clean()
@@ -152,6 +181,8 @@ def coverage_run_create(
     actor: Actor = SYSTEM,
     run: CoverageRun | None = None,
     progress: ProgressFactory | None = None,
+    profile: str | None = None,
+    hour_band: str | None = None,
 ) -> CoverageRun:
     """Travel-time surface, coverage per kecamatan and gap ranking from one multi-source search; stored.
 
@@ -170,10 +201,16 @@ def coverage_run_create(
         The queued run to fill in (a job worker's); a new one is stored otherwise.
     progress : ProgressFactory, optional
         Told of the run's four steps (demand grid, sources, travel times, figures).
+    profile : str, optional
+        The vehicle profile to route; by default the one of the spec's units (:func:`run_profile`).
+    hour_band : str, optional
+        A local hour band whose learned speeds to plan with (``16-20``); by default none: the network's
+        all-day weights (:func:`coverage.context.coverage_context`).
     """
     started = time.perf_counter()
     step = _steps(progress, 4, "coverage run")
-    context = coverage_context(region=region, cell_m=cell_m)
+    profile, profile_from = run_profile(region=region, spec=spec, profile=profile)
+    context = coverage_context(region=region, cell_m=cell_m, profile=profile, hour_band=hour_band)
     step(1)
     thresholds = coverage_thresholds(
         region=region, agencies=spec.agencies, thresholds_s=thresholds_s, target_s=target_s
@@ -202,6 +239,7 @@ def coverage_run_create(
         label=label,
         actor=actor,
         run=run,
+        profile_from=profile_from,
     )
 
 
@@ -220,6 +258,8 @@ def coverage_whatif_run(
     actor: Actor = SYSTEM,
     run: CoverageRun | None = None,
     progress: ProgressFactory | None = None,
+    profile: str | None = None,
+    hour_band: str | None = None,
 ) -> CoverageRun:
     """Coverage before and after closing roads and/or adding stations; the live network is not touched.
 
@@ -235,12 +275,13 @@ def coverage_whatif_run(
         A point or line (EPSG:4326): every edge within ``close_tolerance_m`` metres closes, both ways.
     add_points : sequence of (lon, lat)
         Proposed stations added to the sources after the change.
-    run, progress : optional
+    run, progress, profile, hour_band : optional
         As for :func:`coverage_run_create` (three steps: before, after, figures).
     """
     started = time.perf_counter()
     step = _steps(progress, 3, "what-if: before and after")
-    before_ctx = coverage_context(region=region, cell_m=cell_m)
+    profile, profile_from = run_profile(region=region, spec=spec, profile=profile)
+    before_ctx = coverage_context(region=region, cell_m=cell_m, profile=profile, hour_band=hour_band)
     thresholds = coverage_thresholds(
         region=region, agencies=spec.agencies, thresholds_s=thresholds_s, target_s=target_s
     )
@@ -295,6 +336,7 @@ def coverage_whatif_run(
         label=label,
         actor=actor,
         run=run,
+        profile_from=profile_from,
     )
 
 
@@ -368,19 +410,25 @@ def coverage_live_run(
     actor: Actor = SYSTEM,
     run: CoverageRun | None = None,
     progress: ProgressFactory | None = None,
+    profile: str | None = None,
+    hour_band: str | None = None,
 ) -> CoverageRun:
     """Coverage now from available units, against all of the agencies' stations staffed, with move-up suggestions.
 
     Population covered from the stations but not by any available unit is what dispatches left
     uncovered. Move-ups are chosen greedily, one unit at a time, each the single move that restores
-    the most covered population (:func:`coverage.solvers.moveup_rank`), up to ``max_moves``. ``run`` and
-    ``progress`` as for :func:`coverage_run_create` (three steps: travel times, move-ups, figures).
+    the most covered population (:func:`coverage.solvers.moveup_rank`), up to ``max_moves``. ``run``,
+    ``progress``, ``profile`` and ``hour_band`` as for :func:`coverage_run_create` (three steps: travel
+    times, move-ups, figures).
     """
     started = time.perf_counter()
     step = _steps(progress, 3, "live coverage and move-ups")
     if not agencies:
         raise CoverageInputError("name at least one agency whose units and stations to look at")
-    context = coverage_context(region=region, cell_m=cell_m)
+    profile, profile_from = run_profile(
+        region=region, spec=SourceSpec(agencies=tuple(agencies), unit_types=tuple(unit_types)), profile=profile
+    )
+    context = coverage_context(region=region, cell_m=cell_m, profile=profile, hour_band=hour_band)
     thresholds = coverage_thresholds(
         region=region, agencies=agencies, thresholds_s=[threshold_s] if threshold_s else None, target_s=threshold_s
     )
@@ -444,6 +492,7 @@ def coverage_live_run(
         label=label,
         actor=actor,
         run=run,
+        profile_from=profile_from,
     )
 
 

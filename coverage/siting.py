@@ -22,6 +22,7 @@ from coverage.services import (
     coverage_run_save,
     coverage_thresholds,
     evaluate,
+    run_profile,
 )
 from coverage.solvers import SitingResult, lscp_solve, mclp_solve
 from fleet.actors import SYSTEM, Actor
@@ -112,6 +113,8 @@ def coverage_siting_run(
     label: str = "",
     actor: Actor = SYSTEM,
     run: CoverageRun | None = None,
+    profile: str | None = None,
+    hour_band: str | None = None,
 ) -> Any:
     """Choose new sites keeping existing stations: ``mclp`` (k sites, most people covered) or ``lscp``.
 
@@ -130,6 +133,9 @@ def coverage_siting_run(
         callable that is then called with 1 after each site's search (e.g. a tqdm bar's ``update``).
     run : CoverageRun, optional
         The queued run to fill in (a job worker's); a new one is stored otherwise.
+    profile, hour_band : str, optional
+        As for :func:`coverage.services.coverage_run_create`: new sites are timed on the profile of the
+        spec's units (a new fire post for Damkar's engines) and by default on the all-day weights.
 
     Returns
     -------
@@ -145,7 +151,8 @@ def coverage_siting_run(
     if model == RunKind.LSCP and required_share is None:
         raise CoverageInputError("lscp needs required_share, e.g. 0.9 for 90% of the population")
     k_sites, share = k or 0, required_share or 0.0  # each present for its model (checked above)
-    context = coverage_context(region=region, cell_m=cell_m)
+    profile, profile_from = run_profile(region=region, spec=spec, profile=profile)
+    context = coverage_context(region=region, cell_m=cell_m, profile=profile, hour_band=hour_band)
     thresholds = coverage_thresholds(
         region=region, agencies=spec.agencies, target_s=threshold_s, thresholds_s=[threshold_s] if threshold_s else None
     )
@@ -219,6 +226,7 @@ def coverage_siting_run(
         label=label,
         actor=actor,
         run=run,
+        profile_from=profile_from,
     )
 
 

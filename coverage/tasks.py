@@ -98,7 +98,8 @@ def coverage_run_compute(run: CoverageRun, *, actor: Actor, progress: Progress |
     """Compute the queued ``run`` from the request it stored, through the services of its kind."""
     request = dict(run.inputs["request"])
     factory = progress.factory if progress is not None else None
-    common = {"region": run.region, "cell_m": request["cell_m"], "label": request["label"], "actor": actor, "run": run}
+    common = {"region": run.region, "cell_m": request["cell_m"], "label": request["label"], "actor": actor, "run": run,
+              "profile": request.get("profile"), "hour_band": request.get("hour_band")}  # fmt: skip
     if run.kind in {RunKind.SURFACE, RunKind.COVERAGE, RunKind.GAPS}:
         return services.coverage_run_create(
             spec=_spec(request["spec"]),

@@ -17,8 +17,8 @@ from fleet.models import Device, UnitStatus, UnitType
 from gazetteer.selectors import place_at
 from gis_core.errors import DomainError
 from gis_core.models import Facility, FacilityKind
+from gis_core.routing.hour_band_engines import engine_for_now
 from gis_core.routing.profiles import CAR
-from gis_core.routing.registry import engine_for
 from incidents.models import Incident
 from incidents.representations import incident_public, incidents_loaded, unit_public
 from incidents.selectors.units import unit_states
@@ -54,7 +54,8 @@ class CrewRoute(TypedDict):
     length_m: float
     street_names: list[str]
     access_on_foot_s: float  # the walk (or hose lay) from reachable_point, 0 when the vehicle drives there
-    reachable_point: list[float] | None
+    access_on_foot_m: float  # its length
+    reachable_point: list[float] | None  # where the vehicle stops, [lon, lat]; None when it drives to the report
 
 
 class CrewState(TypedDict):
@@ -127,9 +128,10 @@ def _landmark(incident: Incident) -> str | None:
 
 
 def _route(incident: Incident, origin: tuple[float, float], *, profile: str) -> CrewRoute | None:
-    """The route on the unit's vehicle profile to where its vehicle stops, and the walk from there."""
+    """The route on the unit's vehicle profile to where its vehicle stops, and the walk from there; timed on
+    the hour band of now, as the dispatch ETA is (``hour_band_engines.engine_for_now``)."""
     try:
-        engine = engine_for(incident.region, profile)
+        engine = engine_for_now(incident.region, profile)
         reach = engine.reach((incident.geom.x, incident.geom.y))
         route = engine.route(origin, reach.snap)
     except DomainError as exc:  # no network, no route, outside it: the page shows the point alone
@@ -139,5 +141,6 @@ def _route(incident: Incident, origin: tuple[float, float], *, profile: str) -> 
     return CrewRoute(
         geometry=mapping(route.geometry_lonlat), eta_s=round(route.eta_s + reach.on_foot_s, 1),
         length_m=round(route.length_m, 1), street_names=list(route.street_names),
-        access_on_foot_s=round(reach.on_foot_s, 1), reachable_point=None if stop is None else list(stop),
+        access_on_foot_s=round(reach.on_foot_s, 1), access_on_foot_m=round(reach.on_foot_m, 1),
+        reachable_point=None if stop is None else list(stop),
     )  # fmt: skip

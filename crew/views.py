@@ -13,6 +13,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
 from crew.selectors import CREW_STATUS_LABELS, PRIORITY_LABELS
@@ -42,6 +44,19 @@ STRINGS = {
     "new_job": "TUGAS BARU",
 }
 
+# From the catalogue (locale/id), always in Bahasa Indonesia like the rest of the page, whatever the phone's
+# language: where the vehicle stops short of the report, and the walk (or hose lay) from there.
+CATALOGUE_STRINGS = {
+    "walk": _("The vehicle stops here (the square on the map), then {minutes} min on foot ({metres} m)"),
+    "walk_title": _("On foot from where the vehicle stops"),
+}
+
+
+def page_strings() -> dict[str, str]:
+    """Every string of the page, the catalogue's in Bahasa Indonesia."""
+    with translation.override("id"):
+        return {**STRINGS, **{key: str(text) for key, text in CATALOGUE_STRINGS.items()}}
+
 
 @require_safe
 def crew_page(request: HttpRequest) -> HttpResponse:
@@ -56,7 +71,7 @@ def crew_page(request: HttpRequest) -> HttpResponse:
             "ws": "/ws/crew/units/{unit}/",  # crew/websocket_urls.py (not in the HTTP URLconf)
         },
         "ws_port": settings.SIAGA_WS_PORT,
-        "strings": STRINGS,
+        "strings": page_strings(),
     }
     return render(request, "crew/page.html", {"config": config})
 

@@ -1,4 +1,4 @@
-"""Reads over regions, their administrative areas and their road closures.
+"""Reads over regions, their administrative areas, their road closures and learned speeds.
 
 Geometries are stored in EPSG:4326 and points are (lon, lat). Containment uses PostGIS ``ST_Covers``
 (``geom__covers``) on the stored geometry, so the GiST index on ``geom`` is used and no transform happens
@@ -19,7 +19,8 @@ from django.db.models import Q, QuerySet
 from django.utils.module_loading import import_string
 
 from gis_core.api.fields import iso
-from gis_core.models import Kecamatan, Kelurahan, Region, RoadClosure
+from gis_core.models import Kecamatan, Kelurahan, Region, RoadClosure, RoadSpeedFactor
+from gis_core.routing.speed_learning import ALL_DAY, hour_band_at
 
 
 def region_by_slug_or_code(slug_or_code: str, *, among: QuerySet[Region] | None = None) -> Region | None:
@@ -184,3 +185,30 @@ def road_closure_public(closure: RoadClosure, *, now: datetime) -> dict:
             "lift_reason": closure.lift_reason,
         },
     }
+
+
+def speed_band_used(*, region: Region, version_id: int | None, at: datetime) -> str:
+    """The hour band whose learned speeds an ETA for the moment ``at`` runs on.
+
+    ``hour_band_engines.engine_for_now`` picks the local band of ``at`` (``00-06`` ... ``20-24``); its
+    engine differs from the version's all-day weights only where the version stores applied factors for
+    that band. So this is the band name when it does, else ``all``: the all-day weights (an imported
+    network's table speeds, or a calibration's all-day factors). One query.
+
+    Parameters
+    ----------
+    region
+        Its ``time_zone`` makes the local hour.
+    version_id
+        The network version the ETA was computed on (``RoadNetworkVersion`` id); None: ``all``.
+    at
+        The moment the ETA is for, timezone-aware.
+    """
+    band = hour_band_at(at.timestamp(), region.time_zone)
+    return band if version_id is not None and speed_factors_stored(version_id=version_id, band=band) else ALL_DAY
+
+
+def speed_factors_stored(*, version_id: int, band: str) -> bool:
+    """Whether network version ``version_id`` stores applied learned factors for hour band ``band``, so
+    the band's engine differs from the all-day weights. One query."""
+    return RoadSpeedFactor.objects.filter(version_id=version_id, hour_band=band, applied=True).exists()

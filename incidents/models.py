@@ -276,6 +276,11 @@ class Assignment(models.Model):
     eta_road_class = models.CharField(
         max_length=32, blank=True, help_text="OSM highway class of the road the report's location attaches to"
     )
+    eta_hour_band = models.CharField(
+        max_length=8,
+        blank=True,
+        help_text="hour band whose learned speeds the ETA used (00-06 ... 20-24, local), or all: all-day weights",
+    )
     current_eta_s = models.FloatField(null=True, blank=True)
     eta_updated_at = models.DateTimeField(null=True, blank=True)
 

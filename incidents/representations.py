@@ -186,7 +186,9 @@ def assignment_public(a: Assignment) -> dict:
     dict
         ``id, incident, reference, unit (call sign), unit_id, call_sign, agency, agency_name,
         capability, status``, the phase times (``dispatched_at`` ... ``cleared_at``, ``cancelled_at``),
-        ``eta_s_at_dispatch, current_eta_s, eta_updated_at``, ``times_s`` (see
+        ``eta_s_at_dispatch, current_eta_s, eta_updated_at``, what the ETA at dispatch was computed on
+        (``eta_basis``: ``network_version``, ``profile``, ``road_class``, ``hour_band``; null each where
+        unknown), ``times_s`` (see
         :func:`assignment_times_s`) and ``notification``: the crew's WhatsApp message
         (:func:`notification_public`; null when the unit has no crew number).
     """
@@ -206,6 +208,12 @@ def assignment_public(a: Assignment) -> dict:
         "eta_s_at_dispatch": a.eta_s_at_dispatch,
         "current_eta_s": a.current_eta_s,
         "eta_updated_at": iso(a.eta_updated_at),
+        "eta_basis": {
+            "network_version": a.eta_network_version_id,
+            "profile": a.eta_profile or None,
+            "road_class": a.eta_road_class or None,
+            "hour_band": a.eta_hour_band or None,
+        },
         "times_s": assignment_times_s(a),
         "notification": notification_public(_dispatch_messages(a)),
     }

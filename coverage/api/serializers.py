@@ -7,11 +7,12 @@ from rest_framework import serializers
 from shapely.geometry import mapping, shape
 
 from access import roles
-from coverage.context import DEFAULT_CELL_M
+from coverage.context import BAND_NAMES, DEFAULT_CELL_M
 from coverage.selectors import SourceSpec
 from coverage.siting import DEFAULT_CANDIDATES
 from gis_core.api.fields import PointListField, parse_lonlat
 from gis_core.api.serializers import RegionField
+from gis_core.routing.profiles import PROFILE_NAMES
 
 MAX_S = 4 * 3600
 
@@ -51,6 +52,20 @@ class _Base(serializers.Serializer):
     region = RegionField(capability=roles.PLAN)  # computing coverage or siting: where the user may plan
     cell_m = serializers.FloatField(required=False, default=DEFAULT_CELL_M, min_value=50, max_value=2000)
     label = serializers.CharField(required=False, default="", max_length=128, allow_blank=True)
+    # Routed on: the vehicle profile (default: the one most of the named units have, a tie to the bigger
+    # vehicle, car without units) and the hour band of learned speeds (default: none, the all-day weights).
+    profile = serializers.ChoiceField(
+        choices=PROFILE_NAMES,
+        required=False,
+        error_messages={
+            "invalid_choice": f'"{{input}}" is not a vehicle profile; use one of {", ".join(PROFILE_NAMES)}.'
+        },
+    )
+    hour_band = serializers.ChoiceField(
+        choices=BAND_NAMES,
+        required=False,
+        error_messages={"invalid_choice": f'"{{input}}" is not an hour band; use one of {", ".join(BAND_NAMES)}.'},
+    )
 
 
 class CoverageInputSerializer(_Base):

@@ -51,6 +51,10 @@ def _head(run: CoverageRun) -> dict:
         "created_at": run.created_at,
         "duration_s": run.duration_s,
         "label": run.label,
+        # What it routed on (empty until computed): the vehicle profile, the hour band ("all": all-day weights).
+        "profile": run.profile or None,
+        "hour_band": run.hour_band or None,
+        "network_version": run.network_version_id,
         "state": run.state,
         "progress": round(job.progress, 3) if job else 1.0,
         "message": job.message if job else "",

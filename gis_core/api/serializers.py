@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from django.conf import settings
 from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
@@ -107,10 +110,29 @@ def _max_points() -> int:
     return settings.SIAGA_MAX_POINTS
 
 
+# A profile not among them is a 400 that names the three (a ChoiceField's own message lists none).
+PROFILE_ERRORS = {"invalid_choice": f'"{{input}}" is not a vehicle profile; use one of {", ".join(PROFILE_NAMES)}.'}
+
+
 class RoutingInputSerializer(serializers.Serializer):
     region = RegionField()
     # The vehicle profile (gis_core.routing.profiles): which roads, at what speeds. The car by default.
-    profile = serializers.ChoiceField(choices=PROFILE_NAMES, default=CAR)
+    profile = serializers.ChoiceField(
+        choices=PROFILE_NAMES,
+        default=CAR,
+        error_messages={
+            "invalid_choice": f'"{{input}}" is not a vehicle profile; use one of {", ".join(PROFILE_NAMES)}.'
+        },
+    )
+    # The moment whose hour band of learned speeds to route on (gis_core.routing.hour_band_engines); now by
+    # default. ISO 8601; without an offset it is the region's local time.
+    at = serializers.CharField(required=False)
+
+    def validate(self, attrs: dict) -> dict:
+        attrs = super().validate(attrs)
+        if "at" in attrs:
+            attrs["at"] = parse_local_datetime(attrs["at"], zone=attrs["region"].time_zone, label="at")
+        return attrs
 
 
 class EtaInputSerializer(RoutingInputSerializer):
@@ -131,12 +153,30 @@ class IsochroneInputSerializer(RoutingInputSerializer):
     )
 
 
+def parse_local_datetime(value: str, *, zone: str, label: str) -> datetime:
+    """An ISO 8601 date-time; one without an offset is read in ``zone`` (the region's IANA time zone).
+
+    Raises
+    ------
+    serializers.ValidationError
+        Naming ``label`` and the form expected.
+    """
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise serializers.ValidationError(
+            {label: f"{value!r} is not an ISO 8601 date-time, e.g. 2026-12-01T17:30:00+07:00"}
+        ) from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=ZoneInfo(zone))
+
+
 class MatrixInputSerializer(RoutingInputSerializer):
     origins = PointListField(max_length=_max_points())
     destinations = PointListField(max_length=_max_points())
     cutoff_s = serializers.FloatField(required=False, min_value=0)
 
     def validate(self, attrs: dict) -> dict:
+        attrs = super().validate(attrs)
         cells = len(attrs["origins"]) * len(attrs["destinations"])
         limit = _max_points() * 20
         if cells > limit:

@@ -17,7 +17,9 @@ from gis_core import selectors
 from gis_core.api import serializers as s
 from gis_core.api.fields import CheckedInBBoxFilter
 from gis_core.models import Kecamatan, Kelurahan, Region, RoadNetworkVersion
-from gis_core.routing.registry import engine_for
+from gis_core.routing.engine import RoutingEngine
+from gis_core.routing.hour_band_engines import engine_for_now
+from gis_core.routing.registry import active_version_id
 
 
 class BoundaryPagination(GeoJsonPagination):
@@ -137,7 +139,7 @@ class EtaView(APIView):
     @extend_schema(request=s.EtaInputSerializer, responses={200: dict})
     def post(self, request: Request) -> Response:
         data = _valid(s.EtaInputSerializer, request)
-        engine = engine_for(data["region"], data["profile"])
+        engine, basis = _routing_engine(data)
         # Where the profile's vehicle stops for the destination: the destination itself unless it cannot
         # drive the street there (then the walk is added to each eta_s and shown apart).
         reach = engine.reach(data["destination"])
@@ -166,6 +168,7 @@ class EtaView(APIView):
             {
                 "region": data["region"].slug,
                 "profile": data["profile"],
+                "basis": basis,
                 "destination": s.snap_data(destination),
                 **s.reach_data(reach),
                 "results": results,
@@ -181,7 +184,7 @@ class RouteView(APIView):
     @extend_schema(request=s.RouteInputSerializer, responses={200: dict})
     def post(self, request: Request) -> Response:
         data = _valid(s.RouteInputSerializer, request)
-        engine = engine_for(data["region"], data["profile"])
+        engine, basis = _routing_engine(data)
         reach = engine.reach(data["destination"])
         route = engine.route(data["origin"], reach.snap)
         return Response(
@@ -198,6 +201,7 @@ class RouteView(APIView):
                     "profile": data["profile"],
                     **s.reach_data(reach),
                 },
+                "basis": basis,
             }
         )
 
@@ -210,7 +214,8 @@ class IsochroneView(APIView):
     @extend_schema(request=s.IsochroneInputSerializer, responses={200: dict})
     def post(self, request: Request) -> Response:
         data = _valid(s.IsochroneInputSerializer, request)
-        isochrones = engine_for(data["region"], data["profile"]).isochrones(data["origin"], data["thresholds_s"])
+        engine, basis = _routing_engine(data)
+        isochrones = engine.isochrones(data["origin"], data["thresholds_s"])
         features = [
             {
                 "type": "Feature",
@@ -219,7 +224,7 @@ class IsochroneView(APIView):
             }
             for iso in isochrones
         ]
-        return Response({"type": "FeatureCollection", "features": features})
+        return Response({"type": "FeatureCollection", "features": features, "basis": basis})
 
 
 class MatrixView(APIView):
@@ -230,14 +235,27 @@ class MatrixView(APIView):
     @extend_schema(request=s.MatrixInputSerializer, responses={200: dict})
     def post(self, request: Request) -> Response:
         data = _valid(s.MatrixInputSerializer, request)
-        engine = engine_for(data["region"], data["profile"])
+        engine, basis = _routing_engine(data)
         rows = engine.matrix(data["origins"], data["destinations"], cutoff_s=data.get("cutoff_s"))
         return Response(
             {
                 "eta_s": [[None if tt is None else round(tt.eta_s, 3) for tt in row] for row in rows],
                 "distance_m": [[None if tt is None else round(tt.distance_m, 2) for tt in row] for row in rows],
+                "basis": basis,
             }
         )
+
+
+def _routing_engine(data: dict) -> tuple[RoutingEngine, dict]:
+    """The engine of the request's profile for the hour band of its ``at`` (default now), and what it is:
+    ``basis`` = profile, the moment, the hour band whose learned speeds it runs on (``all``: the network's
+    all-day weights; ``gis_core.selectors.speed_band_used``) and the network version id."""
+    region, profile = data["region"], data["profile"]
+    at = data.get("at") or timezone.now()
+    engine = engine_for_now(region, profile, at=at)
+    version_id = active_version_id(region)
+    band = selectors.speed_band_used(region=region, version_id=version_id, at=at)
+    return engine, {"profile": profile, "at": at.isoformat(), "hour_band": band, "network_version": version_id}
 
 
 def region_or_404(slug: str, *, user, capability: str | None = None) -> Region:

@@ -1,10 +1,10 @@
 """How wrong the ETAs were: the ETA given at dispatch against the time the unit took to get there.
 
 Every assignment keeps the road ETA shown to the dispatcher when it was made (``eta_s_at_dispatch``),
-with the network version, vehicle profile and road class it was computed on. Once the crew reports on
-scene the actual time is known: ``on_scene_at - dispatched_at`` (what the ETA promised: dispatch to
-arrival, turnout included). The error is actual minus promised, in seconds: positive when the unit
-arrived later than the ETA said.
+with the network version, vehicle profile, road class and hour band of learned speeds it was computed
+on. Once the crew reports on scene the actual time is known: ``on_scene_at - dispatched_at`` (what the
+ETA promised: dispatch to arrival, turnout included). The error is actual minus promised, in seconds:
+positive when the unit arrived later than the ETA said.
 
 Per group: ``n``, the median error, the bias (mean error), the mean and 90th percentile of the absolute
 error, and the median actual and promised times. Percentiles are PostgreSQL's ``percentile_cont``
@@ -21,10 +21,12 @@ from django.db import connection
 
 from fleet.models import Agency, Unit
 from gis_core.models import Kecamatan, Region
+from gis_core.routing.speed_learning import ALL_DAY
 from incidents.models import Assignment, Incident
 from incidents.selectors.kpis import check_window
 
-GROUP_BY = ("agency", "road_class", "hour", "kecamatan", "profile", "month", "week")
+ALL_DAY_LABEL = "all-day weights"
+GROUP_BY = ("agency", "road_class", "hour", "hour_band", "kecamatan", "profile", "month", "week")
 
 
 class EtaErrorRow(TypedDict):
@@ -70,6 +72,7 @@ _KEYS: dict[str, str] = {
     "agency": "j.agency_id",
     "road_class": "NULLIF(j.eta_road_class, '')",
     "hour": "EXTRACT(HOUR FROM j.dispatched_at AT TIME ZONE %(tz)s)::int",
+    "hour_band": "NULLIF(j.eta_hour_band, '')",
     "kecamatan": "j.kecamatan_id",
     "profile": "NULLIF(j.eta_profile, '')",
     "month": "to_char(j.dispatched_at AT TIME ZONE %(tz)s, 'YYYY-MM')",
@@ -91,6 +94,7 @@ def _window_sql() -> str:
     a, i, u = Assignment._meta.db_table, Incident._meta.db_table, Unit._meta.db_table
     return f"""
         SELECT a.id, a.dispatched_at, a.on_scene_at, a.eta_s_at_dispatch, a.eta_road_class, a.eta_profile,
+               a.eta_hour_band,
                u.agency_id, i.kecamatan_id,
                EXTRACT(EPOCH FROM a.on_scene_at - a.dispatched_at) AS actual_s,
                EXTRACT(EPOCH FROM a.on_scene_at - a.dispatched_at) - a.eta_s_at_dispatch AS error_s
@@ -112,8 +116,9 @@ def eta_accuracy(*, region: Region, since: datetime, until: datetime, group_by: 
         Window on ``Assignment.dispatched_at``, timezone-aware; ``until`` excluded.
     group_by
         ``agency``, ``road_class`` (of the road the report's location attaches to), ``hour`` (of dispatch,
-        0-23, in the region's time zone), ``kecamatan``, ``profile``, or ``month`` / ``week`` for the trend
-        (the region's local calendar; weeks are ISO weeks, ``2026-W49``).
+        0-23, in the region's time zone), ``hour_band`` (whose learned speeds the ETA used, ``00-06`` ...
+        ``20-24``, or ``all`` for the all-day weights), ``kecamatan``, ``profile``, or ``month`` / ``week``
+        for the trend (the region's local calendar; weeks are ISO weeks, ``2026-W49``).
 
     Returns
     -------
@@ -175,4 +180,6 @@ def _names(group_by: str, keys: list) -> dict:
         return dict(Kecamatan.objects.filter(pk__in=ids).values_list("pk", "name"))
     if group_by == "hour":
         return {h: f"{h:02d}:00-{h:02d}:59" for h in ids}
+    if group_by == "hour_band":
+        return {k: ALL_DAY_LABEL if k == ALL_DAY else k for k in ids}
     return {k: str(k) for k in ids}

@@ -23,6 +23,7 @@ from fleet.services.audit import audit_record
 from gis_core.routing.errors import RoutingError
 from gis_core.routing.hour_band_engines import engine_for_now
 from gis_core.routing.registry import active_version_id
+from gis_core.selectors import speed_band_used
 from incidents.errors import AssignmentNotActiveError, DispatchError, DispatchRefusedError, UnitUnavailableError  # noqa: F401 (raised here, caught by callers)
 from incidents.models import Assignment, AssignmentStatus, Incident, IncidentStatus
 from incidents.services.notifications import dispatch_notification_enqueue, report_parameters
@@ -100,6 +101,7 @@ def dispatch_assign(
             eta_network_version_id=eta.network_version_id,
             eta_profile=eta.profile,
             eta_road_class=eta.road_class,
+            eta_hour_band=eta.hour_band,
             current_eta_s=eta.eta_s,
             eta_updated_at=at if eta.eta_s is not None else None,
         )
@@ -222,12 +224,14 @@ def assignment_eta_refresh(*, unit: Unit, now: datetime | None = None) -> Assign
 @dataclass(frozen=True)
 class EtaBasis:
     """A road ETA and what it was computed on: the network version, the vehicle profile, the road class
-    of the destination's attachment (what ``eta_accuracy`` groups errors by)."""
+    of the destination's attachment, the hour band of learned speeds or ``all`` (what ``eta_accuracy``
+    groups errors by; ``gis_core.selectors.speed_band_used``)."""
 
     eta_s: float | None = None
     network_version_id: int | None = None
     profile: str = ""
     road_class: str = ""
+    hour_band: str = ""
 
 
 def _eta(unit: Unit, incident: Incident, *, now: datetime, at_dispatch: bool) -> EtaBasis:
@@ -258,11 +262,13 @@ def _eta(unit: Unit, incident: Incident, *, now: datetime, at_dispatch: bool) ->
     except RoutingError as exc:
         logger.warning("no ETA for unit %s to %s: %s", unit.call_sign, incident.reference, exc)
         return EtaBasis()
+    version_id = active_version_id(incident.region)
     return EtaBasis(
         eta_s=eta_s,
-        network_version_id=active_version_id(incident.region),
+        network_version_id=version_id,
         profile=profile,
         road_class=edge.highway or "",
+        hour_band=speed_band_used(region=incident.region, version_id=version_id, at=now),
     )
 
 

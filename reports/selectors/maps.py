@@ -26,7 +26,7 @@ import shapely
 from coverage.context import cell_polygons_lonlat, coverage_context, require_sources, snap_sources, source_data
 from coverage.matrix import times_from_sources
 from coverage.models import CoverageRun, RunKind
-from coverage.selectors import SourceSpec, coverage_sources
+from coverage.selectors import SourceSpec, coverage_profile, coverage_sources
 from coverage.services import coverage_thresholds, evaluate
 from gis_core.crs import transform_geometries, transformer_to_lonlat, transformer_to_metric
 from gis_core.models import Region
@@ -69,8 +69,9 @@ def coverage_layers(*, region: Region, kind: str) -> CoverageMaps:
     codes = tuple(a.code for a in agencies)
     if not codes:
         raise ReportError(f"the region has no {kind} agency: add its stations first")
-    context = coverage_context(region=region)
-    sources, snaps, dropped = snap_sources(context.engine, coverage_sources(region=region, spec=SourceSpec(codes)))
+    spec = SourceSpec(codes)
+    context = coverage_context(region=region, profile=coverage_profile(region=region, spec=spec)[0])
+    sources, snaps, dropped = snap_sources(context.engine, coverage_sources(region=region, spec=spec))
     require_sources(sources, dropped, what=f"stations of {', '.join(codes)}")
     _, times = times_from_sources(context.engine, snaps, context.attachment)
     thresholds = coverage_thresholds(region=region, agencies=codes, thresholds_s=[travel_s], target_s=travel_s)

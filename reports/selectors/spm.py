@@ -29,7 +29,7 @@ from django.conf import settings
 from coverage import analysis
 from coverage.context import Context, coverage_context, snap_sources
 from coverage.matrix import times_from_sources
-from coverage.selectors import SourceSpec, coverage_sources
+from coverage.selectors import SourceSpec, coverage_profile, coverage_sources
 from fleet.models import Agency, AgencyKind
 from gis_core.errors import DomainError
 from gis_core.models import Kecamatan, Region
@@ -234,8 +234,10 @@ def _wmk(region: Region, agencies: list[Agency], travel_s: int) -> Wmk:
     if not agencies:
         return Wmk({}, {}, "the region has no agency of this kind", None, None)
     try:
-        context = coverage_context(region=region)
-        sources = coverage_sources(region=region, spec=SourceSpec(agencies=tuple(a.code for a in agencies)))
+        spec = SourceSpec(agencies=tuple(a.code for a in agencies))
+        # The stations' own vehicles: a Damkar WMK is how far its fire engines get (coverage.selectors).
+        context = coverage_context(region=region, profile=coverage_profile(region=region, spec=spec)[0])
+        sources = coverage_sources(region=region, spec=spec)
         _, snaps, _ = snap_sources(context.engine, sources)
         if not snaps:
             return Wmk({}, {}, "no station of these agencies lies on the road network", None, None)

@@ -85,6 +85,17 @@ def test_report_then_show_list_and_compare(api, fleet, run_queued, django_assert
     assert max(changes) > 0
 
 
+def test_a_run_says_the_profile_and_hour_band_it_routed_on(api, fleet, run_queued) -> None:
+    body = {"region": "tiny", "sources": {"agencies": ["psc119"]}, "thresholds_s": [60, 120]}
+    planned = _post(api, "report", body)  # psc119's units are ambulances (car), no band asked
+    assert (planned["profile"], planned["hour_band"], planned["inputs"]["profile_from"]) == (
+        "car", "all", "the units' profiles (car 2)",
+    )  # fmt: skip
+    asked = _post(api, "report", {**body, "profile": "motorbike", "hour_band": "06-10"})
+    assert (asked["profile"], asked["hour_band"], asked["inputs"]["hour_band_asked"]) == ("motorbike", "all", "06-10")
+    assert asked["network_version"] == planned["network_version"] is not None
+
+
 def test_surface_is_geojson_in_seconds(api, fleet, run_queued, django_assert_max_num_queries) -> None:
     with django_assert_max_num_queries(40):
         data = _post(api, "surface", {"region": "tiny", "sources": {"agencies": ["damkar"]}})
@@ -206,6 +217,13 @@ BAD = [
         FAILS,
     ),
     ("live", {"region": "tiny", "agencies": []}, 400, "agencies"),
+    (
+        "report",
+        {"region": "tiny", "sources": {"agencies": ["damkar"]}, "profile": "tank"},
+        400,
+        "use one of car, fire_engine, motorbike",
+    ),
+    ("live", {"region": "tiny", "agencies": ["psc119"], "hour_band": "7"}, 400, "use one of 00-06, 06-10"),
     ("live", {"region": "tiny", "agencies": ["polisi"]}, 400, "unknown agency polisi", FAILS),
     ("live", {"region": "tiny", "agencies": ["psc119"], "max_moves": 11}, 400, "max_moves"),
     ("whatif", {"region": "tiny", "sources": {"agencies": ["damkar"]}}, 400, "nothing to compare"),

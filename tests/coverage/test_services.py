@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 import shapely
 from factories.coverage import make_agency, make_station, make_unit, node_at
-from factories.gis_core import make_region
+from factories.gis_core import make_band_factors, make_region
 
 from coverage.context import coverage_context
 from coverage.errors import CoverageInputError, NoSourcesError
+from coverage.matrix import times_from_sources
 from coverage.models import AgencyCoverageSettings, CoverageRun, RunKind
 from coverage.selectors import SourceSpec
 from coverage.services import (
@@ -20,6 +21,7 @@ from coverage.services import (
     coverage_whatif_run,
 )
 from fleet.models import UnitStatus
+from gis_core.routing.hour_band_engines import clear_band_engines, engine_for_band
 from gis_core.routing.registry import engine_for
 from tests.coverage.oracle import networkx_point_times, population_within
 
@@ -231,3 +233,47 @@ def test_runs_compare(tiny_region, damkar) -> None:
     foreign = CoverageRun.objects.create(region=other, kind="coverage", inputs={}, results={}, duration_s=0)
     with pytest.raises(CoverageInputError, match="different regions"):
         coverage_runs_compare(run_a=one, run_b=foreign)
+
+
+def _surface_s(run) -> list:
+    return sorted(cell["time_s"] for cell in run.results["cells"])
+
+
+def test_a_run_routes_on_its_units_profile_and_records_it(tiny_region, damkar) -> None:
+    station = damkar.stations.get()
+    for n, (type_code, profile) in enumerate([("fire_engine", "fire_engine")] * 2 + [("rescue", "car")]):
+        make_unit(damkar, call_sign=f"E{n}", station=station, type_code=type_code, profile=profile)
+    spec = SourceSpec(agencies=("damkar",))
+    run = coverage_run_create(region=tiny_region, spec=spec, thresholds_s=THRESHOLDS_S)
+    assert (run.profile, run.hour_band) == ("fire_engine", "all")  # two engines to one rescue car; no band asked
+    assert run.inputs["profile_from"] == "the units' profiles (fire_engine 2, car 1)"
+    # Expected: the fire engine's own search from the station over the same demand points.
+    context = coverage_context(region=tiny_region, profile="fire_engine")
+    assert context.engine is engine_for(tiny_region, "fire_engine")
+    _, expected = times_from_sources(context.engine, [node_at(tiny_region, 0, 0)], context.attachment)
+    assert run.results["totals"]["max_time_s"] == pytest.approx(float(expected.max()), abs=0.1)
+    car = coverage_run_create(region=tiny_region, spec=spec, thresholds_s=THRESHOLDS_S, profile="car")
+    assert (car.profile, car.inputs["profile_from"]) == ("car", "asked for")
+    nobody = coverage_run_create(region=tiny_region, spec=SourceSpec(points=(node_at(tiny_region, 0, 0),)))
+    assert (nobody.profile, nobody.inputs["profile_from"]) == ("car", "no agency or unit type named: car")
+    with pytest.raises(CoverageInputError, match="use one of car, fire_engine, motorbike"):
+        coverage_run_create(region=tiny_region, spec=spec, profile="tank")
+
+
+def test_an_hour_band_is_a_run_parameter_recorded_with_what_was_used(tiny_region, damkar) -> None:
+    spec = SourceSpec(agencies=("damkar",))
+    free = coverage_run_create(region=tiny_region, spec=spec, thresholds_s=THRESHOLDS_S)
+    unlearned = coverage_run_create(region=tiny_region, spec=spec, thresholds_s=THRESHOLDS_S, hour_band="16-20")
+    # Nothing learned for 16-20 yet: the all-day weights, and the band asked is kept.
+    assert (unlearned.hour_band, unlearned.inputs["hour_band_asked"]) == ("all", "16-20")
+    assert unlearned.results["totals"] == free.results["totals"]
+    make_band_factors(tiny_region, band="16-20", factor=0.5)
+    clear_band_engines()  # factors are written with a new version by calibrate_speeds; here onto the same one
+    evening = coverage_run_create(region=tiny_region, spec=spec, thresholds_s=THRESHOLDS_S, hour_band="16-20")
+    assert (evening.profile, evening.hour_band) == ("car", "16-20")  # damkar here has no units: car
+    context = coverage_context(region=tiny_region, hour_band="16-20")
+    assert context.engine is engine_for_band(tiny_region, "16-20")
+    # Half speed on every street: the network part of the slowest cell's time doubles, so it grows.
+    assert evening.results["totals"]["max_time_s"] > free.results["totals"]["max_time_s"]
+    with pytest.raises(CoverageInputError, match="unknown hour band"):
+        coverage_run_create(region=tiny_region, spec=spec, hour_band="rush")

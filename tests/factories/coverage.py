@@ -22,10 +22,13 @@ def make_station(agency, *, code: str, lon: float, lat: float, kind: str = Stati
     return station
 
 
-def make_unit(agency, *, call_sign: str, station=None, status: str = "available", type_code: str = "ambulance"):
+def make_unit(
+    agency, *, call_sign: str, station=None, status: str = "available", type_code: str = "ambulance", profile="car"
+):
+    """A unit of type ``type_code`` (made on first use, routed with ``profile``)."""
     unit_type = UnitType.objects.filter(code=type_code).first()
     if unit_type is None:
-        unit_type = UnitType(code=type_code, name=type_code.title())
+        unit_type = UnitType(code=type_code, name=type_code.title(), routing_profile=profile)
         unit_type.full_clean()
         unit_type.save()
     unit = Unit(agency=agency, call_sign=call_sign, unit_type=unit_type, home_station=station, status=status)

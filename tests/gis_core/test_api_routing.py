@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pytest
 from factories.access import api_client
+from factories.gis_core import make_band_factors
 from rest_framework.test import APIClient
 
 from gis_core.importers.roads import import_roads
+from gis_core.models import RoadNetworkVersion
+from gis_core.routing.hour_band_engines import engine_for_band
 from gis_core.routing.registry import clear_engines, engine_for
 
 pytestmark = pytest.mark.django_db
@@ -252,3 +255,49 @@ def test_routing_takes_a_vehicle_profile_and_shows_the_walk_apart(api, kampung_n
     bad = _post(api, "route", {**body, "profile": "tank"})
     assert bad.status_code == 400, bad.content
     assert "profile" in bad.json()["error"]["message"]
+
+
+def test_routing_uses_the_hour_band_of_at_and_says_what_it_routed_on(api, jambi_network) -> None:
+    version = make_band_factors(jambi_network, band="16-20", factor=0.5)  # half speed from 16 to 20 local
+    body = {"region": "kota-jambi", "origin": DAMKAR_HQ, "destination": THE_HOTEL_AREA, "profile": "fire_engine"}
+    evening = _post(api, "route", {**body, "at": "2026-12-01T17:30:00+07:00"}).json()
+    noon = _post(api, "route", {**body, "at": "2026-12-01T12:00"}).json()  # no offset: Jambi's local time
+    assert evening["basis"] == {
+        "profile": "fire_engine", "at": "2026-12-01T17:30:00+07:00", "hour_band": "16-20",
+        "network_version": version.pk,
+    }  # fmt: skip
+    assert (noon["basis"]["at"], noon["basis"]["hour_band"]) == ("2026-12-01T12:00:00+07:00", "all")
+    # Expected: each band engine's own route; the evening network times are twice the all-day ones.
+    band_route = engine_for_band(jambi_network, "16-20", "fire_engine").route(DAMKAR_HQ, THE_HOTEL_AREA)
+    assert evening["properties"]["travel_time_s"] == pytest.approx(band_route.travel_time_s, abs=1e-3)
+    assert evening["properties"]["travel_time_s"] == pytest.approx(2 * noon["properties"]["travel_time_s"], rel=1e-6)
+    eta = _post(api, "eta", {"region": "kota-jambi", "destination": THE_HOTEL_AREA, "origins": [DAMKAR_HQ]}).json()
+    assert eta["basis"]["profile"] == "car"  # no at: now, whatever band that is
+    assert eta["basis"]["network_version"] == RoadNetworkVersion.objects.get(region=jambi_network, is_active=True).pk
+    for name in ("isochrone", "matrix"):
+        extra = (
+            {"thresholds_s": [300]}
+            if name == "isochrone"
+            else {"origins": [DAMKAR_HQ], "destinations": [THE_HOTEL_AREA]}
+        )
+        answer = _post(
+            api, name, {"region": "kota-jambi", "origin": DAMKAR_HQ, "at": "2026-12-01T18:00+07:00", **extra}
+        )
+        assert answer.status_code == 200, answer.content
+        assert answer.json()["basis"]["hour_band"] == "16-20"
+
+
+@pytest.mark.parametrize(
+    ("extra", "fragment"),
+    [
+        ({"profile": "tank"}, "use one of car, fire_engine, motorbike"),
+        ({"at": "tomorrow at five"}, "is not an ISO 8601 date-time"),
+        ({"at": "2026-13-01T10:00"}, "is not an ISO 8601 date-time"),
+    ],
+)
+def test_a_bad_profile_or_at_is_a_400_that_names_the_choices(api, jambi_network, extra, fragment) -> None:
+    body = {"region": "kota-jambi", "origin": DAMKAR_HQ, "destination": THE_HOTEL_AREA, **extra}
+    for name in ("route", "eta"):
+        answer = _post(api, name, {**body, "origins": [DAMKAR_HQ]} if name == "eta" else body)
+        assert answer.status_code == 400, answer.content
+        assert fragment in answer.json()["error"]["message"]

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils import timezone
 from factories.fleet import make_agency, make_device, make_fix, make_incident, make_station, make_unit
-from factories.gis_core import make_region
+from factories.gis_core import make_band_factors, make_region
 
 from fleet.actors import Actor
 from fleet.ingest.fix import CanonicalFix
 from fleet.models import ActorKind, AgencyKind, AuditEntry, UnitStatus
 from fleet.services.positions import position_record
 from gis_core.models import Region, RoadNetworkVersion
+from gis_core.routing.hour_band_engines import engine_for_band
 from gis_core.routing.registry import engine_for
 from incidents.errors import (
     AssignmentNotActiveError,
@@ -25,6 +27,7 @@ from incidents.errors import (
     UnitUnavailableError,
 )
 from incidents.models import Assignment, AssignmentStatus, Incident, IncidentStatus, StatusChange
+from incidents.representations import assignment_public
 from incidents.services.dispatch import dispatch_assign, dispatch_cancel
 from incidents.services.status import unit_status_set
 
@@ -251,6 +254,34 @@ def test_eta_at_dispatch_from_the_home_station_without_a_fix(jambi_network, disp
     [edge] = engine.edges_info([snap.edge_index])
     assert (assignment.eta_profile, assignment.eta_road_class) == ("car", edge.highway)
     assert assignment.eta_road_class  # the Jambi extract tags every edge with its class
+
+
+def test_the_assignment_keeps_the_hour_band_whose_speeds_its_eta_used(jambi_network, dispatcher) -> None:
+    region = jambi_network
+    version = make_band_factors(region, band="16-20", factor=0.5)  # half speed from 16 to 20 local
+    agency = make_agency(region=region, kind=AgencyKind.FIRE)
+    station = make_station(agency=agency, geom=DAMKAR_HQ)
+    evening_unit, noon_unit = (
+        make_unit(agency=agency, capabilities=["fire_engine"], home_station=station) for _ in range(2)
+    )
+    wib = ZoneInfo("Asia/Jakarta")
+    evening = dispatch_assign(
+        incident=make_incident(region=region, geom=CENTRE), unit=evening_unit, actor=Actor.person(dispatcher),
+        at=datetime(2026, 12, 1, 17, 30, tzinfo=wib),
+    )  # fmt: skip
+    noon = dispatch_assign(
+        incident=make_incident(region=region, geom=CENTRE), unit=noon_unit, actor=Actor.person(dispatcher),
+        at=datetime(2026, 12, 1, 12, 0, tzinfo=wib),
+    )  # fmt: skip
+    assert (evening.eta_hour_band, noon.eta_hour_band) == ("16-20", "all")  # no factors stored for 10-16
+    # Expected: the band engine's own answer from the station; the evening's drive is twice as long.
+    band_eta_s = round(engine_for_band(region, "16-20").travel_times_to([DAMKAR_HQ], CENTRE)[0].eta_s, 1)
+    assert evening.eta_s_at_dispatch == band_eta_s
+    assert noon.eta_s_at_dispatch == _engine_eta_s(region, DAMKAR_HQ, CENTRE) < band_eta_s
+    shown = assignment_public(Assignment.objects.select_related("incident", "unit__agency").get(pk=evening.pk))
+    assert shown["eta_basis"] == {
+        "network_version": version.pk, "profile": "car", "road_class": evening.eta_road_class, "hour_band": "16-20",
+    }  # fmt: skip
 
 
 def test_a_region_whose_crs_cannot_route_still_dispatches_without_an_eta(jambi_network, dispatcher) -> None:

@@ -41,7 +41,7 @@ SINCE = datetime(2026, 10, 31, tzinfo=WIB)
 UNTIL = datetime(2026, 11, 3, tzinfo=WIB)
 
 
-def _trip(agency, dispatched: datetime, *, eta_s, actual_s, road_class="", region=None, cancelled=False):
+def _trip(agency, dispatched: datetime, *, eta_s, actual_s, road_class="", hour_band="", region=None, cancelled=False):
     unit = make_unit(agency=agency)
     incident = make_incident(region=region or agency.region, received_at=dispatched - timedelta(seconds=60))
     return Assignment.objects.create(
@@ -54,6 +54,7 @@ def _trip(agency, dispatched: datetime, *, eta_s, actual_s, road_class="", regio
         eta_s_at_dispatch=eta_s,
         eta_profile="car" if eta_s is not None else "",
         eta_road_class=road_class,
+        eta_hour_band=hour_band,
     )
 
 
@@ -62,10 +63,14 @@ def history():
     jambi = make_region()
     psc = make_agency(region=jambi, code="psc119", name="PSC 119", kind=AgencyKind.EMS)
     damkar = make_agency(region=jambi, code="damkar", name="Damkar", kind=AgencyKind.FIRE)
-    _trip(psc, datetime(2026, 10, 31, 12, 0, tzinfo=WIB), eta_s=100, actual_s=160, road_class="primary")
-    _trip(psc, datetime(2026, 11, 1, 6, 30, tzinfo=WIB), eta_s=300, actual_s=420, road_class="primary")
-    _trip(psc, datetime(2026, 11, 1, 8, 10, tzinfo=WIB), eta_s=600, actual_s=540, road_class="residential")
-    _trip(psc, datetime(2026, 11, 1, 8, 30, tzinfo=WIB), eta_s=200, actual_s=500, road_class="residential")
+    _trip(psc, datetime(2026, 10, 31, 12, 0, tzinfo=WIB), eta_s=100, actual_s=160, road_class="primary",
+          hour_band="all")  # fmt: skip
+    _trip(psc, datetime(2026, 11, 1, 6, 30, tzinfo=WIB), eta_s=300, actual_s=420, road_class="primary",
+          hour_band="06-10")  # fmt: skip
+    _trip(psc, datetime(2026, 11, 1, 8, 10, tzinfo=WIB), eta_s=600, actual_s=540, road_class="residential",
+          hour_band="06-10")  # fmt: skip
+    _trip(psc, datetime(2026, 11, 1, 8, 30, tzinfo=WIB), eta_s=200, actual_s=500, road_class="residential",
+          hour_band="06-10")  # fmt: skip
     _trip(damkar, datetime(2026, 11, 2, 23, 59, tzinfo=WIB), eta_s=400, actual_s=400)
     _trip(psc, datetime(2026, 11, 1, 9, 0, tzinfo=WIB), eta_s=250, actual_s=None, cancelled=True)  # A4
     _trip(damkar, datetime(2026, 11, 1, 10, 0, tzinfo=WIB), eta_s=None, actual_s=700)  # B2
@@ -110,6 +115,15 @@ def test_road_classes_with_the_unknown_class_last(history) -> None:
     report = eta_accuracy(region=jambi, since=SINCE, until=UNTIL, group_by="road_class")
     assert [(g["label"], g["n"], g["median_error_s"]) for g in report["groups"]] == [
         ("primary", 2, 90.0), ("residential", 2, 120.0), ("unknown", 1, 0.0),
+    ]  # fmt: skip
+
+
+def test_hour_bands_of_the_speeds_used_with_the_unknown_band_last(history) -> None:
+    jambi, _, _ = history
+    report = eta_accuracy(region=jambi, since=SINCE, until=UNTIL, group_by="hour_band")
+    # 06-10: A1, A2, A3, errors 120, -60, 300: median 120; all-day weights: A0 (+60); B1 stored no band.
+    assert [(g["key"], g["label"], g["n"], g["median_error_s"]) for g in report["groups"]] == [
+        ("06-10", "06-10", 3, 120.0), ("all", "all-day weights", 1, 60.0), (None, "unknown", 1, 0.0),
     ]  # fmt: skip
 
 

@@ -16,6 +16,19 @@ from fleet.models import Agency
 from gis_core.models import Region
 
 
+def routing_args(parser) -> None:
+    """``--profile`` and ``--hour-band``: what a run routes on (coverage.services.run_profile, coverage_context)."""
+    from coverage.context import BAND_NAMES
+    from gis_core.routing.profiles import PROFILE_NAMES
+
+    parser.add_argument(
+        "--profile", choices=PROFILE_NAMES, help="vehicle profile (default: the one most of the agencies' units have)"
+    )
+    parser.add_argument(
+        "--hour-band", choices=BAND_NAMES, help="plan on this hour band's learned speeds (default: all-day weights)"
+    )
+
+
 def region_arg(value: str) -> Region:
     """A region by slug or Kemendagri code, or a CommandError listing the known ones."""
     region = Region.objects.filter(slug=value).first() or Region.objects.filter(code=value).first()

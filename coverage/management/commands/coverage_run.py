@@ -14,12 +14,13 @@ from coverage.management.commands._common import (
     codes_arg,
     coverage_table,
     region_arg,
+    routing_args,
     seconds_arg,
     write_outputs,
 )
 from coverage.models import RunKind
 from coverage.selectors import SourceSpec
-from coverage.services import coverage_run_create
+from coverage.services import coverage_run_create, run_profile
 
 
 class Command(BaseCommand):
@@ -41,6 +42,7 @@ class Command(BaseCommand):
         parser.add_argument("--csv", type=Path, help="write the gap ranking as CSV here")
         parser.add_argument("--png", type=Path, help="write the travel-time map as PNG here")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+        routing_args(parser)
 
     def handle(self, *args, **o) -> None:
         region = region_arg(o["region"])
@@ -60,7 +62,9 @@ class Command(BaseCommand):
         progress = TqdmProgress(disable=o["no_progress"])
         step = progress(2, "coverage run")
         try:
-            coverage_context(region=region, cell_m=o["cell_m"])  # the slow part the first time: demand points
+            profile, _ = run_profile(region=region, spec=spec, profile=o["profile"])
+            # The slow part the first time: demand points attached to the profile's engine.
+            coverage_context(region=region, cell_m=o["cell_m"], profile=profile, hour_band=o["hour_band"])
             step(1)
             run = coverage_run_create(
                 region=region,
@@ -70,6 +74,8 @@ class Command(BaseCommand):
                 target_s=o["target"],
                 cell_m=o["cell_m"],
                 label=o["label"],
+                profile=profile,
+                hour_band=o["hour_band"],
             )
             step(1)
         except CoverageError as exc:
@@ -79,6 +85,7 @@ class Command(BaseCommand):
         say = self.stdout.write
         say(f"coverage run #{run.pk} of {region.name} in {run.duration_s:.1f} s ({run.results['thresholds_from']})")
         say(f"sources: {', '.join(s['ref'] for s in run.inputs['sources'])}")
+        say(f"routed on: {run.profile} ({run.inputs['profile_from']}), hour band {run.hour_band}")
         for line in coverage_table(run.results):
             say(line)
         write_outputs(run, csv_path=o["csv"], png_path=o["png"], say=say)

@@ -14,6 +14,7 @@ from coverage.management.commands._common import (
     codes_arg,
     read_points,
     region_arg,
+    routing_args,
     siting_table,
     write_outputs,
 )
@@ -41,6 +42,7 @@ class Command(BaseCommand):
         parser.add_argument("--label", default="", help="a name for the stored run")
         parser.add_argument("--png", type=Path, help="write the map with the chosen sites as PNG here")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+        routing_args(parser)
 
     def handle(self, *args, **o) -> None:
         region = region_arg(o["region"])
@@ -65,6 +67,8 @@ class Command(BaseCommand):
                 time_limit_s=o["time_limit"],
                 progress=progress,
                 label=o["label"],
+                profile=o["profile"],
+                hour_band=o["hour_band"],
             )
         except (CoverageError, SitingError) as exc:
             raise CommandError(str(exc)) from exc
@@ -73,6 +77,7 @@ class Command(BaseCommand):
         say = self.stdout.write
         kept = ", ".join(s["ref"] for s in run.inputs["existing"]) or "none"
         say(f"siting run #{run.pk} of {region.name} in {run.duration_s:.1f} s; existing stations kept: {kept}")
+        say(f"routed on: {run.profile} ({run.inputs['profile_from']}), hour band {run.hour_band}")
         for line in siting_table(run.results):
             say(line)
         write_outputs(run, csv_path=None, png_path=o["png"], say=say)

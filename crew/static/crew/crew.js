@@ -226,6 +226,11 @@
     const eta = mine && mine.current_eta_s != null ? mine.current_eta_s : state.route ? state.route.eta_s : null;
     const km = state.route ? ` · ${(state.route.length_m / 1000).toFixed(1)} km` : "";
     text("job-eta", inc && eta != null ? `${S.eta}: ${Math.max(1, Math.round(eta / 60))} ${S.minutes}${km}` : "");
+    // Where the vehicle cannot drive to the report: it stops at reachable_point and the rest is on foot.
+    const walk = inc && state.route && state.route.reachable_point && state.route.access_on_foot_s > 0 ? state.route : null;
+    $("job-walk").hidden = !walk;
+    text("job-walk", walk ? S.walk.replace("{minutes}", String(Math.max(1, Math.round(walk.access_on_foot_s / 60))))
+      .replace("{metres}", String(Math.round(walk.access_on_foot_m))) : "");
   }
 
   function renderNavigation(inc) {
@@ -268,6 +273,8 @@
     route.forEach((c) => points.push(c));
     const dest = inc.location ? inc.location.coordinates : null;
     if (dest) points.push(dest);
+    const stop = state.route && state.route.access_on_foot_s > 0 ? state.route.reachable_point : null;
+    if (stop) points.push(stop);
     const me = state.unit.position ? [state.unit.position.lon, state.unit.position.lat] : null;
     if (me) points.push(me);
     const others = (state.others || []).filter((u) => u.position).map((u) => [u.position.lon, u.position.lat, u]);
@@ -290,6 +297,12 @@
       return el;
     };
     if (route.length) add("polyline", { points: route.map((c) => xy(c).join(",")).join(" "), class: "route" });
+    if (stop && dest) {  // the walk: dashed from where the vehicle stops (a square) to the report
+      const [sx, sy] = xy(stop), [dx, dy] = xy(dest);
+      add("line", { x1: sx, y1: sy, x2: dx, y2: dy, class: "walk" }).appendChild(document.createElementNS(ns, "title"))
+        .textContent = S.walk_title;
+      add("rect", { x: sx - 5, y: sy - 5, width: 10, height: 10, class: "stop" });
+    }
     others.forEach((o) => { const [x, y] = xy(o); add("circle", { cx: x, cy: y, r: 5, class: "other" }); });
     if (dest) { const [x, y] = xy(dest); add("circle", { cx: x, cy: y, r: 7, class: "dest" }); }
     if (me) { const [x, y] = xy(me); add("circle", { cx: x, cy: y, r: 6, class: "me" }); }
