@@ -13,5 +13,5 @@ bash scripts/setup.sh
   coverage/selectors.py coverage/siting.py coverage/matrix.py coverage/population.py console/selectors.py console/services.py \
   fleet/actors.py ops/health.py ops/metrics.py gis_core/shared_versions.py gis_core/client_address.py \
   reports/periods.py reports/services.py reports/selectors/ reports/exports/geo.py reports/exports/map_png.py \
-  jobs/services.py jobs/selectors.py coverage/tasks.py gis_core/tasks.py gazetteer/tasks.py incidents/tasks.py fleet/tasks.py
+  jobs/services.py jobs/selectors.py jobs/tasks.py coverage/tasks.py gis_core/tasks.py gazetteer/tasks.py incidents/tasks.py fleet/tasks.py
 exec .venv/bin/python -m pytest "$@"
