@@ -12,7 +12,6 @@ Each test saves a screenshot under ``test-output/``.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
@@ -30,6 +29,7 @@ from fleet.models import AuditEntry, Device, Unit
 from gazetteer.selectors import place_description
 from gis_core.models import Kecamatan
 from incidents.models import Assignment, Incident
+from tests.demo_api import demo_api as _api
 
 # The marker makes pytest-django create the test database at all: without a django_db test in the session it
 # sets none up and the ORM would reach the development database. Each test reads in its own transaction.
@@ -442,17 +442,6 @@ def test_a_planner_run_that_cannot_be_computed_shows_why(console) -> None:
 
 
 # ---------------------------------------------------------------- unit status and closing reports
-
-
-def _api(server: str, method: str, path: str, body: dict | None = None) -> dict:
-    """A call to the fleet API as the demo dispatcher (HTTP Basic), as another console would make it."""
-    request = urllib.request.Request(
-        server + path, method=method, data=None if body is None else json.dumps(body).encode(),
-        headers={"Content-Type": "application/json", "Accept": "application/json",
-                 "Authorization": "Basic " + base64.b64encode(b"dispatcher:demo-dispatcher").decode()},
-    )  # fmt: skip
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())
 
 
 def _report_with_a_unit(server: str, lonlat: tuple[float, float], description: str) -> tuple[int, int]:

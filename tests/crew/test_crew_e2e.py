@@ -9,8 +9,6 @@ where the phone is. The first load stays within the page's budget.
 
 from __future__ import annotations
 
-import base64
-import json
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -21,6 +19,7 @@ from factories.browser import LOOPBACK_HOSTS
 
 from fleet.models import Device, InboundMessage, PositionFix, Unit
 from incidents.models import StatusChange
+from tests.demo_api import demo_api as _api
 
 pytestmark = pytest.mark.django_db
 
@@ -35,17 +34,6 @@ ACCURACY_M = 25.0  # of every emulated fix: 40 m steps stay within two fixes' ra
 def _shot(page, name: str) -> None:
     OUTPUT.mkdir(exist_ok=True)
     page.screenshot(path=str(OUTPUT / f"{name}.png"))
-
-
-def _api(server: str, method: str, path: str, body: dict | None = None) -> dict:
-    """A call as the demo dispatcher (HTTP Basic), as another console would make it."""
-    request = urllib.request.Request(
-        server + path, method=method, data=None if body is None else json.dumps(body).encode(),
-        headers={"Content-Type": "application/json", "Accept": "application/json",
-                 "Authorization": "Basic " + base64.b64encode(b"dispatcher:demo-dispatcher").decode()},
-    )  # fmt: skip
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())
 
 
 def _phone(browser, lonlat: tuple[float, float]):

@@ -8,10 +8,7 @@ fire half-way along it stops at the segment's end and the crew walks the rest.
 
 from __future__ import annotations
 
-import base64
-import json
 import math
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -20,21 +17,11 @@ from django.conf import settings
 from fleet.models import Unit
 from gis_core.models import Region, RoadEdge, RoadNetworkVersion
 from gis_core.routing.registry import clear_engines, engine_for
+from tests.demo_api import demo_api as _api
 
 pytestmark = pytest.mark.django_db
 
 DAMKAR_HQ = (103.595769, -1.619313)  # the demo's Damkar station (fixtures/demo_fleet_jambi.json)
-
-
-def _api(server: str, method: str, path: str, body: dict | None = None) -> dict:
-    """A call as the demo dispatcher (HTTP Basic), as the console would make it."""
-    request = urllib.request.Request(
-        server + path, method=method, data=None if body is None else json.dumps(body).encode(),
-        headers={"Content-Type": "application/json", "Accept": "application/json",
-                 "Authorization": "Basic " + base64.b64encode(b"dispatcher:demo-dispatcher").decode()},
-    )  # fmt: skip
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())
 
 
 @pytest.fixture(scope="module")
