@@ -45,16 +45,8 @@ class MembershipForm(forms.ModelForm):
         return data
 
 
-@admin.register(Membership)
-class MembershipAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
-    form = MembershipForm
-    list_display = ("user", "region", "role", "agency_limit", "is_home", "created_at")
-    list_filter = ("region", "role", "is_home")
-    search_fields = ("user__username", "user__first_name", "user__last_name", "region__name", "region__slug")
-    list_select_related = ("user", "region")
-    autocomplete_fields = ("user", "region")
-    filter_horizontal = ("agencies",)
-    readonly_fields = ("created_at",)
+class RegionAdminsOnly:
+    """Admin pages for whoever administers a region (``regions_administered_by``); superusers included."""
 
     def _may(self, request) -> bool:
         return regions_administered_by(request.user).exists()
@@ -73,6 +65,18 @@ class MembershipAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return self._may(request)
+
+
+@admin.register(Membership)
+class MembershipAdmin(RegionAdminsOnly, RegionScopedAdminMixin, admin.ModelAdmin):
+    form = MembershipForm
+    list_display = ("user", "region", "role", "agency_limit", "is_home", "created_at")
+    list_filter = ("region", "role", "is_home")
+    search_fields = ("user__username", "user__first_name", "user__last_name", "region__name", "region__slug")
+    list_select_related = ("user", "region")
+    autocomplete_fields = ("user", "region")
+    filter_horizontal = ("agencies",)
+    readonly_fields = ("created_at",)
 
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
         raise Http404(f"no membership {object_id}")  # another region's is the same 404 as one that never was
@@ -134,28 +138,13 @@ class ApiTokenForm(forms.ModelForm):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(RegionAdminsOnly, admin.ModelAdmin):
     form = ApiTokenForm
     list_display = ("name", "region", "prefix", "scopes", "created_by", "created_at", "last_used_at", "revoked_at")
     list_filter = ("region", ("revoked_at", admin.EmptyFieldListFilter))
     search_fields = ("name", "prefix")
     list_select_related = ("region", "created_by")
     actions = ("revoke",)
-
-    def _may(self, request) -> bool:
-        return regions_administered_by(request.user).exists()
-
-    def has_module_permission(self, request) -> bool:
-        return self._may(request)
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return self._may(request)
-
-    def has_add_permission(self, request) -> bool:
-        return self._may(request)
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return self._may(request)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # revoke instead: the row keeps who made the token and when it was last used
